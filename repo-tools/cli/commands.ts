@@ -1,0 +1,237 @@
+// The `tufpip-repo` commands: thin yargs modules (nx / lerna style). Handlers parse flags, call
+// the implementation and print; they throw on failure and never exit (main.ts maps errors).
+import path from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import { TufpipError } from '../../metadata/errors.js';
+import { EXPIRY_KEYS, type ExpiryKey } from '../../metadata/profile.js';
+import { shortKeyId } from '../../metadata/keys.js';
+import { printJson, progressBar, say, note, type OutputFlags } from './output.js';
+
+interface Common extends OutputFlags {
+  dir: string;
+  'online-key'?: string;
+}
+
+const json = (y: Argv) => y.option('json', { type: 'boolean', describe: 'print machine-readable JSON on stdout' });
+const dirArg = (y: Argv) => y.positional('dir', { type: 'string', demandOption: true, describe: 'repository directory' });
+const onlineKey = (y: Argv) =>
+  y.option('online-key', { type: 'string', describe: 'signer URI of the online key (file:PATH or env:VAR); default from config.json' });
+
+export function parseExpires(list: string[] | undefined): Partial<Record<ExpiryKey, number>> {
+  const out: Partial<Record<ExpiryKey, number>> = {};
+  for (const item of list ?? []) {
+    const m = /^([a-z-]+)=(\d+(?:\.\d+)?)$/.exec(item);
+    if (!m || !(EXPIRY_KEYS as readonly string[]).includes(m[1])) {
+      throw new TufpipError('USAGE', `--expires takes ROLE=DAYS with ROLE one of ${EXPIRY_KEYS.join(', ')}: got ${JSON.stringify(item)}`);
+    }
+    out[m[1] as ExpiryKey] = Number(m[2]);
+  }
+  return out;
+}
+
+const keygen: CommandModule<object, OutputFlags & { name: string; 'out-dir': string; 'passphrase-env'?: string }> = {
+  command: 'keygen <name>',
+  describe: 'create an ed25519 key pair: NAME.pem (PKCS#8, 0600) and NAME.pub.json (TUF key)',
+  builder: (y) =>
+    json(y)
+      .positional('name', { type: 'string', demandOption: true })
+      .option('out-dir', { type: 'string', default: '.', describe: 'where to write the key files' })
+      .option('passphrase-env', { type: 'string', describe: 'encrypt the private key with the passphrase in this environment variable' }) as never,
+  handler: async (a) => {
+    const { writeNewKey } = await import('../keys/keygen.js');
+    const { passphraseFromEnv } = await import('../keys/signer.js');
+    const k = await writeNewKey(a['out-dir'], a.name, passphraseFromEnv(a['passphrase-env']));
+    if (a.json) printJson({ keyid: k.keyid, private: k.privatePath, public: k.publicPath, publicKey: k.publicKey, encrypted: !!a['passphrase-env'] });
+    else say(a, `key ${shortKeyId(k.keyid)} (${k.keyid})\n  private: ${k.privatePath} (mode 0600${a['passphrase-env'] ? ', encrypted' : ''})\n  public:  ${k.publicPath}`);
+  },
+};
+
+const init: CommandModule<object, Common & { url: string; bins?: number; 'root-keys'?: number; 'root-threshold'?: number; 'keys-dir'?: string; expires?: string[]; 'passphrase-env'?: string; 'allow-single-root-key'?: boolean }> = {
+  command: 'init <dir>',
+  describe: 'create a repository: keys it is not given, the first signed metadata, an empty simple index',
+  builder: (y) =>
+    json(dirArg(y))
+      .option('url', { type: 'string', demandOption: true, describe: 'base URL the site/ folder will be served at' })
+      .option('bins', { type: 'number', describe: 'number of hash bins, a power of two from 2 to 16384 (default 256)' })
+      .option('root-keys', { type: 'number', describe: 'number of root keys (default 3)' })
+      .option('root-threshold', { type: 'number', describe: 'root signatures required (default 2)' })
+      .option('allow-single-root-key', { type: 'boolean', describe: 'accept a root threshold of 1 (demo only)' })
+      .option('keys-dir', { type: 'string', describe: 'where keys are read from or generated (default DIR/keys; move offline keys offline!)' })
+      .option('expires', { type: 'string', array: true, describe: `ROLE=DAYS, ROLE one of ${EXPIRY_KEYS.join(', ')}` })
+      .option('passphrase-env', { type: 'string', describe: 'passphrase for generated/read private keys, from this environment variable' }) as never,
+  handler: async (a) => {
+    const { initRepo } = await import('../commands/init.js');
+    const { passphraseFromEnv } = await import('../keys/signer.js');
+    const r = await initRepo({
+      dir: a.dir,
+      url: a.url,
+      bins: a.bins,
+      rootKeys: a['root-keys'],
+      rootThreshold: a['root-threshold'],
+      allowSingleRootKey: a['allow-single-root-key'],
+      keysDir: a['keys-dir'],
+      expires: parseExpires(a.expires),
+      passphrase: passphraseFromEnv(a['passphrase-env']),
+      passphraseEnv: a['passphrase-env'],
+    });
+    if (a.json) return printJson(r);
+    say(a, `created repository ${r.dir} (${r.bins} bins, root threshold ${r.rootThreshold} of ${r.keyids.root.length})`);
+    say(a, `serve ${path.join(r.dir, 'site')} at ${r.url}`);
+    say(a, `root to distribute to clients (out of band): ${r.root}\n  sha256 ${r.rootSha256}`);
+    if (r.generatedKeys.length) say(a, `generated keys in ${r.keysDir}: ${r.generatedKeys.join(', ')}`);
+    note(a, `warning: ${r.keysDir} holds OFFLINE keys (root, targets, claimed, bins): move them to offline storage; cron needs only online.pem`);
+  },
+};
+
+const add: CommandModule<object, Common & { files: string[] }> = {
+  command: 'add <dir> <files..>',
+  describe: 'publish wheels/sdists in one atomic transaction',
+  builder: (y) => onlineKey(json(dirArg(y)).positional('files', { type: 'string', array: true, demandOption: true })) as never,
+  handler: async (a) => {
+    const { addFiles } = await import('../commands/add.js');
+    const bar = progressBar(a);
+    const r = await addFiles(a.dir, a.files, { onProgress: bar.update, onlineKey: a['online-key'] }).finally(() => bar.stop());
+    if (a.json) return printJson(r);
+    for (const f of r.files) say(a, `${f.status === 'added' ? 'added    ' : 'unchanged'} ${f.targetPath}  sha256:${f.sha256}`);
+    say(a, r.commit.noop ? 'nothing to publish' : `published snapshot ${r.commit.snapshotVersion}, timestamp ${r.commit.timestampVersion}`);
+  },
+};
+
+const sync: CommandModule<object, Common & { folder: string }> = {
+  command: 'sync <dir> <folder>',
+  describe: 'publish every distribution under FOLDER in one transaction (adopt an existing index folder)',
+  builder: (y) => onlineKey(json(dirArg(y)).positional('folder', { type: 'string', demandOption: true })) as never,
+  handler: async (a) => {
+    const { syncFolder } = await import('../commands/add.js');
+    const bar = progressBar(a);
+    const r = await syncFolder(a.dir, a.folder, { onProgress: bar.update, onlineKey: a['online-key'] }).finally(() => bar.stop());
+    if (a.json) return printJson(r);
+    const added = r.files.filter((f) => f.status === 'added').length;
+    say(a, `${added} added, ${r.files.length - added} unchanged, ${r.skipped.length} other files skipped`);
+    say(a, r.commit.noop ? 'nothing to publish' : `published snapshot ${r.commit.snapshotVersion}, timestamp ${r.commit.timestampVersion}`);
+  },
+};
+
+const remove: CommandModule<object, Common & { project: string; version?: string; file?: string }> = {
+  command: 'remove <dir> <project>',
+  describe: 'withdraw a project, one version (--version) or one file (--file)',
+  builder: (y) =>
+    onlineKey(json(dirArg(y)).positional('project', { type: 'string', demandOption: true }))
+      .option('version', { type: 'string', describe: 'remove every file of this version' })
+      .option('file', { type: 'string', describe: 'remove this one file' })
+      .conflicts('version', 'file') as never,
+  handler: async (a) => {
+    const { removeFiles } = await import('../commands/remove.js');
+    const r = await removeFiles(a.dir, a.project, { version: a.version, file: a.file, onlineKey: a['online-key'] });
+    if (a.json) return printJson(r);
+    for (const f of r.removed) say(a, `removed ${f}`);
+    if (r.projectRemoved) say(a, `project ${r.project} has no files left and was removed from the index`);
+    say(a, `published snapshot ${r.commit.snapshotVersion}, timestamp ${r.commit.timestampVersion}`);
+  },
+};
+
+const bumpCmd: CommandModule<object, Common & { force?: boolean }> = {
+  command: 'bump <dir>',
+  describe: 'cron job: re-sign online roles with less than half their period left; warn (exit 3) on expiring offline roles',
+  builder: (y) => onlineKey(json(dirArg(y)).option('force', { type: 'boolean', describe: 're-sign every online role now' })) as never,
+  handler: async (a) => {
+    const { bump, offlineWarningError } = await import('../commands/bump.js');
+    const r = await bump(a.dir, { force: a.force, onlineKey: a['online-key'] });
+    if (a.json) printJson(r);
+    else say(a, r.commit.noop ? 'nothing due' : `re-signed ${summariseRoles(r.resigned)}; timestamp ${r.commit.timestampVersion}`);
+    if (r.warnings.length) throw offlineWarningError(r.warnings);
+  },
+};
+
+function summariseRoles(roles: string[]): string {
+  const bins = roles.filter((r) => /^bin-/.test(r)).length;
+  const rest = roles.filter((r) => !/^bin-/.test(r));
+  return [...(bins ? [`${bins} bin${bins > 1 ? 's' : ''}`] : []), ...rest].join(', ');
+}
+
+const status: CommandModule<object, Common> = {
+  command: 'status <dir>',
+  describe: 'per role: version, expiry, keys, threshold, signatures, size against client limits, warnings',
+  builder: (y) => json(dirArg(y)) as never,
+  handler: async (a) => {
+    const { repoStatus } = await import('../commands/status.js');
+    const r = await repoStatus(a.dir);
+    if (a.json) return printJson(r);
+    say(a, `${r.dir}  ${r.url}  (${r.bins} bins)`);
+    say(a, `${'role'.padEnd(24)} ${'ver'.padStart(5)} ${'expires'.padEnd(21)} ${'days'.padStart(6)}  sigs  keys                  bytes`);
+    for (const s of r.roles) {
+      say(a, `${s.role.padEnd(24)} ${String(s.version).padStart(5)} ${s.expires.padEnd(21)} ${String(s.daysLeft).padStart(6)}  ${s.validSignatures}/${s.threshold}   ${s.keyids.join(',').padEnd(21)} ${s.bytes}${s.limit ? `/${s.limit}` : ''}`);
+    }
+    say(a, `${'bin-*'.padEnd(24)} ${String(r.binsSummary.count).padStart(5)} bins, earliest expiry ${r.binsSummary.earliestExpiry}, ${r.binsSummary.targets} targets, largest ${r.binsSummary.largestBytes} bytes`);
+    if (r.projects.developerSigned.length) say(a, `developer-signed projects (PEP 480): ${r.projects.developerSigned.join(', ')}`);
+    for (const w of r.warnings) say(a, `warning: ${w}`);
+  },
+};
+
+const verify: CommandModule<object, OutputFlags & { dir?: string; url?: string; root?: string }> = {
+  command: 'verify [dir]',
+  describe: 'check the published repository the way a client does (local DIR, or --url with --root)',
+  builder: (y) =>
+    json(y)
+      .positional('dir', { type: 'string', describe: 'repository directory' })
+      .option('url', { type: 'string', describe: 'verify a served repository at this base URL instead' })
+      .option('root', { type: 'string', describe: 'trusted root.json to start from (required with --url)' }) as never,
+  handler: async (a) => {
+    const { verifyRepo, verifyFailedError } = await import('../commands/verify.js');
+    const bar = progressBar(a);
+    let r;
+    if (a.url) {
+      if (!a.root) throw new TufpipError('USAGE', 'verify --url needs --root ROOT.json (the root you trust)');
+      const { verifyRemote } = await import('../commands/verify-remote.js');
+      r = await verifyRemote(a.url, a.root, { onProgress: bar.update }).finally(() => bar.stop());
+    } else {
+      if (!a.dir) throw new TufpipError('USAGE', 'verify needs a repository DIR, or --url URL --root ROOT.json');
+      r = await verifyRepo(a.dir, { root: a.root, onProgress: bar.update }).finally(() => bar.stop());
+    }
+    if (a.json) printJson(r);
+    else {
+      say(a, `root v${r.rootVersion}, timestamp v${r.timestampVersion}, snapshot v${r.snapshotVersion}: ${r.roles} roles, ${r.targets} targets, ${r.filesChecked} files checked`);
+      for (const w of r.warnings) say(a, `warning: [${w.kind}] ${w.message}`);
+      if (r.ok) say(a, 'OK');
+    }
+    if (!r.ok) throw verifyFailedError(r);
+  },
+};
+
+const serve: CommandModule<object, Common & { host: string; port: number }> = {
+  command: 'serve <dir>',
+  describe: 'serve site/ over HTTP (directory URLs serve index.html)',
+  builder: (y) =>
+    dirArg(y)
+      .option('host', { type: 'string', default: '127.0.0.1' })
+      .option('port', { type: 'number', default: 8080 })
+      .option('quiet', { type: 'boolean', describe: 'do not log requests' }) as never,
+  handler: async (a) => {
+    const { serveRepo } = await import('../commands/serve.js');
+    const s = await serveRepo(a.dir, { host: a.host, port: a.port, log: a.quiet ? undefined : (l) => process.stderr.write(l + '\n') });
+    process.stdout.write(`serving ${path.resolve(a.dir, 'site')} at ${s.url} (pip: --index-url ${s.url}simple/)\n`);
+    await new Promise<void>((resolve) => {
+      const stop = () => void s.close().then(resolve);
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+  },
+};
+
+const gc: CommandModule<object, Common & { keep: string; 'dry-run'?: boolean }> = {
+  command: 'gc <dir>',
+  describe: 'remove unreferenced old metadata versions and files (never a root)',
+  builder: (y) =>
+    json(dirArg(y))
+      .option('keep', { type: 'string', default: '7d', describe: 'keep unreferenced files younger than this (7d, 12h, 30m)' })
+      .option('dry-run', { type: 'boolean', describe: 'list what would be removed' }) as never,
+  handler: async (a) => {
+    const { gcRepo, parseDuration } = await import('../commands/gc.js');
+    const r = await gcRepo(a.dir, { keepMs: parseDuration(a.keep), dryRun: a['dry-run'] });
+    if (a.json) return printJson(r);
+    for (const f of r.removed) say(a, `${r.dryRun ? 'would remove' : 'removed'} ${f}`);
+    say(a, `${r.removed.length} files (${r.bytesFreed} bytes) ${r.dryRun ? 'would be ' : ''}removed, ${r.kept} unreferenced files kept (younger than --keep)`);
+  },
+};
+
+export const repoCommands = [keygen, init, add, sync, remove, bumpCmd, status, verify, serve, gc] as CommandModule[];

@@ -1,0 +1,34 @@
+// `tufpip-repo`: the operator's and maintainer's tool. The one place that turns errors into
+// messages and exit codes (metadata/errors.ts exitCodeFor).
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { describeError, exitCodeFor } from '../../metadata/errors.js';
+import { repoCommands } from './commands.js';
+
+export async function runRepoCli(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const parser = yargs(argv)
+    .scriptName('tufpip-repo')
+    .usage('$0 <command> [options]\n\nTUF (PEP 458 + PEP 480) for a self-hosted Python package index.')
+    .command(repoCommands)
+    .demandCommand(1, 'give a command (see --help)')
+    .strict()
+    .recommendCommands()
+    .help()
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? Object.assign(new Error(msg), { code: 'USAGE' });
+    });
+  try {
+    await parser.parseAsync();
+  } catch (err) {
+    exitCode = exitCodeFor(err);
+    process.stderr.write(`tufpip-repo: error: ${describeError(err)}\n`);
+    if (exitCode === 2) process.stderr.write("run 'tufpip-repo --help' for usage\n");
+  }
+  return exitCode;
+}
+
+export { hideBin };

@@ -1,0 +1,168 @@
+// `tufpip-repo add` / `sync`: publish distributions in one atomic transaction. Each file is
+// checked (name, archive) and staged outside site/ before the lock is taken; under the lock it is
+// compared with what is published (filenames are immutable, as on PyPI), then the project's page,
+// the project list and the changed bins are re-signed, then snapshot and timestamp.
+import path from 'node:path';
+import fsp from 'node:fs/promises';
+import fse from 'fs-extra';
+import { TufpipError } from '../../metadata/errors.js';
+import { parseDistFilename } from '../../metadata/pep503.js';
+import { packagePath } from '../../metadata/target-paths.js';
+import { CLAIMED, RECENTLY_CLAIMED, projectRole } from '../../metadata/roles.js';
+import type { PageFile } from '../../metadata/simple-html.js';
+import { checkDistribution, hashFile, type CheckedDist } from '../dist-check.js';
+import { withRepo, type OpenOptions } from '../txn/open-repo.js';
+import { Transaction, type CommitResult } from '../txn/transaction.js';
+import { projectFiles, projectList, writeProjectList, writeProjectPage } from '../index/simple-pages.js';
+import { RepoLayout } from '../storage/layout.js';
+import type { RepoContext } from '../txn/context.js';
+
+export interface AddOptions extends OpenOptions {
+  onProgress?: (done: number, total: number, phase: string) => void;
+}
+
+export interface AddedFile {
+  filename: string;
+  project: string;
+  targetPath: string;
+  sha256: string;
+  length: number;
+  status: 'added' | 'unchanged';
+}
+
+export interface AddResult {
+  files: AddedFile[];
+  commit: CommitResult;
+}
+
+/** Projects whose files only their maintainers may sign (PEP 480 claimed / recently-claimed). */
+export async function developerSignedProjects(ctx: RepoContext): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const r of [CLAIMED, RECENTLY_CLAIMED]) {
+    const role = await ctx.published.role(r);
+    for (const d of role.signed.delegations?.roles ?? []) out.add(d.name);
+  }
+  return out;
+}
+
+/** Copies inputs to a staging folder outside site/ and checks the copies (no check-then-use gap). */
+async function stage(layout: RepoLayout, files: string[], opts: AddOptions): Promise<{ dir: string; checked: CheckedDist[] }> {
+  const dir = path.join(layout.dir, 'staging', `${process.pid}-${Date.now()}`);
+  await fse.ensureDir(dir);
+  const checked: CheckedDist[] = [];
+  try {
+    const seen = new Map<string, string>();
+    let i = 0;
+    for (const f of files) {
+      const base = path.basename(f);
+      const prev = seen.get(base);
+      if (prev !== undefined) {
+        const [a, b] = await Promise.all([hashFile(prev), hashFile(f)]);
+        if (a.sha256 !== b.sha256) throw new TufpipError('CONFLICT', `two different files named ${base}: ${prev} and ${f}`);
+        continue;
+      }
+      seen.set(base, f);
+      const st = await fsp.lstat(f).catch((err) => {
+        throw new TufpipError('NOT_FOUND', `${f}: no such file`, { cause: err });
+      });
+      if (st.isSymbolicLink()) throw new TufpipError('BAD_INPUT', `${f} is a symbolic link: give the file itself`);
+      const staged = path.join(dir, base);
+      parseDistFilename(base); // the name is checked before anything is copied
+      await fsp.copyFile(f, staged);
+      const c = await checkDistribution(staged);
+      checked.push(c);
+      opts.onProgress?.(++i, files.length, 'checking');
+    }
+    return { dir, checked };
+  } catch (err) {
+    await fse.remove(dir).catch(() => undefined);
+    throw err;
+  }
+}
+
+export async function addFiles(repoDir: string, files: string[], opts: AddOptions = {}, command = 'add'): Promise<AddResult> {
+  if (files.length === 0) throw new TufpipError('USAGE', 'no files to add');
+  const layout = new RepoLayout(repoDir);
+  await layout.loadConfig();
+  const { dir: stagingDir, checked } = await stage(layout, files, opts);
+  try {
+    return await withRepo(repoDir, opts, async (ctx) => {
+      const tx = new Transaction(ctx, command);
+      const claimed = await developerSignedProjects(ctx);
+      const results: AddedFile[] = [];
+      const byProject = new Map<string, CheckedDist[]>();
+      for (const c of checked) {
+        const targetPath = packagePath(c.dist.project, c.dist.filename);
+        if (claimed.has(projectRole(c.dist.project))) {
+          // PEP 480: the index's online key may not vouch for a developer-signed project.
+          throw new TufpipError('REFUSED', `${c.dist.filename}: project ${c.dist.project} is developer-signed (PEP 480); publish it with a release its maintainers signed (add --signed RELEASE.json)`);
+        }
+        const existing = await tx.getTarget(targetPath);
+        if (existing) {
+          if (existing.hashes.sha256 === c.sha256 && existing.length === c.length) {
+            results.push({ filename: c.dist.filename, project: c.dist.project, targetPath, sha256: c.sha256, length: c.length, status: 'unchanged' });
+            continue;
+          }
+          throw new TufpipError('CONFLICT', `${c.dist.filename} is already published with different content (sha256 ${existing.hashes.sha256.slice(0, 12)}…); filenames are immutable: publish a new version instead`);
+        }
+        const list = byProject.get(c.dist.project) ?? [];
+        list.push(c);
+        byProject.set(c.dist.project, list);
+        results.push({ filename: c.dist.filename, project: c.dist.project, targetPath, sha256: c.sha256, length: c.length, status: 'added' });
+      }
+      if (byProject.size > 0) {
+        const projects = new Set(await projectList(tx));
+        let listChanged = false;
+        let n = 0;
+        for (const [project, dists] of byProject) {
+          const files: PageFile[] = await projectFiles(tx, project);
+          for (const c of dists) {
+            const targetPath = packagePath(project, c.dist.filename);
+            tx.setTarget(targetPath, { length: c.length, hashes: { sha256: c.sha256 } });
+            tx.addContent({ targetPath, sha256: c.sha256, source: { file: c.file }, plainBeforePublish: true });
+            files.push({ filename: c.dist.filename, sha256: c.sha256, requiresPython: c.requiresPython });
+          }
+          writeProjectPage(tx, project, files);
+          if (!projects.has(project)) {
+            projects.add(project);
+            listChanged = true;
+          }
+          opts.onProgress?.(++n, byProject.size, 'indexing');
+        }
+        if (listChanged) writeProjectList(tx, projects);
+      }
+      const commit = await tx.commit();
+      return { files: results, commit };
+    });
+  } finally {
+    await fse.remove(stagingDir).catch(() => undefined);
+    await fsp.rmdir(path.join(layout.dir, 'staging')).catch(() => undefined);
+  }
+}
+
+/** Every distribution file under a folder (the way an operator adopts a pypiserver directory). */
+export async function findDistributions(folder: string): Promise<{ files: string[]; skipped: string[] }> {
+  const files: string[] = [];
+  const skipped: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    const entries = await fsp.readdir(d, { withFileTypes: true }).catch((err) => {
+      throw new TufpipError('NOT_FOUND', `cannot read folder ${d}`, { cause: err });
+    });
+    entries.sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const e of entries) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile() && /\.(whl|tar\.gz|zip)$/.test(e.name)) files.push(p);
+      else skipped.push(p);
+    }
+  };
+  await walk(path.resolve(folder));
+  return { files, skipped };
+}
+
+export async function syncFolder(repoDir: string, folder: string, opts: AddOptions = {}): Promise<AddResult & { skipped: string[] }> {
+  const { files, skipped } = await findDistributions(folder);
+  if (files.length === 0) throw new TufpipError('NOT_FOUND', `no distributions (.whl, .tar.gz, .zip) found under ${folder}`);
+  const r = await addFiles(repoDir, files, opts, 'sync');
+  return { ...r, skipped };
+}

@@ -1,0 +1,85 @@
+// `tufpip-repo gc`: removes what no published metadata references any more and that is older
+// than the retention window: versioned metadata of past snapshots, hash-named copies of withdrawn
+// files and pages, leftovers of interrupted transactions. Root versions are never removed (a
+// client that trusts an old root needs every later one: TUF spec 5.3).
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { TufpipError } from '../../metadata/errors.js';
+import { ROOT } from '../../metadata/roles.js';
+import { hashedPath } from '../../metadata/target-paths.js';
+import { withRepo, type OpenOptions } from '../txn/open-repo.js';
+
+export interface GcOptions extends OpenOptions {
+  /** Keep anything modified within this many milliseconds (clients mid-update use old files). */
+  keepMs?: number;
+  dryRun?: boolean;
+}
+
+export interface GcResult {
+  removed: string[];
+  kept: number;
+  bytesFreed: number;
+  dryRun: boolean;
+}
+
+/** Parses `7d`, `12h`, `30m`, `45s` or a bare number of days. */
+export function parseDuration(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)([dhms]?)$/.exec(s.trim());
+  if (!m) throw new TufpipError('USAGE', `--keep takes a duration like 7d, 12h, 30m: got ${JSON.stringify(s)}`);
+  const unit = { d: 86400_000, h: 3600_000, m: 60_000, s: 1000, '': 86400_000 }[m[2] as 'd' | 'h' | 'm' | 's' | ''];
+  return Number(m[1]) * unit;
+}
+
+export async function gcRepo(repoDir: string, opts: GcOptions = {}): Promise<GcResult> {
+  const keepMs = opts.keepMs ?? 7 * 86400_000;
+  return withRepo(repoDir, opts, async (ctx) => {
+    const { layout, published: pub, now } = ctx;
+    const referenced = new Set<string>(['timestamp.json', `${pub.snapshot.version}.snapshot.json`]);
+    const liveTargets = new Set<string>();
+    for (const [file, version] of pub.versions) {
+      const role = file.slice(0, -'.json'.length);
+      referenced.add(`${version}.${file}`);
+      const r = await pub.role(role);
+      for (const [p, info] of Object.entries(r.signed.targets)) {
+        liveTargets.add(p);
+        liveTargets.add(hashedPath(p, info.hashes.sha256));
+      }
+    }
+    const removed: string[] = [];
+    let kept = 0;
+    let bytesFreed = 0;
+    const cutoff = now.getTime() - keepMs;
+    const consider = async (abs: string, rel: string, isLive: boolean) => {
+      if (isLive) return;
+      const st = await fsp.lstat(abs);
+      if (st.mtimeMs > cutoff) {
+        kept++;
+        return;
+      }
+      removed.push(rel);
+      bytesFreed += st.size;
+      if (!opts.dryRun) await fsp.rm(abs, { force: true });
+    };
+    for (const name of await fsp.readdir(layout.metadataDir)) {
+      if (new RegExp(`^\\d+\\.${ROOT}\\.json$`).test(name)) continue; // never a root
+      if (!/\.json$|\.tmp$/.test(name)) continue;
+      await consider(path.join(layout.metadataDir, name), `metadata/${name}`, referenced.has(name));
+    }
+    for (const top of ['packages', 'simple']) {
+      const topDir = path.join(layout.site, top);
+      const walk = async (dir: string, rel: string): Promise<void> => {
+        for (const e of await fsp.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+          const abs = path.join(dir, e.name);
+          const r = `${rel}/${e.name}`;
+          if (e.isDirectory()) {
+            await walk(abs, r);
+            if (!opts.dryRun) await fsp.rmdir(abs).catch(() => undefined); // only if empty
+          } else if (r === 'simple/index.html') continue;
+          else await consider(abs, r, liveTargets.has(r));
+        }
+      };
+      await walk(topDir, top);
+    }
+    return { removed, kept, bytesFreed, dryRun: !!opts.dryRun };
+  });
+}

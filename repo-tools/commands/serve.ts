@@ -1,0 +1,99 @@
+// `tufpip-repo serve`: a static file server for site/ (directory URLs serve index.html), so an
+// index works with no other software. It serves only what is under site/ and nothing else.
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { RepoLayout } from '../storage/layout.js';
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.json': 'application/json',
+  '.whl': 'application/zip',
+  '.zip': 'application/zip',
+  '.gz': 'application/gzip',
+};
+
+export interface ServeOptions {
+  host?: string;
+  port?: number;
+  log?: (line: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  server: http.Server;
+  close(): Promise<void>;
+}
+
+/** Maps a URL path to a file under root, or undefined if it would leave root. */
+export function resolveUnder(root: string, urlPath: string): string | undefined {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath.split('?')[0].split('#')[0]);
+  } catch {
+    return undefined;
+  }
+  if (decoded.includes('\0')) return undefined;
+  const p = path.resolve(root, '.' + path.posix.normalize('/' + decoded));
+  return p === root || p.startsWith(root + path.sep) ? p : undefined;
+}
+
+export function createSiteServer(site: string, log?: (line: string) => void): http.Server {
+  const root = path.resolve(site);
+  return http.createServer((req, res) => {
+    const done = (status: number, body?: string) => {
+      log?.(`${req.method} ${req.url} ${status}`);
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return done(405, 'method not allowed\n');
+    const urlPath = (req.url ?? '/').split('?')[0];
+    let file = resolveUnder(root, urlPath);
+    if (!file) return done(404, 'not found\n');
+    fs.stat(file, (err, st) => {
+      if (!err && st.isDirectory()) {
+        if (!urlPath.endsWith('/')) {
+          log?.(`${req.method} ${req.url} 301`);
+          res.writeHead(301, { location: urlPath + '/' });
+          return res.end();
+        }
+        file = path.join(file!, 'index.html');
+        return fs.stat(file, (err2, st2) => send(err2, st2));
+      }
+      send(err, st);
+    });
+    const send = (err: NodeJS.ErrnoException | null, st?: fs.Stats) => {
+      if (err || !st || !st.isFile()) return done(404, 'not found\n');
+      log?.(`${req.method} ${req.url} 200`);
+      res.writeHead(200, {
+        'content-type': TYPES[path.extname(file!)] ?? 'application/octet-stream',
+        'content-length': st.size,
+        'cache-control': /\/timestamp\.json$|\/index\.html$|\/$/.test(urlPath) ? 'no-cache' : 'public, max-age=300',
+      });
+      if (req.method === 'HEAD') return res.end();
+      const stream = fs.createReadStream(file!);
+      stream.on('error', () => res.destroy());
+      stream.pipe(res);
+    };
+  });
+}
+
+export async function serveRepo(repoDir: string, opts: ServeOptions = {}): Promise<RunningServer> {
+  const layout = new RepoLayout(repoDir);
+  await layout.loadConfig();
+  const server = createSiteServer(layout.site, opts.log);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 8080, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const addr = server.address() as { address: string; port: number };
+  const host = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
+  return {
+    url: `http://${host}:${addr.port}/`,
+    server,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}

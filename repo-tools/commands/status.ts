@@ -1,0 +1,125 @@
+// `tufpip-repo status`: per role: version, expiry, keys, threshold, valid signatures, file size
+// against the clients' limits (tuf-js config.ts), and warnings. The 2^n bins are summarised.
+import { Metadata, MetadataKind } from '@tufjs/models';
+import { installLinearModels } from '../../metadata/linear-models.js';
+import { CLIENT_LIMITS, OFFLINE_WARNING_DAYS, expiryKeyForRole, isDue } from '../../metadata/profile.js';
+import { BINS, CLAIMED, RECENTLY_CLAIMED, ROOT, SNAPSHOT, TARGETS, TIMESTAMP, isBinRole, isOnlineRole } from '../../metadata/roles.js';
+import { shortKeyId } from '../../metadata/keys.js';
+import { RepoLayout } from '../storage/layout.js';
+import { Published } from '../storage/published.js';
+import { onlineRoleExpiries } from '../storage/expiry-cache.js';
+
+installLinearModels();
+
+export interface RoleStatus {
+  role: string;
+  version: number;
+  expires: string;
+  daysLeft: number;
+  online: boolean;
+  keyids: string[];
+  threshold: number;
+  validSignatures: number;
+  bytes: number;
+  limit?: number;
+  warnings: string[];
+}
+
+export interface StatusReport {
+  dir: string;
+  url: string;
+  bins: number;
+  projects: { developerSigned: string[] };
+  roles: RoleStatus[];
+  binsSummary: { count: number; earliestExpiry: string; largestBytes: number; targets: number };
+  warnings: string[];
+}
+
+type AnyMd = Metadata<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function validCount(delegator: AnyMd, role: string, md: AnyMd): { keyids: string[]; threshold: number; valid: number } {
+  const signed = delegator.signed as { type: string; keys?: Record<string, { verifySignature(m: AnyMd): void }>; roles?: Record<string, { keyIDs: string[]; threshold: number }>; delegations?: { keys: Record<string, { verifySignature(m: AnyMd): void }>; roles?: Record<string, { keyIDs: string[]; threshold: number }>; succinctRoles?: { keyIDs: string[]; threshold: number } } };
+  const keys = signed.type === 'root' ? signed.keys! : signed.delegations?.keys ?? {};
+  const r = signed.type === 'root' ? signed.roles![role] : signed.delegations?.roles?.[role] ?? signed.delegations?.succinctRoles;
+  if (!r) return { keyids: [], threshold: 0, valid: 0 };
+  let valid = 0;
+  for (const id of r.keyIDs) {
+    try {
+      keys[id]?.verifySignature(md);
+      if (keys[id]) valid++;
+    } catch {
+      // not signed by this key
+    }
+  }
+  return { keyids: r.keyIDs, threshold: r.threshold, valid };
+}
+
+export async function repoStatus(repoDir: string, now = new Date()): Promise<StatusReport> {
+  const layout = new RepoLayout(repoDir);
+  const config = await layout.loadConfig();
+  const pub = await Published.load(layout);
+  const warnings: string[] = [];
+  const parse = (kind: MetadataKind, bytes: Buffer): AnyMd => Metadata.fromJSON(kind as MetadataKind.Targets, JSON.parse(bytes.toString('utf8')));
+  const root = parse(MetadataKind.Root, pub.rootBytes);
+  const roles: RoleStatus[] = [];
+  const add = (role: string, md: AnyMd, delegator: AnyMd, bytes: number, limit?: number) => {
+    const { keyids, threshold, valid } = validCount(delegator, role, md);
+    const expires = (md.signed as { expires: string }).expires;
+    const daysLeft = Math.floor(((Date.parse(expires) - now.getTime()) / 86400_000) * 10) / 10;
+    const online = isOnlineRole(role);
+    const w: string[] = [];
+    if (valid < threshold) w.push(`only ${valid} of ${threshold} required signatures are valid`);
+    if (daysLeft <= 0) w.push('EXPIRED: clients refuse this repository');
+    else if (!online && daysLeft < OFFLINE_WARNING_DAYS) w.push(`offline role expires in ${daysLeft} days: sign a new version`);
+    else if (online && isDue(expires, config.expires[expiryKeyForRole(role)], now)) w.push('due for re-signing: is the bump cron job running?');
+    if (limit && bytes > limit) w.push(`${bytes} bytes is over the clients' limit of ${limit}`);
+    else if (limit && bytes > limit * 0.8) w.push(`${bytes} bytes is close to the clients' limit of ${limit}`);
+    roles.push({ role, version: (md.signed as { version: number }).version, expires, daysLeft, online, keyids: keyids.map(shortKeyId), threshold, validSignatures: valid, bytes, limit, warnings: w });
+    warnings.push(...w.map((x) => `${role}: ${x}`));
+  };
+  add(ROOT, root, root, pub.rootBytes.length, CLIENT_LIMITS.root);
+  add(TIMESTAMP, parse(MetadataKind.Timestamp, pub.timestampBytes), root, pub.timestampBytes.length, CLIENT_LIMITS.timestamp);
+  add(SNAPSHOT, parse(MetadataKind.Snapshot, pub.snapshotBytes), root, pub.snapshotBytes.length, CLIENT_LIMITS.snapshot);
+  const targets = parse(MetadataKind.Targets, (await pub.role(TARGETS)).bytes);
+  add(TARGETS, targets, root, (await pub.role(TARGETS)).bytes.length, CLIENT_LIMITS.targets);
+  const developerSigned: string[] = [];
+  const mds = new Map<string, AnyMd>();
+  for (const r of [CLAIMED, RECENTLY_CLAIMED, BINS]) {
+    const loaded = await pub.role(r);
+    const md = parse(MetadataKind.Targets, loaded.bytes);
+    mds.set(r, md);
+    add(r, md, targets, loaded.bytes.length, CLIENT_LIMITS.targets);
+    if (r !== BINS) for (const d of loaded.signed.delegations?.roles ?? []) developerSigned.push(d.name);
+  }
+  for (const name of developerSigned) {
+    if (pub.versionOf(name) === undefined) continue;
+    const loaded = await pub.role(name);
+    const parent = (await pub.role(CLAIMED)).signed.delegations?.roles?.some((d) => d.name === name) ? CLAIMED : RECENTLY_CLAIMED;
+    add(name, parse(MetadataKind.Targets, loaded.bytes), mds.get(parent)!, loaded.bytes.length, CLIENT_LIMITS.targets);
+  }
+  // Bins: expiry from the cache hint (validated by version), sizes from the files' stat.
+  const exp = await onlineRoleExpiries(pub);
+  let earliest = '';
+  let count = 0;
+  let largest = 0;
+  let targetCount = 0;
+  for (const [role, e] of exp) {
+    if (!isBinRole(role)) continue;
+    count++;
+    if (!earliest || e < earliest) earliest = e;
+    const r = await pub.role(role);
+    largest = Math.max(largest, r.bytes.length);
+    targetCount += Object.keys(r.signed.targets).length;
+  }
+  if (earliest && isDue(earliest, config.expires.bin, now)) warnings.push(`bins: some bins are due for re-signing (earliest expiry ${earliest}): is the bump cron job running?`);
+  if (largest > CLIENT_LIMITS.targets * 0.8) warnings.push(`bins: the largest bin is ${largest} bytes, close to the clients' limit; use more bins`);
+  return {
+    dir: layout.dir,
+    url: config.url,
+    bins: config.bins,
+    projects: { developerSigned: developerSigned.map((d) => d.replace(/^project-/, '')) },
+    roles,
+    binsSummary: { count, earliestExpiry: earliest, largestBytes: largest, targets: targetCount },
+    warnings,
+  };
+}

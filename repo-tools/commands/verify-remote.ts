@@ -1,0 +1,35 @@
+// `tufpip-repo verify --url URL --root ROOT.json`: the same walk as `verify DIR`, against a served
+// repository over HTTP, downloading and checking every target.
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Updater } from 'tuf-js';
+import { verifyWithUpdater, describeTufError, type VerifyOptions, type VerifyReport } from './verify.js';
+
+export async function verifyRemote(baseUrl: string, rootFile: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
+  const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
+  const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'tufpip-verify-'));
+  try {
+    await fsp.copyFile(rootFile, path.join(tmp, 'root.json'));
+    await fsp.mkdir(path.join(tmp, 'targets'));
+    const updater = new Updater({ metadataDir: tmp, metadataBaseUrl: `${base}metadata/`, targetBaseUrl: base, targetDir: path.join(tmp, 'targets') });
+    let i = 0;
+    return await verifyWithUpdater(
+      updater,
+      async (_p, info) => {
+        try {
+          // TUF spec 5.7.3: download by hash-prefixed name, check length and hashes.
+          const dest = path.join(tmp, 'targets', String(i++));
+          await updater.downloadTarget(info, dest);
+          await fsp.rm(dest, { force: true });
+          return [];
+        } catch (err) {
+          return [`${info.path}: ${describeTufError(err)}`];
+        }
+      },
+      opts,
+    );
+  } finally {
+    await fsp.rm(tmp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,180 @@
+// `tufpip-repo verify`: checks a published repository the way a client does. tuf-js's Updater,
+// given only root version 1 (or --root), follows the root chain, verifies timestamp, snapshot and
+// every targets role, and resolves every target through the delegation graph; then every file
+// (hash-named copy and plain name) is checked against its metadata.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Updater, type TargetFile, type BaseFetcher } from 'tuf-js';
+import { installLinearModels } from '../../metadata/linear-models.js';
+import { TufpipError } from '../../metadata/errors.js';
+import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS, isBinRole, isProjectRole, versionedFileName } from '../../metadata/roles.js';
+import { hashedPath, projectOfTarget } from '../../metadata/target-paths.js';
+import { FileFetcher } from '../../client/file-fetcher.js';
+import { internals } from '../../client/tuf-internals.js';
+import { RepoLayout } from '../storage/layout.js';
+import { lastJournalEntry } from '../storage/journal.js';
+import { findSecretsUnderSite } from '../storage/secrets-guard.js';
+
+installLinearModels();
+
+export interface VerifyProblem {
+  kind: string;
+  message: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  rootVersion: number;
+  timestampVersion: number;
+  snapshotVersion: number;
+  roles: number;
+  targets: number;
+  filesChecked: number;
+  problems: VerifyProblem[];
+  warnings: VerifyProblem[];
+}
+
+export interface VerifyOptions {
+  /** Trusted root file to start from (default: the repository's 1.root.json). */
+  root?: string;
+  onProgress?: (done: number, total: number, phase?: string) => void;
+}
+
+export function describeTufError(err: unknown): string {
+  const e = err as Error;
+  return `${e?.constructor?.name ?? 'Error'}: ${e?.message ?? String(err)}`;
+}
+
+/** Checks one target's files; returns problems as strings (the file checker of a verify run). */
+export type FileChecker = (targetPath: string, info: TargetFile) => Promise<string[]>;
+
+/**
+ * The shared verification walk: refresh, load every targets role in the snapshot through its
+ * delegator, resolve every listed target through the delegation graph, check its files.
+ */
+export async function verifyWithUpdater(updater: Updater, checkFiles: FileChecker, opts: VerifyOptions = {}): Promise<VerifyReport> {
+  const problems: VerifyProblem[] = [];
+  const warnings: VerifyProblem[] = [];
+  const report: VerifyReport = { ok: false, rootVersion: 0, timestampVersion: 0, snapshotVersion: 0, roles: 0, targets: 0, filesChecked: 0, problems, warnings };
+  try {
+    await updater.refresh();
+  } catch (err) {
+    problems.push({ kind: 'metadata', message: `refresh failed: ${describeTufError(err)}` });
+    return report;
+  }
+  const ui = internals(updater);
+  const ts = ui.trustedSet;
+  report.rootVersion = ts.root.signed.version;
+  report.timestampVersion = ts.timestamp!.signed.version;
+  report.snapshotVersion = ts.snapshot!.signed.version;
+
+  const meta = ts.snapshot!.signed.meta;
+  const roleNames = Object.keys(meta).map((f) => f.replace(/\.json$/, ''));
+  const listed = new Map<string, string>(); // target path -> first role listing it
+  const load = async (role: string, parent: string) => {
+    try {
+      const md = await ui.loadTargets(role, parent);
+      for (const p of Object.keys(md?.signed.targets ?? {})) if (!listed.has(p)) listed.set(p, role);
+      return md;
+    } catch (err) {
+      problems.push({ kind: 'metadata', message: `role ${role}: ${describeTufError(err)}` });
+      return undefined;
+    }
+  };
+  await load(TARGETS, 'root');
+  const projectParents = new Map<string, string>();
+  for (const r of [CLAIMED, RECENTLY_CLAIMED]) {
+    const md = await load(r, TARGETS);
+    for (const name of Object.keys(md?.signed.delegations?.roles ?? {})) projectParents.set(name, r);
+  }
+  await load(BINS, TARGETS);
+  let n = 0;
+  for (const role of roleNames) {
+    if (isBinRole(role)) await load(role, BINS);
+    else if (isProjectRole(role)) {
+      const parent = projectParents.get(role);
+      if (!parent) warnings.push({ kind: 'metadata', message: `role ${role} is in the snapshot but no longer delegated` });
+      else await load(role, parent);
+    }
+    opts.onProgress?.(++n, roleNames.length, 'roles');
+  }
+  report.roles = roleNames.length;
+
+  n = 0;
+  for (const [p, role] of listed) {
+    opts.onProgress?.(++n, listed.size, 'targets');
+    let info: TargetFile | undefined;
+    try {
+      info = await updater.getTargetInfo(p);
+    } catch (err) {
+      problems.push({ kind: 'metadata', message: `${p}: ${describeTufError(err)}` });
+      continue;
+    }
+    if (!info) {
+      const project = projectOfTarget(p);
+      const msg = `${p} is listed by ${role} but no client can reach it`;
+      if (project && isBinRole(role) && p.startsWith('packages/')) {
+        warnings.push({ kind: 'unsigned', message: `${msg}: project ${project} is developer-signed and its maintainers have not signed this file` });
+      } else problems.push({ kind: 'metadata', message: msg });
+      continue;
+    }
+    report.targets++;
+    for (const msg of await checkFiles(p, info)) problems.push({ kind: 'file', message: msg });
+    report.filesChecked++;
+  }
+  report.ok = problems.length === 0;
+  return report;
+}
+
+async function verifyFile(info: TargetFile, file: string): Promise<string | undefined> {
+  if (!fs.existsSync(file)) return 'missing';
+  try {
+    await info.verify(fs.createReadStream(file));
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+export async function verifyRepo(repoDir: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
+  const layout = new RepoLayout(repoDir);
+  await layout.loadConfig();
+  const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'tufpip-verify-'));
+  try {
+    await fsp.copyFile(opts.root ?? layout.metadataFile(versionedFileName('root', 1)), path.join(tmp, 'root.json'));
+    const updater = new Updater({
+      metadataDir: tmp,
+      metadataBaseUrl: pathToFileURL(layout.metadataDir).href + '/',
+      targetBaseUrl: pathToFileURL(layout.site).href + '/',
+      fetcher: new FileFetcher() as BaseFetcher,
+    });
+    const pending = await lastJournalEntry(layout);
+    const plainMayLag = pending?.state === 'prepared';
+    const report = await verifyWithUpdater(
+      updater,
+      async (p, info) => {
+        const out: string[] = [];
+        const hp = hashedPath(p, info.hashes.sha256);
+        const bad = await verifyFile(info, layout.targetFile(hp));
+        if (bad) out.push(`${hp}: ${bad}`);
+        const plainBad = await verifyFile(info, layout.targetFile(p));
+        if (plainBad && !plainMayLag) out.push(`${p} (plain name, what plain pip gets): ${plainBad}`);
+        return out;
+      },
+      opts,
+    );
+    if (plainMayLag) report.warnings.push({ kind: 'journal', message: 'a transaction was interrupted after publishing; the next tufpip-repo command finishes it' });
+    for (const s of await findSecretsUnderSite(layout.site)) report.problems.push({ kind: 'secret', message: `private key material under site/: ${s}` });
+    report.ok = report.problems.length === 0;
+    return report;
+  } finally {
+    await fsp.rm(tmp, { recursive: true, force: true });
+  }
+}
+
+export function verifyFailedError(r: VerifyReport): TufpipError {
+  return new TufpipError('VERIFY_FAILED', `verify found ${r.problems.length} problem${r.problems.length === 1 ? '' : 's'}:\n` + r.problems.map((p) => `  - [${p.kind}] ${p.message}`).join('\n'));
+}

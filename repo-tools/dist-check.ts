@@ -1,0 +1,130 @@
+// Checks a distribution before anything is written: its name (wheel / sdist naming, no path
+// tricks), that its archive is intact, and for wheels the PEP 427 layout (a `.dist-info` with
+// METADATA, WHEEL and RECORD naming the same project).
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
+import yauzl from 'yauzl';
+import { normalizeProject, parseDistFilename, type DistFilename } from '../metadata/pep503.js';
+import { TufpipError } from '../metadata/errors.js';
+
+export interface CheckedDist {
+  dist: DistFilename;
+  file: string;
+  length: number;
+  sha256: string;
+  requiresPython?: string;
+}
+
+export async function hashFile(file: string): Promise<{ sha256: string; length: number }> {
+  const h = createHash('sha256');
+  let length = 0;
+  for await (const chunk of fs.createReadStream(file)) {
+    h.update(chunk as Buffer);
+    length += (chunk as Buffer).length;
+  }
+  return { sha256: h.digest('hex'), length };
+}
+
+function openZip(file: string): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) =>
+    yauzl.open(file, { lazyEntries: true, strictFileNames: true, validateEntrySizes: true }, (err, zip) => (err ? reject(err) : resolve(zip!))),
+  );
+}
+
+function readEntry(zip: yauzl.ZipFile, entry: yauzl.Entry, max: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    if (entry.uncompressedSize > max) return reject(new Error(`${entry.fileName} is too large (${entry.uncompressedSize} bytes)`));
+    zip.openReadStream(entry, (err, stream) => {
+      if (err || !stream) return reject(err ?? new Error('no stream'));
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('error', reject);
+      stream.on('end', () => resolve(Buffer.concat(chunks)));
+    });
+  });
+}
+
+/** Walks a zip's entries, reading the ones `want` selects (CRC and sizes checked by yauzl). */
+async function walkZip(file: string, want: (name: string) => boolean): Promise<{ names: string[]; read: Map<string, Buffer> }> {
+  const zip = await openZip(file);
+  const names: string[] = [];
+  const read = new Map<string, Buffer>();
+  await new Promise<void>((resolve, reject) => {
+    zip.on('error', reject);
+    zip.on('end', () => resolve());
+    zip.on('entry', (entry: yauzl.Entry) => {
+      names.push(entry.fileName);
+      if (!want(entry.fileName)) return zip.readEntry();
+      readEntry(zip, entry, 16 * 1024 * 1024)
+        .then((b) => {
+          read.set(entry.fileName, b);
+          zip.readEntry();
+        })
+        .catch(reject);
+    });
+    zip.readEntry();
+  }).finally(() => zip.close());
+  return { names, read };
+}
+
+function header(metadata: string, field: string): string | undefined {
+  // Core metadata (RFC 822 style): headers end at the first blank line.
+  const head = metadata.split(/\r?\n\r?\n/, 1)[0];
+  const m = new RegExp(`^${field}:[ \\t]*(.*)$`, 'mi').exec(head);
+  return m ? m[1].trim() : undefined;
+}
+
+async function checkWheel(file: string, dist: DistFilename): Promise<{ requiresPython?: string }> {
+  const { names, read } = await walkZip(file, (n) => /^[^/]+\.dist-info\/(METADATA|WHEEL)$/.test(n));
+  for (const n of names) {
+    if (n.startsWith('/') || n.split('/').includes('..')) throw new Error(`archive member with an unsafe path: ${JSON.stringify(n)}`);
+  }
+  const infos = new Set(names.filter((n) => /^[^/]+\.dist-info\//.test(n)).map((n) => n.split('/')[0]));
+  const matching = [...infos].filter((d) => normalizeProject(d.slice(0, -'.dist-info'.length).replace(/-[^-]*$/, '')) === dist.project);
+  if (matching.length !== 1) throw new Error(`expected one ${dist.project} .dist-info directory, found ${infos.size ? [...infos].join(', ') : 'none'}`);
+  const di = matching[0];
+  for (const f of ['METADATA', 'WHEEL', 'RECORD']) {
+    if (!names.includes(`${di}/${f}`)) throw new Error(`${di}/${f} is missing`);
+  }
+  const metadata = read.get(`${di}/METADATA`)!.toString('utf8');
+  const name = header(metadata, 'Name');
+  if (!name || normalizeProject(name) !== dist.project) throw new Error(`METADATA names project ${JSON.stringify(name)}, the file name says ${dist.project}`);
+  if (!header(read.get(`${di}/WHEEL`)!.toString('utf8'), 'Wheel-Version')) throw new Error(`${di}/WHEEL has no Wheel-Version`);
+  return { requiresPython: header(metadata, 'Requires-Python') };
+}
+
+async function checkTarGz(file: string): Promise<void> {
+  let first: Buffer | undefined;
+  const gunzip = zlib.createGunzip();
+  gunzip.on('data', (c: Buffer) => {
+    if (!first) first = c;
+    else if (first.length < 512) first = Buffer.concat([first, c]);
+  });
+  await pipeline(fs.createReadStream(file), gunzip);
+  if (!first || first.length < 512 || first.subarray(257, 262).toString('latin1') !== 'ustar') throw new Error('not a tar archive inside the gzip stream');
+}
+
+/** Checks one distribution file; throws TufpipError('BAD_INPUT') naming the file and why. */
+export async function checkDistribution(file: string): Promise<CheckedDist> {
+  const name = path.basename(file);
+  const dist = parseDistFilename(name);
+  const st = await fsp.lstat(file).catch((err) => {
+    throw new TufpipError('NOT_FOUND', `${file}: no such file`, { cause: err });
+  });
+  if (st.isSymbolicLink()) throw new TufpipError('BAD_INPUT', `${file} is a symbolic link: give the file itself`);
+  if (!st.isFile()) throw new TufpipError('BAD_INPUT', `${file} is not a regular file`);
+  let requiresPython: string | undefined;
+  try {
+    if (dist.kind === 'wheel') requiresPython = (await checkWheel(file, dist)).requiresPython;
+    else if (name.endsWith('.zip')) await walkZip(file, () => false);
+    else await checkTarGz(file);
+  } catch (err) {
+    throw new TufpipError('BAD_INPUT', `${name} is not a valid ${dist.kind}: ${(err as Error).message}`, { cause: err });
+  }
+  const { sha256, length } = await hashFile(file);
+  return { dist, file, length, sha256, requiresPython };
+}

@@ -1,0 +1,77 @@
+// Folders and files of a repository directory (DESIGN.md "The served tree"): `config.json`
+// (public), `site/` (served), `journal`, `lock`, and by default (demo only) `keys/`.
+import path from 'node:path';
+import fse from 'fs-extra';
+import { TufpipError } from '../../metadata/errors.js';
+import { defaultExpiryDays, verifyBinCount, type ExpiryKey } from '../../metadata/profile.js';
+import { writeFileAtomic } from './fs-atomic.js';
+
+export const CONFIG_FORMAT = 'tufpip-repo/1';
+
+/** Public configuration: never secrets (key material stays in key files / the environment). */
+export interface RepoConfig {
+  format: typeof CONFIG_FORMAT;
+  url: string;
+  bins: number;
+  expires: Record<ExpiryKey, number>;
+  /** Signer URI of the online key (`file:...` relative to the repository, or `env:VAR`). */
+  onlineSigner: string;
+  /** Name of the environment variable holding the online key's passphrase, if encrypted. */
+  onlinePassphraseEnv?: string;
+  /** Where offline keys were generated (a hint for operators; they belong offline). */
+  keysDir?: string;
+}
+
+export class RepoLayout {
+  readonly dir: string;
+  constructor(dir: string) {
+    this.dir = path.resolve(dir);
+  }
+  get configFile(): string {
+    return path.join(this.dir, 'config.json');
+  }
+  get site(): string {
+    return path.join(this.dir, 'site');
+  }
+  get metadataDir(): string {
+    return path.join(this.site, 'metadata');
+  }
+  get journalFile(): string {
+    return path.join(this.dir, 'journal');
+  }
+  metadataFile(name: string): string {
+    return path.join(this.metadataDir, name);
+  }
+  /** Absolute path of a target path (or hashed target path) under site/. */
+  targetFile(targetPath: string): string {
+    return path.join(this.site, ...targetPath.split('/'));
+  }
+  /** True if p is inside site/ (private material must never be). */
+  isUnderSite(p: string): boolean {
+    const rel = path.relative(this.site, path.resolve(p));
+    return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  }
+
+  async loadConfig(): Promise<RepoConfig> {
+    let raw: string;
+    try {
+      raw = await fse.readFile(this.configFile, 'utf8');
+    } catch (err) {
+      throw new TufpipError('NOT_FOUND', `${this.dir} is not a tufpip repository (no config.json); create one with 'tufpip-repo init'`, { cause: err });
+    }
+    let cfg: RepoConfig;
+    try {
+      cfg = JSON.parse(raw) as RepoConfig;
+    } catch (err) {
+      throw new TufpipError('BAD_INPUT', `${this.configFile} is not valid JSON`, { cause: err });
+    }
+    if (cfg.format !== CONFIG_FORMAT) throw new TufpipError('BAD_INPUT', `${this.configFile}: unknown format ${JSON.stringify(cfg.format)}`);
+    verifyBinCount(cfg.bins);
+    cfg.expires = { ...defaultExpiryDays, ...cfg.expires };
+    return cfg;
+  }
+
+  async saveConfig(cfg: RepoConfig): Promise<void> {
+    await writeFileAtomic(this.configFile, JSON.stringify(cfg, null, 2) + '\n');
+  }
+}

@@ -1,0 +1,53 @@
+// Opens a repository for a mutating command: takes the lock, finishes or abandons a crashed
+// transaction (journal), loads the published state, and hands out a RepoContext.
+import path from 'node:path';
+import { RepoLayout } from '../storage/layout.js';
+import { Published } from '../storage/published.js';
+import { withRepoLock, type LockOptions } from '../storage/lock.js';
+import { recoverJournal } from '../storage/journal.js';
+import { loadSigner, passphraseFromEnv, type Signer } from '../keys/signer.js';
+import type { RepoContext } from './context.js';
+import { TufpipError } from '../../metadata/errors.js';
+
+export interface OpenOptions extends LockOptions {
+  now?: Date;
+  /** Overrides the configured online signer URI (`--online-key`). */
+  onlineKey?: string;
+}
+
+export async function withRepo<T>(dir: string, opts: OpenOptions, fn: (ctx: RepoContext) => Promise<T>): Promise<T> {
+  const layout = new RepoLayout(dir);
+  const config = await layout.loadConfig();
+  return withRepoLock(
+    layout.dir,
+    async (lock) => {
+      const first = await Published.load(layout);
+      const recovered = await recoverJournal(layout, first.timestamp.signed.version);
+      const published = recovered === 'none' ? first : await Published.load(layout);
+      let signer: Signer | undefined;
+      const ctx: RepoContext = {
+        layout,
+        config,
+        published,
+        lock,
+        now: opts.now ?? new Date(),
+        async onlineSigner() {
+          if (!signer) {
+            const uri = opts.onlineKey ?? config.onlineSigner;
+            signer = await loadSigner(uri, { baseDir: layout.dir, passphrase: passphraseFromEnv(config.onlinePassphraseEnv) });
+            if (uri.startsWith('file:') && layout.isUnderSite(path.resolve(layout.dir, uri.slice(5)))) {
+              throw new TufpipError('REFUSED', `the online key ${uri} is under site/: move it out of the served tree`);
+            }
+            const expected = published.root.signed.roles.timestamp.keyids;
+            if (!expected.includes(signer.keyid)) {
+              throw new TufpipError('BAD_KEY', `online key ${uri} (key ${signer.keyid.slice(0, 8)}) is not the online key root trusts (${expected.map((k) => k.slice(0, 8)).join(', ')})`);
+            }
+          }
+          return signer;
+        },
+      };
+      return fn(ctx);
+    },
+    opts,
+  );
+}

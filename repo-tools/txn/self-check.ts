@@ -1,0 +1,80 @@
+// DESIGN.md "Publishing rules": before replacing timestamp.json, verify what is about to be
+// published the way a client would. This runs tuf-js's own TrustedMetadataStore (the client's
+// verification code) over the exact bytes that will be written; a failure publishes nothing.
+import { TrustedMetadataStore } from 'tuf-js/dist/store.js';
+import { MetaFile } from '@tufjs/models';
+import { installLinearModels } from '../../metadata/linear-models.js';
+import { TufpipError } from '../../metadata/errors.js';
+import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS, isBinRole, isProjectRole } from '../../metadata/roles.js';
+
+installLinearModels();
+
+export interface SelfCheckInput {
+  rootBytes: Buffer;
+  /** The published timestamp (absent at init). */
+  oldTimestampBytes?: Buffer;
+  newTimestampBytes: Buffer;
+  /** New snapshot bytes, or the current ones when the snapshot does not change. */
+  snapshotBytes: Buffer;
+  snapshotChanged: boolean;
+  oldVersions: Map<string, number>;
+  newVersions: Map<string, number>;
+  /** Changed targets roles and their new bytes. */
+  changedRoles: Map<string, Buffer>;
+  /** Bytes of a role as it will be published (changed or unchanged). */
+  roleBytes: (role: string) => Promise<Buffer>;
+  /** Delegator of a project role (claimed or recently-claimed). */
+  projectDelegator?: (role: string) => string;
+}
+
+export function delegatorOf(role: string, projectDelegator?: (r: string) => string): string {
+  if (role === TARGETS) return 'root';
+  if (role === CLAIMED || role === RECENTLY_CLAIMED || role === BINS) return TARGETS;
+  if (isBinRole(role)) return BINS;
+  if (isProjectRole(role) && projectDelegator) return projectDelegator(role);
+  throw new TufpipError('SELF_CHECK', `no delegator known for role ${role}`);
+}
+
+export async function selfCheck(i: SelfCheckInput): Promise<void> {
+  try {
+    const store = new TrustedMetadataStore(i.rootBytes);
+    if (i.oldTimestampBytes) try {
+      // The published timestamp is the client's trusted one (an expired one still serves for
+      // rollback protection, as in tuf-js's updater).
+      store.updateTimestamp(i.oldTimestampBytes);
+    } catch {
+      // The published timestamp may be expired; the new one is checked below in full.
+    }
+    // TUF spec 5.4.2 - 5.4.4: signature, rollback of timestamp and snapshot versions, freeze.
+    store.updateTimestamp(i.newTimestampBytes);
+    if (!i.snapshotChanged) {
+      // TUF spec 5.5.2: the snapshot the new timestamp names must match by length and hash.
+      const ts = JSON.parse(i.newTimestampBytes.toString('utf8')) as { signed: { meta: Record<string, unknown> } };
+      MetaFile.fromJSON(ts.signed.meta['snapshot.json'] as Parameters<typeof MetaFile.fromJSON>[0]).verify(i.snapshotBytes);
+      return;
+    }
+    // TUF spec 5.5.2 - 5.5.6: hash from timestamp, signature, version, freeze.
+    store.updateSnapshot(i.snapshotBytes);
+    // TUF spec 5.5.5: no targets role may go back or disappear.
+    for (const [name, v] of i.oldVersions) {
+      const nv = i.newVersions.get(name);
+      if (nv === undefined) throw new TufpipError('SELF_CHECK', `new snapshot drops ${name}`);
+      if (nv < v) throw new TufpipError('SELF_CHECK', `new snapshot rolls ${name} back from version ${v} to ${nv}`);
+    }
+    // TUF spec 5.6: each changed role verifies against its delegator, itself verified up to root.
+    const loaded = new Set<string>();
+    const load = async (role: string): Promise<void> => {
+      if (loaded.has(role)) return;
+      const parent = delegatorOf(role, i.projectDelegator);
+      if (parent !== 'root') await load(parent);
+      const bytes = i.changedRoles.get(role) ?? (await i.roleBytes(role));
+      store.updateDelegatedTargets(bytes, role, parent);
+      loaded.add(role);
+    };
+    for (const role of i.changedRoles.keys()) await load(role);
+  } catch (err) {
+    if (err instanceof TufpipError) throw err;
+    const name = (err as Error)?.constructor?.name ?? 'Error';
+    throw new TufpipError('SELF_CHECK', `self-check refused the new metadata (${name}: ${(err as Error).message}); nothing was published`, { cause: err });
+  }
+}

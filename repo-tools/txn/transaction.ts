@@ -1,0 +1,233 @@
+// One atomic publication (DESIGN.md "Publishing rules"): new versioned files first (content,
+// targets roles, snapshot), a self-check of everything a client would verify, then timestamp.json
+// replaced last with write-temp, fsync, rename. A crash at any point leaves the previously
+// published repository intact: nothing it references is changed before the rename.
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+import fsp from 'node:fs/promises';
+import { canonicalize } from '../../metadata/canonical.js';
+import {
+  buildTargets,
+  buildTimestamp,
+  canonicalSnapshot,
+  serializeEnvelope,
+  type TargetInfo,
+  type TargetsSigned,
+} from '../../metadata/builders.js';
+import { expiresAt, expiryKeyForRole } from '../../metadata/profile.js';
+import { binForPath } from '../../metadata/hash-bins.js';
+import { hashedPath } from '../../metadata/target-paths.js';
+import { isBinRole, isOnlineRole, versionedFileName } from '../../metadata/roles.js';
+import { TufpipError } from '../../metadata/errors.js';
+import type { Signer } from '../keys/signer.js';
+import type { RepoContext } from './context.js';
+import { fsyncDir, linkOrCopy, writeFileAtomic, writeImmutable } from '../storage/fs-atomic.js';
+import { appendJournal, runPostSteps, type PostStep } from '../storage/journal.js';
+import { verifyNoSecretsUnderSite } from '../storage/secrets-guard.js';
+import { recordExpiries } from '../storage/expiry-cache.js';
+import { selfCheck } from './self-check.js';
+
+export interface ContentFile {
+  targetPath: string;
+  sha256: string;
+  /** Bytes to write, or a staged file (outside site/) to link or copy. */
+  source: { bytes: Buffer } | { file: string };
+  /** Package files get their plain name before publishing (a new name nobody references yet). */
+  plainBeforePublish: boolean;
+}
+
+export interface CommitResult {
+  noop: boolean;
+  timestampVersion: number;
+  snapshotVersion: number;
+  roles: { role: string; version: number }[];
+}
+
+export function sha256Hex(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** Signs canonical bytes with each signer and returns the serialised metadata file. */
+export async function signRole(signedCanonical: string, signers: Signer[]): Promise<Buffer> {
+  const bytes = Buffer.from(signedCanonical, 'utf8');
+  const signatures = [];
+  for (const s of signers) signatures.push({ keyid: s.keyid, sig: s.signSync ? s.signSync(bytes) : await s.sign(bytes) });
+  return Buffer.from(serializeEnvelope(signedCanonical, signatures), 'utf8');
+}
+
+export class Transaction {
+  readonly ctx: RepoContext;
+  readonly command: string;
+  private binEdits = new Map<string, Map<string, TargetInfo | null>>();
+  private resignSet = new Set<string>();
+  private roleUpdates = new Map<string, { signed: TargetsSigned; signers: Signer[] }>();
+  private content: ContentFile[] = [];
+  private post: PostStep[] = [];
+  /** Re-sign snapshot even if no targets role changed (bump). */
+  forceSnapshot = false;
+  /** Re-sign timestamp even if nothing else changed (bump). */
+  forceTimestamp = false;
+
+  constructor(ctx: RepoContext, command: string) {
+    this.ctx = ctx;
+    this.command = command;
+  }
+
+  binOf(targetPath: string): string {
+    return binForPath(targetPath, this.ctx.config.bins);
+  }
+
+  /** The target as it will be after this transaction (pending edits first). */
+  async getTarget(targetPath: string): Promise<TargetInfo | undefined> {
+    const bin = this.binOf(targetPath);
+    const edits = this.binEdits.get(bin);
+    if (edits?.has(targetPath)) return edits.get(targetPath) ?? undefined;
+    const role = await this.ctx.published.role(bin);
+    return Object.prototype.hasOwnProperty.call(role.signed.targets, targetPath) ? role.signed.targets[targetPath] : undefined;
+  }
+
+  setTarget(targetPath: string, info: TargetInfo | null): void {
+    const bin = this.binOf(targetPath);
+    let m = this.binEdits.get(bin);
+    if (!m) this.binEdits.set(bin, (m = new Map()));
+    m.set(targetPath, info);
+  }
+
+  /** Re-sign an online targets role with unchanged content (bump). */
+  resign(role: string): void {
+    if (!isOnlineRole(role) || role === 'snapshot' || role === 'timestamp') throw new Error(`resign() is for online targets roles, not ${role}`);
+    this.resignSet.add(role);
+  }
+
+  /** Publish a new version of a targets role built by the caller (version and expiry set). */
+  updateRole(role: string, signed: TargetsSigned, signers: Signer[]): void {
+    this.roleUpdates.set(role, { signed, signers });
+  }
+
+  addContent(c: ContentFile): void {
+    this.content.push(c);
+  }
+
+  afterPublish(step: PostStep): void {
+    this.post.push(step);
+  }
+
+  get isEmpty(): boolean {
+    return (
+      this.binEdits.size === 0 && this.resignSet.size === 0 && this.roleUpdates.size === 0 && this.content.length === 0 &&
+      !this.forceSnapshot && !this.forceTimestamp
+    );
+  }
+
+  async commit(): Promise<CommitResult> {
+    const { layout, config, published: pub, now } = this.ctx;
+    if (this.isEmpty) {
+      return { noop: true, timestampVersion: pub.timestamp.signed.version, snapshotVersion: pub.snapshot.version, roles: [] };
+    }
+    const newRoleBytes = new Map<string, Buffer>();
+    const newVersions = new Map(pub.versions);
+    const roleResults: { role: string; version: number }[] = [];
+    const published: { role: string; version: number; expires: string }[] = [];
+    const expires = (role: string) => expiresAt(now, config.expires[expiryKeyForRole(role)]);
+
+    // Online targets roles: edited bins and re-signed roles.
+    const onlineRoles = new Set<string>([...this.binEdits.keys(), ...this.resignSet]);
+    for (const role of onlineRoles) {
+      if (this.roleUpdates.has(role)) continue;
+      const cur = await pub.role(role);
+      const targets: Record<string, TargetInfo> = { ...cur.signed.targets };
+      for (const [p, info] of this.binEdits.get(role) ?? []) {
+        if (info) targets[p] = info;
+        else delete targets[p];
+      }
+      const signed = buildTargets(cur.version + 1, expires(role), targets, cur.signed.delegations);
+      newRoleBytes.set(role, await signRole(canonicalize(signed), [await this.ctx.onlineSigner()]));
+      newVersions.set(`${role}.json`, signed.version);
+      roleResults.push({ role, version: signed.version });
+      published.push({ role, version: signed.version, expires: signed.expires });
+    }
+    for (const [role, { signed, signers }] of this.roleUpdates) {
+      if (this.binEdits.has(role)) throw new Error(`role ${role} both edited and replaced in one transaction`);
+      newRoleBytes.set(role, await signRole(canonicalize(signed), signers));
+      newVersions.set(`${role}.json`, signed.version);
+      roleResults.push({ role, version: signed.version });
+    }
+
+    // TUF spec 4.4: snapshot lists the version of every targets role.
+    const snapshotChanged = newRoleBytes.size > 0 || this.forceSnapshot;
+    let snapshotBytes = pub.snapshotBytes;
+    let snapshotVersion = pub.snapshot.version;
+    const online = await this.ctx.onlineSigner();
+    if (snapshotChanged) {
+      snapshotVersion += 1;
+      snapshotBytes = await signRole(canonicalSnapshot(snapshotVersion, expires('snapshot'), newVersions), [online]);
+    }
+    // TUF spec 4.6: timestamp names the snapshot by version, length and hash.
+    const tsSigned = buildTimestamp(pub.timestamp.signed.version + 1, expires('timestamp'), {
+      version: snapshotVersion,
+      length: snapshotBytes.length,
+      sha256: sha256Hex(snapshotBytes),
+    });
+    const timestampBytes = await signRole(canonicalize(tsSigned), [online]);
+
+    // Content must match what the metadata says before anything is published.
+    for (const c of this.content) {
+      const data = 'bytes' in c.source ? c.source.bytes : await fsp.readFile(c.source.file);
+      if (sha256Hex(data) !== c.sha256) {
+        throw new TufpipError('SELF_CHECK', `content of ${c.targetPath} changed while it was being added; nothing was published`);
+      }
+    }
+
+    await selfCheck({
+      rootBytes: pub.rootBytes,
+      oldTimestampBytes: pub.timestampBytes,
+      newTimestampBytes: timestampBytes,
+      snapshotBytes,
+      snapshotChanged,
+      oldVersions: pub.versions,
+      newVersions,
+      changedRoles: newRoleBytes,
+      roleBytes: async (role) => (await pub.role(role)).bytes,
+      projectDelegator: (role) => this.projectDelegators.get(role) ?? 'claimed',
+    });
+
+    const touchedDirs = new Set<string>([layout.metadataDir]);
+    for (const c of this.content) touchedDirs.add(path.dirname(layout.targetFile(c.targetPath)));
+    await verifyNoSecretsUnderSite(layout.site, touchedDirs);
+
+    // 1. Content: hash-named copies (and plain names of new package files).
+    for (const c of this.content) {
+      const hashed = layout.targetFile(hashedPath(c.targetPath, c.sha256));
+      await fsp.mkdir(path.dirname(hashed), { recursive: true });
+      if ('bytes' in c.source) await writeImmutable(hashed, c.source.bytes);
+      else await linkOrCopy(c.source.file, hashed);
+      if (c.plainBeforePublish) await linkOrCopy(hashed, layout.targetFile(c.targetPath));
+    }
+    // 2. Targets roles, then snapshot (versioned names: nothing published references them yet).
+    for (const [role, bytes] of newRoleBytes) {
+      await writeImmutable(layout.metadataFile(versionedFileName(role, newVersions.get(`${role}.json`)!)), bytes);
+    }
+    if (snapshotChanged) await writeImmutable(layout.metadataFile(versionedFileName('snapshot', snapshotVersion)), snapshotBytes);
+    for (const d of touchedDirs) await fsyncDir(d);
+
+    // 3. Journal, then timestamp.json: the single atomic step that publishes everything.
+    const txn = `${tsSigned.version}-${process.pid}`;
+    await appendJournal(layout, { txn, state: 'prepared', command: this.command, timestampVersion: tsSigned.version, time: now.toISOString(), post: this.post });
+    this.ctx.lock.assertHeld();
+    await writeFileAtomic(layout.metadataFile('timestamp.json'), timestampBytes);
+
+    // 4. Plain-named pages for plain pip, removals; then the journal closes the transaction.
+    await runPostSteps(layout, this.post);
+    await appendJournal(layout, { txn, state: 'done', timestampVersion: tsSigned.version, time: new Date().toISOString() });
+    await recordExpiries(layout, published).catch(() => undefined); // a hint only
+
+    if (snapshotChanged) roleResults.push({ role: 'snapshot', version: snapshotVersion });
+    roleResults.push({ role: 'timestamp', version: tsSigned.version });
+    return { noop: false, timestampVersion: tsSigned.version, snapshotVersion, roles: roleResults };
+  }
+
+  /** PEP 480: which role delegates a project role (set by claim transactions). */
+  readonly projectDelegators = new Map<string, string>();
+}
+
+export { isBinRole };
