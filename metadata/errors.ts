@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'VERIFY_FAILED' // verify found problems
   | 'EXPIRING' // bump: an offline role expires soon
   | 'LOCKED' // could not get the repository lock
+  | 'NETWORK' // the index could not be reached, or answered with an HTTP error (client)
   | 'IO';
 
 export class TufpipError extends Error {
@@ -39,6 +40,7 @@ const EXIT: Record<ErrorCode, number> = {
   VERIFY_FAILED: 1,
   EXPIRING: 3,
   LOCKED: 4,
+  NETWORK: 1,
   IO: 1,
 };
 

@@ -6,7 +6,7 @@ import { OFFLINE_WARNING_DAYS, expiryKeyForRole, isDue } from '../../metadata/pr
 import { BINS, CLAIMED, ROOT, SNAPSHOT, TARGETS, TIMESTAMP } from '../../metadata/roles.js';
 import { withRepo, type OpenOptions } from '../txn/open-repo.js';
 import { Transaction, type CommitResult } from '../txn/transaction.js';
-import { onlineRoleExpiries } from '../storage/expiry-cache.js';
+import { dueTime, loadDueSummary, onlineRoleExpiries, saveDueSummary } from '../storage/expiry-cache.js';
 
 export interface BumpOptions extends OpenOptions {
   force?: boolean;
@@ -30,13 +30,27 @@ export async function bump(repoDir: string, opts: BumpOptions = {}): Promise<Bum
     const tx = new Transaction(ctx, 'bump');
     const resigned: string[] = [];
     const days = (role: string) => config.expires[expiryKeyForRole(role)];
-    for (const [role, expires] of await onlineRoleExpiries(pub)) {
-      if (opts.force || isDue(expires, days(role), now)) {
-        tx.resign(role);
-        resigned.push(role);
+    // Fast path for cron: no online targets role and not the snapshot is due before
+    // summary.nextDue, so neither the 16,385-entry snapshot nor any bin needs reading.
+    const summary = loadDueSummary(ctx.layout);
+    const fresh = !opts.force && summary?.snapshotVersion === pub.snapshotVersion && now.getTime() < summary.nextDue;
+    let snapshotDue = false;
+    if (!fresh) {
+      let nextDue = dueTime(pub.snapshot.expires, days(SNAPSHOT));
+      for (const [role, expires] of await onlineRoleExpiries(pub)) {
+        if (opts.force || isDue(expires, days(role), now)) {
+          tx.resign(role);
+          resigned.push(role);
+        } else nextDue = Math.min(nextDue, dueTime(expires, days(role)));
+      }
+      snapshotDue = !!opts.force || isDue(pub.snapshot.expires, days(SNAPSHOT), now);
+      if (resigned.length === 0 && !snapshotDue) {
+        const offline: Record<string, string> = {};
+        for (const r of [TARGETS, BINS, CLAIMED]) offline[r] = (await pub.role(r)).signed.expires;
+        saveDueSummary(ctx.layout, { snapshotVersion: pub.snapshotVersion, nextDue, offline });
       }
     }
-    if (opts.force || resigned.length > 0 || isDue(pub.snapshot.expires, days(SNAPSHOT), now)) {
+    if (resigned.length > 0 || snapshotDue) {
       tx.forceSnapshot = true;
       resigned.push(SNAPSHOT);
     }
@@ -49,7 +63,8 @@ export async function bump(repoDir: string, opts: BumpOptions = {}): Promise<Bum
     // Offline roles: warn, never re-sign (their keys are not here).
     const warnings: OfflineWarning[] = [];
     const offline: [string, string][] = [[ROOT, pub.root.signed.expires]];
-    for (const r of [TARGETS, BINS, CLAIMED]) offline.push([r, (await pub.role(r)).signed.expires]);
+    const known = fresh ? summary?.offline : undefined;
+    for (const r of [TARGETS, BINS, CLAIMED]) offline.push([r, known?.[r] ?? (await pub.role(r)).signed.expires]);
     for (const [role, expires] of offline) {
       const daysLeft = (Date.parse(expires) - now.getTime()) / 86400_000;
       if (daysLeft < OFFLINE_WARNING_DAYS) warnings.push({ role, expires, daysLeft: Math.floor(daysLeft * 10) / 10 });

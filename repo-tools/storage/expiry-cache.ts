@@ -2,10 +2,11 @@
 // does not read 16,384 bin files every few minutes. Each entry is trusted only when its version is
 // the one the published snapshot names (versioned files are immutable once published); anything
 // else is read from the file itself.
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { RepoLayout } from './layout.js';
-import { writeFileAtomic } from './fs-atomic.js';
+import { writeFileAtomic, writeFileAtomicSync } from './fs-atomic.js';
 import type { Published } from './published.js';
 import { isOnlineRole } from '../../metadata/roles.js';
 
@@ -49,11 +50,58 @@ export async function onlineRoleExpiries(pub: Published): Promise<Map<string, st
   return out;
 }
 
-/** Records roles a transaction just published (after timestamp.json was replaced). */
-export async function recordExpiries(layout: RepoLayout, entries: { role: string; version: number; expires: string }[]): Promise<void> {
-  const online = entries.filter((e) => isOnlineRole(e.role) && e.role !== 'snapshot' && e.role !== 'timestamp');
-  if (online.length === 0) return;
-  const cache = await loadExpiryCache(layout);
-  for (const e of online) cache.roles[e.role] = { version: e.version, expires: e.expires };
-  await writeFileAtomic(cacheFile(layout), JSON.stringify(cache), 0o644, false);
+/**
+ * The earliest moment any online targets role becomes due (less than half its period left),
+ * for one snapshot version: while the published snapshot is that version and the time is
+ * before `nextDue`, `bump` needs to look at no role file and no cache entry.
+ */
+export interface DueSummary {
+  snapshotVersion: number;
+  nextDue: number;
+  /** Expiry of the offline targets roles (targets, bins, claimed) at that snapshot version. */
+  offline?: Record<string, string>;
+}
+
+function summaryFile(layout: RepoLayout): string {
+  return path.join(layout.dir, 'due-summary.json');
+}
+
+export function loadDueSummary(layout: RepoLayout): DueSummary | undefined {
+  try {
+    const s = JSON.parse(fs.readFileSync(summaryFile(layout), 'utf8')) as DueSummary;
+    return typeof s.snapshotVersion === 'number' && typeof s.nextDue === 'number' ? s : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function saveDueSummary(layout: RepoLayout, s: DueSummary): void {
+  writeFileAtomicSync(summaryFile(layout), JSON.stringify(s));
+}
+
+/**
+ * After a transaction: the new roles can only be due later than before, so the previous
+ * summary's nextDue (if it was for the previous snapshot) stays a safe lower bound.
+ */
+export function advanceDueSummary(
+  layout: RepoLayout,
+  previousSnapshotVersion: number,
+  newSnapshotVersion: number,
+  entries: { role: string; expires: string; periodDays: number }[],
+): void {
+  const prev = loadDueSummary(layout);
+  if (!prev || prev.snapshotVersion !== previousSnapshotVersion) return; // stays stale: bump rescans
+  let nextDue = prev.nextDue;
+  let offline = prev.offline;
+  for (const e of entries) {
+    if (!isOnlineRole(e.role)) offline = undefined; // an offline role changed: re-read it
+    if (!isOnlineRole(e.role) || e.role === 'timestamp') continue;
+    nextDue = Math.min(nextDue, dueTime(e.expires, e.periodDays));
+  }
+  saveDueSummary(layout, { snapshotVersion: newSnapshotVersion, nextDue, offline });
+}
+
+/** PEP 458 "Metadata Expiry Times" via DESIGN.md: due when less than half the period is left. */
+export function dueTime(expires: string, periodDays: number): number {
+  return Date.parse(expires) - (periodDays * 86400_000) / 2;
 }

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 
 export async function fsyncDir(dir: string): Promise<void> {
   let fh: fsp.FileHandle | undefined;
@@ -79,4 +80,73 @@ export async function linkOrCopy(src: string, dest: string): Promise<void> {
 
 export function existsSync(p: string): boolean {
   return fs.existsSync(p);
+}
+
+/**
+ * Synchronous variant for batches (a transaction writing thousands of bins): one thread-pool
+ * round trip per call is what dominates otherwise. Same guarantees as writeFileAtomic.
+ */
+export function writeFileAtomicSync(file: string, data: string | Uint8Array, mode = 0o644, fsync = true): void {
+  const tmp = tempNameFor(file);
+  const fd = fs.openSync(tmp, 'wx', mode);
+  try {
+    fs.writeFileSync(fd, data);
+    if (fsync) fs.fsyncSync(fd);
+  } catch (err) {
+    fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  } finally {
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // already closed
+    }
+  }
+  fs.renameSync(tmp, file);
+}
+
+/** Synchronous writeImmutable: skips a file that already holds exactly these bytes. */
+export function writeImmutableSync(file: string, data: Uint8Array, fsync = true): void {
+  try {
+    const st = fs.statSync(file);
+    if (st.size === data.length && Buffer.compare(fs.readFileSync(file), data) === 0) return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  writeFileAtomicSync(file, data, 0o644, fsync);
+}
+
+/**
+ * A batch of new, not-yet-referenced files (thousands of bins): written without a per-file
+ * fsync, then made durable at once with syncfs(2) via `sync -f` (coreutils) before anything
+ * references them. Falls back to an fsync per file where `sync -f` is unavailable.
+ */
+export class DurableBatch {
+  private files: string[] = [];
+  private readonly perFile: boolean;
+  constructor(expected: number) {
+    this.perFile = expected < 64;
+  }
+  writeImmutable(file: string, data: Uint8Array): void {
+    writeImmutableSync(file, data, this.perFile);
+    if (!this.perFile) this.files.push(file);
+  }
+  /** Returns when every file written is on stable storage. */
+  flush(): void {
+    if (this.files.length === 0) return;
+    const dirs = [...new Set(this.files.map((f) => path.dirname(f)))];
+    const r = spawnSync('sync', ['-f', ...dirs], { stdio: 'ignore' });
+    if (r.status !== 0) {
+      for (const f of this.files) {
+        const fd = fs.openSync(f, 'r');
+        try {
+          fs.fsyncSync(fd);
+        } finally {
+          fs.closeSync(fd);
+        }
+      }
+    }
+    this.files = [];
+  }
 }

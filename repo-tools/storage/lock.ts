@@ -1,6 +1,10 @@
 // The repository lock: every mutating command holds it (PEP 458: snapshots are produced strictly
 // in sequence). proper-lockfile uses an atomic mkdir and refreshes the lock's mtime while held,
 // so a lock left by a killed process goes stale and is taken over safely.
+//
+// TUFPIP_LOCK_STALE_MS (environment, milliseconds) overrides the default stale time of 10 s when
+// no `staleMs` option is given. proper-lockfile never goes below 2000. Meant for tests that kill
+// writers on purpose (test/repo-crash.test.ts); operators should leave it unset.
 import lockfile from 'proper-lockfile';
 import { TufpipError } from '../../metadata/errors.js';
 
@@ -16,9 +20,18 @@ export interface LockHandle {
   assertHeld(): void;
 }
 
+/** TUFPIP_LOCK_STALE_MS, if set to a positive integer (added for the crash-safety test). */
+function staleMsFromEnv(): number | undefined {
+  const raw = process.env.TUFPIP_LOCK_STALE_MS;
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new TufpipError('USAGE', `TUFPIP_LOCK_STALE_MS must be a positive integer number of milliseconds, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
 export async function withRepoLock<T>(repoDir: string, fn: (lock: LockHandle) => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const waitMs = opts.waitMs ?? 10 * 60_000;
-  const staleMs = opts.staleMs ?? 10_000;
+  const staleMs = opts.staleMs ?? staleMsFromEnv() ?? 10_000;
   let release: () => Promise<void>;
   let compromised: Error | undefined;
   try {

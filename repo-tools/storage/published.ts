@@ -46,9 +46,8 @@ export class Published {
   timestampBytes!: Buffer;
   timestamp!: Envelope<TimestampSigned>;
   snapshotBytes!: Buffer;
-  snapshot!: { version: number; expires: string; signatures: Envelope['signatures'] };
-  /** snapshot meta: "<role>.json" -> version */
-  versions = new Map<string, number>();
+  private snapshotParsed?: { version: number; expires: string; versions: Map<string, number> };
+  private snapshotName = '';
   private roles = new Map<string, LoadedRole>();
 
   private constructor(layout: RepoLayout) {
@@ -63,10 +62,33 @@ export class Published {
     const snapVersion = p.timestamp.signed.meta['snapshot.json'].version;
     const snapName = versionedFileName('snapshot', snapVersion);
     p.snapshotBytes = await readFileOr(layout.metadataFile(snapName), `snapshot ${snapName}`);
-    const snap = parseEnvelope<SnapshotSigned>(p.snapshotBytes, snapName);
-    p.snapshot = { version: snap.signed.version, expires: snap.signed.expires, signatures: snap.signatures };
-    for (const [name, info] of Object.entries(snap.signed.meta)) p.versions.set(name, info.version);
+    p.snapshotName = snapName;
     return p;
+  }
+
+  /** The published snapshot, parsed on first use (a timestamp-only bump never needs it). */
+  get snapshot(): { version: number; expires: string } {
+    return this.parseSnapshot();
+  }
+
+  /** snapshot meta: "<role>.json" -> version */
+  get versions(): Map<string, number> {
+    return this.parseSnapshot().versions;
+  }
+
+  /** Snapshot version named by the timestamp (no parse). */
+  get snapshotVersion(): number {
+    return this.timestamp.signed.meta['snapshot.json'].version;
+  }
+
+  private parseSnapshot(): { version: number; expires: string; versions: Map<string, number> } {
+    if (!this.snapshotParsed) {
+      const snap = parseEnvelope<SnapshotSigned>(this.snapshotBytes, this.snapshotName);
+      const versions = new Map<string, number>();
+      for (const [name, info] of Object.entries(snap.signed.meta)) versions.set(name, info.version);
+      this.snapshotParsed = { version: snap.signed.version, expires: snap.signed.expires, versions };
+    }
+    return this.snapshotParsed;
   }
 
   /** Highest N with N.root.json (root versions are never deleted, so they are contiguous). */
@@ -90,7 +112,14 @@ export class Published {
     const version = this.versionOf(name);
     if (version === undefined) throw new TufpipError('NOT_FOUND', `role ${name} is not in the published snapshot`);
     const file = versionedFileName(name, version);
-    const bytes = await readFileOr(this.layout.metadataFile(file), `role ${file}`);
+    let bytes: Buffer;
+    try {
+      // Synchronous: a transaction may read thousands of bins, and each async read is a
+      // thread-pool round trip.
+      bytes = fs.readFileSync(this.layout.metadataFile(file));
+    } catch (err) {
+      throw new TufpipError('NOT_FOUND', `published role ${file} is missing`, { cause: err });
+    }
     const env = parseEnvelope<TargetsSigned>(bytes, file);
     const loaded: LoadedRole = { name, version, bytes, signed: env.signed, signatures: env.signatures };
     this.roles.set(name, loaded);

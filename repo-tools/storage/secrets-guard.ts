@@ -1,6 +1,7 @@
 // "Nothing secret ever goes under the served site/" (brief, DESIGN.md). Before publishing, the
 // places a transaction writes to and the top of the served tree are checked for private key
 // material; `verify` scans the whole tree.
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { TufpipError } from '../../metadata/errors.js';
@@ -48,13 +49,45 @@ async function scanDir(dir: string, recursive: boolean, skip?: (name: string) =>
 // when they are written, so a scan of the hot directories does not re-read them.
 const OWN_METADATA = /^(\d+\.[a-z0-9-]+\.json|timestamp\.json)$/;
 
+// The top directories of the served tree. Each is scanned unless its mtime is the one recorded
+// right after our own last commit: a file added since (by anyone) changes the directory's mtime.
+const topDirs = (site: string) => [site, path.join(site, 'metadata'), path.join(site, 'simple'), path.join(site, 'packages')];
+const stateFile = (site: string) => path.join(path.dirname(site), 'scan-state.json');
+
+function mtimeOf(dir: string): number | undefined {
+  try {
+    return fs.statSync(dir).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Records the top directories' mtimes after a commit (a hint; see above). */
+export function recordScannedDirs(site: string): void {
+  const state: Record<string, number | undefined> = {};
+  for (const d of topDirs(site)) state[d] = mtimeOf(d);
+  fs.writeFileSync(stateFile(site), JSON.stringify(state));
+}
+
+function unchangedSinceLastCommit(site: string): Set<string> {
+  try {
+    const state = JSON.parse(fs.readFileSync(stateFile(site), 'utf8')) as Record<string, number>;
+    return new Set(topDirs(site).filter((d) => state[d] !== undefined && state[d] === mtimeOf(d)));
+  } catch {
+    return new Set();
+  }
+}
+
 /** Scans site/ top level, site/metadata names, and the given directories. */
 export async function verifyNoSecretsUnderSite(site: string, touchedDirs: Iterable<string>): Promise<void> {
+  const unchanged = unchangedSinceLastCommit(site);
+  const [top, meta, simple, packages] = topDirs(site);
+  const scan = (d: string, skip?: (n: string) => boolean) => (unchanged.has(d) ? Promise.resolve([]) : scanDir(d, false, skip));
   const found = [
-    ...(await scanDir(site, false)),
-    ...(await scanDir(path.join(site, 'metadata'), false, (n) => OWN_METADATA.test(n))),
-    ...(await scanDir(path.join(site, 'simple'), false)),
-    ...(await scanDir(path.join(site, 'packages'), false)),
+    ...(await scan(top)),
+    ...(await scan(meta, (n) => OWN_METADATA.test(n))),
+    ...(await scan(simple)),
+    ...(await scan(packages)),
   ];
   for (const d of new Set(touchedDirs)) found.push(...(await scanDir(d, false)));
   if (found.length) {

@@ -21,10 +21,10 @@ import { isBinRole, isOnlineRole, versionedFileName } from '../../metadata/roles
 import { TufpipError } from '../../metadata/errors.js';
 import type { Signer } from '../keys/signer.js';
 import type { RepoContext } from './context.js';
-import { fsyncDir, linkOrCopy, writeFileAtomic, writeImmutable } from '../storage/fs-atomic.js';
+import { DurableBatch, fsyncDir, linkOrCopy, writeFileAtomic, writeImmutable } from '../storage/fs-atomic.js';
 import { appendJournal, runPostSteps, type PostStep } from '../storage/journal.js';
-import { verifyNoSecretsUnderSite } from '../storage/secrets-guard.js';
-import { recordExpiries } from '../storage/expiry-cache.js';
+import { recordScannedDirs, verifyNoSecretsUnderSite } from '../storage/secrets-guard.js';
+import { advanceDueSummary } from '../storage/expiry-cache.js';
 import { selfCheck } from './self-check.js';
 
 export interface ContentFile {
@@ -122,12 +122,13 @@ export class Transaction {
   async commit(): Promise<CommitResult> {
     const { layout, config, published: pub, now } = this.ctx;
     if (this.isEmpty) {
-      return { noop: true, timestampVersion: pub.timestamp.signed.version, snapshotVersion: pub.snapshot.version, roles: [] };
+      return { noop: true, timestampVersion: pub.timestamp.signed.version, snapshotVersion: pub.snapshotVersion, roles: [] };
     }
     const newRoleBytes = new Map<string, Buffer>();
-    const newVersions = new Map(pub.versions);
+    let versionsCopy: Map<string, number> | undefined;
+    const versions = () => (versionsCopy ??= new Map(pub.versions));
     const roleResults: { role: string; version: number }[] = [];
-    const published: { role: string; version: number; expires: string }[] = [];
+    const published: { role: string; expires: string; periodDays: number }[] = [];
     const expires = (role: string) => expiresAt(now, config.expires[expiryKeyForRole(role)]);
 
     // Online targets roles: edited bins and re-signed roles.
@@ -142,21 +143,22 @@ export class Transaction {
       }
       const signed = buildTargets(cur.version + 1, expires(role), targets, cur.signed.delegations);
       newRoleBytes.set(role, await signRole(canonicalize(signed), [await this.ctx.onlineSigner()]));
-      newVersions.set(`${role}.json`, signed.version);
+      versions().set(`${role}.json`, signed.version);
       roleResults.push({ role, version: signed.version });
-      published.push({ role, version: signed.version, expires: signed.expires });
+      published.push({ role, expires: signed.expires, periodDays: config.expires[expiryKeyForRole(role)] });
     }
     for (const [role, { signed, signers }] of this.roleUpdates) {
       if (this.binEdits.has(role)) throw new Error(`role ${role} both edited and replaced in one transaction`);
       newRoleBytes.set(role, await signRole(canonicalize(signed), signers));
-      newVersions.set(`${role}.json`, signed.version);
+      versions().set(`${role}.json`, signed.version);
       roleResults.push({ role, version: signed.version });
     }
 
     // TUF spec 4.4: snapshot lists the version of every targets role.
     const snapshotChanged = newRoleBytes.size > 0 || this.forceSnapshot;
+    const newVersions = snapshotChanged ? versions() : new Map<string, number>();
     let snapshotBytes = pub.snapshotBytes;
-    let snapshotVersion = pub.snapshot.version;
+    let snapshotVersion = pub.snapshotVersion;
     const online = await this.ctx.onlineSigner();
     if (snapshotChanged) {
       snapshotVersion += 1;
@@ -184,16 +186,17 @@ export class Transaction {
       newTimestampBytes: timestampBytes,
       snapshotBytes,
       snapshotChanged,
-      oldVersions: pub.versions,
+      oldVersions: snapshotChanged ? pub.versions : new Map(),
       newVersions,
       changedRoles: newRoleBytes,
       roleBytes: async (role) => (await pub.role(role)).bytes,
       projectDelegator: (role) => this.projectDelegators.get(role) ?? 'claimed',
     });
 
-    const touchedDirs = new Set<string>([layout.metadataDir]);
-    for (const c of this.content) touchedDirs.add(path.dirname(layout.targetFile(c.targetPath)));
-    await verifyNoSecretsUnderSite(layout.site, touchedDirs);
+    const contentDirs = new Set<string>();
+    for (const c of this.content) contentDirs.add(path.dirname(layout.targetFile(c.targetPath)));
+    await verifyNoSecretsUnderSite(layout.site, contentDirs);
+    const touchedDirs = new Set<string>([layout.metadataDir, ...contentDirs]);
 
     // 1. Content: hash-named copies (and plain names of new package files).
     for (const c of this.content) {
@@ -204,10 +207,12 @@ export class Transaction {
       if (c.plainBeforePublish) await linkOrCopy(hashed, layout.targetFile(c.targetPath));
     }
     // 2. Targets roles, then snapshot (versioned names: nothing published references them yet).
+    const batch = new DurableBatch(newRoleBytes.size + 1);
     for (const [role, bytes] of newRoleBytes) {
-      await writeImmutable(layout.metadataFile(versionedFileName(role, newVersions.get(`${role}.json`)!)), bytes);
+      batch.writeImmutable(layout.metadataFile(versionedFileName(role, newVersions.get(`${role}.json`)!)), bytes);
     }
-    if (snapshotChanged) await writeImmutable(layout.metadataFile(versionedFileName('snapshot', snapshotVersion)), snapshotBytes);
+    if (snapshotChanged) batch.writeImmutable(layout.metadataFile(versionedFileName('snapshot', snapshotVersion)), snapshotBytes);
+    batch.flush();
     for (const d of touchedDirs) await fsyncDir(d);
 
     // 3. Journal, then timestamp.json: the single atomic step that publishes everything.
@@ -219,7 +224,13 @@ export class Transaction {
     // 4. Plain-named pages for plain pip, removals; then the journal closes the transaction.
     await runPostSteps(layout, this.post);
     await appendJournal(layout, { txn, state: 'done', timestampVersion: tsSigned.version, time: new Date().toISOString() });
-    await recordExpiries(layout, published).catch(() => undefined); // a hint only
+    try {
+      if (snapshotChanged) published.push({ role: 'snapshot', expires: expires('snapshot'), periodDays: config.expires.snapshot });
+      advanceDueSummary(layout, pub.snapshotVersion, snapshotVersion, published); // a hint only
+      recordScannedDirs(layout.site);
+    } catch {
+      // hints: a later command rebuilds them
+    }
 
     if (snapshotChanged) roleResults.push({ role: 'snapshot', version: snapshotVersion });
     roleResults.push({ role: 'timestamp', version: tsSigned.version });

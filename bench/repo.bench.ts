@@ -1,0 +1,102 @@
+// Repository benchmarks (issue "Repository core", Speed): bulk metadata build of N targets in
+// 16,384 bins, adding one file to that repository, and `bump` when only the timestamp is due.
+// Figures are printed; nothing is asserted. Run: `npm run bench` or `node dist/bench/repo.bench.js [targets]`.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { execFileSync } from 'node:child_process';
+import { initRepo } from '../repo-tools/commands/init.js';
+import { withRepo } from '../repo-tools/txn/open-repo.js';
+import { Transaction } from '../repo-tools/txn/transaction.js';
+import { addFiles } from '../repo-tools/commands/add.js';
+import { bump } from '../repo-tools/commands/bump.js';
+import { writeWheel } from '../test/helpers/wheels.js';
+
+const BINS = 16384;
+
+function mb(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(0);
+}
+
+async function bulkBuild(dir: string, targets: number): Promise<number> {
+  const t0 = performance.now();
+  await withRepo(dir, {}, async (ctx) => {
+    const tx = new Transaction(ctx, 'bench-bulk');
+    const hash = randomBytes(32);
+    for (let i = 0; i < targets; i++) {
+      hash.writeUInt32BE(i, 0);
+      tx.setTarget(`packages/proj-${i % 50000}/proj_${i % 50000}-${(i / 50000) | 0}.0-py3-none-any.whl`, {
+        length: 1000 + (i % 100000),
+        hashes: { sha256: hash.toString('hex') },
+      });
+    }
+    await tx.commit();
+  });
+  return performance.now() - t0;
+}
+
+export async function benchRepo(targetsList = [100_000, 1_000_000]): Promise<Record<string, number>> {
+  const figures: Record<string, number> = {};
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tufpip-bench-'));
+  try {
+    let dir = '';
+    for (const n of targetsList) {
+      dir = path.join(base, `repo-${n}`);
+      let t = performance.now();
+      await initRepo({ dir, url: 'http://127.0.0.1:8080/', bins: BINS, allowSingleRootKey: true, rootKeys: 1, rootThreshold: 1 });
+      figures[`init ${BINS} bins ms`] = Math.round(performance.now() - t);
+      const ms = await bulkBuild(dir, n);
+      figures[`build metadata ${n} targets in ${BINS} bins ms`] = Math.round(ms);
+      figures[`build metadata ${n} targets us/target`] = Math.round((ms * 1000) / n) / 1000 * 1000 / 1000;
+      figures[`peak RSS after ${n} targets MB`] = Number(mb(process.resourceUsage().maxRSS * 1024));
+      console.log(`build metadata: ${n} targets in ${BINS} bins: ${(ms / 1000).toFixed(2)} s (${((ms * 1000) / n).toFixed(1)} us/target), peak RSS ${figures[`peak RSS after ${n} targets MB`]} MB`);
+      t = performance.now();
+    }
+    // Add one file to the largest repository (in-process: work besides process start-up).
+    const wheels = path.join(base, 'wheels');
+    const times: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const w = await writeWheel(wheels, { name: `newproj${i}`, version: '1.0' });
+      const t = performance.now();
+      await addFiles(dir, [w]);
+      times.push(performance.now() - t);
+    }
+    times.sort((a, b) => a - b);
+    figures['add one file (median of 7) ms'] = Math.round(times[3] * 10) / 10;
+    console.log(`add one file to the ${targetsList.at(-1)}-target repository: median ${times[3].toFixed(1)} ms (min ${times[0].toFixed(1)}, max ${times[6].toFixed(1)})`);
+    // bump when only the timestamp is due: every 13 h the timestamp (1 d) is due again, while
+    // bins and snapshot (7 d) stay outside their re-signing window for the 5 runs (65 h).
+    const bt: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const later = new Date(Date.now() + 13 * 3600_000 * (i + 1));
+      const t = performance.now();
+      const r = await bump(dir, { now: later });
+      bt.push(performance.now() - t);
+      if (r.resigned.join() !== 'timestamp') throw new Error(`expected only timestamp, got ${r.resigned.join()}`);
+    }
+    bt.sort((a, b) => a - b);
+    figures['bump timestamp only (median of 5) ms'] = Math.round(bt[2] * 10) / 10;
+    console.log(`bump, timestamp only due: median ${bt[2].toFixed(1)} ms`);
+    // Whole process, for reference (includes Node start-up and module loading).
+    const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../bin/tufpip-repo.js');
+    const t = performance.now();
+    execFileSync(process.execPath, [cli, 'status', dir, '--json'], { stdio: 'ignore' });
+    figures['status (whole process) ms'] = Math.round(performance.now() - t);
+    const t2 = performance.now();
+    execFileSync(process.execPath, [cli, '--help'], { stdio: 'ignore' });
+    figures['process start-up (tufpip-repo --help) ms'] = Math.round(performance.now() - t2);
+    console.log(`process start-up (tufpip-repo --help): ${figures['process start-up (tufpip-repo --help) ms']} ms; status of the large repository: ${figures['status (whole process) ms']} ms`);
+    return figures;
+  } finally {
+    fs.rmSync(base, { recursive: true, force: true });
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
+if (invokedDirectly) {
+  const arg = process.argv.slice(2).map(Number).filter((n) => n > 0);
+  await benchRepo(arg.length ? arg : undefined);
+}

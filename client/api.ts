@@ -1,0 +1,63 @@
+// The client library's public contract (`import { ... } from 'tufpip'`). Implemented by
+// index-client.ts; consumed by the verifying proxy, the `tufpip` CLI and other installers.
+// Verification itself is tuf-js's Updater (DESIGN.md "Client"); this is everything around it.
+
+/** Who vouched for a target (DESIGN.md "Client": every fetched file names its signers). */
+export interface Vouch {
+  /** 'developer': a PEP 480 project role (maintainers' keys); 'index': the repository's online key (bins). */
+  kind: 'developer' | 'index';
+  /** The role that listed the target, e.g. `project-foo` or `bin-3a`. */
+  role: string;
+  /** Full key IDs of the keys that role trusts (display with the first 8 hex digits). */
+  keyids: string[];
+  threshold: number;
+  /** Key IDs whose signatures on the role verified. */
+  signedBy: string[];
+}
+
+export interface VerifiedTarget {
+  /** Target path, e.g. `packages/foo/foo-1.0-py3-none-any.whl` or `simple/foo/index.html`. */
+  path: string;
+  length: number;
+  sha256: string;
+  hashes: Record<string, string>;
+  vouchedBy: Vouch;
+}
+
+/** The attack classes a refusal names (DESIGN.md "Client": bad news is explicit). */
+export type RefusalKind =
+  | 'rollback'
+  | 'freeze' // expired metadata: freeze attack, or the index's cron stopped
+  | 'mix-and-match'
+  | 'bad-signature' // signature invalid or threshold not met
+  | 'hash-mismatch' // length or hash of a file differs from signed metadata
+  | 'not-signed' // no role of the index lists this file
+  | 'missing-developer-signature' // PEP 480 signature gap: the index lists it, the maintainers did not sign it
+  | 'endless-data' // more bytes than signed metadata allows
+  | 'slow-retrieval' // no bytes for longer than the idle timeout
+  | 'network'
+  | 'untrusted-index' // no trusted root for this index
+  | 'insecure-transport' // plain HTTP off loopback without --allow-http
+  | 'metadata'; // any other metadata problem
+
+export interface FetchOptions {
+  /** Abort a download when no byte arrives for this long (ms). Default 30,000. */
+  idleTimeoutMs?: number;
+  /** Progress of a download: bytes so far and expected total. */
+  onProgress?: (path: string, received: number, total: number) => void;
+  userAgent?: string;
+}
+
+export interface OpenIndexOptions extends FetchOptions {
+  /** Index base URL: metadata at `<url>metadata/`, targets at `<url><target path>`. */
+  indexUrl: string;
+  /** tufpip data directory (default $TUFPIP_DATA_DIR or $XDG_DATA_HOME/tufpip). */
+  dataDir?: string;
+  /**
+   * Trusted root bytes, for embedding without the trust store; default: the root stored by
+   * `tufpip trust add` for this index.
+   */
+  trustedRoot?: Uint8Array;
+  /** Allow plain HTTP to a non-loopback host. */
+  allowHttp?: boolean;
+}

@@ -1,0 +1,34 @@
+// `tufpip`: the installer's tool. The one place that turns errors into messages and exit codes
+// (metadata/errors.ts exitCodeFor). The `tuf` commands follow the conformance convention: any
+// failure exits 1 (usage errors included).
+import yargs from 'yargs';
+import { describeError, exitCodeFor } from '../../metadata/errors.js';
+import { clientCommands } from './commands.js';
+import { pipCommands } from './pip-commands.js';
+
+export async function runClientCli(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const parser = yargs(argv)
+    .scriptName('tufpip')
+    .usage('$0 <command> [options]\n\nInstall Python packages from a TUF-protected index (PEP 458 + PEP 480): pip gets only verified files.')
+    .option('data-dir', { type: 'string', global: true, describe: 'tufpip data directory (default $TUFPIP_DATA_DIR or $XDG_DATA_HOME/tufpip)' })
+    .command([...clientCommands, ...pipCommands])
+    .demandCommand(1, 'give a command (see --help)')
+    .strict()
+    .recommendCommands()
+    .help()
+    .version(false)
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      throw err ?? Object.assign(new Error(msg), { code: 'USAGE' });
+    });
+  try {
+    await parser.parseAsync();
+  } catch (err) {
+    exitCode = argv[0] === 'tuf' ? 1 : exitCodeFor(err);
+    process.stderr.write(`tufpip: error: ${describeError(err)}\n`);
+    if (exitCodeFor(err) === 2) process.stderr.write("run 'tufpip --help' for usage\n");
+  }
+  return exitCode;
+}

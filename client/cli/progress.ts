@@ -1,0 +1,50 @@
+// Download progress bars (cli-progress) on an interactive terminal; nothing at all under --json,
+// --quiet or when the stream is not a TTY (pipes, CI logs). One bar per file being downloaded.
+import cliProgress from 'cli-progress';
+import type { OutputFlags } from './output.js';
+
+export interface DownloadProgress {
+  /** FetchOptions.onProgress: bytes of one target path so far, and its expected total. */
+  onProgress: (path: string, received: number, total: number) => void;
+  /** Removes finished bars' cursor state; call once when downloads are over. */
+  stop: () => void;
+  /** Whether bars are drawn at all. */
+  readonly active: boolean;
+}
+
+type Stream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+
+export function downloadProgress(flags: OutputFlags, stream: Stream = process.stderr): DownloadProgress {
+  if (flags.json || flags.quiet || !stream.isTTY) return { onProgress: () => undefined, stop: () => undefined, active: false };
+  const multi = new cliProgress.MultiBar(
+    {
+      stream: stream as NodeJS.WritableStream,
+      format: '{name} [{bar}] {percentage}% {value}/{total} bytes',
+      hideCursor: true,
+      clearOnComplete: false,
+      stopOnComplete: false,
+      autopadding: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const bars = new Map<string, cliProgress.SingleBar>();
+  const label = (p: string) => {
+    const base = p.slice(p.lastIndexOf('/') + 1);
+    return base.length > 40 ? `${base.slice(0, 37)}...` : base.padEnd(40);
+  };
+  return {
+    active: true,
+    onProgress(p, received, total) {
+      let bar = bars.get(p);
+      if (!bar) {
+        bar = multi.create(total, 0, { name: label(p) });
+        bars.set(p, bar);
+      }
+      bar.setTotal(total);
+      bar.update(received);
+    },
+    stop() {
+      multi.stop();
+    },
+  };
+}

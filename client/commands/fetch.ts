@@ -1,0 +1,156 @@
+// `tufpip fetch`: pip resolves (its own resolver: markers, extras, wheels for this platform)
+// against the verifying proxy on loopback, and every file pip saved is checked against what the
+// proxy verified before it is moved to the destination (DESIGN.md "Client"). Any refusal during
+// the run fails the whole fetch: a refused file is never replaced by "whatever pip found next".
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { TufpipError } from '../../metadata/errors.js';
+import { writeFileAtomicSync } from '../atomic-file.js';
+import { ClientError, redactUrl } from '../errors.js';
+import { REPORT_FILE, REPORT_FORMAT, reportEntry, type FetchReport, type ReportEntry } from '../fetch-report.js';
+import { constraintFilesIn, downloadArgsFrom, verifyPipArgs, verifyRequirement, verifyRequirementsFile } from '../pip-inputs.js';
+import { pipFailedError, runPip } from '../pip-runner.js';
+import { NO_POLICY, checkPolicy, type Policy } from '../policy.js';
+import { RefusalsError } from '../refusal.js';
+import { VerifyingProxy } from '../verifying-proxy.js';
+import { openTrustedIndex, type IndexChoice } from './open-index.js';
+
+export interface FetchCommandOptions extends IndexChoice {
+  /** Requirement specifiers (`alpha`, `beta>=1; python_version>"3.8"`, `gamma[extra]`). */
+  reqs?: string[];
+  /** Requirements files (`-r`). */
+  requirements?: string[];
+  /** Destination folder (created). */
+  dest: string;
+  /** Interpreter pip runs with: its platform and version decide which wheels fit. */
+  python?: string;
+  policy?: Policy;
+  /** Extra pip options for resolution (--pre, --no-deps, --only-binary...), already checked. */
+  pipArgs?: string[];
+  /** Stream pip's own output to stderr (default: captured, shown when pip fails). */
+  streamPip?: boolean;
+  /** Every proxy request, for --verbose. */
+  log?: (line: string) => void;
+}
+
+export interface FetchOutcome {
+  dest: string;
+  reportFile: string;
+  report: FetchReport;
+}
+
+/** Checks everything the user gave pip before anything runs (see pip-inputs.ts). */
+export async function verifyPipInputs(o: { reqs?: string[]; requirements?: string[]; pipArgs?: string[] }): Promise<void> {
+  if (!o.reqs?.length && !o.requirements?.length) throw new TufpipError('USAGE', 'give requirements: REQ... and/or -r REQUIREMENTS_FILE');
+  for (const r of o.reqs ?? []) verifyRequirement(r);
+  verifyPipArgs(o.pipArgs ?? []);
+  const seen = new Set<string>();
+  for (const f of [...(o.requirements ?? []), ...constraintFilesIn(o.pipArgs ?? [])]) await verifyRequirementsFile(f, seen);
+}
+
+function sha256File(file: string): Promise<{ sha256: string; length: number }> {
+  return new Promise((resolve, reject) => {
+    const h = createHash('sha256');
+    let length = 0;
+    fs.createReadStream(file)
+      .on('data', (c) => {
+        h.update(c);
+        length += c.length;
+      })
+      .on('error', reject)
+      .on('end', () => resolve({ sha256: h.digest('hex'), length }));
+  });
+}
+
+async function moveFile(from: string, to: string): Promise<void> {
+  try {
+    await fsp.rename(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    const tmp = `${to}.tufpip-${process.pid}.tmp`;
+    await fsp.copyFile(from, tmp);
+    await fsp.rename(tmp, to);
+  }
+}
+
+/**
+ * Runs the whole fetch. On success the destination holds exactly the files pip chose, each one
+ * verified, plus tufpip-report.json; on any refusal it throws and the destination is untouched.
+ */
+export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcome> {
+  await verifyPipInputs(o);
+  const policy = o.policy ?? NO_POLICY;
+  const client = await openTrustedIndex(o);
+  const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'tufpip-fetch-'));
+  try {
+    const saved = path.join(work, 'pip');
+    const proxy = await VerifyingProxy.start({
+      source: client,
+      cacheDir: path.join(work, 'cache'),
+      check: (project, target) => checkPolicy(policy, project, target),
+      log: o.log,
+    });
+    let pip;
+    try {
+      pip = await runPip({
+        python: o.python,
+        output: o.streamPip ? 'stream' : 'capture',
+        args: [
+          'download',
+          '--index-url',
+          proxy.indexUrl,
+          '--no-cache-dir', // pip's HTTP cache could answer without asking the proxy
+          '--progress-bar',
+          'off',
+          '--dest',
+          saved,
+          ...downloadArgsFrom(o.pipArgs ?? []),
+          ...(o.requirements ?? []).flatMap((f) => ['-r', f]),
+          ...(o.reqs ?? []),
+        ],
+      });
+    } finally {
+      await proxy.close();
+    }
+    // A refusal fails the fetch even when pip went on and found something else.
+    if (proxy.refusals.length) throw new RefusalsError(proxy.refusals, 'nothing was fetched');
+    if (pip.code !== 0) throw pipFailedError('download', pip);
+
+    // Every file pip saved must be one the proxy verified, byte for byte.
+    const entries: ReportEntry[] = [];
+    const byName = new Map([...proxy.served.values()].map((s) => [s.filename, s]));
+    const names = (await fsp.readdir(saved).catch(() => [] as string[])).sort();
+    for (const name of names) {
+      const got = await sha256File(path.join(saved, name));
+      const served = byName.get(name);
+      if (!served || served.target.sha256 !== got.sha256 || served.target.length !== got.length) {
+        throw new ClientError(
+          'not-signed',
+          `refused (not-signed) [${name}]: pip saved a file the verifying proxy did not serve (sha256 ${got.sha256}); nothing was fetched`,
+          { path: name },
+        );
+      }
+      entries.push(reportEntry(name, served.project, served.target));
+    }
+
+    await fsp.mkdir(o.dest, { recursive: true });
+    for (const e of entries) await moveFile(path.join(saved, e.file), path.join(o.dest, e.file));
+    const report: FetchReport = {
+      format: REPORT_FORMAT,
+      index: redactUrl(client.url),
+      created: new Date().toISOString(),
+      files: entries,
+      pages: [...proxy.pages.values()].map((t) => ({ target: t.path, sha256: t.sha256, vouchedBy: t.vouchedBy })),
+      refusals: [],
+    };
+    const reportFile = path.join(o.dest, REPORT_FILE);
+    writeFileAtomicSync(reportFile, JSON.stringify(report, null, 2) + '\n');
+    return { dest: path.resolve(o.dest), reportFile, report };
+  } finally {
+    await fsp.rm(work, { recursive: true, force: true });
+    await client.close();
+  }
+}

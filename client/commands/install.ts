@@ -1,0 +1,50 @@
+// `tufpip install`: fetch into a private temporary folder (every file verified, see fetch.ts),
+// then `<python> -m pip install --no-index --find-links <that folder> REQS`, so what is verified
+// is exactly what is installed: no check-then-use gap (DESIGN.md "Client"). On any refusal the
+// fetch throws and pip install never runs: nothing is installed.
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pipFailedError, runPip, type PipResult } from '../pip-runner.js';
+import { fetchVerified, verifyPipInputs, type FetchCommandOptions, type FetchOutcome } from './fetch.js';
+
+export interface InstallCommandOptions extends Omit<FetchCommandOptions, 'dest'> {
+  /** Stream `pip install`'s output to stderr (default true; false under --json). */
+  streamInstall?: boolean;
+}
+
+export interface InstallOutcome {
+  fetched: FetchOutcome;
+  pip: PipResult;
+}
+
+export async function installVerified(o: InstallCommandOptions): Promise<InstallOutcome> {
+  await verifyPipInputs(o);
+  const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'tufpip-install-'));
+  try {
+    const dest = path.join(work, 'verified');
+    const fetched = await fetchVerified({ ...o, dest });
+    // Only the verified folder: no index, and no other find-links (pip-inputs.ts refuses them).
+    await fsp.rm(fetched.reportFile, { force: true });
+    const pip = await runPip({
+      python: o.python,
+      output: o.streamInstall === false ? 'capture' : 'stream',
+      args: [
+        'install',
+        '--no-index',
+        '--find-links',
+        dest,
+        '--no-cache-dir',
+        '--progress-bar',
+        'off',
+        ...(o.pipArgs ?? []),
+        ...(o.requirements ?? []).flatMap((f) => ['-r', f]),
+        ...(o.reqs ?? []),
+      ],
+    });
+    if (pip.code !== 0) throw pipFailedError('install', pip);
+    return { fetched: { ...fetched, reportFile: '' }, pip };
+  } finally {
+    await fsp.rm(work, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,62 @@
+// `--index NAME|URL` for the pip-facing commands: which trusted index to use (DESIGN.md "Client":
+// trust is bootstrapped out of band with `tufpip trust add`). Default: the only trusted index.
+// The transport rule (plain HTTP only on loopback unless --allow-http) is checked before the
+// trust store is read and before any connection (IndexClient.open -> verifyTransport).
+import type { FetchOptions } from '../api.js';
+import { TufpipError } from '../../metadata/errors.js';
+import { ClientError } from '../errors.js';
+import { IndexClient } from '../index-client.js';
+import { verifyTransport } from '../index-url.js';
+import { TrustStore } from '../trust-store.js';
+import { defaultDataDir } from '../data-dir.js';
+
+export interface IndexChoice extends FetchOptions {
+  /** Trusted index name or URL; default: the only trusted index. */
+  index?: string;
+  dataDir?: string;
+  allowHttp?: boolean;
+}
+
+const looksLikeUrl = (s: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
+
+/** Resolves --index to a URL; throws 'untrusted-index' / USAGE when there is no single answer. */
+export async function resolveIndexUrl(choice: IndexChoice): Promise<string> {
+  if (choice.index && looksLikeUrl(choice.index)) {
+    verifyTransport(choice.index, choice.allowHttp);
+    return choice.index; // as given: it may carry credentials for the index (never printed)
+  }
+  const store = new TrustStore(choice.dataDir ?? defaultDataDir());
+  if (choice.index) {
+    const found = await store.find(choice.index);
+    if (!found) {
+      throw new ClientError('untrusted-index', `no trusted index named ${choice.index} (see 'tufpip trust list'; add one with 'tufpip trust add URL --root ROOT.json')`);
+    }
+    return found.url;
+  }
+  const all = await store.list();
+  if (all.length === 1) return all[0].url;
+  if (all.length === 0) {
+    throw new ClientError('untrusted-index', "no trusted index: get the index's root.json out of band and run 'tufpip trust add INDEX_URL --root ROOT.json'");
+  }
+  throw new TufpipError('USAGE', `several indexes are trusted (${all.map((i) => i.name).join(', ')}): choose one with --index NAME|URL`);
+}
+
+/** Opens the chosen trusted index and runs the TUF update cycle (TUF spec 5.3-5.6). */
+export async function openTrustedIndex(choice: IndexChoice): Promise<IndexClient> {
+  const indexUrl = await resolveIndexUrl(choice);
+  const client = await IndexClient.open({
+    indexUrl,
+    dataDir: choice.dataDir,
+    allowHttp: choice.allowHttp,
+    idleTimeoutMs: choice.idleTimeoutMs,
+    onProgress: choice.onProgress,
+    userAgent: choice.userAgent,
+  });
+  try {
+    await client.refresh();
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
+  return client;
+}

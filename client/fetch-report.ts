@@ -1,0 +1,55 @@
+// The report of a fetch (DESIGN.md "Client": every fetched file is reported with its hash and who
+// vouched for it: the project's developer keys, or the repository's online key). Written as
+// `<dir>/tufpip-report.json` and printed one line per file.
+import { shortKeyId } from '../metadata/keys.js';
+import type { VerifiedTarget, Vouch } from './api.js';
+import type { Refusal } from './refusal.js';
+
+export const REPORT_FILE = 'tufpip-report.json';
+export const REPORT_FORMAT = 'tufpip-fetch-report/1';
+
+export interface ReportEntry {
+  /** File name as saved in the destination folder. */
+  file: string;
+  sha256: string;
+  length: number;
+  /** PEP 503-normalised project. */
+  project: string;
+  /** TUF target path, e.g. `packages/alpha/alpha-1.0-py3-none-any.whl`. */
+  target: string;
+  vouchedBy: Vouch;
+}
+
+export interface FetchReport {
+  format: typeof REPORT_FORMAT;
+  /** Index URL (never with credentials). */
+  index: string;
+  created: string;
+  files: ReportEntry[];
+  /** Simple pages pip read, all verified. */
+  pages: { target: string; sha256: string; vouchedBy: Vouch }[];
+  refusals: Refusal[];
+}
+
+export function reportEntry(file: string, project: string, t: VerifiedTarget): ReportEntry {
+  return { file, sha256: t.sha256, length: t.length, project, target: t.path, vouchedBy: t.vouchedBy };
+}
+
+/**
+ * Who vouched, for people: `developer-signed: project-alpha, keys 1a2b3c4d, 5e6f7a8b (2 of 3)`
+ * (the keys whose signatures verified; threshold of the role's keys) or
+ * `index-signed (online key 1a2b3c4d)`.
+ */
+export function describeVouch(v: Vouch): string {
+  const keys = (v.signedBy.length ? v.signedBy : v.keyids).map(shortKeyId);
+  if (v.kind === 'developer') {
+    return `developer-signed: ${v.role}, key${keys.length === 1 ? '' : 's'} ${keys.join(', ')} (${v.threshold} of ${v.keyids.length})`;
+  }
+  return `index-signed (online key${keys.length === 1 ? '' : 's'} ${keys.join(', ')})`;
+}
+
+/** One line per file: `name  sha256:...  <who vouched>`. */
+export function reportLines(entries: readonly ReportEntry[]): string[] {
+  const width = Math.max(0, ...entries.map((e) => e.file.length));
+  return entries.map((e) => `${e.file.padEnd(width)}  sha256:${e.sha256}  ${describeVouch(e.vouchedBy)}`);
+}

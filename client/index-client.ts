@@ -1,0 +1,380 @@
+// IndexClient: one TUF-protected index, as the library API (client/api.ts) promises. Verification is
+// tuf-js's Updater (DESIGN.md "Client": never re-implement the client workflow); this class adds
+// the trust store, the hardened fetcher and persistence, who-vouched reports, the PEP 480
+// signature-gap tripwire, atomic downloads and error classification.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Updater, type TargetFile } from 'tuf-js';
+import { MetadataKind, type Metadata, type Targets } from '@tufjs/models';
+import '../metadata/linear-models.js';
+import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS, projectRole } from '../metadata/roles.js';
+import { shortKeyId } from '../metadata/keys.js';
+import { TufpipError } from '../metadata/errors.js';
+import type { OpenIndexOptions, VerifiedTarget, Vouch } from './api.js';
+import { ClientError, classifyTufError, meaningOf, redactUrl } from './errors.js';
+import { HttpFetcher, type FetchRecord } from './http-fetcher.js';
+import { hardenUpdater, internals } from './tuf-internals.js';
+import { withMetadataLock } from './metadata-lock.js';
+import { commitTempFile, tempNameFor, writeFileAtomicSync } from './atomic-file.js';
+import { parseIndexUrl, verifyTransport } from './index-url.js';
+import { TrustStore, keepRootVersion } from './trust-store.js';
+import { checkRootBytes } from './root-check.js';
+import { defaultDataDir } from './data-dir.js';
+import { delegationOf, vouchFor } from './vouch.js';
+
+/** Opening a bare TUF metadata directory (the `tufpip tuf` conformance commands). */
+export interface OpenMetadataDirOptions extends Omit<OpenIndexOptions, 'indexUrl' | 'dataDir' | 'trustedRoot'> {
+  /** Directory holding root.json (and whatever tuf-js persisted since). */
+  metadataDir: string;
+  metadataBaseUrl: string;
+  targetBaseUrl?: string;
+}
+
+interface ClientConfig extends Omit<OpenMetadataDirOptions, 'metadataDir' | 'metadataBaseUrl' | 'targetBaseUrl'> {
+  /** What messages call the index (credential-free). */
+  displayUrl: string;
+  name?: string;
+  metadataDir: string;
+  metadataBaseUrl: string;
+  targetBaseUrl?: string;
+  /** Root history directory (trust store and embedded roots), if any. */
+  rootsDir?: string;
+}
+
+interface Found {
+  info: TargetFile;
+  target: VerifiedTarget;
+}
+
+export class IndexClient {
+  /** The index URL, normal form without credentials. */
+  readonly url: string;
+  /** Trust-store name of the index, when opened from the trust store. */
+  readonly name?: string;
+  readonly metadataDir: string;
+  private readonly cfg: ClientConfig;
+  private readonly fetcher: HttpFetcher;
+  private readonly progressPath = new AsyncLocalStorage<string>();
+  private updater?: Updater;
+  private readonly vouches = new Map<string, Vouch>();
+  private visited?: { role: string; parent: string };
+  private loading?: string;
+  private closed = false;
+
+  private constructor(cfg: ClientConfig) {
+    this.cfg = cfg;
+    this.url = cfg.displayUrl;
+    this.name = cfg.name;
+    this.metadataDir = cfg.metadataDir;
+    this.fetcher = new HttpFetcher({
+      idleTimeoutMs: cfg.idleTimeoutMs,
+      userAgent: cfg.userAgent ? `${cfg.userAgent} tufpip` : 'tufpip',
+      onProgress: (_url, received, total) => {
+        const p = this.progressPath.getStore();
+        if (p) cfg.onProgress?.(p, received, total);
+      },
+    });
+  }
+
+  /**
+   * Opens an index: its trusted root from the trust store (`tufpip trust add`) or `trustedRoot`,
+   * metadata cached per index under the data directory. Makes no request; call refresh().
+   */
+  static async open(opts: OpenIndexOptions): Promise<IndexClient> {
+    const { url, fetchUrl } = parseIndexUrl(opts.indexUrl);
+    verifyTransport(url, opts.allowHttp);
+    const dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
+    let metadataDir: string;
+    let rootsDir: string;
+    let name: string | undefined;
+    if (opts.trustedRoot) {
+      const root = checkRootBytes(opts.trustedRoot, 'trustedRoot');
+      // Cached per (index, trusted root): a cached newer root was reached from exactly this root.
+      const id = createHash('sha256').update(`${url}\n${root.sha256}`).digest('hex').slice(0, 16);
+      const dir = path.join(dataDir, 'embedded', id);
+      metadataDir = path.join(dir, 'metadata');
+      rootsDir = path.join(dir, 'roots');
+      await fsp.mkdir(metadataDir, { recursive: true });
+      await fsp.mkdir(rootsDir, { recursive: true });
+      await withMetadataLock(metadataDir, async () => {
+        if (!fs.existsSync(path.join(metadataDir, 'root.json'))) {
+          keepRootVersion(rootsDir, root.version, opts.trustedRoot!);
+          writeFileAtomicSync(path.join(metadataDir, 'root.json'), opts.trustedRoot!);
+        }
+      });
+    } else {
+      const index = await new TrustStore(dataDir).find(url);
+      if (!index) {
+        throw new ClientError(
+          'untrusted-index',
+          `no trusted root for index ${url}: get its root.json out of band and run 'tufpip trust add ${url} --root ROOT.json'`,
+          { index: url },
+        );
+      }
+      metadataDir = index.metadataDir;
+      rootsDir = index.rootsDir;
+      name = index.name;
+    }
+    return new IndexClient({
+      ...opts,
+      displayUrl: url,
+      name,
+      metadataDir,
+      rootsDir,
+      metadataBaseUrl: `${fetchUrl}metadata/`,
+      targetBaseUrl: fetchUrl,
+    });
+  }
+
+  /** Opens a bare tuf-js metadata directory (root.json already in it) with explicit URLs. */
+  static async openMetadataDir(opts: OpenMetadataDirOptions): Promise<IndexClient> {
+    verifyTransport(opts.metadataBaseUrl, opts.allowHttp);
+    if (opts.targetBaseUrl) verifyTransport(opts.targetBaseUrl, opts.allowHttp);
+    const slash = (u: string) => (u.endsWith('/') ? u : `${u}/`);
+    return new IndexClient({
+      ...opts,
+      displayUrl: redactUrl(slash(opts.metadataBaseUrl)),
+      metadataDir: path.resolve(opts.metadataDir),
+      metadataBaseUrl: slash(opts.metadataBaseUrl),
+      targetBaseUrl: opts.targetBaseUrl ? slash(opts.targetBaseUrl) : undefined,
+    });
+  }
+
+  /** Every HTTP request this client made (URL without credentials, status, bytes), in order. */
+  get requests(): readonly FetchRecord[] {
+    return this.fetcher.log;
+  }
+
+  /**
+   * TUF spec 5.1-5.6: root chain, timestamp, snapshot, top-level targets (tuf-js refresh) on a
+   * fresh Updater (one Updater serves one refresh). Metadata that did not change is loaded from
+   * the local cache: with nothing new on the server only timestamp.json is downloaded (plus the
+   * probe for the next root version, which answers 404).
+   */
+  async refresh(): Promise<void> {
+    this.assertOpen();
+    await withMetadataLock(this.metadataDir, async () => {
+      let u: Updater;
+      try {
+        u = this.newUpdater();
+      } catch (err) {
+        throw new ClientError('metadata', `cannot load the trusted metadata in ${this.metadataDir}: ${(err as Error).message}`, { cause: err, index: this.url });
+      }
+      try {
+        await u.refresh();
+      } catch (err) {
+        throw classifyTufError(err, { index: this.url, role: this.loading });
+      }
+      this.updater = u;
+      this.vouches.clear();
+    });
+  }
+
+  /**
+   * TUF spec 5.6.7: finds a target through the delegation graph (tuf-js's preorder walk) and
+   * reports who vouched for it. Refreshes first if refresh() was not called yet.
+   */
+  async lookup(targetPath: string): Promise<VerifiedTarget> {
+    return (await this.find(targetPath)).target;
+  }
+
+  /**
+   * TUF spec 5.7: downloads a target (hash-prefixed URL under consistent snapshots), verifies its
+   * length and hashes, and only then moves it to `destFile` atomically. A valid file already at
+   * `destFile` is reused without downloading.
+   */
+  async download(targetPath: string, destFile: string): Promise<VerifiedTarget> {
+    return (await this.ensureDownloaded(targetPath, destFile)).target;
+  }
+
+  /** download(), also telling whether bytes were downloaded (false: a valid copy was kept). */
+  async ensureDownloaded(targetPath: string, destFile: string): Promise<{ target: VerifiedTarget; downloaded: boolean }> {
+    const { info, target } = await this.find(targetPath);
+    if (await this.isValidCopy(info, destFile)) return { target, downloaded: false };
+    await fsp.mkdir(path.dirname(path.resolve(destFile)), { recursive: true });
+    const tmp = tempNameFor(path.resolve(destFile));
+    try {
+      await this.downloadVerified(info, tmp);
+      await commitTempFile(tmp, destFile);
+    } finally {
+      await fsp.rm(tmp, { force: true });
+    }
+    return { target, downloaded: true };
+  }
+
+  /** Downloads and verifies a target into memory (simple pages). */
+  async fetchBytes(targetPath: string): Promise<{ bytes: Buffer; target: VerifiedTarget }> {
+    const { info, target } = await this.find(targetPath);
+    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'tufpip-fetch-'));
+    try {
+      const file = path.join(dir, 'target');
+      await this.downloadVerified(info, file);
+      return { bytes: await fsp.readFile(file), target };
+    } finally {
+      await fsp.rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  /** TUF spec 5.7.3: checks a local file's length and hashes against the target's signed metadata. */
+  async verifyLocalFile(targetPath: string, file: string): Promise<VerifiedTarget> {
+    const { info, target } = await this.find(targetPath);
+    try {
+      await info.verify(fs.createReadStream(file));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new TufpipError('NOT_FOUND', `${file} does not exist`, { cause: err });
+      throw classifyTufError(err, { index: this.url, path: targetPath, role: target.vouchedBy.role });
+    }
+    return target;
+  }
+
+  /** Closes network connections. The client cannot be used afterwards. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.fetcher.close();
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  private assertOpen(): void {
+    if (this.closed) throw new TufpipError('USAGE', `IndexClient for ${this.url} is closed`);
+  }
+
+  private newUpdater(): Updater {
+    const u = new Updater({
+      metadataDir: this.metadataDir,
+      metadataBaseUrl: this.cfg.metadataBaseUrl,
+      targetBaseUrl: this.cfg.targetBaseUrl,
+      fetcher: this.fetcher,
+    });
+    return hardenUpdater(u, {
+      onRootPersisted: (version, bytes) => {
+        // TUF spec 5.3.8: the new root is persisted; keep every version (root history).
+        if (this.cfg.rootsDir) keepRootVersion(this.cfg.rootsDir, version, bytes);
+      },
+      onRoleLoading: (role) => {
+        this.loading = role;
+      },
+      onRoleVisited: (role, parent) => {
+        this.visited = { role, parent };
+      },
+    });
+  }
+
+  private async find(targetPath: string): Promise<Found> {
+    this.assertOpen();
+    if (!this.updater) await this.refresh();
+    return withMetadataLock(this.metadataDir, async () => {
+      const u = this.updater!;
+      this.visited = undefined;
+      this.loading = undefined;
+      let info: TargetFile | undefined;
+      try {
+        info = await u.getTargetInfo(targetPath);
+      } catch (err) {
+        throw classifyTufError(err, { index: this.url, path: targetPath, role: this.loading });
+      }
+      if (!info) {
+        await this.checkSignatureGap(u, targetPath);
+        throw new ClientError('not-signed', `refused (not-signed) [${targetPath}, index ${this.url}]: ${meaningOf('not-signed')}`, {
+          index: this.url,
+          path: targetPath,
+        });
+      }
+      // tuf-js's walk returns right after loading the role that lists the target.
+      const { role, parent } = this.visited!;
+      const sha256 = info.hashes.sha256 ?? '';
+      return {
+        info,
+        target: { path: targetPath, length: info.length, sha256, hashes: { ...info.hashes }, vouchedBy: this.vouchOf(u, role, parent) },
+      };
+    });
+  }
+
+  private vouchOf(u: Updater, role: string, parent: string): Vouch {
+    const key = `${parent}\u0000${role}`;
+    let v = this.vouches.get(key);
+    if (!v) {
+      const ts = internals(u).trustedSet;
+      const md = role === TARGETS ? ts.targets! : ts.getRole(role)!;
+      v = vouchFor(role, md, parent === MetadataKind.Root ? ts.root : ts.getRole(parent)!);
+      this.vouches.set(key, v);
+    }
+    return { ...v, keyids: [...v.keyids], signedBy: [...v.signedBy] };
+  }
+
+  /**
+   * PEP 480 signature-gap tripwire: a `packages/<p>/<f>` target that no role lists, while
+   * `project-<p>` is delegated (terminating) by claimed or recently-claimed, means the
+   * maintainers did not sign a file someone asked for: never "not found", always a loud refusal.
+   */
+  private async checkSignatureGap(u: Updater, targetPath: string): Promise<void> {
+    const m = /^packages\/([^/]+)\/[^/]+$/.exec(targetPath);
+    if (!m) return;
+    const ui = internals(u);
+    const top = ui.trustedSet.targets;
+    if (!top) return;
+    const role = projectRole(m[1]);
+    for (const delegatorName of [CLAIMED, RECENTLY_CLAIMED]) {
+      if (!delegationOf(top, delegatorName)) continue;
+      const delegator = await this.loadRole(u, delegatorName, TARGETS, targetPath);
+      const d = delegator?.signed.delegations?.roles?.[role];
+      if (!d || !d.terminating || !d.isDelegatedPath(targetPath)) continue;
+      const listedBy = await this.binListing(u, targetPath);
+      const keys = `${d.threshold} of ${d.keyIDs.length} keys: ${d.keyIDs.map(shortKeyId).join(', ')}`;
+      const listed = listedBy
+        ? `yet the index's ${listedBy} lists it`
+        : 'and no role of the index lists it either';
+      throw new ClientError(
+        'missing-developer-signature',
+        `refused (missing-developer-signature) [${targetPath}, index ${this.url}]: project ${m[1]} is developer-signed (${role}, delegated by ${delegatorName}, ${keys}) and its maintainers did not sign this file, ${listed}: ${meaningOf('missing-developer-signature')}`,
+        { index: this.url, path: targetPath, role },
+      );
+    }
+  }
+
+  /** Which hash bin lists a target, if any (for the signature-gap message only). */
+  private async binListing(u: Updater, targetPath: string): Promise<string | undefined> {
+    const top = internals(u).trustedSet.targets;
+    if (!top || !delegationOf(top, BINS)) return undefined;
+    const bins = await this.loadRole(u, BINS, TARGETS, targetPath);
+    const bin = bins?.signed.delegations?.succinctRoles?.getRoleForTarget(targetPath);
+    if (!bin) return undefined;
+    const md = await this.loadRole(u, bin, BINS, targetPath);
+    return md?.signed.targets[targetPath] ? bin : undefined;
+  }
+
+  private async loadRole(u: Updater, role: string, parent: string, targetPath: string): Promise<Metadata<Targets> | undefined> {
+    try {
+      return await internals(u).loadTargets(role, parent);
+    } catch (err) {
+      throw classifyTufError(err, { index: this.url, path: targetPath, role });
+    }
+  }
+
+  private async isValidCopy(info: TargetFile, file: string): Promise<boolean> {
+    try {
+      const st = await fsp.stat(file);
+      if (!st.isFile() || st.size !== info.length) return false;
+      await info.verify(fs.createReadStream(file));
+      return true;
+    } catch {
+      // Missing, unreadable or different: download it again (the download is verified).
+      return false;
+    }
+  }
+
+  private async downloadVerified(info: TargetFile, file: string): Promise<void> {
+    const u = this.updater!;
+    try {
+      // TUF spec 5.7.3: tuf-js verifies length and hashes before copying to `file`.
+      await this.progressPath.run(info.path, () => u.downloadTarget(info, file));
+    } catch (err) {
+      throw classifyTufError(err, { index: this.url, path: info.path });
+    }
+  }
+}
+

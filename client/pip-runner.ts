@@ -1,0 +1,107 @@
+// Runs pip (`<python> -m pip ...`) as a child process, isolated from the user's pip
+// configuration so that it talks to nothing but the verifying proxy (DESIGN.md "Client": pip's
+// requests are answered only with verified bytes). pip reads index settings from config files
+// (pip.conf, /etc/pip.conf) and from PIP_* variables (PIP_INDEX_URL, PIP_EXTRA_INDEX_URL,
+// PIP_FIND_LINKS...): any of them would add a source of unverified files, so every PIP_* variable
+// is dropped and PIP_CONFIG_FILE=/dev/null makes pip skip all config files. Settings the user
+// wants are passed explicitly as pip arguments (`tufpip install ... -- PIP_ARGS`).
+import { spawn } from 'node:child_process';
+import os from 'node:os';
+import { TufpipError } from '../metadata/errors.js';
+
+export const DEFAULT_PYTHON = process.platform === 'win32' ? 'python' : 'python3';
+
+/** Loopback names pip must reach directly, never through an HTTP proxy. */
+const LOOPBACK_NO_PROXY = '127.0.0.1,localhost,::1';
+
+export interface PipRunOptions {
+  /** Interpreter whose pip runs (and, for install, whose environment changes). Default python3. */
+  python?: string;
+  /** Arguments after `-m pip`. */
+  args: string[];
+  /** 'stream': pip's stdout and stderr go to our stderr as they come (stdout stays free for
+   * --json); 'capture': kept only in the result (shown when pip fails). */
+  output?: 'stream' | 'capture';
+  cwd?: string;
+  /** Base environment (default process.env); PIP_* variables in it are dropped. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface PipResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The environment pip runs with: no PIP_* settings, no config files, no proxy for loopback. */
+export function pipEnvironment(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(base)) {
+    if (/^PIP_/i.test(k)) continue;
+    // pip only ever talks to the proxy on loopback: an HTTP(S) proxy could only get in the way.
+    if (/^(https?|all)_proxy$/i.test(k)) continue;
+    env[k] = v;
+  }
+  env.PIP_CONFIG_FILE = os.devNull;
+  env.PIP_DISABLE_PIP_VERSION_CHECK = '1'; // the version check would contact pypi.org
+  env.PIP_NO_INPUT = '1';
+  env.NO_PROXY = env.no_proxy = LOOPBACK_NO_PROXY;
+  env.PYTHONDONTWRITEBYTECODE ??= '1';
+  return env;
+}
+
+/** Runs `<python> -m pip ARGS`; resolves with the exit status (a non-zero status is not thrown). */
+export function runPip(opts: PipRunOptions): Promise<PipResult> {
+  const python = opts.python ?? DEFAULT_PYTHON;
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, ['-m', 'pip', ...opts.args], {
+      cwd: opts.cwd,
+      env: pipEnvironment(opts.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (opts.output === 'stream') process.stderr.write(d);
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (opts.output === 'stream') process.stderr.write(d);
+    });
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      reject(
+        err.code === 'ENOENT'
+          ? new TufpipError('NOT_FOUND', `python interpreter not found: ${python} (give one with --python PATH)`, { cause: err })
+          : new TufpipError('IO', `cannot run ${python} -m pip: ${err.message}`, { cause: err }),
+      );
+    });
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+/** Checks that PYTHON runs and has pip; returns pip's version line. */
+export async function verifyPython(python: string = DEFAULT_PYTHON): Promise<string> {
+  const r = await runPip({ python, args: ['--version'], output: 'capture' });
+  if (r.code !== 0) {
+    throw new TufpipError('NOT_FOUND', `${python} has no working pip (${lastLines(r.stderr || r.stdout, 1) || `exit ${r.code}`}); install pip into it or choose another with --python PATH`);
+  }
+  return r.stdout.trim();
+}
+
+/** The last N non-empty lines of pip's output, for error messages. */
+export function lastLines(text: string, n = 5): string {
+  return text
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '')
+    .slice(-n)
+    .join('\n');
+}
+
+/** A failed pip run as an error, with the tail of what pip said. */
+export function pipFailedError(what: string, r: PipResult): TufpipError {
+  const status = r.signal ? `killed by ${r.signal}` : `exit ${r.code}`;
+  const tail = lastLines(r.stderr || r.stdout);
+  return new TufpipError('BAD_INPUT', `pip ${what} failed (${status})${tail ? `:\n${tail}` : ''}`);
+}

@@ -1,0 +1,255 @@
+// The verifying proxy pip uses as its index (DESIGN.md "Client"): an HTTP server on loopback
+// that answers `/simple/...` only with bytes the client library verified against signed TUF
+// metadata (length and hashes, TUF spec 5.7.3), and `/packages/...` only from a local file that
+// was downloaded and verified into a private cache. Nothing else is ever forwarded: anything that
+// cannot be verified gets an error status, and the refusal is recorded with its kind so that the
+// CLI can name the attack class. Every file served is recorded with who vouched for it.
+import http from 'node:http';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { VerifiedTarget } from './api.js';
+import { offIndexLinks, routeRequest } from './proxy-routes.js';
+import { httpStatusFor, refusalOf, type Refusal } from './refusal.js';
+
+/** What the proxy needs of the client library (IndexClient, client/api.ts). */
+export interface ProxySource {
+  /** Runs the TUF update cycle (TUF spec 5.3-5.6). */
+  refresh(): Promise<void>;
+  /** Downloads and verifies a target's bytes (for small targets: simple pages). */
+  fetchBytes(targetPath: string): Promise<{ bytes: Uint8Array; target: VerifiedTarget }>;
+  /**
+   * Downloads a target to `file`, verified (length and hashes) before it is there; a valid copy
+   * already at `file` is re-verified against the current metadata and kept.
+   */
+  download(targetPath: string, file: string): Promise<VerifiedTarget>;
+}
+
+/** An extra check on a verified package before it is served (the developer-signed policy). */
+export type PackageCheck = (project: string, target: VerifiedTarget) => Refusal | undefined;
+
+export interface VerifyingProxyOptions {
+  source: ProxySource;
+  /** Private directory for verified downloads (created; only verified files ever land here). */
+  cacheDir: string;
+  /** Loopback host (default 127.0.0.1) and port (default 0: any free port). */
+  host?: string;
+  port?: number;
+  check?: PackageCheck;
+  /**
+   * Re-run the update cycle when the last one is older than this (a long-running proxy must see
+   * new releases and notice a freeze, TUF spec 5.3.10 / 5.4.4). Default: never (one cycle, run
+   * by the caller before pip starts).
+   */
+  refreshIntervalMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface ServedFile {
+  project: string;
+  filename: string;
+  /** The verified local copy in the cache. */
+  file: string;
+  target: VerifiedTarget;
+}
+
+const CONTENT_TYPES: Record<string, string> = { '.whl': 'application/zip', '.zip': 'application/zip', '.gz': 'application/gzip' };
+
+export class VerifyingProxy {
+  readonly url: string;
+  /** Package files served (or verified for serving), by target path. */
+  readonly served = new Map<string, ServedFile>();
+  /** Simple pages served, by target path. */
+  readonly pages = new Map<string, VerifiedTarget>();
+  readonly refusals: Refusal[] = [];
+
+  private readonly opts: VerifyingProxyOptions;
+  private readonly server: http.Server;
+  /** Calls into the client library run one at a time (tuf-js's Updater is not re-entrant). */
+  private queue: Promise<unknown> = Promise.resolve();
+  private cycle = 0;
+  private lastRefresh = Date.now();
+  private readonly pageCache = new Map<string, { bytes: Uint8Array; target: VerifiedTarget; cycle: number }>();
+  private readonly inflight = new Map<string, Promise<ServedFile>>();
+  private readonly verifiedInCycle = new Map<string, number>();
+  private readonly pending = new Set<Promise<unknown>>();
+
+  private constructor(opts: VerifyingProxyOptions, server: http.Server, url: string) {
+    this.opts = opts;
+    this.server = server;
+    this.url = url;
+  }
+
+  /** Starts the proxy; the caller has already run the first update cycle (refresh). */
+  static async start(opts: VerifyingProxyOptions): Promise<VerifyingProxy> {
+    await fsp.mkdir(opts.cacheDir, { recursive: true, mode: 0o700 });
+    let proxy: VerifyingProxy | undefined;
+    const server = http.createServer((req, res) => {
+      const p = proxy!.handle(req, res).catch((err: unknown) => {
+        // A bug, not a refusal: answer 500 and keep serving.
+        opts.log?.(`internal error: ${err instanceof Error ? err.stack : String(err)}`);
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end();
+      });
+      proxy!.track(p);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+    });
+    const addr = server.address() as { address: string; port: number };
+    const host = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
+    proxy = new VerifyingProxy(opts, server, `http://${host}:${addr.port}/`);
+    return proxy;
+  }
+
+  /** The URL to give pip as --index-url. */
+  get indexUrl(): string {
+    return `${this.url}simple/`;
+  }
+
+  /** Stops accepting, closes every connection and waits for work in progress to settle. */
+  async close(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.close(() => resolve());
+      this.server.closeAllConnections();
+    });
+    await Promise.allSettled([...this.pending]);
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p));
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async maybeRefresh(): Promise<void> {
+    const every = this.opts.refreshIntervalMs;
+    if (every === undefined || Date.now() - this.lastRefresh < every) return;
+    await this.serial(async () => {
+      if (Date.now() - this.lastRefresh < every) return;
+      // TUF spec 5.3: a new update cycle; its failure (freeze, rollback...) refuses every request.
+      await this.opts.source.refresh();
+      this.lastRefresh = Date.now();
+      this.cycle += 1;
+    });
+  }
+
+  private refuse(req: http.IncomingMessage, res: http.ServerResponse, r: Refusal): void {
+    this.refusals.push(r);
+    const status = httpStatusFor(r.kind);
+    this.opts.log?.(`${req.method} ${req.url} ${status} [${r.kind}] ${r.message}`);
+    const body = `tufpip refused ${r.target} [${r.kind}]: ${r.message}\n`;
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  private plain(req: http.IncomingMessage, res: http.ServerResponse, status: number, body: string, headers: http.OutgoingHttpHeaders = {}): void {
+    this.opts.log?.(`${req.method} ${req.url} ${status}`);
+    res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return this.plain(req, res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
+    const route = routeRequest(req.url ?? '/');
+    if (route.kind === 'not-found') return this.plain(req, res, 404, `not found (${route.reason})\n`);
+    if (route.kind === 'redirect') return this.plain(req, res, 301, `moved to ${route.location}\n`, { location: route.location });
+    try {
+      await this.maybeRefresh();
+    } catch (err) {
+      return this.refuse(req, res, refusalOf(err, route.target));
+    }
+    if (route.kind === 'package') return this.servePackage(req, res, route.project, route.filename, route.target);
+    return this.servePage(req, res, route.target);
+  }
+
+  private async servePage(req: http.IncomingMessage, res: http.ServerResponse, targetPath: string): Promise<void> {
+    let page: { bytes: Uint8Array; target: VerifiedTarget };
+    try {
+      page = await this.verifiedPage(targetPath);
+    } catch (err) {
+      return this.refuse(req, res, refusalOf(err, targetPath));
+    }
+    const outside = offIndexLinks(Buffer.from(page.bytes).toString('utf8'));
+    if (outside.length) {
+      return this.refuse(req, res, {
+        target: targetPath,
+        kind: 'not-signed',
+        message: `the signed page links outside the index (${outside[0]}): pip would fetch that file unverified`,
+      });
+    }
+    this.pages.set(targetPath, page.target);
+    this.opts.log?.(`${req.method} ${req.url} 200 (verified ${targetPath})`);
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': page.bytes.length, 'cache-control': 'no-store' });
+    res.end(req.method === 'HEAD' ? undefined : page.bytes);
+  }
+
+  private async verifiedPage(targetPath: string): Promise<{ bytes: Uint8Array; target: VerifiedTarget }> {
+    const cached = this.pageCache.get(targetPath);
+    if (cached && cached.cycle === this.cycle) return cached;
+    const got = await this.serial(() => this.opts.source.fetchBytes(targetPath));
+    this.pageCache.set(targetPath, { ...got, cycle: this.cycle });
+    return got;
+  }
+
+  private async servePackage(req: http.IncomingMessage, res: http.ServerResponse, project: string, filename: string, targetPath: string): Promise<void> {
+    let served: ServedFile;
+    try {
+      served = await this.verifiedPackage(project, filename, targetPath);
+    } catch (err) {
+      return this.refuse(req, res, refusalOf(err, targetPath));
+    }
+    const denied = this.opts.check?.(project, served.target);
+    if (denied) return this.refuse(req, res, denied);
+    this.served.set(targetPath, served);
+    this.opts.log?.(`${req.method} ${req.url} 200 (verified ${targetPath})`);
+    res.writeHead(200, {
+      'content-type': CONTENT_TYPES[path.extname(filename)] ?? 'application/octet-stream',
+      'content-length': served.target.length,
+      'cache-control': 'no-store',
+    });
+    if (req.method === 'HEAD') return void res.end();
+    // Streamed from the verified file in the private cache, never from the network.
+    await new Promise<void>((resolve) => {
+      const stream = fs.createReadStream(served.file);
+      stream.on('error', () => {
+        res.destroy();
+        resolve();
+      });
+      res.on('close', () => {
+        stream.destroy();
+        resolve();
+      });
+      stream.pipe(res);
+    });
+  }
+
+  /** The verified cached copy of a package, verified once per update cycle. */
+  private verifiedPackage(project: string, filename: string, targetPath: string): Promise<ServedFile> {
+    const running = this.inflight.get(targetPath);
+    if (running) return running;
+    const p = this.serial(async (): Promise<ServedFile> => {
+      const known = this.served.get(targetPath);
+      if (known && this.verifiedInCycle.get(targetPath) === this.cycle) return known;
+      const file = path.join(this.opts.cacheDir, project, filename);
+      await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+      // TUF spec 5.7.3: download() verifies length and hashes before the file is in place (and
+      // re-verifies a copy already there against the current metadata instead of downloading).
+      const target = await this.opts.source.download(targetPath, file);
+      this.verifiedInCycle.set(targetPath, this.cycle);
+      return { project, filename, file, target };
+    });
+    this.inflight.set(targetPath, p);
+    void p.then(
+      () => this.inflight.delete(targetPath),
+      () => this.inflight.delete(targetPath),
+    );
+    return p;
+  }
+}

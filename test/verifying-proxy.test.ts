@@ -1,0 +1,219 @@
+// The verifying proxy against an in-memory source (STYLE.md: a test double implementing the
+// library interface; counting calls shows nothing extra was fetched). End-to-end behaviour with
+// real tuf-js, a real index and real pip is in client-e2e.test.ts and client-attacks.test.ts.
+import { expect } from 'chai';
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import type { VerifiedTarget, Vouch } from '../client/api.js';
+import { ClientError } from '../client/errors.js';
+import { VerifyingProxy, type ProxySource } from '../client/verifying-proxy.js';
+import { checkPolicy, type Policy } from '../client/policy.js';
+import { tmpDir } from './helpers/tmp.js';
+
+const INDEX_VOUCH: Vouch = { kind: 'index', role: 'bin-3', keyids: ['ab'.repeat(32)], threshold: 1, signedBy: ['ab'.repeat(32)] };
+const WHEEL = 'packages/alpha/alpha-1.0-py3-none-any.whl';
+
+class FakeSource implements ProxySource {
+  files = new Map<string, Buffer>();
+  calls: string[] = [];
+  failWith = new Map<string, ClientError>();
+  refreshError?: ClientError;
+  refreshes = 0;
+  /** Resolves pending downloads (to hold them in flight). */
+  gate?: Promise<void>;
+
+  target(p: string): VerifiedTarget {
+    const bytes = this.files.get(p);
+    if (!bytes) throw new ClientError('not-signed', `refused (not-signed) [${p}]: no role of the index lists this file`, { path: p });
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    return { path: p, length: bytes.length, sha256, hashes: { sha256 }, vouchedBy: INDEX_VOUCH };
+  }
+  async refresh(): Promise<void> {
+    this.refreshes++;
+    if (this.refreshError) throw this.refreshError;
+  }
+  async fetchBytes(p: string) {
+    this.calls.push(`fetchBytes ${p}`);
+    const f = this.failWith.get(p);
+    if (f) throw f;
+    return { bytes: this.files.get(p) ?? new Uint8Array(), target: this.target(p) };
+  }
+  /** Like IndexClient.download: a valid copy already at `file` is kept (counted as a re-check). */
+  async download(p: string, file: string) {
+    await this.gate;
+    const f = this.failWith.get(p);
+    if (f) throw f;
+    const t = this.target(p);
+    const valid = fs.existsSync(file) && createHash('sha256').update(fs.readFileSync(file)).digest('hex') === t.sha256;
+    this.calls.push(`${valid ? 'recheck' : 'download'} ${p}`);
+    if (!valid) fs.writeFileSync(file, this.files.get(p)!);
+    return t;
+  }
+}
+
+function request(url: string, method = 'GET', agent?: http.Agent): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, agent }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('verifying proxy (in-memory source)', () => {
+  let source: FakeSource;
+  let proxy: VerifyingProxy;
+  const start = async (extra: Partial<Parameters<typeof VerifyingProxy.start>[0]> = {}) => {
+    proxy = await VerifyingProxy.start({ source, cacheDir: path.join(tmpDir('tufpip-proxy-'), 'cache'), ...extra });
+  };
+
+  beforeEach(() => {
+    source = new FakeSource();
+    source.files.set('simple/index.html', Buffer.from('<a href="alpha/">alpha</a>'));
+    source.files.set('simple/alpha/index.html', Buffer.from(`<a href="../../${WHEEL}#sha256=00">alpha-1.0-py3-none-any.whl</a>`));
+    source.files.set(WHEEL, Buffer.alloc(100_000, 9));
+  });
+  afterEach(async () => {
+    await proxy?.close();
+  });
+
+  it('serves the project list and project pages with verified bytes only', async () => {
+    await start();
+    const list = await request(`${proxy.url}simple/`);
+    expect(list.status).to.equal(200);
+    expect(list.body.toString()).to.equal('<a href="alpha/">alpha</a>');
+    const page = await request(`${proxy.indexUrl}alpha/`);
+    expect(page.status).to.equal(200);
+    expect(page.headers['content-type']).to.match(/^text\/html/);
+    expect(page.body.equals(source.files.get('simple/alpha/index.html')!)).to.equal(true);
+    expect([...proxy.pages.keys()]).to.deep.equal(['simple/index.html', 'simple/alpha/index.html']);
+  });
+
+  it('redirects names that are not PEP 503-normalised, and directory URLs without a slash', async () => {
+    await start();
+    const r1 = await request(`${proxy.url}simple/Alpha_Pkg.X/`);
+    expect(r1.status).to.equal(301);
+    expect(r1.headers.location).to.equal('/simple/alpha-pkg-x/');
+    const r2 = await request(`${proxy.url}simple/alpha`);
+    expect(r2.headers.location).to.equal('/simple/alpha/');
+    expect(source.calls).to.deep.equal([]);
+  });
+
+  it('serves a package from the verified cache and records who vouched for it', async () => {
+    await start();
+    const r = await request(`${proxy.url}${WHEEL}`);
+    expect(r.status).to.equal(200);
+    expect(r.headers['content-length']).to.equal('100000');
+    expect(r.body.equals(source.files.get(WHEEL)!)).to.equal(true);
+    const served = proxy.served.get(WHEEL)!;
+    expect(served.target.vouchedBy).to.deep.equal(INDEX_VOUCH);
+    expect(fs.readFileSync(served.file).equals(source.files.get(WHEEL)!)).to.equal(true);
+    // A second request is served from the cache verified in this update cycle.
+    await request(`${proxy.url}${WHEEL}`);
+    expect(source.calls).to.deep.equal([`download ${WHEEL}`]);
+  });
+
+  it('answers HEAD with the signed length and no body', async () => {
+    await start();
+    const r = await request(`${proxy.url}${WHEEL}`, 'HEAD');
+    expect(r.status).to.equal(200);
+    expect(r.headers['content-length']).to.equal('100000');
+    expect(r.body.length).to.equal(0);
+  });
+
+  it('answers 404 for a file no role lists, and records the refusal', async () => {
+    await start();
+    const r = await request(`${proxy.url}simple/evil/`);
+    expect(r.status).to.equal(404);
+    expect(proxy.refusals).to.have.length(1);
+    expect(proxy.refusals[0]).to.include({ target: 'simple/evil/index.html', kind: 'not-signed' });
+  });
+
+  const refusals: Record<string, { kind: ClientError['kind']; status: number }> = {
+    'tampered file': { kind: 'hash-mismatch', status: 403 },
+    'expired metadata': { kind: 'freeze', status: 403 },
+    'unreachable index': { kind: 'network', status: 502 },
+  };
+  for (const [name, c] of Object.entries(refusals)) {
+    it(`refuses a package on ${name} (${c.kind} -> ${c.status}) and forwards no byte of it`, async () => {
+      source.failWith.set(WHEEL, new ClientError(c.kind, `refused (${c.kind}) [${WHEEL}]: test`));
+      await start();
+      const r = await request(`${proxy.url}${WHEEL}`);
+      expect(r.status).to.equal(c.status);
+      expect(r.body.toString()).to.match(new RegExp(`\\[${c.kind}\\]`));
+      expect(r.body.includes(Buffer.alloc(16, 9))).to.equal(false);
+      expect(proxy.refusals.map((x) => x.kind)).to.deep.equal([c.kind]);
+      expect(proxy.served.size).to.equal(0);
+    });
+  }
+
+  it('downloads a package once when pip asks for it concurrently', async () => {
+    let open!: () => void;
+    source.gate = new Promise((r) => (open = r));
+    await start();
+    const all = Promise.all([1, 2, 3, 4].map(() => request(`${proxy.url}${WHEEL}`)));
+    setTimeout(() => open(), 20);
+    const rs = await all;
+    for (const r of rs) expect(r.body.equals(source.files.get(WHEEL)!)).to.equal(true);
+    expect(source.calls).to.deep.equal([`download ${WHEEL}`]);
+  });
+
+  it('refuses a signed page whose links would take pip outside the index', async () => {
+    source.files.set('simple/alpha/index.html', Buffer.from('<a href="https://elsewhere.example/alpha-1.0-py3-none-any.whl">x</a>'));
+    await start();
+    const r = await request(`${proxy.indexUrl}alpha/`);
+    expect(r.status).to.equal(404);
+    expect(proxy.refusals[0].message).to.match(/links outside the index/);
+  });
+
+  it('applies the developer-signed policy before serving a byte', async () => {
+    const policy: Policy = { requireDeveloperSigned: new Set(['alpha']), source: 'test' };
+    await start({ check: (project, t) => checkPolicy(policy, project, t) });
+    const r = await request(`${proxy.url}${WHEEL}`);
+    expect(r.status).to.equal(403);
+    expect(proxy.refusals[0].kind).to.equal('missing-developer-signature');
+    expect(proxy.served.size).to.equal(0);
+  });
+
+  it('never reaches the source for paths outside the served tree', async () => {
+    await start();
+    for (const p of ['metadata/timestamp.json', 'packages/../metadata/1.root.json', 'packages/alpha/%2e%2e%2fx', 'packages/Alpha/a.whl', 'x']) {
+      const r = await request(`${proxy.url}${p}`);
+      expect(r.status, p).to.equal(404);
+    }
+    expect((await request(`${proxy.url}simple/`, 'POST')).status).to.equal(405);
+    expect(source.calls).to.deep.equal([]);
+  });
+
+  it('re-runs the update cycle when asked to, and refuses everything while it fails', async () => {
+    await start({ refreshIntervalMs: 0 });
+    expect((await request(`${proxy.url}${WHEEL}`)).status).to.equal(200);
+    source.refreshError = new ClientError('freeze', 'refused (freeze) [role timestamp]: timestamp.json is expired');
+    const r = await request(`${proxy.url}${WHEEL}`);
+    expect(r.status).to.equal(403);
+    expect(proxy.refusals.at(-1)!.kind).to.equal('freeze');
+    source.refreshError = undefined;
+    expect((await request(`${proxy.url}${WHEEL}`)).status).to.equal(200);
+    // After a new cycle the cached copy is checked against the new metadata, not downloaded again.
+    expect(source.calls.filter((c) => c.startsWith('download'))).to.have.length(1);
+    expect(source.calls).to.include(`recheck ${WHEEL}`);
+  });
+
+  it('closes kept-alive connections when it stops', async () => {
+    await start();
+    const agent = new http.Agent({ keepAlive: true });
+    await request(`${proxy.url}simple/`, 'GET', agent);
+    const sockets = Object.values(agent.freeSockets).flat();
+    expect(sockets.length).to.equal(1);
+    const closed = new Promise<void>((r) => sockets[0]!.once('close', () => r()));
+    await proxy.close();
+    await closed;
+    agent.destroy();
+  });
+});
