@@ -25,7 +25,7 @@ export interface RefusalContext {
 
 /** What each refusal means for the user (appended to the factual detail). */
 const MEANING: Record<RefusalKind, string> = {
-  rollback: 'the index offered metadata older than what this client already trusts: possible rollback attack',
+  rollback: 'metadata versions out of sequence with what this client already trusts: possible rollback attack',
   freeze: "possible freeze attack, or the index's cron job (tufpip-repo bump) stopped re-signing",
   'mix-and-match': 'metadata files that do not belong to the same snapshot: possible mix-and-match attack',
   'bad-signature': 'signature invalid or threshold not met: possible arbitrary-software attack',
@@ -159,6 +159,8 @@ export function classifyTufError(err: unknown, context: RefusalContext = {}): Cl
   if (!kind && (err instanceof DownloadError || isSystemNetworkError(err))) kind = 'network';
   kind ??= 'metadata';
   if (/^Unable to load snapshot metadata/.test(text)) role ??= 'snapshot';
+  // A metadata URL in the message names the role (`.../metadata/3.bin-0a.json`, `.../timestamp.json`).
+  role ??= /\/metadata\/(?:\d+\.)?([^/\s]+)\.json\b/.exec(text)?.[1];
   role ??= context.role;
   return new ClientError(kind, refusalMessage(kind, detailOf(text, role), { ...context, role }), {
     cause: err,

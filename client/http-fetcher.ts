@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { BaseFetcher } from 'tuf-js';
@@ -106,15 +107,15 @@ export class HttpFetcher extends BaseFetcher {
       try {
         const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
         for (;;) {
-          const next = await this.idle(chunks.next(), url, () => body.destroy());
+          const next = await this.idle(chunks.next(), url, () => discard(body));
           if (next.done) break;
           received += next.value.length;
           // TUF spec "endless data": never accept more bytes than signed metadata allows.
           if (received > maxLength) {
-            body.destroy();
+            discard(body);
             throw named(new DownloadLengthMismatchError(`${redactUrl(url)} sent more than the ${maxLength} bytes signed metadata allows`), 'DownloadLengthMismatchError');
           }
-          if (!out.write(next.value)) await new Promise<void>((resolve, reject) => out.once('drain', resolve).once('error', reject));
+          if (!out.write(next.value)) await once(out, 'drain');
           this.onProgress?.(url, received, total);
         }
       } catch (err) {
@@ -186,17 +187,19 @@ export class HttpFetcher extends BaseFetcher {
     }
     for (let attempt = 0; ; attempt++) {
       let res: Dispatcher.ResponseData;
+      const abort = new AbortController();
       try {
         res = await this.idle(
           request(target, {
             dispatcher: this.dispatcherFor(target),
             method: 'GET',
             headers,
+            signal: abort.signal,
             headersTimeout: this.idleTimeoutMs + 1000,
             bodyTimeout: 0, // the idle timeout between chunks is ours (this.idle), not undici's
           }),
           url,
-          () => undefined,
+          () => abort.abort(),
         );
       } catch (err) {
         if (err instanceof SlowRetrievalError) throw err;
@@ -223,7 +226,7 @@ export class HttpFetcher extends BaseFetcher {
       const record: FetchRecord = { url: redactUrl(url), status: 200, bytes: 0 };
       this.log.push(record);
       if (contentLength !== undefined && contentLength > maxLength) {
-        res.body.destroy();
+        discard(res.body);
         throw named(
           new DownloadLengthMismatchError(`${redactUrl(url)} is ${contentLength} bytes, more than the ${maxLength} bytes signed metadata allows`),
           'DownloadLengthMismatchError',
@@ -232,6 +235,12 @@ export class HttpFetcher extends BaseFetcher {
       return { body: res.body, contentLength, record };
     }
   }
+}
+
+/** Stops reading a response body; the abort error that destroying it emits is expected. */
+function discard(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
 }
 
 function delay(ms: number): Promise<void> {

@@ -158,6 +158,7 @@ export class IndexClient {
   async refresh(): Promise<void> {
     this.assertOpen();
     await withMetadataLock(this.metadataDir, async () => {
+      this.loading = undefined;
       let u: Updater;
       try {
         u = this.newUpdater();

@@ -43,6 +43,8 @@ export interface VerifyingProxyOptions {
    */
   refreshIntervalMs?: number;
   log?: (line: string) => void;
+  /** Called for each refusal as it happens (pip itself only shows an HTTP status). */
+  onRefusal?: (r: Refusal) => void;
 }
 
 export interface ServedFile {
@@ -142,6 +144,7 @@ export class VerifyingProxy {
 
   private refuse(req: http.IncomingMessage, res: http.ServerResponse, r: Refusal): void {
     this.refusals.push(r);
+    this.opts.onRefusal?.(r);
     const status = httpStatusFor(r.kind);
     this.opts.log?.(`${req.method} ${req.url} ${status} [${r.kind}] ${r.message}`);
     const body = `tufpip refused ${r.target} [${r.kind}]: ${r.message}\n`;

@@ -1,15 +1,20 @@
 // Issue 2, "What must hold": crash safety with REAL kills. `tufpip-repo add` (several wheels, some
-// large) and `tufpip-repo bump --force` are SIGKILLed at random points spread over a whole normal
-// run (delays uniform in [0, measured duration]), many times. After each kill:
+// large) and `tufpip-repo bump --force` are SIGKILLed at random points, many times:
+//   - 40 kills with delays uniform in [0, duration of a normal run] (spread over the whole run,
+//     most of which is process start-up and checking the inputs), then
+//   - 20 kills with delays uniform over the part of a normal run in which it holds the lock (the
+//     transaction itself: signing, writing versioned files, timestamp.json, journal, post steps).
+// After each kill:
 //   - `tufpip-repo verify DIR` passes (exit 0);
-//   - a tuf-js client that had the pre-kill state refreshes and sees either exactly the old or
-//     exactly the new state, and every target it resolves downloads and verifies;
-// then a normal add (after a kill that left the lock behind) recovers the stale lock and succeeds,
+//   - the published state is exactly the old one or exactly the new one;
+//   - a tuf-js client that had the pre-kill state refreshes and sees exactly that state, and
+//     every target it resolves downloads and verifies;
+// then a normal add after a kill that left the lock behind recovers the stale lock and succeeds,
 // and every file that some completed add reported is published.
 //
 // The lock's stale time is lowered to 2 s for the child processes (TUFPIP_LOCK_STALE_MS, see
-// repo-tools/storage/lock.ts) so that 40 kills fit in about two minutes. Delays come from a seeded
-// generator: rerun a failure with TUFPIP_CRASH_SEED=<seed printed in the failure message>.
+// repo-tools/storage/lock.ts) so the kills fit in about two minutes. Delays come from a seeded
+// generator: replay a failure with TUFPIP_CRASH_SEED=<the seed in the failure message>.
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -23,7 +28,8 @@ import { writeSdist, writeWheel } from './helpers/wheels.js';
 import { serveRepo, type RunningServer } from '../repo-tools/commands/serve.js';
 
 const STALE_MS = 2000;
-const KILLS = 40;
+const UNIFORM_KILLS = 40;
+const IN_LOCK_KILLS = 20;
 const env = { ...process.env, TUFPIP_LOCK_STALE_MS: String(STALE_MS) };
 const SEED = Number(process.env.TUFPIP_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
@@ -39,64 +45,66 @@ function rng(seed: number): () => number {
   };
 }
 
+const lockDir = (repo: string) => path.join(repo, 'lock');
+
 interface Run extends RunResult {
   killed: boolean;
   ms: number;
+  /** ms from spawn until the lock directory was first seen (normal runs only). */
+  lockSeenMs?: number;
 }
 
-/** Runs the CLI; SIGKILLs it after `killAfterMs` if it is still running. */
-function runRepo(args: string[], killAfterMs?: number): Promise<Run> {
+/** Runs the CLI; SIGKILLs it after `killAfterMs` if still running; can watch for the lock. */
+function runRepo(args: string[], opts: { killAfterMs?: number; watchLock?: string } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
+    const started = performance.now();
     const child = spawn(process.execPath, [REPO_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let killed = false;
+    let lockSeenMs: number | undefined;
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer =
-      killAfterMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            killed = child.kill('SIGKILL');
-          }, killAfterMs);
+    const timer = opts.killAfterMs === undefined ? undefined : setTimeout(() => (killed = child.kill('SIGKILL')), opts.killAfterMs);
+    const watch = opts.watchLock
+      ? setInterval(() => {
+          if (lockSeenMs === undefined && fs.existsSync(opts.watchLock!)) lockSeenMs = performance.now() - started;
+        }, 1)
+      : undefined;
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr, killed: killed && signal === 'SIGKILL', ms: Number(process.hrtime.bigint() - started) / 1e6 });
+      clearInterval(watch);
+      resolve({ code, signal, stdout, stderr, killed: killed && signal === 'SIGKILL', ms: performance.now() - started, lockSeenMs });
     });
   });
 }
 
-function lockPresent(repo: string): boolean {
-  return fs.existsSync(path.join(repo, 'lock'));
-}
-
-/** mtime of the lock directory, or 0 (a holder creates it and refreshes its mtime every second). */
+/** mtime of the lock directory, or 0 (a holder creates it with an mtime >= now and refreshes it). */
 function lockMtime(repo: string): number {
   try {
-    return fs.statSync(path.join(repo, 'lock')).mtimeMs;
+    return fs.statSync(lockDir(repo)).mtimeMs;
   } catch {
     return 0;
   }
 }
 
-/** True if the journal's last complete line is a transaction that was prepared but not closed. */
-function journalOpen(repo: string): boolean {
-  const lines = fs.readFileSync(path.join(repo, 'journal'), 'utf8').split('\n').filter((l) => l.trim());
-  for (let i = lines.length - 1; i >= 0; i--) {
+/** Complete journal lines (a torn last line from a kill is skipped). */
+function journal(repo: string): { state: string; timestampVersion: number }[] {
+  const out = [];
+  for (const l of fs.readFileSync(path.join(repo, 'journal'), 'utf8').split('\n')) {
     try {
-      return (JSON.parse(lines[i]) as { state: string }).state === 'prepared';
+      if (l.trim()) out.push(JSON.parse(l) as { state: string; timestampVersion: number });
     } catch {
-      // torn last line
+      // torn line
     }
   }
-  return false;
+  return out;
 }
 
 /** Waits until no live process holds the lock (a dead one's lock goes stale after STALE_MS). */
 async function waitLockFreeOrStale(repo: string): Promise<void> {
-  while (await lockfile.check(repo, { lockfilePath: path.join(repo, 'lock'), stale: STALE_MS, realpath: false })) {
+  while (await lockfile.check(repo, { lockfilePath: lockDir(repo), stale: STALE_MS, realpath: false })) {
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -119,7 +127,7 @@ describe('repo: crash safety with real SIGKILLs (add, bump --force)', function (
   const reported = new Map<string, string>();
   let batch = 0;
 
-  /** A new batch of distributions: a 2 MB wheel (every other batch), a new version of a shared project, an sdist. */
+  /** New distributions: a large wheel (2 MB every other batch), a new version of a shared project, an sdist. */
   async function newBatch(): Promise<string[]> {
     const i = batch++;
     const dir = path.join(dists, `b${i}`);
@@ -131,8 +139,7 @@ describe('repo: crash safety with real SIGKILLs (add, bump --force)', function (
   }
 
   function record(r: RunResult): void {
-    const out = JSON.parse(r.stdout) as { files: { targetPath: string; sha256: string }[] };
-    for (const f of out.files) reported.set(f.targetPath, f.sha256);
+    for (const f of (JSON.parse(r.stdout) as { files: { targetPath: string; sha256: string }[] }).files) reported.set(f.targetPath, f.sha256);
   }
 
   const packagePaths = (files: string[]) =>
@@ -146,7 +153,7 @@ describe('repo: crash safety with real SIGKILLs (add, bump --force)', function (
     const base = tmpDir('tufpip-crash-');
     repo = path.join(base, 'repo');
     dists = path.join(base, 'dists');
-    expectOk(await tufpipRepo(['init', repo, '--url', 'http://127.0.0.1:8080/', '--bins', '16']), 'init');
+    expectOk(await tufpipRepo(['init', repo, '--url', 'http://127.0.0.1:8080/', '--bins', '64']), 'init');
     server = await serveRepo(repo, { host: '127.0.0.1', port: 0 });
     client = new TufClient(server.url, path.join(repo, 'site', 'metadata', '1.root.json'));
   });
@@ -155,43 +162,52 @@ describe('repo: crash safety with real SIGKILLs (add, bump --force)', function (
     await server?.close();
   });
 
-  it(`survives ${KILLS} SIGKILLs at random points (seed ${SEED}); verify passes and a client sees the old or the new state after each`, async () => {
+  it(`survives ${UNIFORM_KILLS + IN_LOCK_KILLS} SIGKILLs at random points (seed ${SEED}); after each, verify passes and a client sees the old or the new state`, async () => {
     const random = rng(SEED);
-    const ctx = (what: string) => `[seed ${SEED}] ${what}`;
+    const ctx = (what: string) => `[TUFPIP_CRASH_SEED=${SEED}] ${what}`;
 
-    // 1. Normal runs: their durations bound the kill delays (and their files must stay published).
-    const durations = { add: [] as number[], bump: [] as number[] };
+    // 1. Normal runs: how long a run takes and when it takes the lock (their files must stay published).
+    const runs = { add: [] as Run[], bump: [] as Run[] };
     for (let i = 0; i < 3; i++) {
-      const a = await runRepo(['add', repo, '--json', ...(await newBatch())]);
+      const a = await runRepo(['add', repo, '--json', ...(await newBatch())], { watchLock: lockDir(repo) });
       expectOk(a, 'normal add');
       record(a);
-      durations.add.push(a.ms);
-      const b = await runRepo(['bump', repo, '--force', '--json']);
+      runs.add.push(a);
+      const b = await runRepo(['bump', repo, '--force', '--json'], { watchLock: lockDir(repo) });
       expectOk(b, 'normal bump --force');
-      durations.bump.push(b.ms);
+      runs.bump.push(b);
     }
-    const duration = { add: median(durations.add), bump: median(durations.bump) };
+    const duration = { add: median(runs.add.map((r) => r.ms)), bump: median(runs.bump.map((r) => r.ms)) };
+    const lockAt = { add: median(runs.add.map((r) => r.lockSeenMs ?? 0)), bump: median(runs.bump.map((r) => r.lockSeenMs ?? 0)) };
 
     // 2. The kills.
-    // What the kills hit (for the log): before taking the lock, holding it, mid-publication.
-    const stats = { killed: 0, finished: 0, beforeLock: 0, holdingLock: 0, journalOpen: 0, published: 0 };
-    for (let k = 0; k < KILLS; k++) {
-      const kind = k % 2 === 0 ? 'add' : 'bump';
+    const stats = { killed: 0, finished: 0, beforeLock: 0, lockNothingPrepared: 0, preparedNotPublished: 0, publishedNotClosed: 0, closed: 0 };
+    const plan = [
+      ...Array.from({ length: UNIFORM_KILLS }, (_, k) => ({ phase: 'uniform', kind: k % 2 === 0 ? 'add' : 'bump' }) as const),
+      ...Array.from({ length: IN_LOCK_KILLS }, (_, k) => ({ phase: 'in-lock', kind: k % 2 === 0 ? 'add' : 'bump' }) as const),
+    ];
+    for (const [k, { phase, kind }] of plan.entries()) {
       await waitLockFreeOrStale(repo);
       await client.updater().refresh(); // the client holds the pre-kill state
       const pre = readPublished(repo);
       expect(client.cachedVersions().timestampVersion).to.equal(pre.timestampVersion);
+      const preJournal = journal(repo).length;
 
       const files = kind === 'add' ? await newBatch() : [];
-      const spawnedAt = Date.now() - 5; // coarse file-system timestamps
-      const delay = random() * duration[kind];
-      const r = await runRepo(kind === 'add' ? ['add', repo, '--json', ...files] : ['bump', repo, '--force', '--json'], delay);
-      const what = ctx(`kill ${k + 1}/${KILLS}: ${kind} SIGKILLed after ${delay.toFixed(0)} ms`);
+      const lo = phase === 'uniform' ? 0 : lockAt[kind];
+      const delay = lo + random() * (duration[kind] - lo);
+      const spawnedAt = Date.now() - 5;
+      const r = await runRepo(kind === 'add' ? ['add', repo, '--json', ...files] : ['bump', repo, '--force', '--json'], { killAfterMs: delay });
+      const what = ctx(`kill ${k + 1}/${plan.length} (${phase}): ${kind} SIGKILLed after ${delay.toFixed(0)} ms`);
+      const post = readPublished(repo);
       if (r.killed) {
         stats.killed++;
-        if (lockMtime(repo) >= spawnedAt) stats.holdingLock++;
+        const newLines = journal(repo).slice(preJournal);
+        const last = newLines.at(-1);
+        if (post.timestampVersion !== pre.timestampVersion) stats[last?.state === 'done' ? 'closed' : 'publishedNotClosed']++;
+        else if (newLines.some((l) => l.state === 'prepared' && l.timestampVersion === pre.timestampVersion + 1)) stats.preparedNotPublished++;
+        else if (lockMtime(repo) >= spawnedAt) stats.lockNothingPrepared++;
         else stats.beforeLock++;
-        if (journalOpen(repo)) stats.journalOpen++;
       } else {
         expectOk(r, `${what} (it finished first)`);
         stats.finished++;
@@ -203,7 +219,6 @@ describe('repo: crash safety with real SIGKILLs (add, bump --force)', function (
       expect(v.code, `${what}: verify failed:\n${v.stdout}\n${v.stderr}`).to.equal(0);
 
       // The published state is exactly the old one or exactly the new one.
-      const post = readPublished(repo);
       const newPaths = packagePaths(files);
       if (post.timestampVersion === pre.timestampVersion) {
         expect(r.killed, `${what}: a finished command published nothing`).to.equal(true);
@@ -211,12 +226,10 @@ describe('repo: crash safety with real SIGKILLs (add, bump --force)', function (
         expect(sameTargets(pre, post), `${what}: timestamp unchanged but targets changed`).to.equal(true);
       } else {
         expect(post.timestampVersion, what).to.equal(pre.timestampVersion + 1);
-        stats.published += r.killed ? 1 : 0;
         if (kind === 'bump') expect(sameTargets(pre, post), `${what}: bump changed targets`).to.equal(true);
         else {
-          expect([...post.targets.keys()].filter((p) => !pre.targets.has(p)).sort()).to.deep.equal(
-            [...newPaths.map(([p]) => p), ...newPaths.filter(([p]) => !p.startsWith('packages/common/')).map(([p]) => `simple/${p.split('/')[1]}/index.html`)].sort(),
-          );
+          const newPages = newPaths.filter(([p]) => !p.startsWith('packages/common/')).map(([p]) => `simple/${p.split('/')[1]}/index.html`);
+          expect([...post.targets.keys()].filter((p) => !pre.targets.has(p)).sort(), what).to.deep.equal([...newPaths.map(([p]) => p), ...newPages].sort());
           for (const [p, t] of pre.targets) if (p.startsWith('packages/')) expect(post.targets.get(p)?.sha256, `${what}: ${p} kept`).to.equal(t.sha256);
           for (const [p, f] of newPaths) expect(post.targets.get(p)?.sha256, `${what}: ${p}`).to.equal(sha256File(f));
         }
@@ -232,28 +245,29 @@ describe('repo: crash safety with real SIGKILLs (add, bump --force)', function (
       for (const [p, t] of post.targets) expect(view.resolved.get(p)?.sha256, `${what}: ${p}`).to.equal(t.sha256);
     }
     console.log(
-      `      crash test (seed ${SEED}): normal add ${duration.add.toFixed(0)} ms, bump ${duration.bump.toFixed(0)} ms; ` +
-        `${stats.killed} killed: ${stats.beforeLock} before taking the lock, ${stats.holdingLock} holding it ` +
-        `(${stats.journalOpen} with a transaction prepared but not closed, ${stats.published} after publishing timestamp.json); ` +
+      `      seed ${SEED}; normal add ${duration.add.toFixed(0)} ms (lock at ${lockAt.add.toFixed(0)}), bump --force ${duration.bump.toFixed(0)} ms (lock at ${lockAt.bump.toFixed(0)});\n` +
+        `      ${stats.killed} killed: ${stats.beforeLock} before taking the lock, ${stats.lockNothingPrepared} holding it before the journal entry, ` +
+        `${stats.preparedNotPublished} prepared but not published, ${stats.publishedNotClosed} published but not closed, ${stats.closed} after closing; ` +
         `${stats.finished} finished before the kill`,
     );
-    expect(stats.killed, ctx('most runs were really killed')).to.be.greaterThan(KILLS / 4);
+    expect(stats.killed, ctx('most runs were really killed')).to.be.greaterThan(plan.length / 2);
 
-    // 3. Leave a stale lock for sure (kill an add while it holds the lock), then a normal add recovers it.
+    // 3. Leave a stale lock for sure (kill an add as soon as it holds the lock), then a normal add
+    //    waits for it to go stale, takes it over, finishes or abandons the journal, and succeeds.
     await waitLockFreeOrStale(repo);
-    const files = await newBatch();
-    const child = spawn(process.execPath, [REPO_BIN, 'add', repo, ...files], { env, stdio: 'ignore' });
+    const child = spawn(process.execPath, [REPO_BIN, 'add', repo, ...(await newBatch())], { env, stdio: 'ignore' });
     const exited = new Promise((r) => child.on('exit', r));
-    while (!lockPresent(repo) && child.exitCode === null) await new Promise((r) => setTimeout(r, 2));
+    while (!fs.existsSync(lockDir(repo)) && child.exitCode === null) await new Promise((r) => setTimeout(r, 1));
     child.kill('SIGKILL');
     await exited;
-    const last = await newBatch();
-    const normal = await runRepo(['add', repo, '--json', ...last]);
+    expect(fs.existsSync(lockDir(repo)), 'the killed add left its lock behind').to.equal(true);
+    const normal = await runRepo(['add', repo, '--json', ...(await newBatch())]);
     expectOk(normal, 'add after the kills (takes over the stale lock)');
     record(normal);
-    expect(lockPresent(repo), 'the lock is released').to.equal(false);
+    expect(fs.existsSync(lockDir(repo)), 'the lock is released').to.equal(false);
     const v = await runRepo(['verify', repo]);
     expect(v.code, `final verify:\n${v.stdout}\n${v.stderr}`).to.equal(0);
+    expect(journal(repo).at(-1)!.state, 'the journal is closed').to.equal('done');
 
     // 4. Every file that some completed add reported is published, with the reported hash.
     const final = readPublished(repo);
@@ -261,5 +275,6 @@ describe('repo: crash safety with real SIGKILLs (add, bump --force)', function (
     for (const [p, sha] of reported) expect(final.targets.get(p)?.sha256, ctx(`${p} reported by a completed add`)).to.equal(sha);
     const view = await client.view(final.targets.keys());
     expect(view.missing).to.deep.equal([]);
+    expect(view.timestampVersion).to.equal(final.timestampVersion);
   });
 });

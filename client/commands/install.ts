@@ -6,7 +6,8 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipFailedError, runPip, type PipResult } from '../pip-runner.js';
-import { fetchVerified, verifyPipInputs, type FetchCommandOptions, type FetchOutcome } from './fetch.js';
+import type { FetchReport } from '../fetch-report.js';
+import { fetchVerified, verifyPipInputs, type FetchCommandOptions } from './fetch.js';
 
 export interface InstallCommandOptions extends Omit<FetchCommandOptions, 'dest'> {
   /** Stream `pip install`'s output to stderr (default true; false under --json). */
@@ -14,7 +15,8 @@ export interface InstallCommandOptions extends Omit<FetchCommandOptions, 'dest'>
 }
 
 export interface InstallOutcome {
-  fetched: FetchOutcome;
+  /** What was verified (and then installed): the fetch report. */
+  report: FetchReport;
   pip: PipResult;
 }
 
@@ -25,7 +27,6 @@ export async function installVerified(o: InstallCommandOptions): Promise<Install
     const dest = path.join(work, 'verified');
     const fetched = await fetchVerified({ ...o, dest });
     // Only the verified folder: no index, and no other find-links (pip-inputs.ts refuses them).
-    await fsp.rm(fetched.reportFile, { force: true });
     const pip = await runPip({
       python: o.python,
       output: o.streamInstall === false ? 'capture' : 'stream',
@@ -43,7 +44,7 @@ export async function installVerified(o: InstallCommandOptions): Promise<Install
       ],
     });
     if (pip.code !== 0) throw pipFailedError('install', pip);
-    return { fetched: { ...fetched, reportFile: '' }, pip };
+    return { report: fetched.report, pip };
   } finally {
     await fsp.rm(work, { recursive: true, force: true });
   }

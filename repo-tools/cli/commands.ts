@@ -83,11 +83,24 @@ const init: CommandModule<object, Common & { url: string; bins?: number; 'root-k
   },
 };
 
-const add: CommandModule<object, Common & { files: string[] }> = {
+const add: CommandModule<object, Common & { files: string[]; signed?: string }> = {
   command: 'add <dir> <files..>',
-  describe: 'publish wheels/sdists in one atomic transaction',
-  builder: (y) => onlineKey(json(dirArg(y)).positional('files', { type: 'string', array: true, demandOption: true })) as never,
+  describe: 'publish wheels/sdists in one atomic transaction (--signed: a maintainer-signed PEP 480 release)',
+  builder: (y) =>
+    onlineKey(json(dirArg(y)).positional('files', { type: 'string', array: true, demandOption: true })).option('signed', {
+      type: 'string',
+      describe: 'release bundle signed by the project\'s maintainers (tufpip-repo release sign)',
+    }) as never,
   handler: async (a) => {
+    if (a.signed) {
+      const { addSigned } = await import('../commands/add-signed.js');
+      const r = await addSigned(a.dir, a.signed, a.files, { onlineKey: a['online-key'] });
+      if (a.json) return printJson(r);
+      for (const x of r.roles) say(a, `verified ${x.role} v${x.version}: ${x.signedBy} of ${x.threshold} maintainer signatures`);
+      for (const f of r.added) say(a, `added     packages/${r.project}/${f}`);
+      say(a, `published snapshot ${r.commit.snapshotVersion}, timestamp ${r.commit.timestampVersion}`);
+      return;
+    }
     const { addFiles } = await import('../commands/add.js');
     const bar = progressBar(a);
     const r = await addFiles(a.dir, a.files, { onProgress: bar.update, onlineKey: a['online-key'] }).finally(() => bar.stop());
@@ -234,4 +247,79 @@ const gc: CommandModule<object, Common & { keep: string; 'dry-run'?: boolean }> 
   },
 };
 
-export const repoCommands = [keygen, init, add, sync, remove, bumpCmd, status, verify, serve, gc] as CommandModule[];
+const claim: CommandModule<object, Common & { project: string; key: string[]; threshold: number; 'offline-key'?: string; recent?: boolean; 'passphrase-env'?: string }> = {
+  command: 'claim <dir> <project>',
+  describe: 'PEP 480: make a project developer-signed (its maintainers\' keys and threshold); same command to change them',
+  builder: (y) =>
+    onlineKey(json(dirArg(y)).positional('project', { type: 'string', demandOption: true }))
+      .option('key', { type: 'string', array: true, demandOption: true, describe: 'a maintainer public key (NAME.pub.json); repeat' })
+      .option('threshold', { type: 'number', demandOption: true, describe: 'signatures a release needs' })
+      .option('offline-key', { type: 'string', describe: 'the claimed role\'s offline private key (PEM file)' })
+      .option('passphrase-env', { type: 'string', describe: 'passphrase of the offline key, from this environment variable' })
+      .option('recent', { type: 'boolean', describe: 'record it in the online recently-claimed role (no offline key; promote later)' })
+      .conflicts('recent', 'offline-key') as never,
+  handler: async (a) => {
+    const { claimProject } = await import('../commands/claim.js');
+    const r = await claimProject(a.dir, a.project, { keyFiles: a.key, threshold: a.threshold, offlineKey: a['offline-key'], passphraseEnv: a['passphrase-env'], recent: a.recent, onlineKey: a['online-key'] });
+    if (a.json) return printJson(r);
+    say(a, `${r.project} is developer-signed: ${r.role} in ${r.delegatedBy}, ${r.threshold} of keys ${r.keyids.map(shortKeyId).join(', ')}`);
+    if (r.unsignedFiles.length) say(a, `${r.unsignedFiles.length} file(s) published before the claim stay on disk but are served to TUF clients only once a maintainer signs them: ${r.unsignedFiles.join(', ')}`);
+    say(a, 'maintainers publish with: tufpip-repo release sign ... then tufpip-repo add DIR --signed P.release.json FILES');
+  },
+};
+
+const promote: CommandModule<object, Common & { 'offline-key'?: string; 'passphrase-env'?: string }> = {
+  command: 'promote <dir>',
+  describe: 'PEP 480: move every recently-claimed project into the offline claimed role',
+  builder: (y) =>
+    onlineKey(json(dirArg(y)))
+      .option('offline-key', { type: 'string', demandOption: true, describe: 'the claimed role\'s offline private key (PEM file)' })
+      .option('passphrase-env', { type: 'string' }) as never,
+  handler: async (a) => {
+    const { promoteProjects } = await import('../commands/claim.js');
+    const r = await promoteProjects(a.dir, { offlineKey: a['offline-key'], passphraseEnv: a['passphrase-env'], onlineKey: a['online-key'] });
+    if (a.json) return printJson(r);
+    say(a, r.promoted.length ? `promoted ${r.promoted.join(', ')} to claimed` : 'nothing recently claimed');
+  },
+};
+
+type ReleaseArgs = OutputFlags & { action: string; files?: string[]; project?: string; key?: string; out?: string; from?: string; index?: string; 'maintainer-key'?: string[]; threshold?: number; expires?: number; 'add-signature'?: string; 'passphrase-env'?: string };
+const release: CommandModule<object, ReleaseArgs> = {
+  command: 'release <action> [files..]',
+  describe: 'PEP 480 maintainers: `release sign` a release, `release sign --add-signature`, `release status BUNDLE`',
+  builder: (y) =>
+    json(y)
+      .positional('action', { choices: ['sign', 'status'], demandOption: true })
+      .positional('files', { type: 'string', array: true, describe: 'release files (sign) or the bundle (status)' })
+      .option('project', { type: 'string', describe: 'project name' })
+      .option('key', { type: 'string', describe: 'your private key (PEM file)' })
+      .option('passphrase-env', { type: 'string', describe: 'passphrase of your key, from this environment variable' })
+      .option('out', { type: 'string', describe: 'bundle to write (P.release.json)' })
+      .option('from', { type: 'string', describe: 'current project metadata: the previous bundle, or a copy of the index\'s metadata folder' })
+      .option('index', { type: 'string', describe: 'read the current project metadata from this index URL' })
+      .option('maintainer-key', { type: 'string', array: true, describe: 'every maintainer public key (first release, or to change keys)' })
+      .option('threshold', { type: 'number', describe: 'signatures a release needs (with --maintainer-key)' })
+      .option('expires', { type: 'number', describe: 'days until the signed metadata expires (default 365)' })
+      .option('add-signature', { type: 'string', describe: 'add your signature to this existing bundle' }) as never,
+  handler: async (a) => {
+    const rel = await import('../commands/release.js');
+    let status;
+    if (a.action === 'status') {
+      const file = a.files?.[0];
+      if (!file) throw new TufpipError('USAGE', 'release status BUNDLE.json');
+      status = rel.bundleStatus(await rel.loadBundle(file));
+    } else if (a['add-signature']) {
+      if (!a.key) throw new TufpipError('USAGE', '--add-signature needs --key');
+      status = await rel.releaseAddSignature(a['add-signature'], a.key, a['passphrase-env']);
+    } else {
+      if (!a.project || !a.key || !a.out) throw new TufpipError('USAGE', 'release sign needs --project, --key, --out and the release files');
+      status = (await rel.releaseSign({ project: a.project, key: a.key, passphraseEnv: a['passphrase-env'], files: a.files ?? [], out: a.out, from: a.from, index: a.index, maintainerKeys: a['maintainer-key'], threshold: a.threshold, expiresDays: a.expires })).status;
+    }
+    if (a.json) return printJson(status);
+    for (const s of status) {
+      say(a, `${s.role} v${s.version}: ${s.signedBy.length} of ${s.threshold} signatures (${s.signedBy.map(shortKeyId).join(', ') || 'none'})${s.complete ? '' : ' — needs more'}`);
+    }
+  },
+};
+
+export const repoCommands = [keygen, init, add, sync, remove, bumpCmd, status, verify, serve, gc, claim, promote, release] as CommandModule[];

@@ -83,7 +83,14 @@ export async function initRepo(o: InitOptions): Promise<InitResult> {
   const layout = new RepoLayout(o.dir);
   const url = verifyBaseUrl(o.url);
   const bins = o.bins ?? DEFAULT_BINS;
-  verifyBinCount(bins);
+  try {
+    verifyBinCount(bins);
+  } catch (err) {
+    // A bad --bins is a usage error (exit 2, like the other bad flag values here), not exit 1:
+    // metadata/ throws a plain RangeError, so it is mapped at this boundary (found by
+    // test/repo-bad-input.test.ts).
+    throw new TufpipError('USAGE', `--bins: ${(err as Error).message}`, { cause: err });
+  }
   const n = o.rootKeys ?? 3;
   const t = o.rootThreshold ?? Math.min(2, n);
   if (!Number.isInteger(n) || n < 1 || n > 32) throw new TufpipError('USAGE', `--root-keys must be 1 to 32, got ${n}`);

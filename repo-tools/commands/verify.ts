@@ -92,14 +92,25 @@ export async function verifyWithUpdater(updater: Updater, checkFiles: FileChecke
   }
   await load(BINS, TARGETS);
   let n = 0;
+  const releaseRoles: string[] = [];
   for (const role of roleNames) {
     if (isBinRole(role)) await load(role, BINS);
+    else if (isProjectRole(role) && role.includes('--')) releaseRoles.push(role);
     else if (isProjectRole(role)) {
       const parent = projectParents.get(role);
       if (!parent) warnings.push({ kind: 'metadata', message: `role ${role} is in the snapshot but no longer delegated` });
       else await load(role, parent);
     }
     opts.onProgress?.(++n, roleNames.length, 'roles');
+  }
+  // PEP 480 release roles, after the project roles that delegate to them.
+  for (const role of releaseRoles) {
+    const parent = role.slice(0, role.indexOf('--'));
+    if (ts.getRole(parent)) await load(role, parent);
+  }
+  // A claimed project with no signed release yet: its files are not served to TUF clients.
+  for (const [name] of projectParents) {
+    if (!meta[`${name}.json`]) warnings.push({ kind: 'unsigned', message: `project ${name.slice('project-'.length)} is developer-signed but has no signed release yet: its files are not served to TUF clients` });
   }
   report.roles = roleNames.length;
 
@@ -110,7 +121,10 @@ export async function verifyWithUpdater(updater: Updater, checkFiles: FileChecke
     try {
       info = await updater.getTargetInfo(p);
     } catch (err) {
-      problems.push({ kind: 'metadata', message: `${p}: ${describeTufError(err)}` });
+      const project = projectOfTarget(p);
+      if (project && p.startsWith('packages/') && projectParents.has(`project-${project}`) && !meta[`project-${project}.json`]) {
+        warnings.push({ kind: 'unsigned', message: `${p} is listed by ${role} but project ${project} is developer-signed with no signed release yet` });
+      } else problems.push({ kind: 'metadata', message: `${p}: ${describeTufError(err)}` });
       continue;
     }
     if (!info) {

@@ -18,6 +18,12 @@ import { expiresAt, expiryKeyForRole } from '../../metadata/profile.js';
 import { binForPath } from '../../metadata/hash-bins.js';
 import { hashedPath } from '../../metadata/target-paths.js';
 import { isBinRole, isOnlineRole, versionedFileName } from '../../metadata/roles.js';
+
+/** A release role `project-<p>--<v>` is delegated by `project-<p>` (metadata/releases.ts). */
+function releaseParent(role: string): string | undefined {
+  const i = role.indexOf('--');
+  return role.startsWith('project-') && i > 0 ? role.slice(0, i) : undefined;
+}
 import { TufpipError } from '../../metadata/errors.js';
 import type { Signer } from '../keys/signer.js';
 import type { RepoContext } from './context.js';
@@ -61,6 +67,7 @@ export class Transaction {
   private binEdits = new Map<string, Map<string, TargetInfo | null>>();
   private resignSet = new Set<string>();
   private roleUpdates = new Map<string, { signed: TargetsSigned; signers: Signer[] }>();
+  private presigned = new Map<string, { bytes: Buffer; version: number }>();
   private content: ContentFile[] = [];
   private post: PostStep[] = [];
   /** Re-sign snapshot even if no targets role changed (bump). */
@@ -104,6 +111,14 @@ export class Transaction {
     this.roleUpdates.set(role, { signed, signers });
   }
 
+  /**
+   * Publish a role someone else signed (PEP 480: maintainers sign their project's roles). The
+   * bytes are published as they are; the self-check verifies them against their delegator.
+   */
+  putSignedRole(role: string, bytes: Buffer, version: number): void {
+    this.presigned.set(role, { bytes, version });
+  }
+
   addContent(c: ContentFile): void {
     this.content.push(c);
   }
@@ -114,7 +129,7 @@ export class Transaction {
 
   get isEmpty(): boolean {
     return (
-      this.binEdits.size === 0 && this.resignSet.size === 0 && this.roleUpdates.size === 0 && this.content.length === 0 &&
+      this.binEdits.size === 0 && this.resignSet.size === 0 && this.roleUpdates.size === 0 && this.presigned.size === 0 && this.content.length === 0 &&
       !this.forceSnapshot && !this.forceTimestamp
     );
   }
@@ -154,6 +169,13 @@ export class Transaction {
       roleResults.push({ role, version: signed.version });
     }
 
+    for (const [role, { bytes, version }] of this.presigned) {
+      if (this.binEdits.has(role) || this.roleUpdates.has(role)) throw new Error(`role ${role} both edited and replaced in one transaction`);
+      newRoleBytes.set(role, bytes);
+      versions().set(`${role}.json`, version);
+      roleResults.push({ role, version });
+    }
+
     // TUF spec 4.4: snapshot lists the version of every targets role.
     const snapshotChanged = newRoleBytes.size > 0 || this.forceSnapshot;
     const newVersions = snapshotChanged ? versions() : new Map<string, number>();
@@ -190,7 +212,7 @@ export class Transaction {
       newVersions,
       changedRoles: newRoleBytes,
       roleBytes: async (role) => (await pub.role(role)).bytes,
-      projectDelegator: (role) => this.projectDelegators.get(role) ?? 'claimed',
+      projectDelegator: (role) => this.projectDelegators.get(role) ?? releaseParent(role) ?? 'claimed',
     });
 
     const contentDirs = new Set<string>();

@@ -11,6 +11,8 @@ export interface WheelSpec {
   version: string;
   /** Requires-Dist lines, e.g. ['beta>=1.0']. */
   deps?: string[];
+  /** Provides-Extra lines (extras named in deps' `extra == "..."` markers). */
+  extras?: string[];
   requiresPython?: string;
   /** Module source; default sets VERSION. */
   body?: string;
@@ -38,6 +40,7 @@ export function wheelBytes(spec: WheelSpec): Promise<Buffer> {
       Buffer.from(
         `Metadata-Version: 2.1\nName: ${spec.name}\nVersion: ${spec.version}\n` +
           (spec.requiresPython ? `Requires-Python: ${spec.requiresPython}\n` : '') +
+          (spec.extras ?? []).map((e) => `Provides-Extra: ${e}\n`).join('') +
           (spec.deps ?? []).map((d) => `Requires-Dist: ${d}\n`).join('') +
           '\n',
       ),

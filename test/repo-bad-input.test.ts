@@ -1,0 +1,383 @@
+// Issue 2, "What must hold": bad input gets a clear one-line error and changes nothing; private
+// keys are never under site/ and never printed. A scenario table (python-tuf style): each case
+// runs the real `tufpip-repo` CLI and must exit non-zero with ONE line on stderr that names the
+// problem (usage errors: exit 2, plus one line pointing at --help), print nothing on stdout, and
+// leave the repository byte-for-byte as it was (every file's path, size, mtime and sha256, plus
+// timestamp.json's exact bytes).
+import { expect } from 'chai';
+import fs from 'node:fs';
+import path from 'node:path';
+import { tufpipRepo, type RunOptions, type RunResult } from './helpers/cli.js';
+import { expectOk } from './helpers/repo.js';
+import { tmpDir } from './helpers/tmp.js';
+import { diffTrees, snapshotTree } from './helpers/tree.js';
+import { gzipOf, wheelMembers, writeBytes, writeZip } from './helpers/bad-dists.js';
+import { wheelBytes, writeSdist, writeWheel } from './helpers/wheels.js';
+
+/** Every output of every command this file runs, to check that no private key is ever printed. */
+const outputs: { args: string[]; text: string }[] = [];
+
+async function cli(args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  const r = await tufpipRepo(args, opts);
+  outputs.push({ args, text: r.stdout + r.stderr });
+  return r;
+}
+
+interface Case {
+  args: () => string[];
+  /** Repository the case must leave unchanged (default: the shared one). */
+  repo?: () => string;
+  env?: () => Record<string, string | undefined>;
+  cwd?: () => string;
+  setup?: () => void | Promise<void>;
+  cleanup?: () => void;
+  code: 1 | 2;
+  /** The one error line must match (after "tufpip-repo: error: "). */
+  error: RegExp;
+}
+
+describe('repo: bad input is refused with one clear line and changes nothing', function () {
+  this.timeout(120_000);
+  let base: string;
+  let repo: string; // a repository with alpha 1.0 published
+  let pass: string; // a repository whose keys are encrypted with a passphrase
+  let inputs: string;
+  let otherKey: string;
+  let alpha: string;
+
+  before(async () => {
+    base = tmpDir('tufpip-bad-');
+    repo = path.join(base, 'repo');
+    pass = path.join(base, 'pass-repo');
+    inputs = path.join(base, 'in');
+    expectOk(await cli(['init', repo, '--url', 'http://127.0.0.1:8080/', '--bins', '8']), 'init');
+    alpha = await writeWheel(path.join(base, 'good'), { name: 'alpha', version: '1.0' });
+    expectOk(await cli(['add', repo, alpha]), 'add');
+    expectOk(await cli(['init', pass, '--url', 'http://127.0.0.1:8080/', '--bins', '4', '--passphrase-env', 'TUFPIP_TEST_PASS'], { env: { ...process.env, TUFPIP_TEST_PASS: 'correct horse' } }), 'init --passphrase-env');
+    expectOk(await cli(['keygen', 'other', '--out-dir', path.join(base, 'other-keys')]), 'keygen');
+    otherKey = path.join(base, 'other-keys', 'other.pem');
+  });
+
+  // A fresh, valid wheel for cases that must fail for another reason than the file.
+  const fresh = async (name = 'fresh') => writeWheel(path.join(inputs, `ok-${name}`), { name, version: '1.0' });
+
+  const cases: Record<string, Case> = {
+    'a file that is not a distribution (README.txt)': {
+      args: () => ['add', repo, writeBytes(inputs, 'README.txt', 'hello\n')],
+      code: 1,
+      error: /not a wheel or sdist.*"README\.txt"/,
+    },
+    'a name with ".." inside the base name': {
+      args: () => ['add', repo, writeBytes(path.join(inputs, 'dots'), 'evil..-1.0-py3-none-any.whl', 'x')],
+      code: 1,
+      error: /'\.\.'.*"evil\.\.-1\.0-py3-none-any\.whl"/,
+    },
+    'a name with a control character': {
+      args: () => ['add', repo, writeBytes(path.join(inputs, 'ctl'), 'ev\x01il-1.0-py3-none-any.whl', 'x')],
+      code: 1,
+      error: /control characters.*"ev\\u0001il-1\.0-py3-none-any\.whl"/,
+    },
+    'a name with a newline': {
+      args: () => ['add', repo, writeBytes(path.join(inputs, 'nl'), 'ev\nil-1.0.tar.gz', 'x')],
+      code: 1,
+      error: /control characters.*"ev\\nil-1\.0\.tar\.gz"/,
+    },
+    'a name with a backslash (a path separator elsewhere)': {
+      args: () => ['add', repo, writeBytes(path.join(inputs, 'bs'), 'ev\\il-1.0-py3-none-any.whl', 'x')],
+      code: 1,
+      error: /path separator/,
+    },
+    'a name that starts with a dot': {
+      args: () => ['add', repo, writeBytes(path.join(inputs, 'dot'), '.hidden-1.0-py3-none-any.whl', 'x')],
+      code: 1,
+      error: /starts with '\.'/,
+    },
+    'a wheel name with too few parts': {
+      args: () => ['add', repo, writeBytes(path.join(inputs, 'parts'), 'alpha-1.0.whl', 'x')],
+      code: 1,
+      error: /not a wheel name.*"alpha-1\.0\.whl"/,
+    },
+    'a truncated wheel': {
+      setup: async () => writeBytes(path.join(inputs, 'trunc'), 'trunc-1.0-py3-none-any.whl', (await wheelBytes({ name: 'trunc', version: '1.0' })).subarray(0, 300)),
+      args: () => ['add', repo, path.join(inputs, 'trunc', 'trunc-1.0-py3-none-any.whl')],
+      code: 1,
+      error: /trunc-1\.0-py3-none-any\.whl is not a valid wheel: .*(truncated|central directory)/i,
+    },
+    'a wheel with no .dist-info directory': {
+      setup: async () => void (await writeZip(path.join(inputs, 'nodi'), 'nodi-1.0-py3-none-any.whl', { 'nodi/__init__.py': 'X = 1\n' })),
+      args: () => ['add', repo, path.join(inputs, 'nodi', 'nodi-1.0-py3-none-any.whl')],
+      code: 1,
+      error: /nodi-1\.0-py3-none-any\.whl is not a valid wheel: .*\.dist-info/,
+    },
+    'a wheel whose METADATA names another project': {
+      setup: async () => void (await writeZip(path.join(inputs, 'meta'), 'mallory-1.0-py3-none-any.whl', wheelMembers('mallory', '1.0', 'alpha'))),
+      args: () => ['add', repo, path.join(inputs, 'meta', 'mallory-1.0-py3-none-any.whl')],
+      code: 1,
+      error: /mallory-1\.0-py3-none-any\.whl is not a valid wheel: METADATA names project "alpha"/,
+    },
+    'a wheel whose .dist-info belongs to another project (renamed file)': {
+      setup: () => void fs.copyFileSync(alpha, writeBytes(path.join(inputs, 'renamed'), 'beta-1.0-py3-none-any.whl', '')),
+      args: () => ['add', repo, path.join(inputs, 'renamed', 'beta-1.0-py3-none-any.whl')],
+      code: 1,
+      error: /beta-1\.0-py3-none-any\.whl is not a valid wheel: .*alpha-1\.0\.dist-info/,
+    },
+    'a wheel with a member path that climbs out (zip slip)': {
+      setup: async () => void (await writeZip(path.join(inputs, 'slip'), 'slip-1.0-py3-none-any.whl', { ...wheelMembers('slip', '1.0'), '../evil.py': 'pwned\n' })),
+      args: () => ['add', repo, path.join(inputs, 'slip', 'slip-1.0-py3-none-any.whl')],
+      code: 1,
+      error: /slip-1\.0-py3-none-any\.whl is not a valid wheel: .*(\.\.|relative path|unsafe)/,
+    },
+    'an sdist that is not gzip': {
+      args: () => ['add', repo, writeBytes(path.join(inputs, 'notgz'), 'notgz-1.0.tar.gz', 'plain text, not gzip\n')],
+      code: 1,
+      error: /notgz-1\.0\.tar\.gz is not a valid sdist/,
+    },
+    'an sdist that is gzip but not a tar': {
+      args: () => ['add', repo, writeBytes(path.join(inputs, 'notar'), 'notar-1.0.tar.gz', gzipOf('not a tar archive'.repeat(100)))],
+      code: 1,
+      error: /notar-1\.0\.tar\.gz is not a valid sdist: .*tar/,
+    },
+    'a missing input file': {
+      args: () => ['add', repo, path.join(inputs, 'nowhere-1.0.tar.gz')],
+      code: 1,
+      error: /nowhere-1\.0\.tar\.gz: no such file/,
+    },
+    'a symlinked input file': {
+      setup: () => {
+        fs.mkdirSync(path.join(inputs, 'link'), { recursive: true });
+        fs.symlinkSync(alpha, path.join(inputs, 'link', 'alpha-1.0-py3-none-any.whl'));
+      },
+      args: () => ['add', repo, path.join(inputs, 'link', 'alpha-1.0-py3-none-any.whl')],
+      code: 1,
+      error: /symbolic link/,
+    },
+    'a filename already published with different content (CONFLICT)': {
+      setup: async () => void (await writeWheel(path.join(inputs, 'conflict'), { name: 'alpha', version: '1.0', body: 'VERSION = "evil"\n' })),
+      args: () => ['add', repo, path.join(inputs, 'conflict', 'alpha-1.0-py3-none-any.whl')],
+      code: 1,
+      error: /alpha-1\.0-py3-none-any\.whl is already published with different content.*immutable/,
+    },
+    'two different files with the same name in one add': {
+      setup: async () => {
+        await writeWheel(path.join(inputs, 'twin-a'), { name: 'twin', version: '1.0' });
+        await writeWheel(path.join(inputs, 'twin-b'), { name: 'twin', version: '1.0', body: 'X = 2\n' });
+      },
+      args: () => ['add', repo, path.join(inputs, 'twin-a', 'twin-1.0-py3-none-any.whl'), path.join(inputs, 'twin-b', 'twin-1.0-py3-none-any.whl')],
+      code: 1,
+      error: /two different files named twin-1\.0-py3-none-any\.whl/,
+    },
+    'a good file next to a bad one (the whole add is refused)': {
+      setup: async () => void (await fresh('goodnext')),
+      args: () => ['add', repo, path.join(inputs, 'ok-goodnext', 'goodnext-1.0-py3-none-any.whl'), writeBytes(path.join(inputs, 'badnext'), 'badnext-1.0.tar.gz', 'nope')],
+      code: 1,
+      error: /badnext-1\.0\.tar\.gz is not a valid sdist/,
+    },
+    'a missing online key file (--online-key)': {
+      setup: async () => void (await fresh('k1')),
+      args: () => ['add', repo, path.join(inputs, 'ok-k1', 'k1-1.0-py3-none-any.whl'), '--online-key', `file:${path.join(base, 'no-such-key.pem')}`],
+      code: 1,
+      error: /cannot read key file .*no-such-key\.pem/,
+    },
+    'a wrong online key (--online-key, a key from keygen)': {
+      setup: async () => void (await fresh('k2')),
+      args: () => ['add', repo, path.join(inputs, 'ok-k2', 'k2-1.0-py3-none-any.whl'), '--online-key', `file:${otherKey}`],
+      code: 1,
+      error: /online key .*other\.pem \(key [0-9a-f]{8}\) is not the online key root trusts/,
+    },
+    'an online key from an unset environment variable (--online-key env:)': {
+      setup: async () => void (await fresh('k3')),
+      args: () => ['add', repo, path.join(inputs, 'ok-k3', 'k3-1.0-py3-none-any.whl'), '--online-key', 'env:TUFPIP_TEST_UNSET_KEY'],
+      env: () => ({ TUFPIP_TEST_UNSET_KEY: undefined }),
+      code: 1,
+      error: /environment variable TUFPIP_TEST_UNSET_KEY .*is not set/,
+    },
+    'the configured online key file is missing': {
+      setup: async () => {
+        await fresh('k4');
+        fs.renameSync(path.join(repo, 'keys', 'online.pem'), path.join(repo, 'keys', 'online.pem.moved'));
+      },
+      cleanup: () => fs.renameSync(path.join(repo, 'keys', 'online.pem.moved'), path.join(repo, 'keys', 'online.pem')),
+      args: () => ['add', repo, path.join(inputs, 'ok-k4', 'k4-1.0-py3-none-any.whl')],
+      code: 1,
+      error: /cannot read key file .*online\.pem/,
+    },
+    'a wrong passphrase for an encrypted online key': {
+      repo: () => pass,
+      setup: async () => void (await fresh('k5')),
+      args: () => ['add', pass, path.join(inputs, 'ok-k5', 'k5-1.0-py3-none-any.whl')],
+      env: () => ({ TUFPIP_TEST_PASS: 'wrong horse' }),
+      code: 1,
+      error: /cannot decrypt .*online\.pem: wrong passphrase/,
+    },
+    'init on an existing repository directory': {
+      args: () => ['init', repo, '--url', 'http://127.0.0.1:9999/'],
+      code: 1,
+      error: /already exists .*tufpip repository.*refusing to overwrite/,
+    },
+    'init on a non-empty directory that is not a repository': {
+      repo: () => inputs,
+      setup: () => void writeBytes(inputs, 'something.txt', 'mine\n'),
+      args: () => ['init', inputs, '--url', 'http://127.0.0.1:9999/'],
+      code: 1,
+      error: /already exists and is not empty.*refusing to overwrite/,
+    },
+    'init with --keys-dir under site/': {
+      repo: () => base,
+      args: () => ['init', path.join(base, 'new-repo'), '--url', 'http://127.0.0.1:9999/', '--keys-dir', path.join(base, 'new-repo', 'site', 'keys')],
+      code: 1,
+      error: /under site\/: private keys must never be served/,
+    },
+    'a private key copied into site/ (add refuses to publish)': {
+      setup: async () => {
+        await fresh('k6');
+        fs.copyFileSync(path.join(repo, 'keys', 'online.pem'), path.join(repo, 'site', 'online.pem'));
+      },
+      cleanup: () => fs.rmSync(path.join(repo, 'site', 'online.pem')),
+      args: () => ['add', repo, path.join(inputs, 'ok-k6', 'k6-1.0-py3-none-any.whl')],
+      code: 1,
+      error: /refusing to publish: private key material under the served tree: .*site\/online\.pem/,
+    },
+    'a private key under an innocent name in a package folder': {
+      setup: async () => {
+        await writeWheel(path.join(inputs, 'k7'), { name: 'alpha', version: '1.1' });
+        fs.copyFileSync(path.join(repo, 'keys', 'root-1.pem'), path.join(repo, 'site', 'packages', 'alpha', 'notes.txt'));
+      },
+      cleanup: () => fs.rmSync(path.join(repo, 'site', 'packages', 'alpha', 'notes.txt')),
+      args: () => ['add', repo, path.join(inputs, 'k7', 'alpha-1.1-py3-none-any.whl')],
+      code: 1,
+      error: /private key material under the served tree: .*site\/packages\/alpha\/notes\.txt/,
+    },
+    'verify on a repository with a private key under site/': {
+      setup: () => {
+        fs.mkdirSync(path.join(repo, 'site', 'simple', 'alpha', 'old'), { recursive: true });
+        fs.copyFileSync(path.join(repo, 'keys', 'bins.pem'), path.join(repo, 'site', 'simple', 'alpha', 'old', 'backup.bak'));
+      },
+      cleanup: () => fs.rmSync(path.join(repo, 'site', 'simple', 'alpha', 'old'), { recursive: true }),
+      args: () => ['verify', repo],
+      code: 1,
+      error: /verify found 1 problem/,
+    },
+    'remove of a project that is not on the index': {
+      args: () => ['remove', repo, 'nosuchproject'],
+      code: 1,
+      error: /project nosuchproject is not on this index/,
+    },
+    'remove of a file that is not published': {
+      args: () => ['remove', repo, 'alpha', '--file', 'alpha-9.9-py3-none-any.whl'],
+      code: 1,
+      error: /no file of alpha matches --file alpha-9\.9-py3-none-any\.whl/,
+    },
+    'a folder that is not a repository': {
+      repo: () => inputs,
+      setup: async () => void (await fresh('k8')),
+      args: () => ['add', inputs, path.join(inputs, 'ok-k8', 'k8-1.0-py3-none-any.whl')],
+      code: 1,
+      error: /is not a tufpip repository \(no config\.json\)/,
+    },
+    'an unknown command': { args: () => ['frobnicate', repo], code: 2, error: /Unknown argument: frobnicate/ },
+    'an unknown flag': { args: () => ['add', repo, alpha, '--frobnicate'], code: 2, error: /Unknown argument: frobnicate/ },
+    'add with no files': { args: () => ['add', repo], code: 2, error: /Not enough non-option arguments/ },
+    'init without --url': { repo: () => base, args: () => ['init', path.join(base, 'new-repo')], code: 2, error: /Missing required argument: url/ },
+    'init with --url that is not http(s)': { repo: () => base, args: () => ['init', path.join(base, 'new-repo'), '--url', 'ftp://example.org/'], code: 2, error: /--url must be http or https/ },
+    'init with a --bins that is not a power of two': { repo: () => base, args: () => ['init', path.join(base, 'new-repo'), '--url', 'http://127.0.0.1:1/', '--bins', '3'], code: 2, error: /--bins: .*power of two.*got 3/ },
+    'init with a bad --expires': { repo: () => base, args: () => ['init', path.join(base, 'new-repo'), '--url', 'http://127.0.0.1:1/', '--expires', 'everything=3'], code: 2, error: /--expires takes ROLE=DAYS.*"everything=3"/ },
+    'init with a root threshold of 1 and no explicit flag': { repo: () => base, args: () => ['init', path.join(base, 'new-repo'), '--url', 'http://127.0.0.1:1/', '--root-keys', '1'], code: 2, error: /--allow-single-root-key/ },
+    'remove with both --version and --file': { args: () => ['remove', repo, 'alpha', '--version', '1.0', '--file', 'x'], code: 2, error: /mutually exclusive|conflict/i },
+    'gc with a bad --keep': { args: () => ['gc', repo, '--keep', 'forever'], code: 2, error: /--keep takes a duration.*"forever"/ },
+    'keygen with a name that is a path': { repo: () => base, args: () => ['keygen', '../escape', '--out-dir', path.join(base, 'kg')], code: 2, error: /key name must be letters/ },
+  };
+
+  for (const [name, c] of Object.entries(cases)) {
+    it(name, async () => {
+      await c.setup?.();
+      try {
+        const target = c.repo?.() ?? repo;
+        const before = snapshotTree(target, ['site/metadata/timestamp.json', 'journal']);
+        const env: NodeJS.ProcessEnv = { ...process.env, TUFPIP_TEST_PASS: 'correct horse' };
+        for (const [k, v] of Object.entries(c.env?.() ?? {})) {
+          if (v === undefined) delete env[k];
+          else env[k] = v;
+        }
+        const r = await cli(c.args(), { env, cwd: c.cwd?.() });
+        const lines = r.stderr.split('\n').filter((l) => l !== '');
+        const shown = `exit ${r.code}\nstderr:\n${r.stderr}\nstdout:\n${r.stdout}`;
+        expect(r.code, shown).to.equal(c.code);
+        if (c.args()[0] !== 'verify') {
+          expect(lines.length, `one line (plus the usage hint for usage errors):\n${shown}`).to.equal(c.code === 2 ? 2 : 1);
+          expect(r.stdout, 'nothing on stdout').to.equal('');
+        } else {
+          // verify's error lists each problem under its one-line summary.
+          expect(r.stderr).to.match(/\[secret\] private key material under site\/: .*backup\.bak/);
+        }
+        expect(lines[0]).to.match(/^tufpip-repo: error: /);
+        expect(lines[0].slice('tufpip-repo: error: '.length), shown).to.match(c.error);
+        if (c.code === 2) expect(lines[1]).to.equal("run 'tufpip-repo --help' for usage");
+        expect(r.stderr, 'no stack trace').to.not.match(/\n\s+at /);
+        expect(diffTrees(before, snapshotTree(target, ['site/metadata/timestamp.json', 'journal'])), 'nothing changed').to.deep.equal([]);
+      } finally {
+        c.cleanup?.();
+      }
+    });
+  }
+
+  it('the same file again is a no-op: exit 0, "unchanged", nothing changed', async () => {
+    const before = snapshotTree(repo, ['site/metadata/timestamp.json', 'journal']);
+    const r = expectOk(await cli(['add', repo, alpha]));
+    expect(r.stdout).to.include('unchanged packages/alpha/alpha-1.0-py3-none-any.whl').and.include('nothing to publish');
+    expect(diffTrees(before, snapshotTree(repo, ['site/metadata/timestamp.json', 'journal']))).to.deep.equal([]);
+  });
+
+  it('the repository still verifies after all the refusals', async () => {
+    const r = await cli(['verify', repo]);
+    expect(r.code, r.stdout + r.stderr).to.equal(0);
+    expect((await cli(['verify', pass])).code).to.equal(0);
+  });
+
+  it('private keys are mode 0600 in a 0700 folder, never under site/', () => {
+    for (const dir of [path.join(repo, 'keys'), path.join(pass, 'keys')]) {
+      expect(fs.statSync(dir).mode & 0o777, dir).to.equal(0o700);
+      const pems = fs.readdirSync(dir).filter((f) => f.endsWith('.pem'));
+      expect(pems.sort()).to.deep.equal(['bins.pem', 'claimed.pem', 'online.pem', 'root-1.pem', 'root-2.pem', 'root-3.pem', 'targets.pem']);
+      for (const f of pems) expect(fs.statSync(path.join(dir, f)).mode & 0o777, f).to.equal(0o600);
+    }
+    expect(fs.statSync(otherKey).mode & 0o777).to.equal(0o600);
+    for (const f of fs.readdirSync(path.join(pass, 'keys')).filter((x) => x.endsWith('.pem'))) {
+      expect(fs.readFileSync(path.join(pass, 'keys', f), 'utf8'), f).to.match(/^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
+    }
+    const walk = (d: string): string[] => fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : [path.join(d, e.name)]));
+    for (const f of walk(path.join(repo, 'site'))) expect(fs.readFileSync(f).toString('latin1'), f).to.not.include('PRIVATE KEY');
+  });
+
+  it('no output of any command, --json included, ever contains a private key', async () => {
+    // Run every command once more with --json (and --help), on top of everything above.
+    const j = path.join(base, 'json');
+    const env = { ...process.env, TUFPIP_TEST_PASS: 'correct horse' };
+    expectOk(await cli(['init', path.join(j, 'repo'), '--url', 'http://127.0.0.1:8080/', '--bins', '4', '--json']));
+    expectOk(await cli(['keygen', 'k', '--out-dir', path.join(j, 'keys'), '--json']));
+    expectOk(await cli(['keygen', 'kp', '--out-dir', path.join(j, 'keys'), '--json', '--passphrase-env', 'TUFPIP_TEST_PASS'], { env }));
+    const w = await writeWheel(path.join(j, 'in'), { name: 'jay', version: '1.0' });
+    writeSdist(path.join(j, 'in'), 'jay', '1.0');
+    expectOk(await cli(['add', path.join(j, 'repo'), w, '--json']));
+    expectOk(await cli(['sync', path.join(j, 'repo'), path.join(j, 'in'), '--json']));
+    expectOk(await cli(['remove', path.join(j, 'repo'), 'jay', '--file', 'jay-1.0.tar.gz', '--json']));
+    expectOk(await cli(['bump', path.join(j, 'repo'), '--force', '--json']));
+    expectOk(await cli(['status', path.join(j, 'repo'), '--json']));
+    expectOk(await cli(['verify', path.join(j, 'repo'), '--json']));
+    expectOk(await cli(['gc', path.join(j, 'repo'), '--keep', '0s', '--json']));
+    for (const c of ['init', 'add', 'sync', 'remove', 'bump', 'status', 'verify', 'gc', 'keygen', 'serve']) expectOk(await cli([c, '--help']));
+
+    // The private keys' own base64 bodies (not just the PEM armour) must not appear either.
+    const secrets: string[] = [];
+    for (const d of [path.join(repo, 'keys'), path.join(pass, 'keys'), path.join(j, 'repo', 'keys'), path.join(j, 'keys'), path.dirname(otherKey)]) {
+      for (const f of fs.readdirSync(d).filter((x) => x.endsWith('.pem'))) {
+        secrets.push(...fs.readFileSync(path.join(d, f), 'utf8').split('\n').filter((l) => l && !l.startsWith('-----')));
+      }
+    }
+    expect(secrets.length).to.be.greaterThan(10);
+    expect(outputs.length).to.be.greaterThan(50);
+    for (const o of outputs) {
+      expect(o.text, `tufpip-repo ${o.args.join(' ')}`).to.not.include('PRIVATE KEY');
+      for (const s of secrets) expect(o.text.includes(s), `tufpip-repo ${o.args.join(' ')} printed private key material`).to.equal(false);
+    }
+  });
+});
