@@ -17,6 +17,7 @@ import { BaseFetcher } from 'tuf-js';
 import { DownloadError, DownloadHTTPError, DownloadLengthMismatchError } from 'tuf-js/dist/error.js';
 import { proxyEnvFrom, proxyFor, type ProxyEnv } from './proxy-env.js';
 import { redactUrl } from './errors.js';
+import '../metadata/linear-models.js'; // linear @tufjs/models parsing wherever tuf-js is used
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 

@@ -46,6 +46,8 @@ interface ClientConfig extends Omit<OpenMetadataDirOptions, 'metadataDir' | 'met
 }
 
 interface Found {
+  /** The Updater that verified it (downloads use the same trusted set). */
+  updater: Updater;
   info: TargetFile;
   target: VerifiedTarget;
 }
@@ -64,6 +66,7 @@ export class IndexClient {
   private visited?: { role: string; parent: string };
   private loading?: string;
   private closed = false;
+  private pendingRefresh?: Promise<void>;
 
   private constructor(cfg: ClientConfig) {
     this.cfg = cfg;
@@ -168,6 +171,8 @@ export class IndexClient {
       try {
         await u.refresh();
       } catch (err) {
+        // Never keep answering from metadata that a refresh could not confirm.
+        this.updater = undefined;
         throw classifyTufError(err, { index: this.url, role: this.loading });
       }
       this.updater = u;
@@ -194,12 +199,12 @@ export class IndexClient {
 
   /** download(), also telling whether bytes were downloaded (false: a valid copy was kept). */
   async ensureDownloaded(targetPath: string, destFile: string): Promise<{ target: VerifiedTarget; downloaded: boolean }> {
-    const { info, target } = await this.find(targetPath);
+    const { updater, info, target } = await this.find(targetPath);
     if (await this.isValidCopy(info, destFile)) return { target, downloaded: false };
     await fsp.mkdir(path.dirname(path.resolve(destFile)), { recursive: true });
     const tmp = tempNameFor(path.resolve(destFile));
     try {
-      await this.downloadVerified(info, tmp);
+      await this.downloadVerified(updater, info, tmp);
       await commitTempFile(tmp, destFile);
     } finally {
       await fsp.rm(tmp, { force: true });
@@ -209,11 +214,11 @@ export class IndexClient {
 
   /** Downloads and verifies a target into memory (simple pages). */
   async fetchBytes(targetPath: string): Promise<{ bytes: Buffer; target: VerifiedTarget }> {
-    const { info, target } = await this.find(targetPath);
+    const { updater, info, target } = await this.find(targetPath);
     const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'tufpip-fetch-'));
     try {
       const file = path.join(dir, 'target');
-      await this.downloadVerified(info, file);
+      await this.downloadVerified(updater, info, file);
       return { bytes: await fsp.readFile(file), target };
     } finally {
       await fsp.rm(dir, { recursive: true, force: true });
@@ -267,9 +272,10 @@ export class IndexClient {
 
   private async find(targetPath: string): Promise<Found> {
     this.assertOpen();
-    if (!this.updater) await this.refresh();
+    if (!this.updater || this.isStale(this.updater)) await this.implicitRefresh();
     return withMetadataLock(this.metadataDir, async () => {
-      const u = this.updater!;
+      const u = this.updater;
+      if (!u) throw new ClientError('metadata', `no verified metadata for index ${this.url}: refresh failed`, { index: this.url });
       this.visited = undefined;
       this.loading = undefined;
       let info: TargetFile | undefined;
@@ -289,10 +295,29 @@ export class IndexClient {
       const { role, parent } = this.visited!;
       const sha256 = info.hashes.sha256 ?? '';
       return {
+        updater: u,
         info,
         target: { path: targetPath, length: info.length, sha256, hashes: { ...info.hashes }, vouchedBy: this.vouchOf(u, role, parent) },
       };
     });
+  }
+
+  /** One refresh for concurrent callers that all found no (or stale) trusted metadata. */
+  private implicitRefresh(): Promise<void> {
+    this.pendingRefresh ??= this.refresh().finally(() => {
+      this.pendingRefresh = undefined;
+    });
+    return this.pendingRefresh;
+  }
+
+  /**
+   * TUF spec 5.4.4 / 5.5.6 (freeze): a long-lived client (the proxy) must not keep using a
+   * timestamp or snapshot that has expired since its refresh; it refreshes first.
+   */
+  private isStale(u: Updater): boolean {
+    const ts = internals(u).trustedSet;
+    const now = new Date();
+    return !!(ts.timestamp?.signed.isExpired(now) || ts.snapshot?.signed.isExpired(now));
   }
 
   private vouchOf(u: Updater, role: string, parent: string): Vouch {
@@ -368,8 +393,7 @@ export class IndexClient {
     }
   }
 
-  private async downloadVerified(info: TargetFile, file: string): Promise<void> {
-    const u = this.updater!;
+  private async downloadVerified(u: Updater, info: TargetFile, file: string): Promise<void> {
     try {
       // TUF spec 5.7.3: tuf-js verifies length and hashes before copying to `file`.
       await this.progressPath.run(info.path, () => u.downloadTarget(info, file));

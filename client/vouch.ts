@@ -5,6 +5,7 @@ import type { Key, Metadata, Root, Targets } from '@tufjs/models';
 import { MetadataKind } from '@tufjs/models';
 import { isProjectRole } from '../metadata/roles.js';
 import type { Vouch } from './api.js';
+import '../metadata/linear-models.js'; // linear @tufjs/models parsing wherever tuf-js is used
 
 interface RoleKeys {
   keyIDs: string[];

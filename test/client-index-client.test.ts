@@ -130,6 +130,14 @@ describe('IndexClient (library API)', () => {
     await ok.close();
   });
 
+  it("is the package's main entry: import { IndexClient, ClientError } from 'tufpip'", async () => {
+    const name = 'tufpip';
+    const mod = (await import(name)) as Record<string, unknown>;
+    expect(mod.IndexClient).to.equal(IndexClient);
+    expect(mod.ClientError).to.equal(ClientError);
+    expect(mod.TrustStore).to.equal(TrustStore);
+  });
+
   it('works with an embedded trusted root instead of the trust store', async () => {
     const c = await IndexClient.open({ indexUrl: server.url, dataDir: tmpDir(), trustedRoot: fs.readFileSync(repo.root1) });
     try {

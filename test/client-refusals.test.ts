@@ -193,6 +193,40 @@ describe('client: refusals name the attack class (scenario table against a serve
     }
   });
 
+  it('a long-lived client refreshes before answering from a timestamp that has expired since its refresh', async () => {
+    fx = fixture();
+    fx.timestampExpires = new Date(Date.now() + 1500).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    fx.publish();
+    await fx.serve();
+    const c = await open(fx);
+    try {
+      await c.refresh();
+      fx.timestampExpires = isoDays(1);
+      fx.publish();
+      await new Promise((resolve) => setTimeout(resolve, 2100));
+      const before = c.requests.length;
+      expect((await c.lookup(A)).path).to.equal(A);
+      expect(c.requests.slice(before).map((r) => path.basename(r.url))).to.include('timestamp.json');
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('after a refused refresh, lookups refuse too instead of answering from the older metadata', async () => {
+    fx = fixture();
+    await fx.serve();
+    const c = await open(fx);
+    try {
+      await c.refresh();
+      expect((await c.lookup(A)).path).to.equal(A);
+      fx.writeTimestamp(buildTimestamp(++fx.timestampVersion, isoDays(1), { version: 1, length: 1, sha256: '00' }), [newKey()]);
+      expect(((await c.refresh().catch((e: unknown) => e)) as ClientError).kind).to.equal('bad-signature');
+      expect(((await c.lookup(A).catch((e: unknown) => e)) as ClientError).kind).to.equal('bad-signature');
+    } finally {
+      await c.close();
+    }
+  });
+
   for (const [name, k] of Object.entries(cases)) {
     it(`${name} -> ${k.kind}`, async () => {
       fx = fixture();

@@ -50,7 +50,7 @@ describe('client: tufpip trust and the trust store', () => {
     const x = tmpDir();
     ok(await tufpip(['trust', 'add', 'http://127.0.0.1:1/', '--root', fx.rootFile(1), '--name', 'viaenv'], { env: { ...process.env, TUFPIP_DATA_DIR: a } }));
     expect(fs.existsSync(path.join(a, 'indexes', 'viaenv', 'index.json'))).to.equal(true);
-    const env = { ...process.env, XDG_DATA_HOME: x };
+    const env: NodeJS.ProcessEnv = { ...process.env, XDG_DATA_HOME: x };
     delete env.TUFPIP_DATA_DIR;
     ok(await tufpip(['trust', 'add', 'http://127.0.0.1:1/', '--root', fx.rootFile(1), '--name', 'viaxdg'], { env }));
     expect(fs.existsSync(path.join(x, 'tufpip', 'indexes', 'viaxdg', 'index.json'))).to.equal(true);

@@ -23,6 +23,17 @@ async function cli(args: string[], opts: RunOptions = {}): Promise<RunResult> {
   return r;
 }
 
+/**
+ * The whole repository directory (site/, config, journal, keys...) except an empty `staging/`
+ * folder, which a refused add currently leaves behind: that is checked on its own below, so the
+ * table tests what matters (nothing published, nothing written) independently of it.
+ */
+function snap(dir: string) {
+  const s = snapshotTree(dir, ['site/metadata/timestamp.json', 'journal']);
+  s.entries = s.entries.filter((e) => e !== 'd staging');
+  return s;
+}
+
 interface Case {
   args: () => string[];
   /** Repository the case must leave unchanged (default: the shared one). */
@@ -98,7 +109,7 @@ describe('repo: bad input is refused with one clear line and changes nothing', f
       error: /not a wheel name.*"alpha-1\.0\.whl"/,
     },
     'a truncated wheel': {
-      setup: async () => writeBytes(path.join(inputs, 'trunc'), 'trunc-1.0-py3-none-any.whl', (await wheelBytes({ name: 'trunc', version: '1.0' })).subarray(0, 300)),
+      setup: async () => void writeBytes(path.join(inputs, 'trunc'), 'trunc-1.0-py3-none-any.whl', (await wheelBytes({ name: 'trunc', version: '1.0' })).subarray(0, 300)),
       args: () => ['add', repo, path.join(inputs, 'trunc', 'trunc-1.0-py3-none-any.whl')],
       code: 1,
       error: /trunc-1\.0-py3-none-any\.whl is not a valid wheel: .*(truncated|central directory)/i,
@@ -237,6 +248,20 @@ describe('repo: bad input is refused with one clear line and changes nothing', f
       code: 1,
       error: /refusing to publish: private key material under the served tree: .*site\/online\.pem/,
     },
+    'a private key written over an existing file at the top of site/ (no new directory entry)': {
+      // Overwriting a file in place does not change its directory's mtime: a scan gated on
+      // directory mtimes alone would miss it.
+      setup: async () => {
+        writeBytes(path.join(repo, 'site'), 'robots.txt', 'User-agent: *\n');
+        expectOk(await cli(['add', repo, await fresh('k9')]), 'add after creating robots.txt');
+        fs.writeFileSync(path.join(repo, 'site', 'robots.txt'), fs.readFileSync(path.join(repo, 'keys', 'online.pem')));
+        await fresh('k10');
+      },
+      cleanup: () => fs.rmSync(path.join(repo, 'site', 'robots.txt')),
+      args: () => ['add', repo, path.join(inputs, 'ok-k10', 'k10-1.0-py3-none-any.whl')],
+      code: 1,
+      error: /private key material under the served tree: .*site\/robots\.txt/,
+    },
     'a private key under an innocent name in a package folder': {
       setup: async () => {
         await writeWheel(path.join(inputs, 'k7'), { name: 'alpha', version: '1.1' });
@@ -274,7 +299,7 @@ describe('repo: bad input is refused with one clear line and changes nothing', f
       code: 1,
       error: /is not a tufpip repository \(no config\.json\)/,
     },
-    'an unknown command': { args: () => ['frobnicate', repo], code: 2, error: /Unknown argument: frobnicate/ },
+    'an unknown command': { args: () => ['frobnicate', repo], code: 2, error: /Unknown arguments?: frobnicate/ },
     'an unknown flag': { args: () => ['add', repo, alpha, '--frobnicate'], code: 2, error: /Unknown argument: frobnicate/ },
     'add with no files': { args: () => ['add', repo], code: 2, error: /Not enough non-option arguments/ },
     'init without --url': { repo: () => base, args: () => ['init', path.join(base, 'new-repo')], code: 2, error: /Missing required argument: url/ },
@@ -292,7 +317,7 @@ describe('repo: bad input is refused with one clear line and changes nothing', f
       await c.setup?.();
       try {
         const target = c.repo?.() ?? repo;
-        const before = snapshotTree(target, ['site/metadata/timestamp.json', 'journal']);
+        const before = snap(target);
         const env: NodeJS.ProcessEnv = { ...process.env, TUFPIP_TEST_PASS: 'correct horse' };
         for (const [k, v] of Object.entries(c.env?.() ?? {})) {
           if (v === undefined) delete env[k];
@@ -313,18 +338,30 @@ describe('repo: bad input is refused with one clear line and changes nothing', f
         expect(lines[0].slice('tufpip-repo: error: '.length), shown).to.match(c.error);
         if (c.code === 2) expect(lines[1]).to.equal("run 'tufpip-repo --help' for usage");
         expect(r.stderr, 'no stack trace').to.not.match(/\n\s+at /);
-        expect(diffTrees(before, snapshotTree(target, ['site/metadata/timestamp.json', 'journal'])), 'nothing changed').to.deep.equal([]);
+        expect(diffTrees(before, snap(target)), 'nothing changed').to.deep.equal([]);
       } finally {
         c.cleanup?.();
       }
     });
   }
 
+  it('a refused add leaves no staging folder behind in the repository directory', async () => {
+    fs.rmSync(path.join(repo, 'staging'), { recursive: true, force: true });
+    const r = await cli(['add', repo, writeBytes(path.join(inputs, 'stage'), 'stage-1.0.tar.gz', 'not gzip')]);
+    expect(r.code).to.equal(1);
+    expect(
+      fs.existsSync(path.join(repo, 'staging')),
+      'BUG (repo-tools/commands/add.ts): when stage() fails (any bad input), it removes staging/<pid>-<time>/ but not the ' +
+        'staging/ folder it created, because the rmdir of staging/ is in the finally of addFiles, which is only entered after ' +
+        'stage() succeeded. A refused add must change nothing.',
+    ).to.equal(false);
+  });
+
   it('the same file again is a no-op: exit 0, "unchanged", nothing changed', async () => {
-    const before = snapshotTree(repo, ['site/metadata/timestamp.json', 'journal']);
+    const before = snap(repo);
     const r = expectOk(await cli(['add', repo, alpha]));
     expect(r.stdout).to.include('unchanged packages/alpha/alpha-1.0-py3-none-any.whl').and.include('nothing to publish');
-    expect(diffTrees(before, snapshotTree(repo, ['site/metadata/timestamp.json', 'journal']))).to.deep.equal([]);
+    expect(diffTrees(before, snap(repo))).to.deep.equal([]);
   });
 
   it('the repository still verifies after all the refusals', async () => {

@@ -123,12 +123,12 @@ const install: CommandModule<object, ReqFlags> = {
         pipArgs: a['--'],
         streamPip: a.verbose && !a.json,
         streamInstall: !a.json && !a.quiet,
+        onVerified: (report) => printReport(a, report),
         log: logger(a),
         onProgress: (p, got, total) => p.startsWith('packages/') && bar.onProgress(p, got, total),
       }).finally(() => bar.stop()),
     );
     if (a.json) return printJson({ ok: true, ...r.report, pip: { exitCode: r.pip.code } });
-    await printReport(a, r.report);
     say(a, `installed from ${r.report.files.length} verified file${r.report.files.length === 1 ? '' : 's'} with ${a.python ?? 'python3'}`);
   },
 };

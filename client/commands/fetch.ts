@@ -34,6 +34,8 @@ export interface FetchCommandOptions extends IndexChoice {
   streamPip?: boolean;
   /** Every proxy request, for --verbose. */
   log?: (line: string) => void;
+  /** What a refusal means for the user, appended to its message (default: nothing was fetched). */
+  consequence?: string;
 }
 
 export interface FetchOutcome {
@@ -83,7 +85,11 @@ async function moveFile(from: string, to: string): Promise<void> {
 export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcome> {
   await verifyPipInputs(o);
   const policy = o.policy ?? NO_POLICY;
-  const client = await openTrustedIndex(o);
+  const consequence = o.consequence ?? 'nothing was fetched';
+  const client = await openTrustedIndex(o).catch((err: unknown) => {
+    // A refused update cycle (rollback, freeze, bad signature...): pip never starts.
+    throw err instanceof ClientError ? new ClientError(err.kind, `${err.message}; ${consequence}`, { cause: err, role: err.role, index: err.index, path: err.targetPath }) : err;
+  });
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'tufpip-fetch-'));
   try {
     const saved = path.join(work, 'pip');
@@ -116,7 +122,7 @@ export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcom
       await proxy.close();
     }
     // A refusal fails the fetch even when pip went on and found something else.
-    if (proxy.refusals.length) throw new RefusalsError(proxy.refusals, 'nothing was fetched');
+    if (proxy.refusals.length) throw new RefusalsError(proxy.refusals, consequence);
     if (pip.code !== 0) throw pipFailedError('download', pip);
 
     // Every file pip saved must be one the proxy verified, byte for byte.
@@ -129,7 +135,7 @@ export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcom
       if (!served || served.target.sha256 !== got.sha256 || served.target.length !== got.length) {
         throw new ClientError(
           'not-signed',
-          `refused (not-signed) [${name}]: pip saved a file the verifying proxy did not serve (sha256 ${got.sha256}); nothing was fetched`,
+          `refused (not-signed) [${name}]: pip saved a file the verifying proxy did not serve (sha256 ${got.sha256}); ${consequence}`,
           { path: name },
         );
       }

@@ -12,6 +12,8 @@ import { fetchVerified, verifyPipInputs, type FetchCommandOptions } from './fetc
 export interface InstallCommandOptions extends Omit<FetchCommandOptions, 'dest'> {
   /** Stream `pip install`'s output to stderr (default true; false under --json). */
   streamInstall?: boolean;
+  /** Called with the fetch report once everything is verified, before pip install runs. */
+  onVerified?: (report: FetchReport) => void | Promise<void>;
 }
 
 export interface InstallOutcome {
@@ -25,7 +27,8 @@ export async function installVerified(o: InstallCommandOptions): Promise<Install
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'tufpip-install-'));
   try {
     const dest = path.join(work, 'verified');
-    const fetched = await fetchVerified({ ...o, dest });
+    const fetched = await fetchVerified({ ...o, dest, consequence: 'nothing was installed' });
+    await o.onVerified?.(fetched.report);
     // Only the verified folder: no index, and no other find-links (pip-inputs.ts refuses them).
     const pip = await runPip({
       python: o.python,

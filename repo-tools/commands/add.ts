@@ -76,6 +76,7 @@ async function stage(layout: RepoLayout, files: string[], opts: AddOptions): Pro
     return { dir, checked };
   } catch (err) {
     await fse.remove(dir).catch(() => undefined);
+    await fsp.rmdir(path.dirname(dir)).catch(() => undefined); // staging/, if now empty
     throw err;
   }
 }

@@ -22,6 +22,7 @@ import { ed25519KeyJson, keyIdOf, type PublicKeyJson } from '../../metadata/keys
 import { SPEC_VERSION } from '../../metadata/profile.js';
 import { hashedPath } from '../../metadata/target-paths.js';
 import { createSiteServer } from '../../repo-tools/commands/serve.js';
+import { writeFileAtomicSync } from '../../client/atomic-file.js';
 import { tmpDir } from './tmp.js';
 
 export interface TestKey {
@@ -81,6 +82,8 @@ export class TufFixture {
   readonly timestamps = new Map<number, Buffer>();
   private server?: ReturnType<typeof createSiteServer>;
   url = '';
+  /** Every request the server answered: "GET /metadata/timestamp.json 200". */
+  readonly requests: string[] = [];
 
   constructor() {
     this.root = this.makeRoot(1, this.rootKeys);
@@ -116,7 +119,7 @@ export class TufFixture {
 
   /** Writes `<version>.root.json` of the current root, signed by rootSigners. */
   writeRoot(): void {
-    fs.writeFileSync(this.rootFile(this.root.version), signEnvelope(this.root, this.rootSigners));
+    writeFileAtomicSync(this.rootFile(this.root.version), signEnvelope(this.root, this.rootSigners));
   }
 
   role(name: string): FixtureRole {
@@ -137,7 +140,7 @@ export class TufFixture {
     for (const p of [targetPath, hashedPath(targetPath, sha256)]) {
       const file = path.join(this.site, p);
       fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, bytes);
+      writeFileAtomicSync(file, bytes);
     }
     this.role(role).signed.targets[targetPath] = { length: bytes.length, hashes: { sha256 } };
   }
@@ -152,13 +155,13 @@ export class TufFixture {
   publish(): void {
     const meta: Record<string, { version: number }> = {};
     for (const [name, r] of this.roles) {
-      fs.writeFileSync(path.join(this.metadataDir, `${r.signed.version}.${name}.json`), this.roleBytes(name));
+      writeFileAtomicSync(path.join(this.metadataDir, `${r.signed.version}.${name}.json`), this.roleBytes(name));
       meta[`${name}.json`] = { version: r.signed.version };
     }
     this.snapshotVersion++;
     const snapshot = { _type: 'snapshot', spec_version: SPEC_VERSION, version: this.snapshotVersion, expires: this.snapshotExpires, meta };
     const snapshotBytes = signEnvelope(snapshot, [this.snapshotKey]);
-    fs.writeFileSync(path.join(this.metadataDir, `${this.snapshotVersion}.snapshot.json`), snapshotBytes);
+    writeFileAtomicSync(path.join(this.metadataDir, `${this.snapshotVersion}.snapshot.json`), snapshotBytes);
     this.writeTimestamp(
       buildTimestamp(++this.timestampVersion, this.timestampExpires, {
         version: this.snapshotVersion,
@@ -171,7 +174,7 @@ export class TufFixture {
   writeTimestamp(signed: TimestampSigned, keys: TestKey[] = [this.timestampKey]): void {
     const bytes = signEnvelope(signed, keys);
     this.timestamps.set(signed.version, bytes);
-    fs.writeFileSync(path.join(this.metadataDir, 'timestamp.json'), bytes);
+    writeFileAtomicSync(path.join(this.metadataDir, 'timestamp.json'), bytes);
   }
 
   /** Bumps a role's version (after editing it). */
@@ -180,7 +183,7 @@ export class TufFixture {
   }
 
   async serve(): Promise<string> {
-    const server = createSiteServer(this.site);
+    const server = createSiteServer(this.site, (line) => this.requests.push(line));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     this.server = server;
     this.url = `http://127.0.0.1:${(server.address() as { port: number }).port}/`;
