@@ -8,6 +8,7 @@ import { TufpipError } from '../../metadata/errors.js';
 import { ROOT } from '../../metadata/roles.js';
 import { hashedPath } from '../../metadata/target-paths.js';
 import { withRepo, type OpenOptions } from '../txn/open-repo.js';
+import { writeFileAtomic } from '../storage/fs-atomic.js';
 
 export interface GcOptions extends OpenOptions {
   /** Keep anything modified within this many milliseconds (clients mid-update use old files). */
@@ -20,6 +21,14 @@ export interface GcResult {
   kept: number;
   bytesFreed: number;
   dryRun: boolean;
+}
+
+/** Keeps the last `keep` journal lines (the journal only needs its last entry for recovery). */
+async function compactJournal(file: string, keep: number): Promise<void> {
+  const text = await fsp.readFile(file, 'utf8').catch(() => '');
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length <= keep * 2) return;
+  await writeFileAtomic(file, lines.slice(-keep).join('\n') + '\n', 0o600);
 }
 
 /** Parses `7d`, `12h`, `30m`, `45s` or a bare number of days. */
@@ -80,6 +89,17 @@ export async function gcRepo(repoDir: string, opts: GcOptions = {}): Promise<GcR
       };
       await walk(topDir, top);
     }
+    // Staging folders of `add` runs that were killed (outside site/; never referenced).
+    const stagingRoot = path.join(layout.dir, 'staging');
+    for (const name of await fsp.readdir(stagingRoot).catch(() => [] as string[])) {
+      const abs = path.join(stagingRoot, name);
+      const st = await fsp.stat(abs).catch(() => undefined);
+      if (st && st.mtimeMs < now.getTime() - 3600_000) {
+        removed.push(`staging/${name}`);
+        if (!opts.dryRun) await fsp.rm(abs, { recursive: true, force: true });
+      }
+    }
+    if (!opts.dryRun) await compactJournal(layout.journalFile, 1000);
     return { removed, kept, bytesFreed, dryRun: !!opts.dryRun };
   });
 }

@@ -3,6 +3,7 @@
 // replaced last with write-temp, fsync, rename. A crash at any point leaves the previously
 // published repository intact: nothing it references is changed before the rename.
 import { createHash } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import fsp from 'node:fs/promises';
 import { canonicalize } from '../../metadata/canonical.js';
@@ -47,6 +48,8 @@ export interface CommitResult {
   timestampVersion: number;
   snapshotVersion: number;
   roles: { role: string; version: number }[];
+  /** Milliseconds per phase (build, self-check, write, publish), for benchmarks and --json. */
+  timings?: Record<string, number>;
 }
 
 export function sha256Hex(data: Uint8Array | string): string {
@@ -139,6 +142,9 @@ export class Transaction {
     if (this.isEmpty) {
       return { noop: true, timestampVersion: pub.timestamp.signed.version, snapshotVersion: pub.snapshotVersion, roles: [] };
     }
+    const t0 = performance.now();
+    const timings: Record<string, number> = {};
+    const lap = (name: string, from: number) => (timings[name] = Math.round((performance.now() - from) * 10) / 10);
     const newRoleBytes = new Map<string, Buffer>();
     let versionsCopy: Map<string, number> | undefined;
     const versions = () => (versionsCopy ??= new Map(pub.versions));
@@ -202,6 +208,8 @@ export class Transaction {
       }
     }
 
+    lap('build-and-sign', t0);
+    const t1 = performance.now();
     await selfCheck({
       rootBytes: pub.rootBytes,
       oldTimestampBytes: pub.timestampBytes,
@@ -215,6 +223,8 @@ export class Transaction {
       projectDelegator: (role) => this.projectDelegators.get(role) ?? releaseParent(role) ?? 'claimed',
     });
 
+    lap('self-check', t1);
+    const t2 = performance.now();
     const contentDirs = new Set<string>();
     for (const c of this.content) contentDirs.add(path.dirname(layout.targetFile(c.targetPath)));
     await verifyNoSecretsUnderSite(layout.site, contentDirs);
@@ -237,6 +247,8 @@ export class Transaction {
     batch.flush();
     for (const d of touchedDirs) await fsyncDir(d);
 
+    lap('write', t2);
+    const t3 = performance.now();
     // 3. Journal, then timestamp.json: the single atomic step that publishes everything.
     const txn = `${tsSigned.version}-${process.pid}`;
     await appendJournal(layout, { txn, state: 'prepared', command: this.command, timestampVersion: tsSigned.version, time: now.toISOString(), post: this.post });
@@ -256,7 +268,8 @@ export class Transaction {
 
     if (snapshotChanged) roleResults.push({ role: 'snapshot', version: snapshotVersion });
     roleResults.push({ role: 'timestamp', version: tsSigned.version });
-    return { noop: false, timestampVersion: tsSigned.version, snapshotVersion, roles: roleResults };
+    lap('publish', t3);
+    return { noop: false, timestampVersion: tsSigned.version, snapshotVersion, roles: roleResults, timings };
   }
 
   /** PEP 480: which role delegates a project role (set by claim transactions). */
