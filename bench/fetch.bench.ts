@@ -80,7 +80,7 @@ export async function benchFetch(repetitions = 3): Promise<FetchFigures> {
     fs.rmSync(base, { recursive: true, force: true });
   }
   const p = median(pip);
-  return {
+  const figures: FetchFigures = {
     packages: PACKAGES,
     repetitions,
     'pip download ms (median)': Math.round(p),
@@ -91,10 +91,15 @@ export async function benchFetch(repetitions = 3): Promise<FetchFigures> {
     'warm fetch metadata requests': warmRequests.length,
     'warm fetch metadata downloads (HTTP 200)': warmRequests.filter((l) => / 200$/.test(l)).length,
   };
+  console.log(`tufpip fetch vs pip download, ${PACKAGES} packages, median of ${repetitions} (target: at most 1.3x):`);
+  console.log(`  pip download ${figures['pip download ms (median)']} ms`);
+  console.log(`  tufpip fetch cold ${figures['tufpip fetch cold ms (median)']} ms (${figures['ratio cold']}x), warm ${figures['tufpip fetch warm ms (median)']} ms (${figures['ratio warm']}x)`);
+  console.log(`  second fetch, nothing changed: ${warmRequests.length} metadata requests: ${warmRequests.map((l) => l.replace(/^GET \/metadata\//, '')).join(', ')}`);
+  return figures;
 }
 
 const invokedDirectly = process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly) {
-  const figures = await benchFetch(Number(process.argv[2] ?? 3));
-  for (const [k, v] of Object.entries(figures)) process.stdout.write(`${k}: ${v}\n`);
+  const reps = Number(process.argv[2]);
+  await benchFetch(reps > 0 ? reps : undefined);
 }

@@ -29,6 +29,8 @@ export interface FetchReport {
   /** Simple pages pip read, all verified. */
   pages: { target: string; sha256: string; vouchedBy: Vouch }[];
   refusals: Refusal[];
+  /** Files that failed verification but that pip did not use (found while prefetching). */
+  warnings: Refusal[];
 }
 
 export function reportEntry(file: string, project: string, t: VerifiedTarget): ReportEntry {

@@ -179,13 +179,14 @@ export class HttpFetcher extends BaseFetcher {
   }
 
   private async open(url: string, maxLength: number): Promise<Opened> {
-    const target = new URL(url);
+    let target = new URL(url);
     const headers: Record<string, string> = { 'user-agent': this.userAgent, accept: '*/*' };
     if (target.username || target.password) {
       headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64')}`;
       target.username = '';
       target.password = '';
     }
+    let redirects = 0;
     for (let attempt = 0; ; attempt++) {
       let res: Dispatcher.ResponseData;
       const abort = new AbortController();
@@ -214,7 +215,17 @@ export class HttpFetcher extends BaseFetcher {
       }
       if (res.statusCode !== 200) {
         res.body.resume();
-        this.log.push({ url: redactUrl(url), status: res.statusCode, bytes: 0 });
+        this.log.push({ url: redactUrl(target.href), status: res.statusCode, bytes: 0 });
+        const next = this.redirectTarget(target, res, redirects);
+        if (next) {
+          // Bytes are verified against signed metadata wherever they come from; credentials stay
+          // with their origin, and a redirect never downgrades to plain HTTP on another origin.
+          if (next.origin !== target.origin) delete headers.authorization;
+          target = next;
+          redirects++;
+          attempt--;
+          continue;
+        }
         if (res.statusCode >= 500 && attempt < this.retries) {
           await delay(200 * 2 ** attempt);
           continue;
@@ -224,7 +235,7 @@ export class HttpFetcher extends BaseFetcher {
       }
       const lengthHeader = res.headers['content-length'];
       const contentLength = typeof lengthHeader === 'string' && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
-      const record: FetchRecord = { url: redactUrl(url), status: 200, bytes: 0 };
+      const record: FetchRecord = { url: redactUrl(target.href), status: 200, bytes: 0 };
       this.log.push(record);
       if (contentLength !== undefined && contentLength > maxLength) {
         discard(res.body);
@@ -235,6 +246,21 @@ export class HttpFetcher extends BaseFetcher {
       }
       return { body: res.body, contentLength, record };
     }
+  }
+
+  /** Where a 3xx answer sends us, if it may be followed (at most 5; https, or the same origin). */
+  private redirectTarget(from: URL, res: Dispatcher.ResponseData, redirects: number): URL | undefined {
+    if (![301, 302, 303, 307, 308].includes(res.statusCode) || redirects >= 5) return undefined;
+    const location = res.headers.location;
+    if (typeof location !== 'string') return undefined;
+    let next: URL;
+    try {
+      next = new URL(location, from);
+    } catch {
+      return undefined; // not a URL: reported as the HTTP status it came with
+    }
+    if (next.username || next.password) return undefined;
+    return next.protocol === 'https:' || next.origin === from.origin ? next : undefined;
   }
 }
 

@@ -203,13 +203,16 @@ export class IndexClient {
     if (await this.isValidCopy(info, destFile)) return { target, downloaded: false };
     await fsp.mkdir(path.dirname(path.resolve(destFile)), { recursive: true });
     const tmp = tempNameFor(path.resolve(destFile));
+    let sha256 = target.sha256;
     try {
       await this.downloadVerified(updater, info, tmp);
+      // A repository that signs no sha256 (other TUF repositories) still gets one reported.
+      if (!sha256) sha256 = createHash('sha256').update(await fsp.readFile(tmp)).digest('hex');
       await commitTempFile(tmp, destFile);
     } finally {
       await fsp.rm(tmp, { force: true });
     }
-    return { target, downloaded: true };
+    return { target: { ...target, sha256 }, downloaded: true };
   }
 
   /** Downloads and verifies a target into memory (simple pages). */
@@ -219,7 +222,8 @@ export class IndexClient {
     try {
       const file = path.join(dir, 'target');
       await this.downloadVerified(updater, info, file);
-      return { bytes: await fsp.readFile(file), target };
+      const bytes = await fsp.readFile(file);
+      return { bytes, target: { ...target, sha256: target.sha256 || createHash('sha256').update(bytes).digest('hex') } };
     } finally {
       await fsp.rm(dir, { recursive: true, force: true });
     }

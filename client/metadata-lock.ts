@@ -42,7 +42,10 @@ async function withProcessLock<T>(dir: string, fn: () => Promise<T>, opts: LockO
       },
     });
   } catch (err) {
-    throw new TufpipError('LOCKED', `another tufpip process holds the metadata lock of ${dir} (waited ${Math.round(waitMs / 1000)} s)`, { cause: err });
+    if ((err as NodeJS.ErrnoException).code === 'ELOCKED') {
+      throw new TufpipError('LOCKED', `another tufpip process holds the metadata lock of ${dir} (waited ${Math.round(waitMs / 1000)} s)`, { cause: err });
+    }
+    throw new TufpipError('IO', `cannot lock ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
   try {
     return await fn();

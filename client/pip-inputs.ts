@@ -8,6 +8,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { TufpipError } from '../metadata/errors.js';
+import { normalizeProject } from '../metadata/pep503.js';
 
 /** pip options that add a source of files or change where pip looks (refused). */
 const SOURCE_OPTIONS = ['--index-url', '--extra-index-url', '--no-index', '--find-links', '--editable', '--requirement', '--trusted-host', '--proxy', '--isolated'];
@@ -95,6 +96,12 @@ export function verifyRequirement(req: string, where = 'requirement'): void {
   if (spec === '') throw new TufpipError('USAGE', `${where} is empty`);
 }
 
+/** The PEP 503-normalised project name a requirement specifier starts with (PEP 508). */
+export function requirementName(req: string): string | undefined {
+  const m = /^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)/.exec(req);
+  return m ? normalizeProject(m[1]) : undefined;
+}
+
 /** Logical lines of a requirements file: comments stripped, `\` continuations joined. */
 export function requirementLines(text: string): string[] {
   const out: string[] = [];
@@ -118,11 +125,13 @@ const FILE_OPTION_OK = /^(--pre|--prefer-binary|--only-binary|--no-binary|--use-
 
 /**
  * Checks a requirements (or constraints) file and every file it includes (`-r`, `-c`), as pip
- * reads them: paths relative to the including file.
+ * reads them: paths relative to the including file. Returns the project names it requires
+ * (constraint files add none).
  */
-export async function verifyRequirementsFile(file: string, seen = new Set<string>()): Promise<void> {
+export async function verifyRequirementsFile(file: string, seen = new Set<string>(), constraints = false): Promise<string[]> {
   const abs = path.resolve(file);
-  if (seen.has(abs)) return;
+  const names: string[] = [];
+  if (seen.has(abs)) return names;
   seen.add(abs);
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) throw new TufpipError('USAGE', `requirements file ${file} is a URL: ${WHY}`);
   let text: string;
@@ -135,7 +144,8 @@ export async function verifyRequirementsFile(file: string, seen = new Set<string
     const where = `${abs}: requirement`;
     const include = /^(-r|--requirement|-c|--constraint)(?:\s*=\s*|\s+|(?=[^-\s]))(\S+)$/.exec(line);
     if (include) {
-      await verifyRequirementsFile(path.resolve(path.dirname(abs), include[2]), seen);
+      const isConstraint = constraints || include[1] === '-c' || include[1] === '--constraint';
+      names.push(...(await verifyRequirementsFile(path.resolve(path.dirname(abs), include[2]), seen, isConstraint)));
       continue;
     }
     if (line.startsWith('-')) {
@@ -143,6 +153,10 @@ export async function verifyRequirementsFile(file: string, seen = new Set<string
       throw new TufpipError('USAGE', `${abs}: option ${JSON.stringify(line.split(/[\s=]/)[0])} is not allowed in a requirements file used with tufpip: ${WHY}`);
     }
     // A requirement may carry per-requirement options (`--hash=...`) after it.
-    verifyRequirement(line.split(/\s+--/)[0], where);
+    const req = line.split(/\s+--/)[0];
+    verifyRequirement(req, where);
+    const name = requirementName(req);
+    if (name && !constraints) names.push(name);
   }
+  return names;
 }

@@ -9,6 +9,8 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { VerifiedTarget } from './api.js';
+import { CallQueue } from './call-queue.js';
+import { likelyChoice } from './prefetch-guess.js';
 import { offIndexLinks, routeRequest } from './proxy-routes.js';
 import { httpStatusFor, refusalOf, type Refusal } from './refusal.js';
 
@@ -16,6 +18,8 @@ import { httpStatusFor, refusalOf, type Refusal } from './refusal.js';
 export interface ProxySource {
   /** Runs the TUF update cycle (TUF spec 5.3-5.6). */
   refresh(): Promise<void>;
+  /** The signed target info (length, hashes, who vouched) without downloading it. */
+  lookup(targetPath: string): Promise<VerifiedTarget>;
   /** Downloads and verifies a target's bytes (for small targets: simple pages). */
   fetchBytes(targetPath: string): Promise<{ bytes: Uint8Array; target: VerifiedTarget }>;
   /**
@@ -23,6 +27,19 @@ export interface ProxySource {
    * already at `file` is re-verified against the current metadata and kept.
    */
   download(targetPath: string, file: string): Promise<VerifiedTarget>;
+}
+
+/**
+ * A source that is still being opened (the client library loading and running its first update
+ * cycle): calls wait for it. Lets the proxy, and pip, start first.
+ */
+export function deferredSource(source: Promise<ProxySource>): ProxySource {
+  return {
+    refresh: async () => (await source).refresh(),
+    lookup: async (p) => (await source).lookup(p),
+    fetchBytes: async (p) => (await source).fetchBytes(p),
+    download: async (p, f) => (await source).download(p, f),
+  };
 }
 
 /** An extra check on a verified package before it is served (the developer-signed policy). */
@@ -45,6 +62,16 @@ export interface VerifyingProxyOptions {
   log?: (line: string) => void;
   /** Called for each refusal as it happens (pip itself only shows an HTTP status). */
   onRefusal?: (r: Refusal) => void;
+  /**
+   * The first update cycle, when it is still running: requests wait for it, and are all refused
+   * if it fails. Lets pip start while the metadata is refreshed. Default: already done.
+   */
+  ready?: Promise<void>;
+  /**
+   * Verify in the background the file pip will most likely download from each page it reads
+   * (prefetch-guess.ts), when its signed length is at most `maxBytes`. Default: off.
+   */
+  prefetch?: { maxBytes: number };
 }
 
 export interface ServedFile {
@@ -59,21 +86,26 @@ const CONTENT_TYPES: Record<string, string> = { '.whl': 'application/zip', '.zip
 
 export class VerifyingProxy {
   readonly url: string;
-  /** Package files served (or verified for serving), by target path. */
+  /** Package files served to pip, by target path. */
   readonly served = new Map<string, ServedFile>();
   /** Simple pages served, by target path. */
   readonly pages = new Map<string, VerifiedTarget>();
   readonly refusals: Refusal[] = [];
+  /**
+   * Security refusals met while prefetching files pip did not then ask for: nothing refused was
+   * served, but the index offered something that failed verification (worth a warning).
+   */
+  readonly prefetchRefusals: Refusal[] = [];
 
   private readonly opts: VerifyingProxyOptions;
   private readonly server: http.Server;
-  /** Calls into the client library run one at a time (tuf-js's Updater is not re-entrant). */
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Calls into the client library, one at a time, pip's requests before prefetching. */
+  private readonly calls = new CallQueue();
   private cycle = 0;
   private lastRefresh = Date.now();
-  private readonly pageCache = new Map<string, { bytes: Uint8Array; target: VerifiedTarget; cycle: number }>();
-  private readonly inflight = new Map<string, Promise<ServedFile>>();
-  private readonly verifiedInCycle = new Map<string, number>();
+  private readonly pageCache = new Map<string, { page: Promise<{ bytes: Uint8Array; target: VerifiedTarget }>; cycle: number }>();
+  /** Verified copies in the cache (served or prefetched), by target path, with their cycle. */
+  private readonly verified = new Map<string, { file: Promise<ServedFile>; cycle: number }>();
   private readonly pending = new Set<Promise<unknown>>();
 
   private constructor(opts: VerifyingProxyOptions, server: http.Server, url: string) {
@@ -82,8 +114,10 @@ export class VerifyingProxy {
     this.url = url;
   }
 
-  /** Starts the proxy; the caller has already run the first update cycle (refresh). */
+  /** Starts the proxy; the first update cycle is done, or is `opts.ready`. */
   static async start(opts: VerifyingProxyOptions): Promise<VerifyingProxy> {
+    // Its failure is reported by each request that waits for it; none may come.
+    opts.ready?.catch(() => undefined);
     await fsp.mkdir(opts.cacheDir, { recursive: true, mode: 0o700 });
     let proxy: VerifyingProxy | undefined;
     const server = http.createServer((req, res) => {
@@ -124,16 +158,47 @@ export class VerifyingProxy {
     void p.finally(() => this.pending.delete(p));
   }
 
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn);
-    this.queue = run.catch(() => undefined);
-    return run;
+  /**
+   * Verifies simple pages pip is about to ask for (its top-level requirements) in the
+   * background, while pip starts. Only verified bytes are kept; a failure is not a refusal here
+   * (pip's own request for the page meets it again and records it).
+   */
+  prefetchPages(targetPaths: readonly string[]): void {
+    for (const t of targetPaths) {
+      const p = (async () => {
+        await this.opts.ready;
+        this.prefetchPackageOf(t, await this.verifiedPage(t, true));
+      })().catch((err: unknown) => this.notePrefetchRefusal(err, t));
+      this.track(p);
+    }
+  }
+
+  /** Starts verifying the file pip will most likely ask for next from this page (if enabled). */
+  private prefetchPackageOf(pageTarget: string, page: { bytes: Uint8Array }): void {
+    const max = this.opts.prefetch?.maxBytes;
+    const project = /^simple\/([^/]+)\/index\.html$/.exec(pageTarget)?.[1];
+    if (max === undefined || !project) return;
+    const filename = likelyChoice(Buffer.from(page.bytes).toString('utf8'));
+    const route = filename ? routeRequest(`/packages/${project}/${encodeURIComponent(filename)}`) : undefined;
+    if (route?.kind !== 'package' || this.verified.has(route.target)) return;
+    const p = (async () => {
+      const t = await this.calls.run(() => this.opts.source.lookup(route.target), { background: true });
+      if (t.length <= max) await this.verifiedPackage(route.project, route.filename, route.target, true);
+    })().catch((err: unknown) => this.notePrefetchRefusal(err, route.target));
+    this.track(p);
+  }
+
+  /** pip's own request meets (and records) the same refusal; kept apart in case it never asks. */
+  private notePrefetchRefusal(err: unknown, target: string): void {
+    const r = refusalOf(err, target);
+    if (r.kind !== 'not-signed' && r.kind !== 'network' && r.kind !== 'slow-retrieval') this.prefetchRefusals.push(r);
   }
 
   private async maybeRefresh(): Promise<void> {
+    await this.opts.ready;
     const every = this.opts.refreshIntervalMs;
     if (every === undefined || Date.now() - this.lastRefresh < every) return;
-    await this.serial(async () => {
+    await this.calls.run(async () => {
       if (Date.now() - this.lastRefresh < every) return;
       // TUF spec 5.3: a new update cycle; its failure (freeze, rollback...) refuses every request.
       await this.opts.source.refresh();
@@ -188,17 +253,28 @@ export class VerifyingProxy {
       });
     }
     this.pages.set(targetPath, page.target);
+    this.prefetchPackageOf(targetPath, page);
     this.opts.log?.(`${req.method} ${req.url} 200 (verified ${targetPath})`);
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': page.bytes.length, 'cache-control': 'no-store' });
     res.end(req.method === 'HEAD' ? undefined : page.bytes);
   }
 
-  private async verifiedPage(targetPath: string): Promise<{ bytes: Uint8Array; target: VerifiedTarget }> {
+  private verifiedPage(targetPath: string, background = false): Promise<{ bytes: Uint8Array; target: VerifiedTarget }> {
+    const key = `page ${targetPath}`;
     const cached = this.pageCache.get(targetPath);
-    if (cached && cached.cycle === this.cycle) return cached;
-    const got = await this.serial(() => this.opts.source.fetchBytes(targetPath));
-    this.pageCache.set(targetPath, { ...got, cycle: this.cycle });
-    return got;
+    if (cached && cached.cycle === this.cycle) {
+      if (!background) this.calls.promote(key);
+      return cached.page;
+    }
+    const cycle = this.cycle;
+    const page = this.calls.run(() => this.opts.source.fetchBytes(targetPath), { background, key });
+    // Cached as a promise, so a prefetch and pip's request share one download; a failure is
+    // forgotten (the next request tries again and records the refusal).
+    this.pageCache.set(targetPath, { page, cycle });
+    page.catch(() => {
+      if (this.pageCache.get(targetPath)?.page === page) this.pageCache.delete(targetPath);
+    });
+    return page;
   }
 
   private async servePackage(req: http.IncomingMessage, res: http.ServerResponse, project: string, filename: string, targetPath: string): Promise<void> {
@@ -234,25 +310,26 @@ export class VerifyingProxy {
   }
 
   /** The verified cached copy of a package, verified once per update cycle. */
-  private verifiedPackage(project: string, filename: string, targetPath: string): Promise<ServedFile> {
-    const running = this.inflight.get(targetPath);
-    if (running) return running;
-    const p = this.serial(async (): Promise<ServedFile> => {
-      const known = this.served.get(targetPath);
-      if (known && this.verifiedInCycle.get(targetPath) === this.cycle) return known;
-      const file = path.join(this.opts.cacheDir, project, filename);
-      await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+  private verifiedPackage(project: string, filename: string, targetPath: string, background = false): Promise<ServedFile> {
+    const key = `package ${targetPath}`;
+    const known = this.verified.get(targetPath);
+    if (known && known.cycle === this.cycle) {
+      if (!background) this.calls.promote(key);
+      return known.file;
+    }
+    const file = this.calls.run(async (): Promise<ServedFile> => {
+      const local = path.join(this.opts.cacheDir, project, filename);
+      await fsp.mkdir(path.dirname(local), { recursive: true, mode: 0o700 });
       // TUF spec 5.7.3: download() verifies length and hashes before the file is in place (and
       // re-verifies a copy already there against the current metadata instead of downloading).
-      const target = await this.opts.source.download(targetPath, file);
-      this.verifiedInCycle.set(targetPath, this.cycle);
-      return { project, filename, file, target };
+      const target = await this.opts.source.download(targetPath, local);
+      return { project, filename, file: local, target };
+    }, { background, key });
+    // A failure is forgotten: the next request tries again (and records the refusal).
+    this.verified.set(targetPath, { file, cycle: this.cycle });
+    file.catch(() => {
+      if (this.verified.get(targetPath)?.file === file) this.verified.delete(targetPath);
     });
-    this.inflight.set(targetPath, p);
-    void p.then(
-      () => this.inflight.delete(targetPath),
-      () => this.inflight.delete(targetPath),
-    );
-    return p;
+    return file;
   }
 }

@@ -101,6 +101,8 @@ export interface PendingStatus {
   version: number;
   expires: string;
   baseVersion: number;
+  /** sha256 of the published file the proposal follows (compare it with the published one). */
+  baseSha256: string;
   /** The content still hashes to what was proposed. */
   contentIntact: boolean;
   /** Every threshold the file names, with who signed and who is missing. */
@@ -133,6 +135,7 @@ export function pendingStatus(p: PendingFile): PendingStatus {
     version: p.signed.version,
     expires: p.signed.expires,
     baseVersion: p.pending.base.version,
+    baseSha256: p.pending.base.sha256,
     contentIntact,
     sets,
     badSignatures: c.invalid,

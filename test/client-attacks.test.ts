@@ -25,6 +25,12 @@ import { wheelBytes, writeWheel } from './helpers/wheels.js';
 
 const BETA = 'packages/beta/beta-1.1-py3-none-any.whl';
 
+/** A refusal is one `tufpip: error:` line, never a crash with a stack trace. */
+function expectCleanError(stderr: string): void {
+  expect(stderr, stderr).to.match(/^tufpip: error: /m);
+  expect(stderr, stderr).to.not.match(/^\s+at |Node\.js v\d/m);
+}
+
 function sha256File(file: string): string {
   return sha256Hex(fs.readFileSync(file));
 }
@@ -147,7 +153,8 @@ describe('client attacks: tufpip install refuses, names the attack, installs not
       const out = jsonOf<{ ok: boolean; error: { kind: string; message: string } }>(r);
       expect(out.ok).to.equal(false);
       expect(out.error.kind).to.equal(c.kind);
-      // The message a person reads names the attack class and the file or role.
+      // The message a person reads names the attack class and the file or role (one line, no crash).
+      expectCleanError(r.stderr);
       expect(r.stderr).to.include(c.kind);
       expect(r.stderr).to.match(c.names);
       expect(venv.fingerprint()).to.equal(before);
@@ -164,6 +171,7 @@ describe('client attacks: tufpip install refuses, names the attack, installs not
     const before = venv.fingerprint();
     const r = await tufpip(['--data-dir', dataDir, 'install', 'alpha', '--python', venv.python]);
     expect(r.code).to.equal(1);
+    expectCleanError(r.stderr);
     expect(r.stderr).to.match(/refused \(bad-signature\)/);
     expect(r.stderr).to.match(/timestamp|root/);
     expect(venv.fingerprint()).to.equal(before);
@@ -177,6 +185,7 @@ describe('client attacks: tufpip install refuses, names the attack, installs not
     const before = venv.fingerprint();
     const r = await ix.run(['install', 'alpha', '--python', venv.python], { cwd });
     expect(r.code).to.equal(1);
+    expectCleanError(r.stderr);
     expect(r.stderr).to.match(/refused \(missing-developer-signature\) \[packages\/beta\/beta-1\.1-py3-none-any\.whl\]/);
     expect(r.stderr).to.include(path.join(cwd, 'tufpip.toml'));
     expect(venv.fingerprint()).to.equal(before);
@@ -220,6 +229,7 @@ describe('client attacks: plain HTTP off loopback', () => {
       const refused = await tufpip(['--data-dir', dataDir, 'install', '--index', 'http://192.0.2.1/', 'alpha', '--python', venv.python, '--json'], { env });
       expect(refused.code).to.equal(1);
       expect(jsonOf<{ error: { kind: string } }>(refused).error.kind).to.equal('insecure-transport');
+      expectCleanError(refused.stderr);
       expect(refused.stderr).to.match(/refused \(insecure-transport\).*192\.0\.2\.1/);
       expect(rec.connections()).to.equal(0);
       expect(venv.fingerprint()).to.equal(before);
@@ -229,12 +239,15 @@ describe('client attacks: plain HTTP off loopback', () => {
       expectOk(await tufpip(['--data-dir', dataDir, 'trust', 'add', 'http://192.0.2.1/', '--root', other.root1, '--name', 'testnet', '--allow-http'], { env }), 'trust add');
       const byName = await tufpip(['--data-dir', dataDir, 'fetch', '--index', 'testnet', 'alpha', '-d', tmpDir('tufpip-dest-')], { env });
       expect(byName.code).to.equal(1);
-      expect(byName.stderr).to.match(/insecure-transport/);
+      expectCleanError(byName.stderr);
+      expect(byName.stderr).to.match(/refused \(insecure-transport\)/);
       expect(rec.connections()).to.equal(0);
 
       // Control: with --allow-http the client does try to connect (through the recorder).
       const allowed = await tufpip(['--data-dir', dataDir, 'fetch', '--index', 'testnet', '--allow-http', 'alpha', '-d', tmpDir('tufpip-dest-')], { env });
       expect(allowed.code).to.not.equal(0);
+      expectCleanError(allowed.stderr);
+      expect(allowed.stderr).to.match(/network/);
       expect(rec.connections()).to.be.greaterThan(0);
     } finally {
       await rec.close();

@@ -241,6 +241,25 @@ describe('client: HTTP fetcher (proxy, idle timeout, length, progress, errors)',
       }
     });
 
+    it('follows a same-origin redirect, but not one to plain HTTP on another origin', async () => {
+      const other = await server(fixed());
+      const s = await server((req, res) => {
+        if (req.url === '/moved') return res.writeHead(301, { location: '/here' }).end();
+        if (req.url === '/away') return res.writeHead(302, { location: `${other.url}x` }).end();
+        return fixed()(req, res);
+      });
+      const f = new HttpFetcher();
+      try {
+        expect((await f.downloadBytes(`${s.url}moved`, 1e6)).length).to.equal(BODY.length);
+        expect(f.log.map((r) => [new URL(r.url).pathname, r.status])).to.deep.equal([['/moved', 301], ['/here', 200]]);
+        const err = await f.downloadBytes(`${s.url}away`, 1e6).catch((e: unknown) => e);
+        expect(err).to.be.instanceOf(DownloadHTTPError);
+        expect((err as DownloadHTTPError).statusCode).to.equal(302);
+      } finally {
+        await f.close();
+      }
+    });
+
     it('reports progress up to the expected total', async () => {
       const s = await server(fixed());
       const seen: Array<[number, number]> = [];

@@ -12,6 +12,9 @@ import { offIndexLinks, routeRequest } from '../client/proxy-routes.js';
 import { httpStatusFor, mostSevere, refusalOf } from '../client/refusal.js';
 import { ClientError } from '../client/errors.js';
 import { tmpDir } from './helpers/tmp.js';
+import { projectPageHtml } from '../metadata/simple-html.js';
+import { compareVersionKeys, likelyChoice, versionKey } from '../client/prefetch-guess.js';
+import { CallQueue } from '../client/call-queue.js';
 
 const K = (c: string) => c.repeat(64);
 
@@ -137,6 +140,59 @@ describe('client pip units', () => {
       const rs = [refusalOf(new ClientError('not-signed', 'x'), 'simple/a/index.html'), refusalOf(new ClientError('freeze', 'y'), 'p'), refusalOf(new Error('z'), 'q')];
       expect(rs.map((r) => r.kind)).to.deep.equal(['not-signed', 'freeze', 'metadata']);
       expect(mostSevere(rs)!.kind).to.equal('freeze');
+    });
+  });
+
+  describe('prefetch guess (what pip will most likely download from a page)', () => {
+    const page = (...files: string[]) => projectPageHtml('p', files.map((filename) => ({ filename, sha256: K('0') })));
+    it('picks the highest final release, a pure wheel over its sdist', () => {
+      expect(likelyChoice(page('p-1.9-py3-none-any.whl', 'p-1.10-py3-none-any.whl', 'p-1.10.tar.gz', 'p-1.2-py3-none-any.whl'))).to.equal('p-1.10-py3-none-any.whl');
+    });
+    it('skips pre-releases and dev releases, counts post releases', () => {
+      expect(likelyChoice(page('p-1.0-py3-none-any.whl', 'p-2.0rc1-py3-none-any.whl', 'p-2.0.dev3-py3-none-any.whl'))).to.equal('p-1.0-py3-none-any.whl');
+      expect(likelyChoice(page('p-1.0-py3-none-any.whl', 'p-1.0.post1-py3-none-any.whl'))).to.equal('p-1.0.post1-py3-none-any.whl');
+      expect(likelyChoice(page('p-1!0.5-py3-none-any.whl', 'p-9.0-py3-none-any.whl'))).to.equal('p-1!0.5-py3-none-any.whl');
+    });
+    it('takes the only file of the release (an sdist), and gives up on platform wheels', () => {
+      expect(likelyChoice(page('p-1.0.tar.gz'))).to.equal('p-1.0.tar.gz');
+      expect(likelyChoice(page('p-1.0-cp311-cp311-manylinux_2_28_x86_64.whl', 'p-1.0-cp312-cp312-manylinux_2_28_x86_64.whl'))).to.equal(undefined);
+      expect(likelyChoice(page())).to.equal(undefined);
+    });
+    it('orders versions as PEP 440 does for releases', () => {
+      const k = (v: string) => versionKey(v)!;
+      expect(compareVersionKeys(k('1.10'), k('1.9'))).to.be.greaterThan(0);
+      expect(compareVersionKeys(k('1.0'), k('1.0.0'))).to.equal(0);
+      expect(k('1.0a1').pre).to.equal(true);
+      expect(versionKey('not a version')).to.equal(undefined);
+    });
+  });
+
+  describe('call queue (one call into the client library at a time)', () => {
+    it('runs one call at a time, pip before background work, and promotes what pip waits for', async () => {
+      const q = new CallQueue();
+      const order: string[] = [];
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      const running = q.run(async () => {
+        order.push('first');
+        await gate;
+      });
+      const bg1 = q.run(async () => void order.push('bg1'), { background: true, key: 'a' });
+      const bg2 = q.run(async () => void order.push('bg2'), { background: true, key: 'b' });
+      const fg = q.run(async () => void order.push('fg'));
+      q.promote('b');
+      release();
+      await Promise.all([running, bg1, bg2, fg]);
+      expect(order).to.deep.equal(['first', 'fg', 'bg2', 'bg1']);
+    });
+    it('keeps going after a failed call', async () => {
+      const q = new CallQueue();
+      const failed = q.run(async () => {
+        throw new Error('x');
+      });
+      const ok = q.run(async () => 42);
+      await failed.catch(() => undefined);
+      expect(await ok).to.equal(42);
     });
   });
 

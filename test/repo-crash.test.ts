@@ -1,16 +1,21 @@
 // Issue 2, "What must hold": crash safety with REAL kills. `tufpip-repo add` (several wheels, some
 // large) and `tufpip-repo bump --force` are SIGKILLed at random points, many times:
-//   - 40 kills with delays uniform in [0, duration of a normal run] (spread over the whole run,
+//   - 30 kills with delays uniform in [0, duration of a normal run] (spread over the whole run,
 //     most of which is process start-up and checking the inputs), then
-//   - 20 kills with delays uniform over the part of a normal run in which it holds the lock (the
-//     transaction itself: signing, writing versioned files, timestamp.json, journal, post steps).
+//   - 14 kills with delays uniform over the part of a normal run in which it holds the lock (the
+//     transaction itself: signing, writing versioned files, timestamp.json, journal, post steps),
+//     counted from the moment the run takes the lock, then
+//   - 6 kills the moment timestamp.json is replaced (post steps and closing journal entry pending:
+//     the next command must finish them).
 // After each kill:
 //   - `tufpip-repo verify DIR` passes (exit 0);
 //   - the published state is exactly the old one or exactly the new one;
-//   - a tuf-js client that had the pre-kill state refreshes and sees exactly that state, and
+//   - a tuf-js client that had the pre-kill state refreshes and sees exactly the published state, and
 //     every target it resolves downloads and verifies;
 // then a normal add after a kill that left the lock behind recovers the stale lock and succeeds,
-// and every file that some completed add reported is published.
+// and every file that some completed add reported is published. A run that finishes before its
+// kill is checked the same way but does not count towards the number of kills; durations are
+// re-estimated from such runs, so the spread follows the machine's load.
 //
 // The lock's stale time is lowered to 2 s for the child processes (TUFPIP_LOCK_STALE_MS, see
 // repo-tools/storage/lock.ts) so the kills fit in about two minutes. Delays come from a seeded
@@ -28,8 +33,9 @@ import { writeSdist, writeWheel } from './helpers/wheels.js';
 import { serveRepo, type RunningServer } from '../repo-tools/commands/serve.js';
 
 const STALE_MS = 2000;
-const UNIFORM_KILLS = 40;
-const IN_LOCK_KILLS = 20;
+const UNIFORM_KILLS = 30;
+const IN_LOCK_KILLS = 14;
+const AT_PUBLISH_KILLS = 6;
 const env = { ...process.env, TUFPIP_LOCK_STALE_MS: String(STALE_MS) };
 const SEED = Number(process.env.TUFPIP_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
@@ -54,10 +60,14 @@ interface Run extends RunResult {
   lockSeenMs?: number;
 }
 
-/** Runs the CLI; SIGKILLs it after `killAfterMs` if still running; can watch for the lock. */
-function runRepo(args: string[], opts: { killAfterMs?: number; watchLock?: string } = {}): Promise<Run> {
+/**
+ * Runs the CLI; SIGKILLs it `killAfterMs` after the start, or `killAfterLockMs` after it took the
+ * lock (a lock directory created since the start), if still running; can time when it took the lock.
+ */
+function runRepo(args: string[], opts: { killAfterMs?: number; killAfterLockMs?: number; watchLock?: string; killWhen?: () => boolean } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
+    const startedWall = Date.now() - 5; // coarse file-system timestamps
     const child = spawn(process.execPath, [REPO_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
@@ -66,15 +76,33 @@ function runRepo(args: string[], opts: { killAfterMs?: number; watchLock?: strin
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = opts.killAfterMs === undefined ? undefined : setTimeout(() => (killed = child.kill('SIGKILL')), opts.killAfterMs);
-    const watch = opts.watchLock
+    let lockTimer: NodeJS.Timeout | undefined;
+    const watch =
+      opts.watchLock
+        ? setInterval(() => {
+            if (lockSeenMs !== undefined) return;
+            let mtime = 0;
+            try {
+              mtime = fs.statSync(opts.watchLock!).mtimeMs;
+            } catch {
+              return;
+            }
+            if (mtime < startedWall) return; // a dead process's stale lock, not this one's
+            lockSeenMs = performance.now() - started;
+            if (opts.killAfterLockMs !== undefined) lockTimer = setTimeout(() => (killed = child.kill('SIGKILL')), opts.killAfterLockMs);
+          }, 1)
+        : undefined;
+    const poll = opts.killWhen
       ? setInterval(() => {
-          if (lockSeenMs === undefined && fs.existsSync(opts.watchLock!)) lockSeenMs = performance.now() - started;
+          if (!killed && opts.killWhen!()) killed = child.kill('SIGKILL');
         }, 1)
       : undefined;
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      clearTimeout(lockTimer);
       clearInterval(watch);
+      clearInterval(poll);
       resolve({ code, signal, stdout, stderr, killed: killed && signal === 'SIGKILL', ms: performance.now() - started, lockSeenMs });
     });
   });
@@ -162,7 +190,7 @@ describe('repo: crash safety with real SIGKILLs (add, bump --force)', function (
     await server?.close();
   });
 
-  it(`survives ${UNIFORM_KILLS + IN_LOCK_KILLS} SIGKILLs at random points (seed ${SEED}); after each, verify passes and a client sees the old or the new state`, async () => {
+  it(`survives ${UNIFORM_KILLS + IN_LOCK_KILLS + AT_PUBLISH_KILLS} SIGKILLs at random points (seed ${SEED}); after each, verify passes and a client sees the old or the new state`, async () => {
     const random = rng(SEED);
     const ctx = (what: string) => `[TUFPIP_CRASH_SEED=${SEED}] ${what}`;
 
@@ -177,87 +205,122 @@ describe('repo: crash safety with real SIGKILLs (add, bump --force)', function (
       expectOk(b, 'normal bump --force');
       runs.bump.push(b);
     }
-    const duration = { add: median(runs.add.map((r) => r.ms)), bump: median(runs.bump.map((r) => r.ms)) };
-    const lockAt = { add: median(runs.add.map((r) => r.lockSeenMs ?? 0)), bump: median(runs.bump.map((r) => r.lockSeenMs ?? 0)) };
+    // The estimates follow the machine's load: every run that finishes before its kill adds its
+    // duration, and the median of the last five is used.
+    const recent = (xs: number[]) => median(xs.slice(-5));
+    const durations = { add: runs.add.map((r) => r.ms), bump: runs.bump.map((r) => r.ms) };
+    // How long a run holds the lock (from taking it to its exit).
+    const held = { add: runs.add.map((r) => r.ms - (r.lockSeenMs ?? 0)), bump: runs.bump.map((r) => r.ms - (r.lockSeenMs ?? 0)) };
 
-    // 2. The kills.
+    // 2. The kills. A run that finishes before its kill is checked the same way but does not
+    //    count: each phase goes on until it has its number of real kills (at most 3x attempts).
     const stats = { killed: 0, finished: 0, beforeLock: 0, lockNothingPrepared: 0, preparedNotPublished: 0, publishedNotClosed: 0, closed: 0 };
-    const plan = [
-      ...Array.from({ length: UNIFORM_KILLS }, (_, k) => ({ phase: 'uniform', kind: k % 2 === 0 ? 'add' : 'bump' }) as const),
-      ...Array.from({ length: IN_LOCK_KILLS }, (_, k) => ({ phase: 'in-lock', kind: k % 2 === 0 ? 'add' : 'bump' }) as const),
-    ];
-    for (const [k, { phase, kind }] of plan.entries()) {
-      await waitLockFreeOrStale(repo);
-      await client.updater().refresh(); // the client holds the pre-kill state
-      const pre = readPublished(repo);
-      expect(client.cachedVersions().timestampVersion).to.equal(pre.timestampVersion);
-      const preJournal = journal(repo).length;
+    const phases = [
+      ['uniform', UNIFORM_KILLS],
+      ['in-lock', IN_LOCK_KILLS],
+      ['at-publish', AT_PUBLISH_KILLS],
+    ] as const;
+    const total = UNIFORM_KILLS + IN_LOCK_KILLS + AT_PUBLISH_KILLS;
+    for (const [phase, quota] of phases) {
+      let kills = 0;
+      for (let attempt = 0; kills < quota && attempt < 3 * quota; attempt++) {
+        const kind = attempt % 2 === 0 ? 'add' : 'bump';
+        await waitLockFreeOrStale(repo);
+        await client.updater().refresh(); // the client holds the pre-kill state
+        const pre = readPublished(repo);
+        expect(client.cachedVersions().timestampVersion).to.equal(pre.timestampVersion);
+        const preJournal = journal(repo).length;
 
-      const files = kind === 'add' ? await newBatch() : [];
-      const lo = phase === 'uniform' ? 0 : lockAt[kind];
-      const delay = lo + random() * (duration[kind] - lo);
-      const spawnedAt = Date.now() - 5;
-      const r = await runRepo(kind === 'add' ? ['add', repo, '--json', ...files] : ['bump', repo, '--force', '--json'], { killAfterMs: delay });
-      const what = ctx(`kill ${k + 1}/${plan.length} (${phase}): ${kind} SIGKILLed after ${delay.toFixed(0)} ms`);
-      const post = readPublished(repo);
-      if (r.killed) {
-        stats.killed++;
-        const newLines = journal(repo).slice(preJournal);
-        const last = newLines.at(-1);
-        if (post.timestampVersion !== pre.timestampVersion) stats[last?.state === 'done' ? 'closed' : 'publishedNotClosed']++;
-        else if (newLines.some((l) => l.state === 'prepared' && l.timestampVersion === pre.timestampVersion + 1)) stats.preparedNotPublished++;
-        else if (lockMtime(repo) >= spawnedAt) stats.lockNothingPrepared++;
-        else stats.beforeLock++;
-      } else {
-        expectOk(r, `${what} (it finished first)`);
-        stats.finished++;
-        if (kind === 'add') record(r);
-      }
-
-      // verify passes on the repository as it is right after the kill.
-      const v = await runRepo(['verify', repo]);
-      expect(v.code, `${what}: verify failed:\n${v.stdout}\n${v.stderr}`).to.equal(0);
-
-      // The published state is exactly the old one or exactly the new one.
-      const newPaths = packagePaths(files);
-      if (post.timestampVersion === pre.timestampVersion) {
-        expect(r.killed, `${what}: a finished command published nothing`).to.equal(true);
-        expect(post.snapshotVersion).to.equal(pre.snapshotVersion);
-        expect(sameTargets(pre, post), `${what}: timestamp unchanged but targets changed`).to.equal(true);
-      } else {
-        expect(post.timestampVersion, what).to.equal(pre.timestampVersion + 1);
-        if (kind === 'bump') expect(sameTargets(pre, post), `${what}: bump changed targets`).to.equal(true);
+        const files = kind === 'add' ? await newBatch() : [];
+        // Uniform: anywhere in [0, duration] from the start. In-lock: anywhere in the part of a
+        // normal run that holds the lock, counted from the moment this run took it.
+        const delay = random() * (phase === 'uniform' ? recent(durations[kind]) : recent(held[kind]));
+        const spawnedAt = Date.now() - 5;
+        const args = kind === 'add' ? ['add', repo, '--json', ...files] : ['bump', repo, '--force', '--json'];
+        // At-publish: the moment timestamp.json is replaced (its inode changes), i.e. during the
+        // post steps (plain-named pages, removals) and the closing journal entry.
+        const tsFile = path.join(repo, 'site', 'metadata', 'timestamp.json');
+        const tsIno = fs.statSync(tsFile).ino;
+        const r = await runRepo(
+          args,
+          phase === 'uniform'
+            ? { killAfterMs: delay }
+            : phase === 'in-lock'
+              ? { killAfterLockMs: delay, watchLock: lockDir(repo) }
+              : { killWhen: () => fs.statSync(tsFile).ino !== tsIno },
+        );
+        const when = { uniform: `${delay.toFixed(0)} ms after its start`, 'in-lock': `${delay.toFixed(0)} ms after it took the lock`, 'at-publish': 'when timestamp.json was replaced' }[phase];
+        const what = ctx(`${phase} kill ${kills + 1}/${quota} (attempt ${attempt + 1}): ${kind} SIGKILLed ${when}`);
+        if (r.killed) kills++;
         else {
-          const newPages = newPaths.filter(([p]) => !p.startsWith('packages/common/')).map(([p]) => `simple/${p.split('/')[1]}/index.html`);
-          expect([...post.targets.keys()].filter((p) => !pre.targets.has(p)).sort(), what).to.deep.equal([...newPaths.map(([p]) => p), ...newPages].sort());
-          for (const [p, t] of pre.targets) if (p.startsWith('packages/')) expect(post.targets.get(p)?.sha256, `${what}: ${p} kept`).to.equal(t.sha256);
-          for (const [p, f] of newPaths) expect(post.targets.get(p)?.sha256, `${what}: ${p}`).to.equal(sha256File(f));
+          expectOk(r, `${what} (it finished first)`);
+          stats.finished++;
+          durations[kind].push(r.ms);
+          if (r.lockSeenMs !== undefined) held[kind].push(r.ms - r.lockSeenMs);
+          if (kind === 'add') record(r);
         }
-      }
+        // The lock's and the journal's state right after the kill (for the log), before verify.
+        const lockTaken = lockMtime(repo) >= spawnedAt;
+        const newLines = journal(repo).slice(preJournal);
 
-      // The client that had the pre-kill state: refresh works, and it sees exactly `post`.
-      const asked = new Set([...pre.targets.keys(), ...post.targets.keys(), ...newPaths.map(([p]) => p)]);
-      const view = await client.view(asked).catch((err: Error) => {
-        throw new Error(`${what}: the client could not update: ${err.constructor.name}: ${err.message}`);
-      });
-      expect(view.timestampVersion, what).to.equal(post.timestampVersion);
-      expect([...view.resolved.keys()].sort(), what).to.deep.equal([...post.targets.keys()].sort());
-      for (const [p, t] of post.targets) expect(view.resolved.get(p)?.sha256, `${what}: ${p}`).to.equal(t.sha256);
+        // verify passes on the repository as it is right after the kill.
+        const v = await runRepo(['verify', repo]);
+        expect(v.code, `${what}: verify failed:\n${v.stdout}\n${v.stderr}`).to.equal(0);
+
+        const post = readPublished(repo);
+        if (r.killed) {
+          stats.killed++;
+          const last = newLines.at(-1);
+          if (post.timestampVersion !== pre.timestampVersion) stats[last?.state === 'done' ? 'closed' : 'publishedNotClosed']++;
+          else if (newLines.some((l) => l.state === 'prepared' && l.timestampVersion === pre.timestampVersion + 1)) stats.preparedNotPublished++;
+          else if (lockTaken) stats.lockNothingPrepared++;
+          else stats.beforeLock++;
+        }
+
+        // The published state is exactly the old one or exactly the new one.
+        const newPaths = packagePaths(files);
+        if (post.timestampVersion === pre.timestampVersion) {
+          expect(r.killed, `${what}: a finished command published nothing`).to.equal(true);
+          expect(post.snapshotVersion).to.equal(pre.snapshotVersion);
+          expect(sameTargets(pre, post), `${what}: timestamp unchanged but targets changed`).to.equal(true);
+        } else {
+          expect(post.timestampVersion, what).to.equal(pre.timestampVersion + 1);
+          if (kind === 'bump') expect(sameTargets(pre, post), `${what}: bump changed targets`).to.equal(true);
+          else {
+            const newPages = newPaths.filter(([p]) => !p.startsWith('packages/common/')).map(([p]) => `simple/${p.split('/')[1]}/index.html`);
+            expect([...post.targets.keys()].filter((p) => !pre.targets.has(p)).sort(), what).to.deep.equal([...newPaths.map(([p]) => p), ...newPages].sort());
+            for (const [p, t] of pre.targets) if (p.startsWith('packages/')) expect(post.targets.get(p)?.sha256, `${what}: ${p} kept`).to.equal(t.sha256);
+            for (const [p, f] of newPaths) expect(post.targets.get(p)?.sha256, `${what}: ${p}`).to.equal(sha256File(f));
+          }
+        }
+
+        // The client that had the pre-kill state: refresh works, and it sees exactly `post`.
+        const asked = new Set([...pre.targets.keys(), ...post.targets.keys(), ...newPaths.map(([p]) => p)]);
+        const view = await client.view(asked).catch((err: Error) => {
+          throw new Error(`${what}: the client could not update: ${err.constructor.name}: ${err.message}`);
+        });
+        expect(view.timestampVersion, what).to.equal(post.timestampVersion);
+        expect([...view.resolved.keys()].sort(), what).to.deep.equal([...post.targets.keys()].sort());
+        for (const [p, t] of post.targets) expect(view.resolved.get(p)?.sha256, `${what}: ${p}`).to.equal(t.sha256);
+      }
+      expect(kills, ctx(`${phase}: ${quota} runs really killed`)).to.equal(quota);
     }
     console.log(
-      `      seed ${SEED}; normal add ${duration.add.toFixed(0)} ms (lock at ${lockAt.add.toFixed(0)}), bump --force ${duration.bump.toFixed(0)} ms (lock at ${lockAt.bump.toFixed(0)});\n` +
+      `      seed ${SEED}; add ${recent(durations.add).toFixed(0)} ms (lock held ${recent(held.add).toFixed(0)}), bump --force ${recent(durations.bump).toFixed(0)} ms (lock held ${recent(held.bump).toFixed(0)});\n` +
         `      ${stats.killed} killed: ${stats.beforeLock} before taking the lock, ${stats.lockNothingPrepared} holding it before the journal entry, ` +
         `${stats.preparedNotPublished} prepared but not published, ${stats.publishedNotClosed} published but not closed, ${stats.closed} after closing; ` +
         `${stats.finished} finished before the kill`,
     );
-    expect(stats.killed, ctx('most runs were really killed')).to.be.greaterThan(plan.length / 2);
+    expect(stats.killed).to.equal(total);
 
     // 3. Leave a stale lock for sure (kill an add as soon as it holds the lock), then a normal add
     //    waits for it to go stale, takes it over, finishes or abandons the journal, and succeeds.
     await waitLockFreeOrStale(repo);
-    const child = spawn(process.execPath, [REPO_BIN, 'add', repo, ...(await newBatch())], { env, stdio: 'ignore' });
+    const files = await newBatch();
+    const spawnedAt = Date.now() - 5;
+    const child = spawn(process.execPath, [REPO_BIN, 'add', repo, ...files], { env, stdio: 'ignore' });
     const exited = new Promise((r) => child.on('exit', r));
-    while (!fs.existsSync(lockDir(repo)) && child.exitCode === null) await new Promise((r) => setTimeout(r, 1));
+    while (lockMtime(repo) < spawnedAt && child.exitCode === null) await new Promise((r) => setTimeout(r, 1));
     child.kill('SIGKILL');
     await exited;
     expect(fs.existsSync(lockDir(repo)), 'the killed add left its lock behind').to.equal(true);

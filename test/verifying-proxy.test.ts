@@ -11,9 +11,16 @@ import { ClientError } from '../client/errors.js';
 import { VerifyingProxy, type ProxySource } from '../client/verifying-proxy.js';
 import { checkPolicy, type Policy } from '../client/policy.js';
 import { tmpDir } from './helpers/tmp.js';
+import { projectPageHtml } from '../metadata/simple-html.js';
 
 const INDEX_VOUCH: Vouch = { kind: 'index', role: 'bin-3', keyids: ['ab'.repeat(32)], threshold: 1, signedBy: ['ab'.repeat(32)] };
 const WHEEL = 'packages/alpha/alpha-1.0-py3-none-any.whl';
+const K = '0'.repeat(64);
+
+async function waitFor(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(cond(), 'condition not reached').to.equal(true);
+}
 
 class FakeSource implements ProxySource {
   files = new Map<string, Buffer>();
@@ -29,6 +36,10 @@ class FakeSource implements ProxySource {
     if (!bytes) throw new ClientError('not-signed', `refused (not-signed) [${p}]: no role of the index lists this file`, { path: p });
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     return { path: p, length: bytes.length, sha256, hashes: { sha256 }, vouchedBy: INDEX_VOUCH };
+  }
+  async lookup(p: string): Promise<VerifiedTarget> {
+    this.calls.push(`lookup ${p}`);
+    return this.target(p);
   }
   async refresh(): Promise<void> {
     this.refreshes++;
@@ -203,6 +214,47 @@ describe('verifying proxy (in-memory source)', () => {
     // After a new cycle the cached copy is checked against the new metadata, not downloaded again.
     expect(source.calls.filter((c) => c.startsWith('download'))).to.have.length(1);
     expect(source.calls).to.include(`recheck ${WHEEL}`);
+  });
+
+  it('prefetches pages and the file pip will most likely pick, but records only what pip asked for', async () => {
+    const page = projectPageHtml('alpha', [
+      { filename: 'alpha-0.9-py3-none-any.whl', sha256: K },
+      { filename: 'alpha-1.0-py3-none-any.whl', sha256: K },
+      { filename: 'alpha-1.1rc1-py3-none-any.whl', sha256: K },
+      { filename: 'alpha-1.0.tar.gz', sha256: K },
+    ]);
+    source.files.set('simple/alpha/index.html', Buffer.from(page));
+    await start({ prefetch: { maxBytes: 1_000_000 } });
+    proxy.prefetchPages(['simple/alpha/index.html', 'simple/nosuch/index.html']);
+    await waitFor(() => source.calls.includes(`download ${WHEEL}`));
+    expect(proxy.served.size).to.equal(0);
+    expect(proxy.refusals).to.deep.equal([]); // a failed prefetch is not a refusal (pip may never ask)
+    const r = await request(`${proxy.url}${WHEEL}`);
+    expect(r.body.equals(source.files.get(WHEEL)!)).to.equal(true);
+    expect([...proxy.served.keys()]).to.deep.equal([WHEEL]);
+    expect(source.calls.filter((c) => c.startsWith('download'))).to.deep.equal([`download ${WHEEL}`]);
+  });
+
+  it('does not prefetch a file larger than the limit', async () => {
+    source.files.set('simple/alpha/index.html', Buffer.from(projectPageHtml('alpha', [{ filename: 'alpha-1.0-py3-none-any.whl', sha256: K }])));
+    await start({ prefetch: { maxBytes: 1000 } });
+    await request(`${proxy.indexUrl}alpha/`);
+    await waitFor(() => source.calls.includes(`lookup ${WHEEL}`));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(source.calls.some((c) => c.startsWith('download'))).to.equal(false);
+  });
+
+  it('waits for the first update cycle, and refuses everything when it fails', async () => {
+    let fail!: (e: Error) => void;
+    const ready = new Promise<void>((_, reject) => (fail = reject));
+    ready.catch(() => undefined);
+    await start({ ready });
+    const pending = request(`${proxy.indexUrl}alpha/`);
+    setTimeout(() => fail(new ClientError('rollback', 'refused (rollback) [role timestamp]: New timestamp version 2 is less than current version 3')), 10);
+    const r = await pending;
+    expect(r.status).to.equal(403);
+    expect(proxy.refusals[0]).to.include({ kind: 'rollback', target: 'simple/alpha/index.html' });
+    expect(source.calls).to.deep.equal([]);
   });
 
   it('closes kept-alive connections when it stops', async () => {

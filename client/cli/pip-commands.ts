@@ -63,8 +63,10 @@ async function jsonOnFailure<T>(a: IndexFlags, run: () => Promise<T>): Promise<T
 
 async function printReport(a: IndexFlags, report: FetchReport): Promise<void> {
   const { reportLines } = await import('../fetch-report.js');
+  const { describeRefusal } = await import('../refusal.js');
   say(a, `verified against ${report.index}:`);
   for (const line of reportLines(report.files)) say(a, `  ${line}`);
+  for (const w of report.warnings) note(a, `warning: a file pip did not use failed verification: ${describeRefusal(w)}`);
 }
 
 function jsonLine(value: unknown): void {
@@ -163,7 +165,8 @@ const proxy: CommandModule<object, IndexFlags & { host: string; port: number; re
     else {
       say(a, `tufpip proxy: verifying ${client.url}`);
       say(a, `index URL for pip: ${p.indexUrl}`);
-      say(a, `  pip install --index-url ${p.indexUrl} PACKAGE`);
+      say(a, `  pip install --index-url ${p.indexUrl} --timeout 300 PACKAGE`);
+      say(a, '  (a file is answered once it is downloaded and verified: large files need a longer pip --timeout)');
       note(a, 'stop with Ctrl-C');
     }
     await new Promise<void>((resolve) => {

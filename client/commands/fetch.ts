@@ -11,12 +11,13 @@ import { TufpipError } from '../../metadata/errors.js';
 import { writeFileAtomicSync } from '../atomic-file.js';
 import { ClientError, redactUrl } from '../errors.js';
 import { REPORT_FILE, REPORT_FORMAT, reportEntry, type FetchReport, type ReportEntry } from '../fetch-report.js';
-import { constraintFilesIn, downloadArgsFrom, verifyPipArgs, verifyRequirement, verifyRequirementsFile } from '../pip-inputs.js';
+import { constraintFilesIn, downloadArgsFrom, requirementName, verifyPipArgs, verifyRequirement, verifyRequirementsFile } from '../pip-inputs.js';
+import { projectPagePath } from '../../metadata/target-paths.js';
 import { pipFailedError, runPip } from '../pip-runner.js';
 import { NO_POLICY, checkPolicy, type Policy } from '../policy.js';
 import { RefusalsError } from '../refusal.js';
-import { VerifyingProxy } from '../verifying-proxy.js';
-import { openTrustedIndex, type IndexChoice } from './open-index.js';
+import { VerifyingProxy, deferredSource } from '../verifying-proxy.js';
+import { openTrustedIndex, resolveIndexUrl, type IndexChoice } from './open-index.js';
 
 export interface FetchCommandOptions extends IndexChoice {
   /** Requirement specifiers (`alpha`, `beta>=1; python_version>"3.8"`, `gamma[extra]`). */
@@ -38,19 +39,32 @@ export interface FetchCommandOptions extends IndexChoice {
   consequence?: string;
 }
 
+/** Largest file verified ahead of pip's request on a guess (a wrong guess costs one download). */
+export const PREFETCH_MAX_BYTES = 8 * 1024 * 1024;
+
 export interface FetchOutcome {
   dest: string;
   reportFile: string;
   report: FetchReport;
 }
 
-/** Checks everything the user gave pip before anything runs (see pip-inputs.ts). */
-export async function verifyPipInputs(o: { reqs?: string[]; requirements?: string[]; pipArgs?: string[] }): Promise<void> {
+/**
+ * Checks everything the user gave pip before anything runs (see pip-inputs.ts); returns the
+ * top-level project names (whose simple pages pip will ask for first).
+ */
+export async function verifyPipInputs(o: { reqs?: string[]; requirements?: string[]; pipArgs?: string[] }): Promise<string[]> {
   if (!o.reqs?.length && !o.requirements?.length) throw new TufpipError('USAGE', 'give requirements: REQ... and/or -r REQUIREMENTS_FILE');
-  for (const r of o.reqs ?? []) verifyRequirement(r);
+  const names: string[] = [];
+  for (const r of o.reqs ?? []) {
+    verifyRequirement(r);
+    const name = requirementName(r);
+    if (name) names.push(name);
+  }
   verifyPipArgs(o.pipArgs ?? []);
   const seen = new Set<string>();
-  for (const f of [...(o.requirements ?? []), ...constraintFilesIn(o.pipArgs ?? [])]) await verifyRequirementsFile(f, seen);
+  for (const f of o.requirements ?? []) names.push(...(await verifyRequirementsFile(f, seen)));
+  for (const f of constraintFilesIn(o.pipArgs ?? [])) await verifyRequirementsFile(f, seen, true);
+  return [...new Set(names)];
 }
 
 function sha256File(file: string): Promise<{ sha256: string; length: number }> {
@@ -83,22 +97,35 @@ async function moveFile(from: string, to: string): Promise<void> {
  * verified, plus tufpip-report.json; on any refusal it throws and the destination is untouched.
  */
 export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcome> {
-  await verifyPipInputs(o);
+  const topLevel = await verifyPipInputs(o);
   const policy = o.policy ?? NO_POLICY;
   const consequence = o.consequence ?? 'nothing was fetched';
-  const client = await openTrustedIndex(o).catch((err: unknown) => {
-    // A refused update cycle (rollback, freeze, bad signature...): pip never starts.
-    throw err instanceof ClientError ? new ClientError(err.kind, `${err.message}; ${consequence}`, { cause: err, role: err.role, index: err.index, path: err.targetPath }) : err;
+  const withConsequence = (err: unknown) =>
+    // A refused update cycle (rollback, freeze, bad signature...): nothing verified, nothing fetched.
+    err instanceof ClientError ? new ClientError(err.kind, `${err.message}; ${consequence}`, { cause: err, role: err.role, index: err.index, path: err.targetPath }) : err;
+  // Which index, its transport and its trust are checked before anything starts.
+  const indexUrl = await resolveIndexUrl(o).catch((err: unknown) => {
+    throw withConsequence(err);
   });
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'tufpip-fetch-'));
+  // The client library loads and runs the TUF update cycle (TUF spec 5.3-5.6) while pip starts:
+  // the proxy answers nothing before it is done, and refuses everything if it fails.
+  const opening = openTrustedIndex({ ...o, index: indexUrl });
+  let openError: unknown;
+  opening.catch((err: unknown) => (openError = err));
+  const ready = opening.then(() => undefined);
+  ready.catch(() => undefined); // reported through openError, and by every request that waits
   try {
     const saved = path.join(work, 'pip');
     const proxy = await VerifyingProxy.start({
-      source: client,
+      source: deferredSource(opening),
       cacheDir: path.join(work, 'cache'),
+      ready,
+      prefetch: { maxBytes: PREFETCH_MAX_BYTES },
       check: (project, target) => checkPolicy(policy, project, target),
       log: o.log,
     });
+    proxy.prefetchPages(topLevel.map(projectPagePath));
     let pip;
     try {
       pip = await runPip({
@@ -109,6 +136,10 @@ export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcom
           '--index-url',
           proxy.indexUrl,
           '--no-cache-dir', // pip's HTTP cache could answer without asking the proxy
+          // The proxy answers a file only once it is completely downloaded and verified: a large
+          // wheel takes longer than pip's 15 s read timeout (our idle timeout guards the index).
+          '--timeout',
+          '3600',
           '--progress-bar',
           'off',
           '--dest',
@@ -121,6 +152,8 @@ export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcom
     } finally {
       await proxy.close();
     }
+    const client = await opening.catch(() => undefined);
+    if (!client) throw withConsequence(openError);
     // A refusal fails the fetch even when pip went on and found something else.
     if (proxy.refusals.length) throw new RefusalsError(proxy.refusals, consequence);
     if (pip.code !== 0) throw pipFailedError('download', pip);
@@ -142,8 +175,9 @@ export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcom
       entries.push(reportEntry(name, served.project, served.target));
     }
 
-    await fsp.mkdir(o.dest, { recursive: true });
-    for (const e of entries) await moveFile(path.join(saved, e.file), path.join(o.dest, e.file));
+    const dest = path.resolve(o.dest);
+    await fsp.mkdir(dest, { recursive: true });
+    for (const e of entries) await moveFile(path.join(saved, e.file), path.join(dest, e.file));
     const report: FetchReport = {
       format: REPORT_FORMAT,
       index: redactUrl(client.url),
@@ -151,12 +185,15 @@ export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcom
       files: entries,
       pages: [...proxy.pages.values()].map((t) => ({ target: t.path, sha256: t.sha256, vouchedBy: t.vouchedBy })),
       refusals: [],
+      // Verification failures of files pip did not choose (met while prefetching): not used, but
+      // a sign that the index serves something other than what it signed.
+      warnings: proxy.prefetchRefusals.filter((r) => !proxy.served.has(r.target)),
     };
-    const reportFile = path.join(o.dest, REPORT_FILE);
+    const reportFile = path.join(dest, REPORT_FILE);
     writeFileAtomicSync(reportFile, JSON.stringify(report, null, 2) + '\n');
-    return { dest: path.resolve(o.dest), reportFile, report };
+    return { dest, reportFile, report };
   } finally {
     await fsp.rm(work, { recursive: true, force: true });
-    await client.close();
+    await (await opening.catch(() => undefined))?.close();
   }
 }

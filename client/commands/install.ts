@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipFailedError, runPip, type PipResult } from '../pip-runner.js';
 import type { FetchReport } from '../fetch-report.js';
-import { fetchVerified, verifyPipInputs, type FetchCommandOptions } from './fetch.js';
+import { fetchVerified, type FetchCommandOptions } from './fetch.js';
 
 export interface InstallCommandOptions extends Omit<FetchCommandOptions, 'dest'> {
   /** Stream `pip install`'s output to stderr (default true; false under --json). */
@@ -23,7 +23,6 @@ export interface InstallOutcome {
 }
 
 export async function installVerified(o: InstallCommandOptions): Promise<InstallOutcome> {
-  await verifyPipInputs(o);
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'tufpip-install-'));
   try {
     const dest = path.join(work, 'verified');

@@ -5,8 +5,8 @@
 import type { FetchOptions } from '../api.js';
 import { TufpipError } from '../../metadata/errors.js';
 import { ClientError } from '../errors.js';
-import { IndexClient } from '../index-client.js';
-import { verifyTransport } from '../index-url.js';
+import type { IndexClient } from '../index-client.js';
+import { parseIndexUrl, verifyTransport } from '../index-url.js';
 import { TrustStore } from '../trust-store.js';
 import { defaultDataDir } from '../data-dir.js';
 
@@ -21,29 +21,43 @@ const looksLikeUrl = (s: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s);
 
 /** Resolves --index to a URL; throws 'untrusted-index' / USAGE when there is no single answer. */
 export async function resolveIndexUrl(choice: IndexChoice): Promise<string> {
+  const store = new TrustStore(choice.dataDir ?? defaultDataDir());
   if (choice.index && looksLikeUrl(choice.index)) {
     verifyTransport(choice.index, choice.allowHttp);
+    const { url } = parseIndexUrl(choice.index);
+    if (!(await store.find(url))) {
+      throw new ClientError('untrusted-index', `no trusted root for index ${url}: get its root.json out of band and run 'tufpip trust add ${url} --root ROOT.json'`, { index: url });
+    }
     return choice.index; // as given: it may carry credentials for the index (never printed)
   }
-  const store = new TrustStore(choice.dataDir ?? defaultDataDir());
   if (choice.index) {
     const found = await store.find(choice.index);
     if (!found) {
       throw new ClientError('untrusted-index', `no trusted index named ${choice.index} (see 'tufpip trust list'; add one with 'tufpip trust add URL --root ROOT.json')`);
     }
+    verifyTransport(found.url, choice.allowHttp);
     return found.url;
   }
   const all = await store.list();
-  if (all.length === 1) return all[0].url;
+  if (all.length === 1) {
+    verifyTransport(all[0].url, choice.allowHttp);
+    return all[0].url;
+  }
   if (all.length === 0) {
     throw new ClientError('untrusted-index', "no trusted index: get the index's root.json out of band and run 'tufpip trust add INDEX_URL --root ROOT.json'");
   }
   throw new TufpipError('USAGE', `several indexes are trusted (${all.map((i) => i.name).join(', ')}): choose one with --index NAME|URL`);
 }
 
-/** Opens the chosen trusted index and runs the TUF update cycle (TUF spec 5.3-5.6). */
-export async function openTrustedIndex(choice: IndexChoice): Promise<IndexClient> {
+/**
+ * Opens the chosen trusted index and runs the TUF update cycle (TUF spec 5.3-5.6), unless the
+ * caller runs it itself (`refresh: false`).
+ */
+export async function openTrustedIndex(choice: IndexChoice, opts: { refresh?: boolean } = {}): Promise<IndexClient> {
   const indexUrl = await resolveIndexUrl(choice);
+  // Loaded here, not at the top: tuf-js and undici take a while to load, and the pip commands
+  // start pip before that (see fetch.ts).
+  const { IndexClient } = await import('../index-client.js');
   const client = await IndexClient.open({
     indexUrl,
     dataDir: choice.dataDir,
@@ -52,6 +66,7 @@ export async function openTrustedIndex(choice: IndexChoice): Promise<IndexClient
     onProgress: choice.onProgress,
     userAgent: choice.userAgent,
   });
+  if (opts.refresh === false) return client;
   try {
     await client.refresh();
   } catch (err) {

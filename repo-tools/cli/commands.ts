@@ -6,6 +6,7 @@ import { TufpipError } from '../../metadata/errors.js';
 import { EXPIRY_KEYS, type ExpiryKey } from '../../metadata/profile.js';
 import { shortKeyId } from '../../metadata/keys.js';
 import { printJson, progressBar, say, note, type OutputFlags } from './output.js';
+import { offlineCommands } from './offline-commands.js';
 
 interface Common extends OutputFlags {
   dir: string;
@@ -322,4 +323,4 @@ const release: CommandModule<object, ReleaseArgs> = {
   },
 };
 
-export const repoCommands = [keygen, init, add, sync, remove, bumpCmd, status, verify, serve, gc, claim, promote, release] as CommandModule[];
+export const repoCommands = [keygen, init, add, sync, remove, bumpCmd, status, verify, serve, gc, claim, promote, release, ...offlineCommands] as CommandModule[];

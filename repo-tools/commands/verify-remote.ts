@@ -4,6 +4,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Updater } from 'tuf-js';
+import { HttpFetcher } from '../../client/http-fetcher.js';
 import { verifyWithUpdater, describeTufError, type VerifyOptions, type VerifyReport } from './verify.js';
 
 export async function verifyRemote(baseUrl: string, rootFile: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
@@ -12,7 +13,8 @@ export async function verifyRemote(baseUrl: string, rootFile: string, opts: Veri
   try {
     await fsp.copyFile(rootFile, path.join(tmp, 'root.json'));
     await fsp.mkdir(path.join(tmp, 'targets'));
-    const updater = new Updater({ metadataDir: tmp, metadataBaseUrl: `${base}metadata/`, targetBaseUrl: base, targetDir: path.join(tmp, 'targets') });
+    // The client's fetcher: honours HTTPS_PROXY/NO_PROXY and uses an idle timeout (DESIGN.md gaps).
+    const updater = new Updater({ metadataDir: tmp, metadataBaseUrl: `${base}metadata/`, targetBaseUrl: base, targetDir: path.join(tmp, 'targets'), fetcher: new HttpFetcher() });
     let i = 0;
     return await verifyWithUpdater(
       updater,

@@ -25,6 +25,10 @@ export interface SelfCheckInput {
   roleBytes: (role: string) => Promise<Buffer>;
   /** Delegator of a project role (claimed or recently-claimed). */
   projectDelegator?: (role: string) => string;
+  /** A new root version published with this transaction (N+1.root.json), checked as clients do. */
+  newRootBytes?: Buffer;
+  /** Unchanged roles to verify too (their delegator is re-keyed in this transaction). */
+  alsoVerify?: string[];
 }
 
 export function delegatorOf(role: string, projectDelegator?: (r: string) => string): string {
@@ -38,6 +42,10 @@ export function delegatorOf(role: string, projectDelegator?: (r: string) => stri
 export async function selfCheck(i: SelfCheckInput): Promise<void> {
   try {
     const store = new TrustedMetadataStore(i.rootBytes);
+    // TUF spec 5.3.4 - 5.3.5 (update root): the new root is signed by a threshold of the trusted
+    // root's keys and of its own, and its version is the trusted one + 1. What follows is then
+    // verified with the new root as the trusted one, as a client would after updating.
+    if (i.newRootBytes) store.updateRoot(i.newRootBytes);
     if (i.oldTimestampBytes) try {
       // The published timestamp is the client's trusted one (an expired one still serves for
       // rollback protection, as in tuf-js's updater).
@@ -72,6 +80,8 @@ export async function selfCheck(i: SelfCheckInput): Promise<void> {
       loaded.add(role);
     };
     for (const role of i.changedRoles.keys()) await load(role);
+    // A new root may re-key targets; a re-keyed delegator must still verify its unchanged delegates.
+    for (const role of [...(i.newRootBytes ? [TARGETS] : []), ...(i.alsoVerify ?? [])]) await load(role);
   } catch (err) {
     if (err instanceof TufpipError) throw err;
     const name = (err as Error)?.constructor?.name ?? 'Error';

@@ -71,6 +71,8 @@ export class Transaction {
   private resignSet = new Set<string>();
   private roleUpdates = new Map<string, { signed: TargetsSigned; signers: Signer[] }>();
   private presigned = new Map<string, { bytes: Buffer; version: number }>();
+  private newRoot?: { bytes: Buffer; version: number };
+  private alsoVerify = new Set<string>();
   private content: ContentFile[] = [];
   private post: PostStep[] = [];
   /** Re-sign snapshot even if no targets role changed (bump). */
@@ -122,6 +124,23 @@ export class Transaction {
     this.presigned.set(role, { bytes, version });
   }
 
+  /**
+   * Publish a new root version (offline-signed, issue 5) as `N.root.json` in this transaction:
+   * written after every other new file and before timestamp.json; the self-check verifies it as
+   * clients do (TUF spec 5.3.4 - 5.3.5) and everything else with it as the trusted root.
+   */
+  putRoot(bytes: Buffer, version: number): void {
+    if (version !== this.ctx.published.rootVersion + 1) {
+      throw new TufpipError('SELF_CHECK', `TUF spec 5.3.5: expected root version ${this.ctx.published.rootVersion + 1}, got ${version}; nothing was published`);
+    }
+    this.newRoot = { bytes, version };
+  }
+
+  /** Verify an unchanged role in the self-check too (its delegator is re-keyed here). */
+  verifyAlso(role: string): void {
+    this.alsoVerify.add(role);
+  }
+
   addContent(c: ContentFile): void {
     this.content.push(c);
   }
@@ -133,7 +152,7 @@ export class Transaction {
   get isEmpty(): boolean {
     return (
       this.binEdits.size === 0 && this.resignSet.size === 0 && this.roleUpdates.size === 0 && this.presigned.size === 0 && this.content.length === 0 &&
-      !this.forceSnapshot && !this.forceTimestamp
+      !this.forceSnapshot && !this.forceTimestamp && !this.newRoot
     );
   }
 
@@ -173,6 +192,7 @@ export class Transaction {
       newRoleBytes.set(role, await signRole(canonicalize(signed), signers));
       versions().set(`${role}.json`, signed.version);
       roleResults.push({ role, version: signed.version });
+      published.push({ role, expires: signed.expires, periodDays: config.expires[expiryKeyForRole(role)] });
     }
 
     for (const [role, { bytes, version }] of this.presigned) {
@@ -180,10 +200,12 @@ export class Transaction {
       newRoleBytes.set(role, bytes);
       versions().set(`${role}.json`, version);
       roleResults.push({ role, version });
+      // An offline role changed: the due summary must forget its cached expiry (bump warnings).
+      if (!isOnlineRole(role)) published.push({ role, expires: '', periodDays: 0 });
     }
 
     // TUF spec 4.4: snapshot lists the version of every targets role.
-    const snapshotChanged = newRoleBytes.size > 0 || this.forceSnapshot;
+    const snapshotChanged = newRoleBytes.size > 0 || this.forceSnapshot || this.newRoot !== undefined;
     const newVersions = snapshotChanged ? versions() : new Map<string, number>();
     let snapshotBytes = pub.snapshotBytes;
     let snapshotVersion = pub.snapshotVersion;
@@ -221,6 +243,8 @@ export class Transaction {
       changedRoles: newRoleBytes,
       roleBytes: async (role) => (await pub.role(role)).bytes,
       projectDelegator: (role) => this.projectDelegators.get(role) ?? releaseParent(role) ?? 'claimed',
+      newRootBytes: this.newRoot?.bytes,
+      alsoVerify: [...this.alsoVerify],
     });
 
     lap('self-check', t1);
@@ -245,6 +269,16 @@ export class Transaction {
     }
     if (snapshotChanged) batch.writeImmutable(layout.metadataFile(versionedFileName('snapshot', snapshotVersion)), snapshotBytes);
     batch.flush();
+    // 2b. The new root, last before the timestamp: clients fetch N.root.json by probing, so it is
+    // visible from here on (TUF spec 5.3.3); everything it vouches for is already written.
+    if (this.newRoot) {
+      const file = layout.metadataFile(versionedFileName('root', this.newRoot.version));
+      const existing = await fsp.readFile(file).catch(() => undefined);
+      if (existing && !existing.equals(this.newRoot.bytes)) {
+        throw new TufpipError('CONFLICT', `${file} already exists with other content: refusing to replace a root version; nothing was published`);
+      }
+      if (!existing) await writeFileAtomic(file, this.newRoot.bytes, 0o644, false);
+    }
     for (const d of touchedDirs) await fsyncDir(d);
 
     lap('write', t2);
@@ -266,6 +300,7 @@ export class Transaction {
       // hints: a later command rebuilds them
     }
 
+    if (this.newRoot) roleResults.unshift({ role: 'root', version: this.newRoot.version });
     if (snapshotChanged) roleResults.push({ role: 'snapshot', version: snapshotVersion });
     roleResults.push({ role: 'timestamp', version: tsSigned.version });
     lap('publish', t3);

@@ -1,0 +1,18 @@
+// `npm run bench`: every benchmark, one after the other; each prints its own figures.
+// Sizes can be reduced for a quick run with BENCH_QUICK=1.
+import { benchRepo } from './repo.bench.js';
+import { benchLinearModels } from './linear-models.bench.js';
+import { benchClientRefresh } from './client-refresh.bench.js';
+import { benchFetch } from './fetch.bench.js';
+
+const quick = !!process.env.BENCH_QUICK;
+const section = (t: string) => console.log(`\n== ${t}`);
+
+section('repository: build, add, bump');
+await benchRepo(quick ? [100_000] : [100_000, 1_000_000]);
+section('@tufjs/models parsing: upstream vs linear');
+await benchLinearModels();
+section('client: refresh against 16,384 bins');
+await benchClientRefresh();
+section('client: tufpip fetch vs pip download');
+await benchFetch();
