@@ -11,7 +11,7 @@ import path from 'node:path';
 import { Updater, type TargetFile } from 'tuf-js';
 import { MetadataKind, type Metadata, type Targets } from '@tufjs/models';
 import '../metadata/linear-models.js';
-import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS, projectRole } from '../metadata/roles.js';
+import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS, projectRole, isProjectRole } from '../metadata/roles.js';
 import { shortKeyId } from '../metadata/keys.js';
 import { TufpipError } from '../metadata/errors.js';
 import type { OpenIndexOptions, VerifiedTarget, Vouch } from './api.js';
@@ -286,6 +286,11 @@ export class IndexClient {
       try {
         info = await u.getTargetInfo(targetPath);
       } catch (err) {
+        // A claimed project with no signed release yet has no project role in the snapshot, so
+        // the walk fails while loading it: that is the PEP 480 signature gap, not a broken index.
+        if (this.loading && isProjectRole(this.loading) && !internals(u).trustedSet.snapshot?.signed.meta[`${this.loading}.json`]) {
+          await this.checkSignatureGap(u, targetPath);
+        }
         throw classifyTufError(err, { index: this.url, path: targetPath, role: this.loading });
       }
       if (!info) {

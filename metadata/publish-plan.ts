@@ -197,7 +197,7 @@ export function planPublish(i: PlanInput): PublishPlan {
       } else {
         const r = checkThreshold(bytes, p.signatures, d.keys, d.role);
         plan.sets.push({ label, ...r });
-        if (!r.met) plan.reasons.push(`TUF spec 5.6.3: ${describeThreshold(`${role} v${p.signed.version}`, label, r)}`);
+        if (!r.met) plan.reasons.push(`TUF spec 5.6.3: ${describeThreshold(`${role} v${p.signed.version}`, `${role} in ${delegator._type} v${delegator.version}`, r)}`);
       }
     }
     // TUF spec 5.3.10 / 5.6.5 (freeze attack): clients refuse expired metadata.

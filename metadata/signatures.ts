@@ -21,7 +21,7 @@ function keyObjectOf(key: PublicKeyJson): KeyObject {
 }
 
 /** True when `sigHex` is a valid ed25519 signature (64 bytes, RFC 8032) of `data` by `key`. */
-export function verifyEd25519(key: PublicKeyJson, sigHex: string, data: Uint8Array): boolean {
+export function ed25519Verifies(key: PublicKeyJson, sigHex: string, data: Uint8Array): boolean {
   if (key.keytype !== 'ed25519' || key.scheme !== 'ed25519') return false;
   if (typeof sigHex !== 'string' || !/^[0-9a-fA-F]{128}$/.test(sigHex)) return false;
   try {
@@ -48,7 +48,7 @@ export function checkSignatures(signed: Uint8Array, signatures: SignatureJson[],
   for (const s of signatures) {
     const key = Object.prototype.hasOwnProperty.call(keys, s.keyid) ? keys[s.keyid] : undefined;
     if (!key) unknown.add(s.keyid);
-    else if (verifyEd25519(key, s.sig, signed)) valid.add(s.keyid);
+    else if (ed25519Verifies(key, s.sig, signed)) valid.add(s.keyid);
     else invalid.add(s.keyid);
   }
   for (const id of valid) invalid.delete(id);

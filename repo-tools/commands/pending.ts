@@ -18,7 +18,7 @@ import { Published } from '../storage/published.js';
 import { loadPendingFile, loadPendingFiles, pendingFileOf, persistPendingFile } from '../storage/pending-store.js';
 
 /** The published root and offline/online delegating roles, as the plan needs them. */
-export async function publishedStateOf(pub: Published): Promise<PublishedState> {
+export async function loadPublishedState(pub: Published): Promise<PublishedState> {
   const role = async (name: string) => {
     const r = await pub.role(name);
     return { version: r.version, sha256: sha256Hex(r.bytes), envelope: { signatures: r.signatures, signed: r.signed } };
@@ -55,7 +55,7 @@ export async function listPending(repoDir: string, opts: { now?: Date } = {}): P
   const pub = await Published.load(layout);
   const loaded = await loadPendingFiles(layout);
   const pending = new Map<ProposableRole, PendingFile>([...loaded].map(([r, l]) => [r, l.pending]));
-  const plan = planPublish({ published: await publishedStateOf(pub), pending, now: opts.now ?? new Date() });
+  const plan = planPublish({ published: await loadPublishedState(pub), pending, now: opts.now ?? new Date() });
   return {
     dir: layout.dir,
     roles: plan.roles.map((r) => {

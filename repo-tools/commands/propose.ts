@@ -25,7 +25,7 @@ import { BINS, CLAIMED, ROOT, TARGETS } from '../../metadata/roles.js';
 import { withRepo, type OpenOptions } from '../txn/open-repo.js';
 import { loadPendingFiles, pendingFileOf, persistPendingFile } from '../storage/pending-store.js';
 import { readPublicKeyFile, resolveKeyId } from '../keys/public-key-file.js';
-import { publishedStateOf } from './pending.js';
+import { loadPublishedState } from './pending.js';
 
 export interface ProposeOptions extends OpenOptions {
   role: string;
@@ -110,7 +110,7 @@ export async function propose(repoDir: string, o: ProposeOptions): Promise<Propo
       const p = existing.pending;
       throw new TufpipError('EXISTS', `${file} already proposes ${role} v${p.signed.version} (${p.signatures.length} signature${p.signatures.length === 1 ? '' : 's'} collected): publish it, or give --replace to discard it and propose anew`);
     }
-    const state = await publishedStateOf(pub);
+    const state = await loadPublishedState(pub);
     const current: { version: number; sha256: string; envelope: Envelope } = role === ROOT ? state.root : state.roles[role];
     const changes: ProposalChanges = {
       ...emptyChanges(expiresAt(now, days ?? config.expires[role])),

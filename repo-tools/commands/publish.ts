@@ -22,7 +22,7 @@ import { loadPendingFiles } from '../storage/pending-store.js';
 import { withRepo, type OpenOptions } from '../txn/open-repo.js';
 import { Transaction, type CommitResult } from '../txn/transaction.js';
 import type { Published } from '../storage/published.js';
-import { publishedStateOf } from './pending.js';
+import { loadPublishedState } from './pending.js';
 
 export interface PublishOptions extends OpenOptions {
   /** Signer URI of the online key that signs after publishing (needed when it changes). */
@@ -94,7 +94,7 @@ export async function publishPending(repoDir: string, o: PublishOptions = {}): P
     if (uri.startsWith('file:') && layout.isUnderSite(path.resolve(layout.dir, uri.slice(5)))) {
       throw new TufpipError('REFUSED', `the online key ${uri} is under site/: move it out of the served tree`);
     }
-    const state = await publishedStateOf(pub);
+    const state = await loadPublishedState(pub);
     const pending = new Map([...loaded].map(([r, l]) => [r, l.pending] as const));
     const plan = planPublish({ published: state, pending, now, onlineKeyid: signer.keyid });
     const alreadyPublished = plan.roles.filter((r) => r.state === 'published').map((r) => r.role);

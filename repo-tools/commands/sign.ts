@@ -7,7 +7,7 @@ import fsp from 'node:fs/promises';
 import { TufpipError } from '../../metadata/errors.js';
 import { shortKeyId } from '../../metadata/keys.js';
 import { allSignerKeys, pendingStatus, sha256Hex, signedBytesOf, type PendingStatus } from '../../metadata/pending-file.js';
-import { verifyEd25519 } from '../../metadata/signatures.js';
+import { ed25519Verifies } from '../../metadata/signatures.js';
 import { loadSigner, passphraseFromEnv } from '../keys/signer.js';
 import { loadPendingFile, persistPendingFile } from '../storage/pending-store.js';
 
@@ -38,7 +38,7 @@ export async function signPending(file: string, o: SignOptions): Promise<SignRes
   for (const s of p.signatures) {
     const k = keys[s.keyid];
     if (!k) throw new TufpipError('REFUSED', `${file}: a signature by key ${shortKeyId(s.keyid)} is from none of the keys that can sign ${what}: nothing was signed`);
-    if (!verifyEd25519(k, s.sig, bytes)) {
+    if (!ed25519Verifies(k, s.sig, bytes)) {
       throw new TufpipError('REFUSED', `${file}: the signature by key ${shortKeyId(s.keyid)} does not verify over the content of ${what} (content or signature altered): nothing was signed`);
     }
   }
@@ -52,7 +52,7 @@ export async function signPending(file: string, o: SignOptions): Promise<SignRes
   if (!p.signatures.some((s) => s.keyid === signer.keyid)) {
     const sig = signer.signSync ? signer.signSync(bytes) : await signer.sign(bytes);
     // The new signature must verify with the public key the file lists (the right key, the right bytes).
-    if (!verifyEd25519(keys[signer.keyid], sig, bytes)) throw new TufpipError('BAD_KEY', `the signature made with ${o.key} does not verify: nothing was signed`);
+    if (!ed25519Verifies(keys[signer.keyid], sig, bytes)) throw new TufpipError('BAD_KEY', `the signature made with ${o.key} does not verify: nothing was signed`);
     p.signatures.push({ keyid: signer.keyid, sig });
     const mode = (await fsp.stat(file)).mode & 0o777;
     await persistPendingFile(file, p, mode);

@@ -5,7 +5,7 @@ import { RepoLayout } from '../storage/layout.js';
 import { Published } from '../storage/published.js';
 import { withRepoLock, type LockOptions } from '../storage/lock.js';
 import { recoverJournal } from '../storage/journal.js';
-import { loadSigner, passphraseFromEnv, type Signer } from '../keys/signer.js';
+import { loadSigner, type Signer } from '../keys/signer.js';
 import type { RepoContext } from './context.js';
 import { TufpipError } from '../../metadata/errors.js';
 
@@ -33,9 +33,14 @@ export async function withRepo<T>(dir: string, opts: OpenOptions, fn: (ctx: Repo
         now: opts.now ?? new Date(),
         async onlineSigner() {
           if (!signer) {
+            // A flag's relative path is the user's (cwd); config.json's is the repository's.
             const uri = opts.onlineKey ?? config.onlineSigner;
-            signer = await loadSigner(uri, { baseDir: layout.dir, passphrase: passphraseFromEnv(config.onlinePassphraseEnv) });
-            if (uri.startsWith('file:') && layout.isUnderSite(path.resolve(layout.dir, uri.slice(5)))) {
+            const envName = config.onlinePassphraseEnv;
+            if (envName && process.env[envName] === undefined) {
+              throw new TufpipError('BAD_KEY', `the online key is encrypted: set ${envName} (config.json onlinePassphraseEnv) to its passphrase`);
+            }
+            signer = await loadSigner(uri, { baseDir: opts.onlineKey ? process.cwd() : layout.dir, passphrase: envName ? process.env[envName] : undefined });
+            if (uri.startsWith('file:') && layout.isUnderSite(path.resolve(opts.onlineKey ? process.cwd() : layout.dir, uri.slice(5)))) {
               throw new TufpipError('REFUSED', `the online key ${uri} is under site/: move it out of the served tree`);
             }
             const expected = published.root.signed.roles.timestamp.keyids;
