@@ -39,13 +39,19 @@ export function reportEntry(file: string, project: string, t: VerifiedTarget): R
 
 /**
  * Who vouched, for people: `developer-signed: project-alpha, keys 1a2b3c4d, 5e6f7a8b (2 of 3)`
- * (the keys whose signatures verified; threshold of the role's keys) or
+ * (the keys whose signatures verified; threshold of the role's keys; `; release role
+ * project-alpha--1.0` added when a per-release role listed the file) or
  * `index-signed (online key 1a2b3c4d)`.
  */
 export function describeVouch(v: Vouch): string {
   const keys = (v.signedBy.length ? v.signedBy : v.keyids).map(shortKeyId);
   if (v.kind === 'developer') {
-    return `developer-signed: ${v.role}, key${keys.length === 1 ? '' : 's'} ${keys.join(', ')} (${v.threshold} of ${v.keyids.length})`;
+    // PEP 480 in tufpip: `project-<p>` delegates each release to `project-<p>--<version>` (same
+    // keys and threshold, docs/design-decisions.md); name the project role, then the release role.
+    // A PEP 503 name never contains `--`, so the first `--` ends the project role's name.
+    const cut = v.role.indexOf('--');
+    const [project, release] = cut > 0 ? [v.role.slice(0, cut), v.role] : [v.role, undefined];
+    return `developer-signed: ${project}, key${keys.length === 1 ? '' : 's'} ${keys.join(', ')} (${v.threshold} of ${v.keyids.length}${release ? `; release role ${release}` : ''})`;
   }
   return `index-signed (online key${keys.length === 1 ? '' : 's'} ${keys.join(', ')})`;
 }

@@ -121,7 +121,8 @@ function onlineRolesSignedBy(r: CeremonyRepo, keyid: string): void {
   }
   const cfg = JSON.parse(fs.readFileSync(path.join(r.dir, 'config.json'), 'utf8')) as { onlineSigner: string };
   expect(cfg.onlineSigner).to.match(/^file:/);
-  expect(privateKeyFromPem(fs.readFileSync(cfg.onlineSigner.slice(5), 'utf8'), 'online').keyid).to.equal(keyid);
+  // config.json's file: paths are relative to the repository.
+  expect(privateKeyFromPem(fs.readFileSync(path.resolve(r.dir, cfg.onlineSigner.slice(5)), 'utf8'), 'online').keyid).to.equal(keyid);
 }
 
 async function repoWithWheel(pool: PoolKey[]): Promise<{ repo: CeremonyRepo; wheel: Buffer }> {
@@ -219,7 +220,11 @@ describe('keys: replacing targets, bins, claimed and online keys', function () {
         for (const key of s.signers) expectOk(await tufpipRepo(['sign', path.join(repo.dir, 'pending', `${s.role}.json`), '--key', key]), 'sign');
       }
       const files = pendingCopy(repo);
-      expectOk(await tufpipRepo(['publish', repo.dir, '--online-key', `file:${pool[5].pem}`]), 'publish');
+      // --online-key with a path relative to the current directory; config.json gets it relative to the repository.
+      const keyDir = path.dirname(pool[5].pem);
+      expectOk(await tufpipRepo(['publish', repo.dir, '--online-key', `file:${path.basename(pool[5].pem)}`], { cwd: keyDir }), 'publish');
+      const saved = (JSON.parse(fs.readFileSync(path.join(repo.dir, 'config.json'), 'utf8')) as { onlineSigner: string }).onlineSigner;
+      expect(saved).to.equal(`file:${path.relative(repo.dir, pool[5].pem)}`);
       const ts = fs.readFileSync(path.join(repo.metadataDir, 'timestamp.json'));
       // Back to the moment after the commit.
       fs.writeFileSync(path.join(repo.dir, 'config.json'), config);

@@ -79,13 +79,14 @@ interface TufFlags extends GlobalFlags {
   'idle-timeout'?: number;
 }
 
-function tufCommon(a: TufFlags, progress?: (p: string, r: number, t: number) => void) {
+async function tufCommon(a: TufFlags, progress?: (p: string, r: number, t: number) => void) {
   if (!a['metadata-url']) throw Object.assign(new Error('--metadata-url is required'), { code: 'USAGE' });
+  const { idleTimeoutFromEnv } = await import('../idle-timeout.js');
   return {
     metadataDir: a['metadata-dir'],
     metadataUrl: a['metadata-url'],
     allowHttp: a['allow-http'],
-    idleTimeoutMs: a['idle-timeout'] !== undefined ? a['idle-timeout'] * 1000 : undefined,
+    idleTimeoutMs: a['idle-timeout'] !== undefined ? a['idle-timeout'] * 1000 : idleTimeoutFromEnv(),
     onProgress: progress,
   };
 }
@@ -108,7 +109,7 @@ const tufRefresh: CommandModule<object, TufFlags> = {
   builder: (y) => json(y) as never,
   handler: async (a) => {
     const { tufRefresh: refresh } = await import('../commands/tuf.js');
-    const r = await refresh(tufCommon(a));
+    const r = await refresh(await tufCommon(a));
     if (a.json) return printJson({ ok: true, ...r });
     say(a, `refreshed ${a['metadata-dir']}`);
   },
@@ -126,7 +127,7 @@ const tufDownload: CommandModule<object, TufFlags & { 'target-name': string[]; '
     const { tufDownload: download } = await import('../commands/tuf.js');
     const bar = downloadProgress(a);
     const r = await download({
-      ...tufCommon(a, bar.onProgress),
+      ...(await tufCommon(a, bar.onProgress)),
       targetNames: a['target-name'],
       targetBaseUrl: a['target-base-url'],
       targetDir: a['target-dir'],
@@ -146,7 +147,7 @@ const tuf: CommandModule<object, TufFlags> = {
     allowHttp(y)
       .option('metadata-dir', { type: 'string', demandOption: true, describe: 'local trusted metadata directory' })
       .option('metadata-url', { type: 'string', describe: 'base URL of the repository metadata' })
-      .option('idle-timeout', { type: 'number', describe: 'seconds without data before a download is abandoned (default 30)' })
+      .option('idle-timeout', { type: 'number', describe: 'seconds without data before a download is abandoned (default $TUFPIP_IDLE_TIMEOUT_MS ms, else 30 s)' })
       .command([tufInit, tufRefresh, tufDownload] as CommandModule[])
       .demandCommand(1, 'give a tuf command (init, refresh, download)') as never,
   handler: () => undefined,

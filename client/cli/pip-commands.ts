@@ -44,8 +44,10 @@ async function policyOf(a: IndexFlags) {
   return loadPolicy({ policyFile: a.policy, requireDeveloperSigned: a['require-developer-signed'] });
 }
 
-function common(a: IndexFlags) {
-  return { index: a.index, dataDir: a['data-dir'], allowHttp: a['allow-http'], python: a.python };
+async function common(a: IndexFlags) {
+  // $TUFPIP_IDLE_TIMEOUT_MS: the per-chunk download idle timeout (TUF slow retrieval), default 30 s.
+  const { idleTimeoutFromEnv } = await import('../idle-timeout.js');
+  return { index: a.index, dataDir: a['data-dir'], allowHttp: a['allow-http'], python: a.python, idleTimeoutMs: idleTimeoutFromEnv() };
 }
 
 /** Under --json a failure is data too: `{ ok: false, error, refusals }` on stdout, then the error. */
@@ -89,7 +91,7 @@ const fetch: CommandModule<object, ReqFlags & { dest: string }> = {
     const bar = downloadProgress(a);
     const r = await jsonOnFailure(a, async () =>
       fetchVerified({
-        ...common(a),
+        ...(await common(a)),
         reqs: a.reqs,
         requirements: a.requirement,
         dest: a.dest,
@@ -118,7 +120,7 @@ const install: CommandModule<object, ReqFlags> = {
     const bar = downloadProgress(a);
     const r = await jsonOnFailure(a, async () =>
       installVerified({
-        ...common(a),
+        ...(await common(a)),
         reqs: a.reqs,
         requirements: a.requirement,
         policy: await policyOf(a),
@@ -147,10 +149,12 @@ const proxy: CommandModule<object, IndexFlags & { host: string; port: number; re
   handler: async (a) => {
     const { startProxyService } = await import('../commands/proxy.js');
     const { describeRefusal } = await import('../refusal.js');
+    const { idleTimeoutFromEnv } = await import('../idle-timeout.js');
     const service = await startProxyService({
       index: a.index,
       dataDir: a['data-dir'],
       allowHttp: a['allow-http'],
+      idleTimeoutMs: idleTimeoutFromEnv(),
       host: a.host,
       port: a.port,
       refreshSeconds: a.refresh,

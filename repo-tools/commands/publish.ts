@@ -17,7 +17,7 @@ import type { ProposableRole } from '../../metadata/proposals.js';
 import { BINS, CLAIMED, RECENTLY_CLAIMED, ROOT, TARGETS, isBinRole } from '../../metadata/roles.js';
 import { serializeEnvelope, type RootSigned, type TargetsSigned } from '../../metadata/builders.js';
 import { checkSignatures } from '../../metadata/signatures.js';
-import { loadSigner, passphraseFromEnv } from '../keys/signer.js';
+import { loadSigner } from '../keys/signer.js';
 import { loadPendingFiles } from '../storage/pending-store.js';
 import { withRepo, type OpenOptions } from '../txn/open-repo.js';
 import { Transaction, type CommitResult } from '../txn/transaction.js';
@@ -89,11 +89,19 @@ export async function publishPending(repoDir: string, o: PublishOptions = {}): P
     const { layout, config, published: pub, now } = ctx;
     const loaded = await loadPendingFiles(layout);
     if (loaded.size === 0) throw new TufpipError('NOT_FOUND', `nothing is pending in ${path.join(layout.dir, 'pending')} (propose first: tufpip-repo propose)`);
-    const uri = o.onlineKey ?? config.onlineSigner;
-    const signer = await loadSigner(uri, { baseDir: layout.dir, passphrase: passphraseFromEnv(config.onlinePassphraseEnv) });
-    if (uri.startsWith('file:') && layout.isUnderSite(path.resolve(layout.dir, uri.slice(5)))) {
-      throw new TufpipError('REFUSED', `the online key ${uri} is under site/: move it out of the served tree`);
+    // As for every command: a flag's relative path is the user's (cwd), config.json's the repository's.
+    const baseDir = o.onlineKey ? process.cwd() : layout.dir;
+    const raw = o.onlineKey ?? config.onlineSigner;
+    const uri = /^[a-z][a-z0-9+.-]*:/i.test(raw) ? raw : `file:${raw}`;
+    const keyFile = uri.startsWith('file:') ? path.resolve(baseDir, uri.slice(5)) : undefined;
+    if (keyFile && layout.isUnderSite(keyFile)) throw new TufpipError('REFUSED', `the online key ${uri} is under site/: move it out of the served tree`);
+    const envName = config.onlinePassphraseEnv;
+    if (envName && process.env[envName] === undefined) {
+      throw new TufpipError('BAD_KEY', `the online key is encrypted: set ${envName} (config.json onlinePassphraseEnv) to its passphrase`);
     }
+    const signer = await loadSigner(uri, { baseDir, passphrase: envName ? process.env[envName] : undefined });
+    // What config.json will name: a file relative to the repository, or the URI as given.
+    const configUri = o.onlineKey ? (keyFile ? `file:${path.relative(layout.dir, keyFile)}` : uri) : config.onlineSigner;
     const state = await loadPublishedState(pub);
     const pending = new Map([...loaded].map(([r, l]) => [r, l.pending] as const));
     const plan = planPublish({ published: state, pending, now, onlineKeyid: signer.keyid });
@@ -122,9 +130,9 @@ export async function publishPending(repoDir: string, o: PublishOptions = {}): P
     // Published: point config.json at the online key now trusted, then remove the proposals (in
     // this order, so that running publish again finishes an interrupted run).
     let configOnlineSigner: string | undefined;
-    if (o.onlineKey && o.onlineKey !== config.onlineSigner) {
-      await layout.saveConfig({ ...config, onlineSigner: o.onlineKey });
-      configOnlineSigner = o.onlineKey;
+    if (configUri !== config.onlineSigner) {
+      await layout.saveConfig({ ...config, onlineSigner: configUri });
+      configOnlineSigner = configUri;
     }
     for (const r of [...plan.publish, ...alreadyPublished]) await fsp.rm(loaded.get(r)!.file, { force: true });
     return {

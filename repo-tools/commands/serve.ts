@@ -2,6 +2,7 @@
 // index works with no other software. It serves only what is under site/ and nothing else.
 import http from 'node:http';
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { RepoLayout } from '../storage/layout.js';
 
@@ -40,6 +41,13 @@ export function resolveUnder(root: string, urlPath: string): string | undefined 
 
 export function createSiteServer(site: string, log?: (line: string) => void): http.Server {
   const root = path.resolve(site);
+  // A symbolic link under site/ is followed only if it resolves inside site/ (found by
+  // test/repo-faults-bad-input.test.ts: `ln -s ../keys site/k` served the private keys).
+  const realInside = async (file: string): Promise<string | undefined> => {
+    const top = await fsp.realpath(root).catch(() => root);
+    const real = await fsp.realpath(file).catch(() => undefined);
+    return real && (real === top || real.startsWith(top + path.sep)) ? real : undefined;
+  };
   return http.createServer((req, res) => {
     const done = (status: number, body?: string) => {
       log?.(`${req.method} ${req.url} ${status}`);
@@ -48,33 +56,50 @@ export function createSiteServer(site: string, log?: (line: string) => void): ht
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return done(405, 'method not allowed\n');
     const urlPath = (req.url ?? '/').split('?')[0];
-    let file = resolveUnder(root, urlPath);
-    if (!file) return done(404, 'not found\n');
-    fs.stat(file, (err, st) => {
-      if (!err && st.isDirectory()) {
+    const requested = resolveUnder(root, urlPath);
+    if (!requested) return done(404, 'not found\n');
+    // Open first, then fstat the open file: its length and its bytes come from the same inode.
+    // A stat by name followed by an open by name could mix two files when a publication renames
+    // a new timestamp.json or page over the old one in between: a torn response (found by
+    // test/repo-faults-concurrency.test.ts: a client refresh failed on truncated JSON).
+    const open = async (file: string): Promise<{ fh: fsp.FileHandle; st: fs.Stats } | undefined> => {
+      const real = await realInside(file);
+      if (!real) return undefined;
+      const fh = await fsp.open(real, 'r').catch(() => undefined);
+      if (!fh) return undefined;
+      return { fh, st: await fh.stat() };
+    };
+    void (async () => {
+      let served = requested;
+      let f = await open(served);
+      if (f?.st.isDirectory()) {
+        await f.fh.close();
         if (!urlPath.endsWith('/')) {
           log?.(`${req.method} ${req.url} 301`);
           res.writeHead(301, { location: urlPath + '/' });
           return res.end();
         }
-        file = path.join(file!, 'index.html');
-        return fs.stat(file, (err2, st2) => send(err2, st2));
+        served = path.join(requested, 'index.html');
+        f = await open(served);
       }
-      send(err, st);
-    });
-    const send = (err: NodeJS.ErrnoException | null, st?: fs.Stats) => {
-      if (err || !st || !st.isFile()) return done(404, 'not found\n');
+      if (!f || !f.st.isFile()) {
+        await f?.fh.close();
+        return done(404, 'not found\n');
+      }
       log?.(`${req.method} ${req.url} 200`);
       res.writeHead(200, {
-        'content-type': TYPES[path.extname(file!)] ?? 'application/octet-stream',
-        'content-length': st.size,
+        'content-type': TYPES[path.extname(served)] ?? 'application/octet-stream',
+        'content-length': f.st.size,
         'cache-control': /\/timestamp\.json$|\/index\.html$|\/$/.test(urlPath) ? 'no-cache' : 'public, max-age=300',
       });
-      if (req.method === 'HEAD') return res.end();
-      const stream = fs.createReadStream(file!);
+      if (req.method === 'HEAD') {
+        await f.fh.close();
+        return res.end();
+      }
+      const stream = f.fh.createReadStream({ autoClose: true });
       stream.on('error', () => res.destroy());
       stream.pipe(res);
-    };
+    })().catch(() => (res.headersSent ? res.destroy() : done(500, 'error\n')));
   });
 }
 

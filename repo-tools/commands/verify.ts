@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Updater, type TargetFile, type BaseFetcher } from 'tuf-js';
 import { installLinearModels } from '../../metadata/linear-models.js';
 import { TufpipError } from '../../metadata/errors.js';
@@ -16,7 +16,7 @@ import { FileFetcher } from '../../client/file-fetcher.js';
 import { internals } from '../../client/tuf-internals.js';
 import { RepoLayout } from '../storage/layout.js';
 import { lastJournalEntry } from '../storage/journal.js';
-import { findSecretsUnderSite } from '../storage/secrets-guard.js';
+import { findLinksOutOfSite, findSecretsUnderSite } from '../storage/secrets-guard.js';
 
 installLinearModels();
 
@@ -158,15 +158,24 @@ export async function verifyRepo(repoDir: string, opts: VerifyOptions = {}): Pro
   await layout.loadConfig();
   const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'tufpip-verify-'));
   try {
-    await fsp.copyFile(opts.root ?? layout.metadataFile(versionedFileName('root', 1)), path.join(tmp, 'root.json'));
-    const updater = new Updater({
-      metadataDir: tmp,
-      metadataBaseUrl: pathToFileURL(layout.metadataDir).href + '/',
-      targetBaseUrl: pathToFileURL(layout.site).href + '/',
-      fetcher: new FileFetcher() as BaseFetcher,
-    });
+    const rootFile = opts.root ?? layout.metadataFile(versionedFileName('root', 1));
+    await fsp.copyFile(rootFile, path.join(tmp, 'root.json'));
+    const fetcher = new FileFetcher();
+    let updater: Updater;
+    try {
+      updater = new Updater({
+        metadataDir: tmp,
+        metadataBaseUrl: pathToFileURL(layout.metadataDir).href + '/',
+        targetBaseUrl: pathToFileURL(layout.site).href + '/',
+        fetcher: fetcher as BaseFetcher,
+      });
+    } catch (err) {
+      // The trusted root itself does not load: name the file (found by test/repo-faults-bad-input.test.ts).
+      throw new TufpipError('VERIFY_FAILED', `trusted root ${rootFile} is not valid root metadata: ${describeTufError(err)}`, { cause: err });
+    }
     const pending = await lastJournalEntry(layout);
     const plainMayLag = pending?.state === 'prepared';
+    const plainProblems: string[] = [];
     const report = await verifyWithUpdater(
       updater,
       async (p, info) => {
@@ -175,11 +184,38 @@ export async function verifyRepo(repoDir: string, opts: VerifyOptions = {}): Pro
         const bad = await verifyFile(info, layout.targetFile(hp));
         if (bad) out.push(`${hp}: ${bad}`);
         const plainBad = await verifyFile(info, layout.targetFile(p));
-        if (plainBad && !plainMayLag) out.push(`${p} (plain name, what plain pip gets): ${plainBad}`);
+        if (plainBad && !plainMayLag) plainProblems.push(`${p} (plain name, what plain pip gets): ${plainBad}`);
         return out;
       },
       opts,
     );
+    // Plain names are replaced after each publication: if another command published while this
+    // verify ran (a cron bump, an add), they may belong to the newer state. Only a mismatch with
+    // the state that is still the published one is a problem (found by
+    // test/repo-faults-concurrency.test.ts: verify next to running writers reported false problems).
+    if (plainProblems.length) {
+      const nowTs = await fsp
+        .readFile(layout.metadataFile('timestamp.json'), 'utf8')
+        .then((t) => (JSON.parse(t) as { signed: { version: number } }).signed.version)
+        .catch(() => undefined);
+      const nowLast = await lastJournalEntry(layout);
+      if (nowTs !== report.timestampVersion || nowLast?.state === 'prepared') {
+        report.warnings.push({ kind: 'journal', message: `the repository changed while verify ran (timestamp ${report.timestampVersion} -> ${nowTs}): ${plainProblems.length} plain name(s) not checked against it; run verify again` });
+      } else for (const m of plainProblems) report.problems.push({ kind: 'file', message: m });
+    }
+    // Name the file a failed refresh was reading (tuf-js's messages do not).
+    const last = fetcher.fetched.at(-1);
+    for (const p of report.problems) if (p.message.startsWith('refresh failed:') && last) p.message += ` (reading ${path.relative(layout.site, fileURLToPath(last))})`;
+    // tuf-js keeps only meta["snapshot.json"] of a timestamp: another entry is not covered by any
+    // signature check, so it is reported here (tufpip-repo refuses to build on such a file).
+    try {
+      const ts = JSON.parse(await fsp.readFile(layout.metadataFile('timestamp.json'), 'utf8')) as { signed?: { meta?: object } };
+      const extra = Object.keys(ts.signed?.meta ?? {}).filter((k) => k !== 'snapshot.json');
+      if (extra.length) report.problems.push({ kind: 'metadata', message: `timestamp.json names metadata other than snapshot.json: ${extra.join(', ')}` });
+    } catch {
+      // unreadable: already reported by the refresh
+    }
+    for (const l of await findLinksOutOfSite(layout.site)) report.problems.push({ kind: 'symlink', message: `symbolic link under site/ points outside it: ${l}` });
     if (plainMayLag) report.warnings.push({ kind: 'journal', message: 'a transaction was interrupted after publishing; the next tufpip-repo command finishes it' });
     for (const s of await findSecretsUnderSite(layout.site)) report.problems.push({ kind: 'secret', message: `private key material under site/: ${s}` });
     report.ok = report.problems.length === 0;

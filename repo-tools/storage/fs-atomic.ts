@@ -58,24 +58,40 @@ export async function writeImmutable(file: string, data: string | Uint8Array): P
   await writeFileAtomic(file, data, 0o644, false);
 }
 
-/** Hard-links `src` to `dest` (same content, no copy), or copies atomically when linking fails. */
+/**
+ * Hard-links `src` to `dest` (same content, no copy), or copies when linking fails. An existing
+ * `dest` is replaced atomically: a link (or copy) under a temporary name is renamed over it, so a
+ * reader sees the old file or the new one, never no file. (It was removed, then linked: plain pip
+ * reading simple/<p>/index.html during a publication got a 404; found by
+ * test/repo-faults-concurrency.test.ts.) A failed copy (ENOSPC) leaves no temporary file
+ * behind (found by test/repo-faults-disk.test.ts).
+ */
 export async function linkOrCopy(src: string, dest: string): Promise<void> {
   try {
     await fsp.link(src, dest);
     return;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') {
-      await fsp.rm(dest, { force: true });
-      return linkOrCopy(src, dest);
-    }
+  } catch {
+    // EEXIST: replaced below through a temporary name; EXDEV, EPERM...: copied below.
   }
   const tmp = tempNameFor(dest);
-  await fsp.copyFile(src, tmp);
-  const fh = await fsp.open(tmp, 'r+');
-  await fh.sync();
-  await fh.close();
-  await fsp.rename(tmp, dest);
+  try {
+    try {
+      await fsp.link(src, tmp);
+    } catch {
+      await fsp.copyFile(src, tmp);
+      const fh = await fsp.open(tmp, 'r+');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+    }
+    await fsp.rename(tmp, dest);
+  } finally {
+    // Gone after a rename; still there after a failure, or when dest already was this very file
+    // (rename(2) of two links to one inode does nothing).
+    await fsp.rm(tmp, { force: true });
+  }
 }
 
 export function existsSync(p: string): boolean {

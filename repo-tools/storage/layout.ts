@@ -3,7 +3,7 @@
 import path from 'node:path';
 import fse from 'fs-extra';
 import { TufpipError } from '../../metadata/errors.js';
-import { defaultExpiryDays, verifyBinCount, type ExpiryKey } from '../../metadata/profile.js';
+import { EXPIRY_KEYS, defaultExpiryDays, verifyBinCount, type ExpiryKey } from '../../metadata/profile.js';
 import { writeFileAtomic } from './fs-atomic.js';
 
 export const CONFIG_FORMAT = 'tufpip-repo/1';
@@ -65,8 +65,25 @@ export class RepoLayout {
     } catch (err) {
       throw new TufpipError('BAD_INPUT', `${this.configFile} is not valid JSON`, { cause: err });
     }
+    if (!cfg || typeof cfg !== 'object' || Array.isArray(cfg)) throw new TufpipError('BAD_INPUT', `${this.configFile} is not a JSON object`);
     if (cfg.format !== CONFIG_FORMAT) throw new TufpipError('BAD_INPUT', `${this.configFile}: unknown format ${JSON.stringify(cfg.format)}`);
-    verifyBinCount(cfg.bins);
+    // Every field is checked here, so a hand-edited or damaged config.json fails with the field
+    // named instead of "Invalid time value" or "uri.indexOf is not a function" in the middle of a
+    // transaction (found by test/repo-faults-bad-input.test.ts).
+    const bad = (field: string, want: string, got: unknown) => new TufpipError('BAD_INPUT', `${this.configFile}: ${field} must be ${want}, got ${JSON.stringify(got)}`);
+    if (typeof cfg.url !== 'string' || !/^https?:\/\//.test(cfg.url)) throw bad('url', 'an http(s) URL', cfg.url);
+    try {
+      verifyBinCount(cfg.bins);
+    } catch {
+      throw bad('bins', 'a power of two from 2 to 16384', cfg.bins);
+    }
+    if (typeof cfg.onlineSigner !== 'string' || cfg.onlineSigner === '') throw bad('onlineSigner', 'a signer URI (file:PATH or env:VAR)', cfg.onlineSigner);
+    for (const f of ['onlinePassphraseEnv', 'keysDir'] as const) if (cfg[f] !== undefined && typeof cfg[f] !== 'string') throw bad(f, 'a string', cfg[f]);
+    if (cfg.expires !== undefined && (typeof cfg.expires !== 'object' || cfg.expires === null || Array.isArray(cfg.expires))) throw bad('expires', 'an object of ROLE: DAYS', cfg.expires);
+    for (const [k, v] of Object.entries(cfg.expires ?? {})) {
+      if (!(EXPIRY_KEYS as readonly string[]).includes(k)) throw bad(`expires.${k}`, `one of ${EXPIRY_KEYS.join(', ')}`, k);
+      if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw bad(`expires.${k}`, 'a positive number of days', v);
+    }
     cfg.expires = { ...defaultExpiryDays, ...cfg.expires };
     return cfg;
   }

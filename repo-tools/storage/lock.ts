@@ -5,6 +5,17 @@
 // TUFPIP_LOCK_STALE_MS (environment, milliseconds) overrides the default stale time of 10 s when
 // no `staleMs` option is given. proper-lockfile never goes below 2000. Meant for tests that kill
 // writers on purpose (test/repo-crash.test.ts); operators should leave it unset.
+//
+// Stale takeover is ours, not proper-lockfile's (found by test/repo-faults-crash.test.ts): its
+// own takeover is stat (stale?) then rmdir, so a waiter whose stat saw the dead process's lock can
+// rmdir the FRESH lock another waiter has just created in its place, and both run a transaction
+// at once (both publish timestamp N+1: one add is silently lost, or the timestamp names the other's
+// snapshot). Here proper-lockfile only creates, refreshes and releases the lock (its own stale
+// check is disabled), and a stale lock is removed by at most one waiter per lock instance: the one
+// that creates `lock.takeover-<ino>-<mtime>` (atomic mkdir), and only if the lock is still that
+// same instance and still stale.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import lockfile from 'proper-lockfile';
 import { TufpipError } from '../../metadata/errors.js';
 
@@ -29,29 +40,85 @@ function staleMsFromEnv(): number | undefined {
   return n;
 }
 
+/** proper-lockfile's stale check is disabled with this (we take over stale locks ourselves). */
+const NEVER_STALE = 365 * 86400_000;
+
+/**
+ * Removes the lock at `lockPath` if it is stale, at most one waiter per lock instance (see the
+ * header). Returns without doing anything when the lock is fresh, gone, or another waiter is on it.
+ */
+async function takeOverIfStale(lockPath: string, staleMs: number): Promise<void> {
+  const st = await fsp.stat(lockPath).catch(() => undefined);
+  if (!st || st.mtimeMs >= Date.now() - staleMs) return;
+  const marker = `${lockPath}.takeover-${st.ino}-${Math.round(st.mtimeMs * 1000)}`;
+  try {
+    await fsp.mkdir(marker);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    // Another waiter is taking this instance over; its marker is only left behind if it died in
+    // the few syscalls below: then the marker itself goes stale and is removed.
+    const m = await fsp.stat(marker).catch(() => undefined);
+    if (m && m.mtimeMs < Date.now() - staleMs) await fsp.rmdir(marker).catch(() => undefined);
+    return;
+  }
+  try {
+    const again = await fsp.stat(lockPath).catch(() => undefined);
+    // Still the instance judged stale (a fresh lock has another mtime): nobody else removes it.
+    if (again && again.ino === st.ino && again.mtimeMs === st.mtimeMs) await fsp.rmdir(lockPath).catch(() => undefined);
+  } finally {
+    await fsp.rmdir(marker).catch(() => undefined);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 export async function withRepoLock<T>(repoDir: string, fn: (lock: LockHandle) => Promise<T>, opts: LockOptions = {}): Promise<T> {
   const waitMs = opts.waitMs ?? 10 * 60_000;
   const staleMs = opts.staleMs ?? staleMsFromEnv() ?? 10_000;
-  let release: () => Promise<void>;
+  const lockPath = `${repoDir}/lock`;
+  const deadline = Date.now() + waitMs;
+  let release: (() => Promise<void>) | undefined;
   let compromised: Error | undefined;
-  try {
-    release = await lockfile.lock(repoDir, {
-      lockfilePath: `${repoDir}/lock`,
-      stale: staleMs,
-      update: Math.max(1000, Math.floor(staleMs / 3)),
-      realpath: false,
-      retries: { retries: Math.ceil(waitMs / 200), factor: 1, minTimeout: 100, maxTimeout: 200, randomize: true },
-      onCompromised: (err) => {
-        compromised = err;
-      },
-    });
-  } catch (err) {
-    throw new TufpipError('LOCKED', `repository ${repoDir} is locked by another tufpip-repo process (waited ${Math.round(waitMs / 1000)} s)`, { cause: err });
+  let lastErr: unknown;
+  for (;;) {
+    try {
+      release = await lockfile.lock(repoDir, {
+        lockfilePath: lockPath,
+        stale: NEVER_STALE,
+        update: Math.max(1000, Math.floor(staleMs / 3)),
+        realpath: false,
+        retries: 0,
+        onCompromised: (err) => {
+          compromised = err;
+        },
+      });
+      break;
+    } catch (err) {
+      lastErr = err;
+      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') break;
+    }
+    if (Date.now() >= deadline) break;
+    await takeOverIfStale(lockPath, staleMs);
+    await sleep(100 + Math.random() * 100);
+  }
+  if (!release) {
+    const code = (lastErr as NodeJS.ErrnoException | undefined)?.code;
+    if (code && code !== 'ELOCKED') throw new TufpipError('IO', `cannot take the repository lock ${lockPath}: ${code}`, { cause: lastErr });
+    throw new TufpipError('LOCKED', `repository ${repoDir} is locked by another tufpip-repo process (waited ${Math.round(waitMs / 1000)} s)`, { cause: lastErr });
   }
   try {
     const handle: LockHandle = {
       assertHeld() {
         if (compromised) throw new TufpipError('LOCKED', 'the repository lock was taken over while this command ran', { cause: compromised });
+        // Our own lock must not look stale to a waiter now (an event loop blocked for longer
+        // than the stale time): a waiter may be taking it over.
+        let st: fs.Stats | undefined;
+        try {
+          st = fs.statSync(lockPath);
+        } catch (err) {
+          throw new TufpipError('LOCKED', 'the repository lock disappeared while this command ran', { cause: err });
+        }
+        if (st.mtimeMs < Date.now() - staleMs) throw new TufpipError('LOCKED', 'the repository lock went stale while this command ran (not refreshed in time)');
       },
     };
     const result = await fn(handle);

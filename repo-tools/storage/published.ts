@@ -1,12 +1,56 @@
 // The published state of a repository, read from site/metadata the way the web server serves it:
 // timestamp.json -> N.snapshot.json -> versioned role files. What timestamp.json names is the
 // truth; anything else on disk is either history or an unfinished transaction's leftovers.
+//
+// Everything a command builds on is verified first, the way a client would (found by
+// test/repo-faults-bad-input.test.ts): `add` and cron's `bump` copy the published content of a
+// bin into the new version they sign with the online key, so a bin edited on disk (a target
+// injected into site/, no key needed) was re-signed and served as genuine, and a timestamp.json
+// with a forged version made the next one "version 1e300". Now the root chain (TUF spec 5.3.4),
+// timestamp.json (signed by the root's timestamp keys), the snapshot (length and hash named by
+// that timestamp), and every role the repository signs or builds on (signed by its delegator,
+// version as the snapshot names it) must verify, and files of the wrong shape or naming roles
+// outside the role graph are refused with the file named. Expiry is not checked here: `bump`
+// must be able to re-sign an expired repository.
 import fsp from 'node:fs/promises';
 import fs from 'node:fs';
+import { Metadata, MetadataKind } from '@tufjs/models';
 import type { Envelope, RootSigned, SnapshotSigned, TargetsSigned, TimestampSigned } from '../../metadata/builders.js';
 import { TufpipError } from '../../metadata/errors.js';
-import { ROOT, versionedFileName } from '../../metadata/roles.js';
+import { BINS, CLAIMED, RECENTLY_CLAIMED, ROOT, TARGETS, TIMESTAMP, TOP_LEVEL_ROLES, isBinRole, versionedFileName } from '../../metadata/roles.js';
+import '../../metadata/linear-models.js';
 import type { RepoLayout } from './layout.js';
+
+type AnyMetadata = Metadata<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Parses with @tufjs/models (types and required fields checked), naming the file on failure. */
+function parseModel(kind: MetadataKind, bytes: Buffer, where: string): AnyMetadata {
+  let json: unknown;
+  try {
+    json = JSON.parse(bytes.toString('utf8'));
+  } catch (err) {
+    throw new TufpipError('BAD_INPUT', `published ${where} is not valid JSON`, { cause: err });
+  }
+  try {
+    return Metadata.fromJSON(kind as MetadataKind.Targets, json as Parameters<typeof Metadata.fromJSON>[1]);
+  } catch (err) {
+    throw new TufpipError('BAD_INPUT', `published ${where} is not valid ${kind} metadata: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** TUF spec 5.3.4 / 5.4.2 / 5.6.3: `role` in `md` is signed by a threshold of its delegator's keys. */
+function verifySignedBy(delegator: AnyMetadata, role: string, md: AnyMetadata, where: string): void {
+  try {
+    delegator.verifyDelegate(role, md);
+  } catch (err) {
+    throw new TufpipError('BAD_INPUT', `published ${where} failed verification (${(err as Error).message}): it was changed after signing or is corrupted; refusing to build on it`, { cause: err });
+  }
+}
+
+/** Role names a snapshot may list: the role graph of DESIGN.md (no role of any other name). */
+function isKnownTargetsRole(role: string): boolean {
+  return role === TARGETS || role === CLAIMED || role === RECENTLY_CLAIMED || role === BINS || isBinRole(role) || /^project-[a-z0-9][a-z0-9-]*(--[A-Za-z0-9._+!-]+)?$/.test(role);
+}
 
 export interface LoadedRole {
   name: string;
@@ -49,6 +93,8 @@ export class Published {
   private snapshotParsed?: { version: number; expires: string; versions: Map<string, number> };
   private snapshotName = '';
   private roles = new Map<string, LoadedRole>();
+  private rootModel!: AnyMetadata;
+  private models = new Map<string, AnyMetadata>();
 
   private constructor(layout: RepoLayout) {
     this.layout = layout;
@@ -59,10 +105,21 @@ export class Published {
     await p.loadRoot();
     p.timestampBytes = await readFileOr(layout.metadataFile('timestamp.json'), 'timestamp');
     p.timestamp = parseEnvelope<TimestampSigned>(p.timestampBytes, 'timestamp.json');
+    // TUF spec 5.4.2: signed by the root's timestamp keys; and it names the snapshot only.
+    const ts = parseModel(MetadataKind.Timestamp, p.timestampBytes, 'timestamp.json');
+    verifySignedBy(p.rootModel, TIMESTAMP, ts, 'timestamp.json');
+    const named = Object.keys((p.timestamp.signed as { meta?: object }).meta ?? {});
+    if (named.length !== 1) throw new TufpipError('BAD_INPUT', `published timestamp.json names metadata other than snapshot.json (${named.filter((n) => n !== 'snapshot.json').join(', ')}); refusing to build on it`);
     const snapVersion = p.timestamp.signed.meta['snapshot.json'].version;
     const snapName = versionedFileName('snapshot', snapVersion);
     p.snapshotBytes = await readFileOr(layout.metadataFile(snapName), `snapshot ${snapName}`);
     p.snapshotName = snapName;
+    // TUF spec 5.5.2: the snapshot is the one the timestamp names (length and hashes).
+    try {
+      (ts.signed as { snapshotMeta: { verify(data: Buffer): void } }).snapshotMeta.verify(p.snapshotBytes);
+    } catch (err) {
+      throw new TufpipError('BAD_INPUT', `published ${snapName} is not the snapshot timestamp.json names (${(err as Error).message}): it is corrupted or was changed; refusing to build on it`, { cause: err });
+    }
     return p;
   }
 
@@ -84,8 +141,15 @@ export class Published {
   private parseSnapshot(): { version: number; expires: string; versions: Map<string, number> } {
     if (!this.snapshotParsed) {
       const snap = parseEnvelope<SnapshotSigned>(this.snapshotBytes, this.snapshotName);
+      const meta: unknown = snap.signed.meta;
+      if (!meta || typeof meta !== 'object' || Array.isArray(meta)) throw new TufpipError('BAD_INPUT', `published ${this.snapshotName} is not valid snapshot metadata: meta must be an object`);
       const versions = new Map<string, number>();
-      for (const [name, info] of Object.entries(snap.signed.meta)) versions.set(name, info.version);
+      for (const [name, info] of Object.entries(snap.signed.meta)) {
+        const role = name.endsWith('.json') ? name.slice(0, -'.json'.length) : '';
+        if (!isKnownTargetsRole(role)) throw new TufpipError('BAD_INPUT', `published ${this.snapshotName} lists an unknown role ${JSON.stringify(name)}; refusing to build on it`);
+        if (!Number.isSafeInteger(info?.version) || info.version < 1) throw new TufpipError('BAD_INPUT', `published ${this.snapshotName}: version of ${name} must be a positive integer, got ${JSON.stringify(info?.version)}`);
+        versions.set(name, info.version);
+      }
       this.snapshotParsed = { version: snap.signed.version, expires: snap.signed.expires, versions };
     }
     return this.snapshotParsed;
@@ -99,6 +163,46 @@ export class Published {
     this.rootBytes = await readFileOr(this.layout.metadataFile(name), `root ${name}`);
     this.root = parseEnvelope<RootSigned>(this.rootBytes, name);
     this.rootVersion = n;
+    // TUF spec 5.3.4: 1.root.json is signed by a threshold of its own keys, and each next version
+    // by a threshold of the previous version's keys and of its own, with the version it is named by.
+    let trusted: AnyMetadata | undefined;
+    for (let v = 1; v <= n; v++) {
+      const file = versionedFileName(ROOT, v);
+      const bytes = v === n ? this.rootBytes : await readFileOr(this.layout.metadataFile(file), `root ${file}`);
+      const md = parseModel(MetadataKind.Root, bytes, file);
+      const extra = Object.keys((md.signed as { roles: object }).roles).filter((r) => !(TOP_LEVEL_ROLES as readonly string[]).includes(r));
+      if (extra.length) throw new TufpipError('BAD_INPUT', `published ${file} names unknown top-level roles (${extra.join(', ')}); refusing to build on it`);
+      if (trusted) verifySignedBy(trusted, ROOT, md, file);
+      verifySignedBy(md, ROOT, md, file);
+      if (md.signed.version !== v) throw new TufpipError('BAD_INPUT', `published ${file} holds root version ${md.signed.version}; refusing to build on it`);
+      trusted = md;
+    }
+    this.rootModel = trusted!;
+  }
+
+  /**
+   * The verified model of a role the repository signs or builds on, checked against its delegator
+   * (root -> targets -> claimed / recently-claimed / bins -> bin-*). Developer-signed project roles
+   * are never re-signed by the repository: their shape is checked, their signatures by the
+   * transaction's self-check and by clients.
+   */
+  private async verifiedModel(name: string, bytes: Buffer, file: string, version: number): Promise<AnyMetadata> {
+    const md = parseModel(MetadataKind.Targets, bytes, file);
+    if (md.signed.version !== version) throw new TufpipError('BAD_INPUT', `published ${file} holds version ${md.signed.version} of ${name}; refusing to build on it`);
+    let delegator: AnyMetadata | undefined;
+    if (name === TARGETS) delegator = this.rootModel;
+    else if (name === CLAIMED || name === RECENTLY_CLAIMED || name === BINS) delegator = await this.model(TARGETS);
+    else if (isBinRole(name)) delegator = await this.model(BINS);
+    if (delegator) verifySignedBy(delegator, name, md, file);
+    this.models.set(name, md);
+    return md;
+  }
+
+  private async model(name: string): Promise<AnyMetadata> {
+    const cached = this.models.get(name);
+    if (cached) return cached;
+    await this.role(name);
+    return this.models.get(name)!;
   }
 
   versionOf(role: string): number | undefined {
@@ -121,6 +225,7 @@ export class Published {
       throw new TufpipError('NOT_FOUND', `published role ${file} is missing`, { cause: err });
     }
     const env = parseEnvelope<TargetsSigned>(bytes, file);
+    await this.verifiedModel(name, bytes, file, version);
     const loaded: LoadedRole = { name, version, bytes, signed: env.signed, signatures: env.signatures };
     this.roles.set(name, loaded);
     return loaded;

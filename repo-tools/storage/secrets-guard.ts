@@ -94,6 +94,8 @@ export async function verifyNoSecretsUnderSite(site: string, touchedDirs: Iterab
     ...(await scan(packages)),
   ];
   for (const d of new Set(touchedDirs)) found.push(...(await scanDir(d, false)));
+  const links = await findLinksOutOfSite(site, [top, ...new Set(touchedDirs)], false);
+  if (links.length) throw new TufpipError('REFUSED', `refusing to publish: symbolic link under the served tree points outside it: ${links.join(', ')} (a web server may follow it)`);
   if (found.length) {
     throw new TufpipError('REFUSED', `refusing to publish: private key material under the served tree: ${[...new Set(found)].join(', ')} (move it out of site/)`);
   }
@@ -107,4 +109,33 @@ export async function findSecretsUnderSite(site: string): Promise<string[]> {
 /** A single file about to be published. */
 export async function fileLooksSecret(file: string): Promise<boolean> {
   return looksSecret(file, path.basename(file));
+}
+
+/**
+ * Symbolic links under site/ whose target resolves outside it (or does not resolve). A web server
+ * that follows symlinks (nginx's default) would serve whatever they point at: the keys folder,
+ * /etc... `verify` reports them, publishing refuses while one is at the top of site/ or in a
+ * directory being written, and `tufpip-repo serve` never follows one out of site/ (found by
+ * test/repo-faults-bad-input.test.ts).
+ */
+export async function findLinksOutOfSite(site: string, dirs?: Iterable<string>, recursive = true): Promise<string[]> {
+  const root = await fsp.realpath(site).catch(() => path.resolve(site));
+  const found: string[] = [];
+  const walk = async (dir: string, deep: boolean): Promise<void> => {
+    let entries;
+    try {
+      entries = await fsp.readdir(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isSymbolicLink()) {
+        const real = await fsp.realpath(p).catch(() => undefined);
+        if (!real || !(real === root || real.startsWith(root + path.sep))) found.push(`${p} -> ${await fsp.readlink(p).catch(() => '?')}`);
+      } else if (e.isDirectory() && deep) await walk(p, true);
+    }
+  };
+  for (const d of dirs ?? [site]) await walk(d, recursive);
+  return found;
 }
