@@ -85,7 +85,7 @@ function stage(tx: Transaction, plan: PublishPlan, pending: Map<ProposableRole, 
 }
 
 export async function publishPending(repoDir: string, o: PublishOptions = {}): Promise<PublishResult> {
-  return withRepo(repoDir, { ...o, onlineKey: undefined }, async (ctx) => {
+  return withRepo(repoDir, { ...o, onlineKey: undefined, finishesPublish: true }, async (ctx) => {
     const { layout, config, published: pub, now } = ctx;
     const loaded = await loadPendingFiles(layout);
     if (loaded.size === 0) throw new TufpipError('NOT_FOUND', `nothing is pending in ${path.join(layout.dir, 'pending')} (propose first: tufpip-repo propose)`);

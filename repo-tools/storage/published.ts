@@ -94,6 +94,9 @@ export class Published {
   private snapshotName = '';
   private roles = new Map<string, LoadedRole>();
   private rootModel!: AnyMetadata;
+  private previousRootModel?: AnyMetadata;
+  /** True when the newest root was written by a `publish` that did not reach timestamp.json. */
+  interruptedRootPublish = false;
   private models = new Map<string, AnyMetadata>();
 
   private constructor(layout: RepoLayout) {
@@ -107,7 +110,17 @@ export class Published {
     p.timestamp = parseEnvelope<TimestampSigned>(p.timestampBytes, 'timestamp.json');
     // TUF spec 5.4.2: signed by the root's timestamp keys; and it names the snapshot only.
     const ts = parseModel(MetadataKind.Timestamp, p.timestampBytes, 'timestamp.json');
-    verifySignedBy(p.rootModel, TIMESTAMP, ts, 'timestamp.json');
+    try {
+      verifySignedBy(p.rootModel, TIMESTAMP, ts, 'timestamp.json');
+    } catch (err) {
+      // A `publish` killed after writing root N but before timestamp.json: what is published was
+      // signed under root N-1 (clients may already hold N, so N is never removed). Existing files
+      // are verified against N-1, and only `publish` may run, to finish the transaction.
+      if (!p.previousRootModel) throw err;
+      verifySignedBy(p.previousRootModel, TIMESTAMP, ts, 'timestamp.json');
+      p.rootModel = p.previousRootModel;
+      p.interruptedRootPublish = true;
+    }
     const named = Object.keys((p.timestamp.signed as { meta?: object }).meta ?? {});
     if (named.length !== 1) throw new TufpipError('BAD_INPUT', `published timestamp.json names metadata other than snapshot.json (${named.filter((n) => n !== 'snapshot.json').join(', ')}); refusing to build on it`);
     const snapVersion = p.timestamp.signed.meta['snapshot.json'].version;
@@ -175,6 +188,7 @@ export class Published {
       if (trusted) verifySignedBy(trusted, ROOT, md, file);
       verifySignedBy(md, ROOT, md, file);
       if (md.signed.version !== v) throw new TufpipError('BAD_INPUT', `published ${file} holds root version ${md.signed.version}; refusing to build on it`);
+      if (v === n) this.previousRootModel = trusted;
       trusted = md;
     }
     this.rootModel = trusted!;

@@ -10,6 +10,8 @@ import type { RepoContext } from './context.js';
 import { TufpipError } from '../../metadata/errors.js';
 
 export interface OpenOptions extends LockOptions {
+  /** Set by `publish`: the one command that may finish a publish interrupted after its root. */
+  finishesPublish?: boolean;
   now?: Date;
   /** Overrides the configured online signer URI (`--online-key`). */
   onlineKey?: string;
@@ -24,6 +26,9 @@ export async function withRepo<T>(dir: string, opts: OpenOptions, fn: (ctx: Repo
       const first = await Published.load(layout);
       const recovered = await recoverJournal(layout, first.timestamp.signed.version);
       const published = recovered === 'none' ? first : await Published.load(layout);
+      if (published.interruptedRootPublish && !opts.finishesPublish) {
+        throw new TufpipError('REFUSED', `root version ${published.rootVersion} was written by a publish that did not finish: run 'tufpip-repo publish ${layout.dir}' to complete it before anything else`);
+      }
       let signer: Signer | undefined;
       const ctx: RepoContext = {
         layout,
