@@ -25,14 +25,18 @@ function fsyncDirSync(dir: string): void {
   }
 }
 
-/** Synchronous (tuf-js persists metadata synchronously): temp + fsync + rename + fsync dir. */
-export function writeFileAtomicSync(file: string, data: Uint8Array | string): void {
+/**
+ * Synchronous (tuf-js persists metadata synchronously): temp + fsync + rename + fsync dir.
+ * `durable: false` skips the fsyncs (the rename stays atomic): for cached files whose loss or
+ * tearing after a power cut only costs a download, because they are verified on every load.
+ */
+export function writeFileAtomicSync(file: string, data: Uint8Array | string, durable = true): void {
   const tmp = tempNameFor(file);
   const fd = fs.openSync(tmp, 'wx', 0o644);
   try {
     try {
       fs.writeFileSync(fd, data);
-      fs.fsyncSync(fd);
+      if (durable) fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }
@@ -41,7 +45,7 @@ export function writeFileAtomicSync(file: string, data: Uint8Array | string): vo
     fs.rmSync(tmp, { force: true });
     throw err;
   }
-  fsyncDirSync(path.dirname(file));
+  if (durable) fsyncDirSync(path.dirname(file));
 }
 
 /** Moves an already-written temporary file into place: fsync, rename, fsync dir. */

@@ -60,7 +60,11 @@ export function hardenUpdater(updater: Updater, opts: HardeningOptions = {}): Up
 
   u.persistMetadata = (name: string, bytes: Buffer): void => {
     // Same file name as tuf-js (it reads `${role}.json` back), written atomically.
-    writeFileAtomicSync(path.join(u.dir, `${encodeURIComponent(name)}.json`), bytes);
+    // root.json and timestamp.json carry trust and rollback protection across runs (TUF spec
+    // 5.3.8, 5.4.5): durable. Snapshot and targets roles are re-verified against the signed
+    // version/hash on every load and re-downloaded if torn (5.5.2, 5.6.2): atomic, no fsync.
+    const durable = name === MetadataKind.Root || name === MetadataKind.Timestamp;
+    writeFileAtomicSync(path.join(u.dir, `${encodeURIComponent(name)}.json`), bytes, durable);
     if (name === MetadataKind.Root) opts.onRootPersisted?.(u.trustedSet.root.signed.version, bytes);
   };
 
