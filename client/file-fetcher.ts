@@ -11,6 +11,18 @@ import '../metadata/linear-models.js'; // linear @tufjs/models parsing wherever 
 export class FileFetcher extends BaseFetcher {
   /** Every URL fetched, in order (tests count downloads with it). */
   readonly fetched: string[] = [];
+  /**
+   * Files not read to the end. tuf-js stops reading a file longer than it allows (endless data)
+   * without cancelling the stream, so its handle stayed open until garbage collection, which
+   * prints a warning (found by test/repo-faults-bad-input.test.ts): close() closes them.
+   */
+  private readonly open = new Set<fs.promises.FileHandle>();
+
+  async close(): Promise<void> {
+    for (const fh of this.open) await fh.close().catch(() => undefined);
+    this.open.clear();
+  }
+
   override async fetch(url: string): Promise<ReadableStream<Uint8Array<ArrayBuffer>>> {
     this.fetched.push(url);
     const file = fileURLToPath(url);
@@ -21,6 +33,9 @@ export class FileFetcher extends BaseFetcher {
       const code = (err as NodeJS.ErrnoException).code;
       throw new DownloadHTTPError(`Failed to download ${url}: ${code}`, code === 'ENOENT' ? 404 : 403);
     }
-    return Readable.toWeb(fh.createReadStream()) as unknown as ReadableStream<Uint8Array<ArrayBuffer>>;
+    this.open.add(fh);
+    const stream = fh.createReadStream();
+    stream.once('close', () => this.open.delete(fh));
+    return Readable.toWeb(stream) as unknown as ReadableStream<Uint8Array<ArrayBuffer>>;
   }
 }

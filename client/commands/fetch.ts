@@ -98,6 +98,10 @@ async function moveFile(from: string, to: string): Promise<void> {
  */
 export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcome> {
   const topLevel = await verifyPipInputs(o);
+  // The destination is checked before anything runs, not after pip has downloaded everything
+  // (found by test/repo-faults-bad-input.test.ts: `-d` naming a file failed at the very end).
+  const destStat = await fsp.stat(path.resolve(o.dest)).catch(() => undefined);
+  if (destStat && !destStat.isDirectory()) throw new TufpipError('USAGE', `--dest ${o.dest} exists and is not a folder`);
   const policy = o.policy ?? NO_POLICY;
   const consequence = o.consequence ?? 'nothing was fetched';
   const withConsequence = (err: unknown) =>

@@ -76,6 +76,11 @@ export async function tufDownload(o: TufCommonOptions & { targetNames: string[];
     const out: TufDownloadResult[] = [];
     for (const name of o.targetNames) {
       const file = path.resolve(o.targetDir, encodeURIComponent(name));
+      // encodeURIComponent keeps '.' and '..': such a name would write TARGET_DIR itself or its
+      // parent (found by test/repo-faults-bad-input.test.ts).
+      if (path.dirname(file) !== path.resolve(o.targetDir)) {
+        throw new TufpipError('USAGE', `--target-name ${JSON.stringify(name)} is not a file name inside the target directory`);
+      }
       const { target, downloaded } = await client.ensureDownloaded(name, file);
       out.push({ ...target, file, downloaded });
     }

@@ -6,6 +6,11 @@ import { describeError, exitCodeFor } from '../../metadata/errors.js';
 import { repoCommands } from './commands.js';
 
 export async function runRepoCli(argv: string[]): Promise<number> {
+  // A write over the file-size limit (RLIMIT_FSIZE, `ulimit -f`) must fail with EFBIG like any
+  // other write error, which a transaction cleans up after. Node ignores SIGXFSZ, but signal-exit
+  // (loaded by proper-lockfile for the repository lock) re-raises it and the process died; it
+  // leaves a signal alone when someone else listens (found by test/repo-faults-disk.test.ts).
+  process.on('SIGXFSZ', () => undefined);
   let exitCode = 0;
   const parser = yargs(argv)
     .scriptName('tufpip-repo')

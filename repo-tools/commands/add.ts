@@ -63,12 +63,17 @@ async function stage(layout: RepoLayout, files: string[], opts: AddOptions): Pro
       }
       seen.set(base, f);
       const st = await fsp.lstat(f).catch((err) => {
+        // Node decodes a command-line argument that is not UTF-8 with U+FFFD: the name it sees is
+        // not the file's name (found by test/repo-faults-bad-input.test.ts).
+        if (f.includes('\uFFFD')) throw new TufpipError('BAD_INPUT', `${JSON.stringify(f)}: the file name is not valid UTF-8; rename the file`, { cause: err });
         throw new TufpipError('NOT_FOUND', `${f}: no such file`, { cause: err });
       });
       if (st.isSymbolicLink()) throw new TufpipError('BAD_INPUT', `${f} is a symbolic link: give the file itself`);
       const staged = path.join(dir, base);
       parseDistFilename(base); // the name is checked before anything is copied
-      await fsp.copyFile(f, staged);
+      await fsp.copyFile(f, staged).catch((err: NodeJS.ErrnoException) => {
+        throw new TufpipError('IO', `cannot copy ${f} to the staging folder ${path.dirname(staged)}: ${err.message}; nothing was published`, { cause: err });
+      });
       const c = await checkDistribution(staged);
       checked.push(c);
       opts.onProgress?.(++i, files.length, 'checking');
@@ -146,14 +151,24 @@ export async function findDistributions(folder: string): Promise<{ files: string
   const files: string[] = [];
   const skipped: string[] = [];
   const walk = async (d: string): Promise<void> => {
-    const entries = await fsp.readdir(d, { withFileTypes: true }).catch((err) => {
+    const entries = await fsp.readdir(d, { withFileTypes: true, encoding: 'buffer' }).catch((err) => {
       throw new TufpipError('NOT_FOUND', `cannot read folder ${d}`, { cause: err });
     });
-    entries.sort((a, b) => (a.name < b.name ? -1 : 1));
-    for (const e of entries) {
-      const p = path.join(d, e.name);
+    // A name that is not UTF-8 would be decoded with U+FFFD and then not found (or worse, found
+    // under another name): refuse it by name (found by test/repo-faults-bad-input.test.ts).
+    const named = entries.map((e) => {
+      const raw = e.name as unknown as Buffer;
+      const name = raw.toString('utf8');
+      if (!Buffer.from(name, 'utf8').equals(raw)) {
+        throw new TufpipError('BAD_INPUT', `${path.join(d, raw.toString('latin1'))}: a file name under ${folder} is not valid UTF-8 (bytes ${raw.toString('hex')}); rename or remove it`);
+      }
+      return { e, name };
+    });
+    named.sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const { e, name } of named) {
+      const p = path.join(d, name);
       if (e.isDirectory()) await walk(p);
-      else if (e.isFile() && /\.(whl|tar\.gz|zip)$/.test(e.name)) files.push(p);
+      else if (e.isFile() && /\.(whl|tar\.gz|zip)$/.test(name)) files.push(p);
       else skipped.push(p);
     }
   };

@@ -67,7 +67,11 @@ export function createSiteServer(site: string, log?: (line: string) => void): ht
       if (!real) return undefined;
       const fh = await fsp.open(real, 'r').catch(() => undefined);
       if (!fh) return undefined;
-      return { fh, st: await fh.stat() };
+      const st = await fh.stat().catch(async (err: unknown) => {
+        await fh.close();
+        throw err;
+      });
+      return { fh, st };
     };
     void (async () => {
       let served = requested;
@@ -98,6 +102,7 @@ export function createSiteServer(site: string, log?: (line: string) => void): ht
       }
       const stream = f.fh.createReadStream({ autoClose: true });
       stream.on('error', () => res.destroy());
+      res.on('close', () => stream.destroy()); // a client that hangs up: close the file now
       stream.pipe(res);
     })().catch(() => (res.headersSent ? res.destroy() : done(500, 'error\n')));
   });

@@ -58,6 +58,7 @@ export async function repoStatus(repoDir: string, now = new Date()): Promise<Sta
   const layout = new RepoLayout(repoDir);
   const config = await layout.loadConfig();
   const pub = await Published.load(layout);
+  pub.versions; // the snapshot's own checks (roles, versions) first, naming the file
   const warnings: string[] = [];
   const parse = (kind: MetadataKind, bytes: Buffer): AnyMd => Metadata.fromJSON(kind as MetadataKind.Targets, JSON.parse(bytes.toString('utf8')));
   const root = parse(MetadataKind.Root, pub.rootBytes);

@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Updater, type TargetFile, type BaseFetcher } from 'tuf-js';
 import { installLinearModels } from '../../metadata/linear-models.js';
 import { TufpipError } from '../../metadata/errors.js';
-import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS, isBinRole, isProjectRole, versionedFileName } from '../../metadata/roles.js';
+import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS, TOP_LEVEL_ROLES, isBinRole, isProjectRole, versionedFileName } from '../../metadata/roles.js';
 import { hashedPath, projectOfTarget } from '../../metadata/target-paths.js';
 import { FileFetcher } from '../../client/file-fetcher.js';
 import { internals } from '../../client/tuf-internals.js';
@@ -73,6 +73,12 @@ export async function verifyWithUpdater(updater: Updater, checkFiles: FileChecke
 
   const meta = ts.snapshot!.signed.meta;
   const roleNames = Object.keys(meta).map((f) => f.replace(/\.json$/, ''));
+  // Roles outside the role graph: clients ignore them, tufpip-repo refuses to build on them.
+  const extraTop = Object.keys(ts.root.signed.roles).filter((r) => !(TOP_LEVEL_ROLES as readonly string[]).includes(r));
+  if (extraTop.length) problems.push({ kind: 'metadata', message: `root names unknown top-level roles: ${extraTop.join(', ')}` });
+  for (const r of roleNames) {
+    if (!(r === TARGETS || r === CLAIMED || r === RECENTLY_CLAIMED || r === BINS || isBinRole(r) || isProjectRole(r))) problems.push({ kind: 'metadata', message: `snapshot lists a role outside the role graph: ${r}` });
+  }
   const listed = new Map<string, string>(); // target path -> first role listing it
   const load = async (role: string, parent: string) => {
     try {
@@ -157,10 +163,11 @@ export async function verifyRepo(repoDir: string, opts: VerifyOptions = {}): Pro
   const layout = new RepoLayout(repoDir);
   await layout.loadConfig();
   const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'tufpip-verify-'));
+  let fetcher: FileFetcher | undefined;
   try {
     const rootFile = opts.root ?? layout.metadataFile(versionedFileName('root', 1));
     await fsp.copyFile(rootFile, path.join(tmp, 'root.json'));
-    const fetcher = new FileFetcher();
+    fetcher = new FileFetcher();
     let updater: Updater;
     try {
       updater = new Updater({
@@ -221,6 +228,7 @@ export async function verifyRepo(repoDir: string, opts: VerifyOptions = {}): Pro
     report.ok = report.problems.length === 0;
     return report;
   } finally {
+    await fetcher?.close();
     await fsp.rm(tmp, { recursive: true, force: true });
   }
 }

