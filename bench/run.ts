@@ -4,6 +4,7 @@ import { benchRepo } from './repo.bench.js';
 import { benchLinearModels } from './linear-models.bench.js';
 import { benchClientRefresh } from './client-refresh.bench.js';
 import { benchFetch } from './fetch.bench.js';
+import { benchPep480Lookup } from './pep480-lookup.bench.js';
 
 const quick = !!process.env.BENCH_QUICK;
 const section = (t: string) => console.log(`\n== ${t}`);
@@ -16,3 +17,5 @@ section('client: refresh against 16,384 bins');
 await benchClientRefresh();
 section('client: tufpip fetch vs pip download');
 await benchFetch();
+section('PEP 480: lookup in a project with 5,000 files');
+await benchPep480Lookup();
