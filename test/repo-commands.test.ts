@@ -332,6 +332,22 @@ describe('repo: tufpip-repo commands', function () {
       // A second gc finds nothing more.
       expect(JSON.parse(expectOk(await tufpipRepo(['gc', dir, '--keep', '0s', '--json'])).stdout).removed).to.deep.equal([]);
     });
+
+    it("removes the temporary files of killed writers outside site/, not those of live ones", async () => {
+      const dir = path.join(tmpDir(), 'repo');
+      await initCli(dir);
+      // A dead writer: a pid above Linux's PID_MAX_LIMIT (2^22), which no process can have.
+      const deadTmp = `.expiry-cache.json.${2 ** 22 + 1}.d8c24ef7.tmp`;
+      const liveTmp = `.journal.${process.pid}.0a1b2c3d.tmp`;
+      fs.writeFileSync(path.join(dir, deadTmp), '{"roles":');
+      fs.writeFileSync(path.join(dir, liveTmp), 'x');
+      const r = JSON.parse(expectOk(await tufpipRepo(['gc', dir, '--json'])).stdout) as { removed: string[] };
+      expect(r.removed).to.deep.equal([deadTmp]);
+      expect(fs.existsSync(path.join(dir, deadTmp))).to.equal(false);
+      expect(fs.existsSync(path.join(dir, liveTmp)), 'a live writer keeps its temporary file').to.equal(true);
+      fs.rmSync(path.join(dir, liveTmp));
+      await verifyOk(dir);
+    });
   });
 
   describe('sync', () => {

@@ -31,6 +31,17 @@ async function compactJournal(file: string, keep: number): Promise<void> {
   await writeFileAtomic(file, lines.slice(-keep).join('\n') + '\n', 0o600);
 }
 
+/** Whether a process with this id exists (EPERM: it exists but belongs to someone else). */
+function pidAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Parses `7d`, `12h`, `30m`, `45s` or a bare number of days. */
 export function parseDuration(s: string): number {
   const m = /^(\d+(?:\.\d+)?)([dhms]?)$/.exec(s.trim());
@@ -98,6 +109,14 @@ export async function gcRepo(repoDir: string, opts: GcOptions = {}): Promise<GcR
         removed.push(`staging/${name}`);
         if (!opts.dryRun) await fsp.rm(abs, { recursive: true, force: true });
       }
+    }
+    // Temporary files of atomic writes outside site/ (config, journal, expiry caches) whose writer
+    // was killed before its rename: named `.<file>.<pid>.<random>.tmp` by fs-atomic.
+    for (const name of await fsp.readdir(layout.dir).catch(() => [] as string[])) {
+      const m = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
+      if (!m || pidAlive(Number(m[1]))) continue;
+      removed.push(name);
+      if (!opts.dryRun) await fsp.rm(path.join(layout.dir, name), { force: true });
     }
     if (!opts.dryRun) await compactJournal(layout.journalFile, 1000);
     return { removed, kept, bytesFreed, dryRun: !!opts.dryRun };
