@@ -61,3 +61,12 @@ export interface OpenIndexOptions extends FetchOptions {
   /** Allow plain HTTP to a non-loopback host. */
   allowHttp?: boolean;
 }
+
+export interface DownloadOptions {
+  /**
+   * fsync the file and its directory before returning (default true). `false` keeps the atomic
+   * rename but skips the fsyncs: for caches whose files are verified again on every use (the
+   * verifying proxy's private cache).
+   */
+  durable?: boolean;
+}

@@ -48,14 +48,19 @@ export function writeFileAtomicSync(file: string, data: Uint8Array | string, dur
   if (durable) fsyncDirSync(path.dirname(file));
 }
 
-/** Moves an already-written temporary file into place: fsync, rename, fsync dir. */
-export async function commitTempFile(tmp: string, file: string): Promise<void> {
-  const fh = await fsp.open(tmp, 'r+');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
+/**
+ * Moves an already-written temporary file into place: fsync, rename, fsync dir. `durable: false`
+ * skips the fsyncs (the rename stays atomic): for caches whose files are verified on every use.
+ */
+export async function commitTempFile(tmp: string, file: string, durable = true): Promise<void> {
+  if (durable) {
+    const fh = await fsp.open(tmp, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
   }
   await fsp.rename(tmp, file);
-  fsyncDirSync(path.dirname(file));
+  if (durable) fsyncDirSync(path.dirname(file));
 }

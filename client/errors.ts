@@ -1,5 +1,5 @@
-// The client's boundary error and the ONE adapter from tuf-js 5.0.1 errors to what a user can act
-// on (STYLE.md "Errors"). tuf-js exports no error classes from its index and rewraps snapshot and
+// The ONE adapter from tuf-js 5.0.1 errors to what a user can act on (STYLE.md "Errors"); the
+// boundary error it produces, ClientError, is in client-error.ts (re-exported here). tuf-js exports no error classes from its index and rewraps snapshot and
 // targets failures as `RuntimeError("Unable to load ... error Error: <inner message>")`, losing the
 // inner class: so errors are classified by class first and then by the inner message text.
 import {
@@ -10,73 +10,10 @@ import {
   ExpiredMetadataError,
 } from 'tuf-js/dist/error.js';
 import { LengthOrHashMismatchError, UnsignedMetadataError } from '@tufjs/models/dist/error.js';
-import { TufpipError, type ErrorCode } from '../metadata/errors.js';
 import type { RefusalKind } from './api.js';
+import { ClientError, refusalMessage, tidyMessage, type RefusalContext } from './client-error.js';
 
-/** Where a failure happened, for the message: the index (display URL), role and target path. */
-export interface RefusalContext {
-  /** Index URL without credentials (see redactUrl). */
-  index?: string;
-  /** The role being loaded when the failure happened, if the caller knows it. */
-  role?: string;
-  /** The target path being looked up or downloaded. */
-  path?: string;
-}
-
-/** What each refusal means for the user (appended to the factual detail). */
-const MEANING: Record<RefusalKind, string> = {
-  rollback: 'metadata versions out of sequence with what this client already trusts: possible rollback attack',
-  freeze: "possible freeze attack, or the index's cron job (tufpip-repo bump) stopped re-signing",
-  'mix-and-match': 'metadata files that do not belong to the same snapshot: possible mix-and-match attack',
-  'bad-signature': 'signature invalid or threshold not met: possible arbitrary-software attack',
-  'hash-mismatch': 'the file differs from what signed metadata says: tampered or corrupted',
-  'not-signed': 'no role of the index lists this file',
-  'missing-developer-signature': 'the index may be compromised',
-  'endless-data': 'more bytes than signed metadata allows: possible endless-data attack',
-  'slow-retrieval': 'the server stopped sending data: slow network or slow-retrieval attack',
-  network: 'the index could not be reached',
-  'untrusted-index': 'no trusted root for this index',
-  'insecure-transport': 'plain HTTP is accepted only on loopback',
-  metadata: 'the index metadata could not be verified',
-};
-
-export function codeForKind(kind: RefusalKind): ErrorCode {
-  if (kind === 'network' || kind === 'slow-retrieval') return 'NETWORK';
-  if (kind === 'untrusted-index') return 'NOT_FOUND';
-  return 'REFUSED';
-}
-
-export class ClientError extends TufpipError {
-  readonly kind: RefusalKind;
-  readonly role?: string;
-  readonly index?: string;
-  readonly targetPath?: string;
-  constructor(kind: RefusalKind, message: string, options: { cause?: unknown; role?: string; index?: string; path?: string } = {}) {
-    super(codeForKind(kind), message, { cause: options.cause });
-    this.name = 'ClientError';
-    this.kind = kind;
-    this.role = options.role;
-    this.index = options.index;
-    this.targetPath = options.path;
-  }
-}
-
-/** The refused-because sentence every refusal ends with. */
-export function meaningOf(kind: RefusalKind): string {
-  return MEANING[kind];
-}
-
-/** A URL with any user:password removed (never print a credential URL). */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1');
-}
-
-/** Key IDs shortened to 8 hex digits and credential URLs redacted, in any text shown to users. */
-export function tidyMessage(text: string): string {
-  return text
-    .replace(/\b([0-9a-f]{8})[0-9a-f]{56}\b/g, '$1')
-    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s?#@]*@/gi, '$1');
-}
+export { ClientError, codeForKind, meaningOf, redactUrl, refusalMessage, tidyMessage, type RefusalContext } from './client-error.js';
 
 interface Rule {
   kind: RefusalKind;
@@ -175,11 +112,3 @@ function isSystemNetworkError(err: unknown): boolean {
   return typeof code === 'string' && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(code) && code !== 'ENOENT';
 }
 
-/** `refused (freeze): timestamp of http://idx/: Final timestamp.json is expired: possible freeze attack, ...`. */
-export function refusalMessage(kind: RefusalKind, detail: string, context: RefusalContext): string {
-  const where = [context.path, context.role ? `role ${context.role}` : undefined, context.index ? `index ${context.index}` : undefined]
-    .filter(Boolean)
-    .join(', ');
-  const head = kind === 'network' || kind === 'slow-retrieval' ? kind : `refused (${kind})`;
-  return `${head}${where ? ` [${where}]` : ''}: ${detail}: ${MEANING[kind]}`;
-}

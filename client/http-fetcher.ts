@@ -6,13 +6,19 @@
 // - the length limit from signed metadata is enforced as bytes arrive (and from Content-Length).
 // Also: a progress callback, HTTP 403/404 as tuf-js's own DownloadHTTPError (the end of the root
 // chain, TUF spec 5.3.3), credentials in the URL sent as Basic auth and never shown.
+// Transport: node:http / node:https with keep-alive agents; through a proxy, http-proxy-agent
+// (absolute-URI requests) and https-proxy-agent (CONNECT tunnels), loaded only when a proxy is
+// configured. (undici took ~90 ms to load and several times more CPU per request: `tufpip fetch`
+// runs this while pip starts on the same cores, issue 3 "Speed".)
 import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import tls from 'node:tls';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
-import { Agent, ProxyAgent, request, type Dispatcher } from 'undici';
 import { BaseFetcher } from 'tuf-js';
 import { DownloadError, DownloadHTTPError, DownloadLengthMismatchError } from 'tuf-js/dist/error.js';
 import { proxyEnvFrom, proxyFor, type ProxyEnv } from './proxy-env.js';
@@ -75,7 +81,9 @@ export class HttpFetcher extends BaseFetcher {
   private readonly onProgress?: HttpFetcherOptions['onProgress'];
   private readonly proxyEnv: ProxyEnv;
   private readonly retries: number;
-  private readonly dispatchers = new Map<string, Dispatcher>();
+  private readonly agents = new Map<string, http.Agent>();
+  private scratch?: Promise<string>;
+  private scratchCount = 0;
 
   constructor(opts: HttpFetcherOptions = {}) {
     super();
@@ -98,8 +106,7 @@ export class HttpFetcher extends BaseFetcher {
    * the file to `handler`, which verifies it. The temporary file is removed afterwards.
    */
   override async downloadFile<T>(url: string, maxLength: number, handler: (file: string) => Promise<T>): Promise<T> {
-    const dir = await fsp.mkdtemp(path.join(await fsp.realpath(os.tmpdir()), 'tufpip-dl-'));
-    const file = path.join(dir, 'download');
+    const file = await this.scratchFile();
     try {
       const { body, contentLength, record } = await this.open(url, maxLength);
       const total = contentLength ?? maxLength;
@@ -127,15 +134,34 @@ export class HttpFetcher extends BaseFetcher {
       }
       return await handler(file);
     } finally {
-      await fsp.rm(dir, { recursive: true, force: true });
+      await fsp.rm(file, { force: true });
     }
   }
 
-  /** Closes idle connections (keep-alive sockets and proxy tunnels). */
+  /**
+   * A new file name in this fetcher's private temporary directory (made on first use, mode 0700,
+   * removed by close()): one directory per fetcher rather than one per download.
+   */
+  async scratchFile(): Promise<string> {
+    this.scratch ??= fsp
+      .realpath(os.tmpdir())
+      .then((tmp) => fsp.mkdtemp(path.join(tmp, 'tufpip-dl-')))
+      .catch((err: unknown) => {
+        this.scratch = undefined;
+        throw err;
+      });
+    return path.join(await this.scratch, `${++this.scratchCount}`);
+  }
+
+
+  /** Closes idle connections (keep-alive sockets and proxy tunnels) and removes temporary files. */
   async close(): Promise<void> {
-    const all = [...this.dispatchers.values()];
-    this.dispatchers.clear();
-    await Promise.all(all.map((d) => d.close().catch(() => d.destroy())));
+    const scratch = this.scratch;
+    this.scratch = undefined;
+    if (scratch) await fsp.rm(await scratch.catch(() => ''), { recursive: true, force: true }).catch(() => undefined);
+    const all = [...this.agents.values()];
+    this.agents.clear();
+    for (const a of all) a.destroy();
   }
 
   /** Resolves with `p`, or rejects with SlowRetrievalError when it takes longer than the idle timeout. */
@@ -161,21 +187,57 @@ export class HttpFetcher extends BaseFetcher {
   private streamError(err: unknown, url: string): Error {
     if (err instanceof DownloadError) return err;
     const code = (err as { code?: string } | null)?.code;
-    if (code === 'UND_ERR_BODY_TIMEOUT') return new SlowRetrievalError(`no data from ${redactUrl(url)} for ${this.idleTimeoutMs} ms`);
     return new NetworkError(`connection to ${redactUrl(url)} broke: ${code ?? (err as Error)?.message ?? String(err)}`, { cause: err });
   }
 
-  private dispatcherFor(target: URL): Dispatcher {
+  private async agentFor(target: URL): Promise<http.Agent> {
     const proxy = proxyFor(target, this.proxyEnv);
-    const key = proxy ? `${target.protocol}${proxy}` : 'direct';
-    let d = this.dispatchers.get(key);
-    if (!d) {
-      // Plain-HTTP targets go through a proxy as absolute-URI requests (what squid and most
-      // corporate proxies allow); HTTPS targets through a CONNECT tunnel.
-      d = proxy ? new ProxyAgent({ uri: proxy, proxyTunnel: target.protocol === 'https:' }) : new Agent();
-      this.dispatchers.set(key, d);
+    const key = proxy ? `${target.protocol}${proxy}` : target.protocol;
+    let a = this.agents.get(key);
+    if (!a) {
+      const opts = { keepAlive: true };
+      if (!proxy) {
+        a = target.protocol === 'https:' ? new https.Agent(opts) : new http.Agent(opts);
+      } else if (target.protocol === 'https:') {
+        // HTTPS targets through a CONNECT tunnel: the proxy sees only host and port.
+        const { HttpsProxyAgent } = await import('https-proxy-agent');
+        a = new HttpsProxyAgent(proxy, opts);
+      } else {
+        // Plain-HTTP targets as absolute-URI requests (what squid and most corporate proxies allow).
+        const { HttpProxyAgent } = await import('http-proxy-agent');
+        a = new HttpProxyAgent(proxy, opts);
+      }
+      // A concurrent call may have made one meanwhile: keep one per key.
+      const other = this.agents.get(key);
+      if (other) {
+        a.destroy();
+        a = other;
+      } else {
+        this.agents.set(key, a);
+      }
     }
-    return d;
+    return a;
+  }
+
+  /** Sends a GET; resolves with the response head (the body is still to be read). */
+  private async send(target: URL, headers: Record<string, string>): Promise<{ response: Promise<http.IncomingMessage>; abort: () => void }> {
+    const agent = await this.agentFor(target);
+    const options: https.RequestOptions = { method: 'GET', headers, agent };
+    if (target.protocol === 'https:') {
+      // The certificate is checked against the URL's host, also through a CONNECT tunnel
+      // (https-proxy-agent leaves the TLS servername unset for an IP address, and Node then
+      // checks the certificate against "localhost").
+      const host = target.hostname.replace(/^\[|\]$/g, '');
+      options.checkServerIdentity = (_servername, cert) => tls.checkServerIdentity(host, cert);
+    }
+    const req = (target.protocol === 'https:' ? https : http).request(target, options);
+    const response = new Promise<http.IncomingMessage>((resolve, reject) => {
+      req.once('response', resolve);
+      // Kept after the response too: a socket error then surfaces on the body stream instead.
+      req.on('error', reject);
+    });
+    req.end();
+    return { response, abort: () => req.destroy() };
   }
 
   private async open(url: string, maxLength: number): Promise<Opened> {
@@ -188,24 +250,14 @@ export class HttpFetcher extends BaseFetcher {
     }
     let redirects = 0;
     for (let attempt = 0; ; attempt++) {
-      let res: Dispatcher.ResponseData;
-      const abort = new AbortController();
+      if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new NetworkError(`cannot reach ${redactUrl(url)}: unsupported protocol ${target.protocol}`);
+      let res: http.IncomingMessage;
       try {
-        res = await this.idle(
-          request(target, {
-            dispatcher: this.dispatcherFor(target),
-            method: 'GET',
-            headers,
-            signal: abort.signal,
-            headersTimeout: this.idleTimeoutMs + 1000,
-            bodyTimeout: 0, // the idle timeout between chunks is ours (this.idle), not undici's
-          }),
-          url,
-          () => abort.abort(),
-        );
+        const sent = await this.send(target, headers);
+        // TUF "slow retrieval": the response head is also subject to the idle timeout.
+        res = await this.idle(sent.response, url, sent.abort);
       } catch (err) {
         if (err instanceof SlowRetrievalError) throw err;
-        if ((err as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT') throw new SlowRetrievalError(`no response from ${redactUrl(url)} for ${this.idleTimeoutMs} ms`);
         if (attempt < this.retries) {
           await delay(200 * 2 ** attempt);
           continue;
@@ -213,9 +265,10 @@ export class HttpFetcher extends BaseFetcher {
         const code = (err as { code?: string }).code;
         throw new NetworkError(`cannot reach ${redactUrl(url)}: ${code ?? (err as Error).message}`, { cause: err });
       }
-      if (res.statusCode !== 200) {
-        res.body.resume();
-        this.log.push({ url: redactUrl(target.href), status: res.statusCode, bytes: 0 });
+      const status = res.statusCode ?? 0;
+      if (status !== 200) {
+        res.resume();
+        this.log.push({ url: redactUrl(target.href), status, bytes: 0 });
         const next = this.redirectTarget(target, res, redirects);
         if (next) {
           // Bytes are verified against signed metadata wherever they come from; credentials stay
@@ -226,31 +279,31 @@ export class HttpFetcher extends BaseFetcher {
           attempt--;
           continue;
         }
-        if (res.statusCode >= 500 && attempt < this.retries) {
+        if (status >= 500 && attempt < this.retries) {
           await delay(200 * 2 ** attempt);
           continue;
         }
         // TUF spec 5.3.3: a 403/404 for the next root ends the root chain; tuf-js checks this class.
-        throw named(new DownloadHTTPError(`HTTP ${res.statusCode} for ${redactUrl(url)}`, res.statusCode), 'DownloadHTTPError');
+        throw named(new DownloadHTTPError(`HTTP ${status} for ${redactUrl(url)}`, status), 'DownloadHTTPError');
       }
       const lengthHeader = res.headers['content-length'];
       const contentLength = typeof lengthHeader === 'string' && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
       const record: FetchRecord = { url: redactUrl(target.href), status: 200, bytes: 0 };
       this.log.push(record);
       if (contentLength !== undefined && contentLength > maxLength) {
-        discard(res.body);
+        discard(res);
         throw named(
           new DownloadLengthMismatchError(`${redactUrl(url)} is ${contentLength} bytes, more than the ${maxLength} bytes signed metadata allows`),
           'DownloadLengthMismatchError',
         );
       }
-      return { body: res.body, contentLength, record };
+      return { body: res, contentLength, record };
     }
   }
 
   /** Where a 3xx answer sends us, if it may be followed (at most 5; https, or the same origin). */
-  private redirectTarget(from: URL, res: Dispatcher.ResponseData, redirects: number): URL | undefined {
-    if (![301, 302, 303, 307, 308].includes(res.statusCode) || redirects >= 5) return undefined;
+  private redirectTarget(from: URL, res: http.IncomingMessage, redirects: number): URL | undefined {
+    if (![301, 302, 303, 307, 308].includes(res.statusCode ?? 0) || redirects >= 5) return undefined;
     const location = res.headers.location;
     if (typeof location !== 'string') return undefined;
     let next: URL;

@@ -6,7 +6,6 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { Updater, type TargetFile } from 'tuf-js';
 import { MetadataKind, type Metadata, type Targets } from '@tufjs/models';
@@ -14,7 +13,7 @@ import '../metadata/linear-models.js';
 import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS, projectRole, isProjectRole } from '../metadata/roles.js';
 import { shortKeyId } from '../metadata/keys.js';
 import { TufpipError } from '../metadata/errors.js';
-import type { OpenIndexOptions, VerifiedTarget, Vouch } from './api.js';
+import type { DownloadOptions, OpenIndexOptions, VerifiedTarget, Vouch } from './api.js';
 import { ClientError, classifyTufError, meaningOf, redactUrl } from './errors.js';
 import { HttpFetcher, type FetchRecord } from './http-fetcher.js';
 import { hardenUpdater, internals } from './tuf-internals.js';
@@ -193,12 +192,12 @@ export class IndexClient {
    * length and hashes, and only then moves it to `destFile` atomically. A valid file already at
    * `destFile` is reused without downloading.
    */
-  async download(targetPath: string, destFile: string): Promise<VerifiedTarget> {
-    return (await this.ensureDownloaded(targetPath, destFile)).target;
+  async download(targetPath: string, destFile: string, opts: DownloadOptions = {}): Promise<VerifiedTarget> {
+    return (await this.ensureDownloaded(targetPath, destFile, opts)).target;
   }
 
   /** download(), also telling whether bytes were downloaded (false: a valid copy was kept). */
-  async ensureDownloaded(targetPath: string, destFile: string): Promise<{ target: VerifiedTarget; downloaded: boolean }> {
+  async ensureDownloaded(targetPath: string, destFile: string, opts: DownloadOptions = {}): Promise<{ target: VerifiedTarget; downloaded: boolean }> {
     const { updater, info, target } = await this.find(targetPath);
     if (await this.isValidCopy(info, destFile)) return { target, downloaded: false };
     await fsp.mkdir(path.dirname(path.resolve(destFile)), { recursive: true });
@@ -208,7 +207,7 @@ export class IndexClient {
       await this.downloadVerified(updater, info, tmp);
       // A repository that signs no sha256 (other TUF repositories) still gets one reported.
       if (!sha256) sha256 = createHash('sha256').update(await fsp.readFile(tmp)).digest('hex');
-      await commitTempFile(tmp, destFile);
+      await commitTempFile(tmp, destFile, opts.durable ?? true);
     } finally {
       await fsp.rm(tmp, { force: true });
     }
@@ -218,14 +217,13 @@ export class IndexClient {
   /** Downloads and verifies a target into memory (simple pages). */
   async fetchBytes(targetPath: string): Promise<{ bytes: Buffer; target: VerifiedTarget }> {
     const { updater, info, target } = await this.find(targetPath);
-    const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'tufpip-fetch-'));
+    const file = await this.fetcher.scratchFile();
     try {
-      const file = path.join(dir, 'target');
       await this.downloadVerified(updater, info, file);
       const bytes = await fsp.readFile(file);
       return { bytes, target: { ...target, sha256: target.sha256 || createHash('sha256').update(bytes).digest('hex') } };
     } finally {
-      await fsp.rm(dir, { recursive: true, force: true });
+      await fsp.rm(file, { force: true });
     }
   }
 

@@ -3,7 +3,7 @@
 // unless the user says --allow-http).
 import net from 'node:net';
 import { TufpipError } from '../metadata/errors.js';
-import { ClientError, redactUrl } from './errors.js';
+import { ClientError, redactUrl } from './client-error.js';
 
 export interface IndexUrl {
   /** Normal form without credentials: the trust store's key and what messages show. */

@@ -8,7 +8,7 @@
 // A security policy with a typo must not pass silently: unknown keys and wrong types are errors.
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { parse as parseToml } from 'smol-toml';
+import { createRequire } from 'node:module';
 import { TufpipError } from '../metadata/errors.js';
 import { normalizeProject } from '../metadata/pep503.js';
 import type { VerifiedTarget } from './api.js';
@@ -22,6 +22,10 @@ export interface Policy {
   /** Where the policy came from (for messages), e.g. `./tufpip.toml` or `--require-developer-signed`. */
   source: string;
 }
+
+// smol-toml is loaded only when there is a policy file to read (most runs have none, and every
+// module loaded before pip starts delays it: issue 3 "Speed"). Its CommonJS build, synchronously.
+const parseToml = (text: string): unknown => (createRequire(import.meta.url)('smol-toml') as typeof import('smol-toml')).parse(text);
 
 export const NO_POLICY: Policy = { requireDeveloperSigned: new Set(), source: 'default' };
 

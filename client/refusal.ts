@@ -4,7 +4,7 @@
 // ClientError (client/errors.ts classifies tuf-js errors in one place); this module only records
 // them and chooses the HTTP status pip sees.
 import type { RefusalKind } from './api.js';
-import { ClientError } from './errors.js';
+import { ClientError } from './client-error.js';
 
 export interface Refusal {
   /** Target path that was refused (or the index, for a failed update cycle). */

@@ -12,11 +12,15 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { TufpipError } from '../metadata/errors.js';
 import { versionedFileName } from '../metadata/roles.js';
-import { checkRootBytes, type RootSummary } from './root-check.js';
+import type { RootSummary } from './root-check.js';
 import { defaultIndexName, parseIndexUrl } from './index-url.js';
 import { writeFileAtomicSync } from './atomic-file.js';
-import { withMetadataLock } from './metadata-lock.js';
 import { defaultDataDir } from './data-dir.js';
+
+// root-check (@tufjs/models) and the lock (proper-lockfile) are loaded by the methods that need
+// them: looking an index up (list, find) is on the path that starts pip and stays light
+// (issue 3 "Speed").
+const rootCheck = () => import('./root-check.js');
 
 export interface TrustedIndexRecord {
   name: string;
@@ -113,6 +117,7 @@ export class TrustStore {
     const { url } = parseIndexUrl(indexUrl);
     const name = opts.name ?? defaultIndexName(url);
     verifyIndexName(name);
+    const { checkRootBytes } = await rootCheck();
     const root = checkRootBytes(rootBytes, opts.rootSource ?? 'root');
     const all = await this.list();
     const sameName = all.find((i) => i.name === name);
@@ -146,6 +151,7 @@ export class TrustStore {
   async remove(name: string): Promise<TrustedIndex> {
     const index = (await this.list()).find((i) => i.name === name);
     if (!index) throw new TufpipError('NOT_FOUND', `no trusted index named ${name} (see 'tufpip trust list')`);
+    const { withMetadataLock } = await import('./metadata-lock.js');
     await withMetadataLock(index.metadataDir, async () => {
       // index.json first: from then on the index is not listed, whatever else a crash leaves.
       await fsp.rm(path.join(index.dir, 'index.json'), { force: true });
@@ -159,6 +165,7 @@ export class TrustStore {
   /** Current trusted root and root history of an index. */
   async status(index: TrustedIndex): Promise<TrustedIndexStatus> {
     const bytes = await fsp.readFile(path.join(index.metadataDir, 'root.json'));
+    const { checkRootBytes } = await rootCheck();
     const root: RootSummary = checkRootBytes(bytes, `${index.metadataDir}/root.json`);
     const history = (await fsp.readdir(index.rootsDir).catch(() => [] as string[]))
       .map((f) => /^(\d+)\.root\.json$/.exec(f))

@@ -26,7 +26,7 @@ export interface ProxySource {
    * Downloads a target to `file`, verified (length and hashes) before it is there; a valid copy
    * already at `file` is re-verified against the current metadata and kept.
    */
-  download(targetPath: string, file: string): Promise<VerifiedTarget>;
+  download(targetPath: string, file: string, opts?: { durable?: boolean }): Promise<VerifiedTarget>;
 }
 
 /**
@@ -38,7 +38,7 @@ export function deferredSource(source: Promise<ProxySource>): ProxySource {
     refresh: async () => (await source).refresh(),
     lookup: async (p) => (await source).lookup(p),
     fetchBytes: async (p) => (await source).fetchBytes(p),
-    download: async (p, f) => (await source).download(p, f),
+    download: async (p, f, o) => (await source).download(p, f, o),
   };
 }
 
@@ -322,7 +322,8 @@ export class VerifyingProxy {
       await fsp.mkdir(path.dirname(local), { recursive: true, mode: 0o700 });
       // TUF spec 5.7.3: download() verifies length and hashes before the file is in place (and
       // re-verifies a copy already there against the current metadata instead of downloading).
-      const target = await this.opts.source.download(targetPath, local);
+      // Not fsynced: the cache is private and every copy in it is verified again before use.
+      const target = await this.opts.source.download(targetPath, local, { durable: false });
       return { project, filename, file: local, target };
     }, { background, key });
     // A failure is forgotten: the next request tries again (and records the refusal).

@@ -24,10 +24,7 @@ export function keyIdOf(key: PublicKeyJson): string {
   return createHash('sha256').update(canonicalize(body)).digest('hex');
 }
 
-/** Short form shown to people (8 hex digits), never anything else of a key. */
-export function shortKeyId(keyid: string): string {
-  return keyid.slice(0, 8);
-}
+export { shortKeyId } from './short-key-id.js';
 
 export function verifyHexBytes(hex: string, bytes: number, what: string): void {
   if (typeof hex !== 'string' || !/^[0-9a-fA-F]*$/.test(hex)) {

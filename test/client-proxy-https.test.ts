@@ -13,12 +13,12 @@ import { startHttp, startProxy, type CountingProxy, type Loopback } from './help
 import { tufpip } from './helpers/cli.js';
 import { tmpDir } from './helpers/tmp.js';
 
-function selfSignedCert(dir: string): { key: string; cert: string; certFile: string } | undefined {
+function selfSignedCert(dir: string, altName = 'IP:127.0.0.1'): { key: string; cert: string; certFile: string } | undefined {
   const key = path.join(dir, 'key.pem');
   const cert = path.join(dir, 'cert.pem');
   try {
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
-      '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+      '-days', '2', '-subj', `/CN=${altName.replace(/^\w+:/, '')}`, '-addext', `subjectAltName=${altName}`], { stdio: 'ignore' });
   } catch {
     return undefined;
   }
@@ -86,5 +86,21 @@ describe('client: proxies end to end', () => {
         else process.env[k] = v;
       }
     }
+  });
+
+  it('through HTTPS_PROXY the certificate must still name the index host (a trusted certificate for another host is refused)', async function () {
+    const dir = tmpDir('tufpip-tls-');
+    // Trusted by the client (NODE_EXTRA_CA_CERTS) but issued for 127.0.0.2, not the 127.0.0.1 we ask for.
+    const tls = selfSignedCert(dir, 'IP:127.0.0.2');
+    if (!tls) return this.skip();
+    const listener = createSiteServer(fx.site).listeners('request')[0] as http.RequestListener;
+    site = await startHttp(listener, { key: tls.key, cert: tls.cert });
+    const env = { ...process.env, HTTPS_PROXY: proxy.url, NO_PROXY: '', no_proxy: '', NODE_EXTRA_CA_CERTS: tls.certFile };
+    const md = path.join(dir, 'md');
+    expect((await tufpip(['tuf', '--metadata-dir', md, 'init', fx.rootFile(1)], { env })).code).to.equal(0);
+    const r = await tufpip(['tuf', '--metadata-dir', md, '--metadata-url', `${site.url}metadata/`, 'refresh'], { env });
+    expect(r.code).to.equal(1);
+    expect(r.stderr).to.match(/ERR_TLS_CERT_ALTNAME_INVALID/);
+    expect(proxy.tunnels.length).to.be.greaterThan(0);
   });
 });

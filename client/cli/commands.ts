@@ -3,7 +3,7 @@
 // errors to exit codes). `clientCommands` is the list main.ts registers; the pip-facing commands
 // (fetch, install, proxy) come from pip-commands.ts.
 import type { Argv, CommandModule } from 'yargs';
-import { shortKeyId } from '../../metadata/keys.js';
+import { shortKeyId } from '../../metadata/short-key-id.js';
 import { printJson, say, type OutputFlags } from './output.js';
 import { downloadProgress } from './progress.js';
 

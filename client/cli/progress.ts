@@ -1,7 +1,12 @@
 // Download progress bars (cli-progress) on an interactive terminal; nothing at all under --json,
 // --quiet or when the stream is not a TTY (pipes, CI logs). One bar per file being downloaded.
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressTypes from 'cli-progress';
 import type { OutputFlags } from './output.js';
+
+// Loaded only when bars are drawn: every `tufpip fetch` would otherwise pay for it before pip
+// starts (issue 3 "Speed"), and most runs are not on a terminal.
+const loadCliProgress = (): typeof cliProgressTypes => createRequire(import.meta.url)('cli-progress') as typeof cliProgressTypes;
 
 export interface DownloadProgress {
   /** FetchOptions.onProgress: bytes of one target path so far, and its expected total. */
@@ -16,6 +21,7 @@ type Stream = NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
 
 export function downloadProgress(flags: OutputFlags, stream: Stream = process.stderr): DownloadProgress {
   if (flags.json || flags.quiet || !stream.isTTY) return { onProgress: () => undefined, stop: () => undefined, active: false };
+  const cliProgress = loadCliProgress();
   const multi = new cliProgress.MultiBar(
     {
       stream: stream as NodeJS.WritableStream,
@@ -27,7 +33,7 @@ export function downloadProgress(flags: OutputFlags, stream: Stream = process.st
     },
     cliProgress.Presets.shades_classic,
   );
-  const bars = new Map<string, cliProgress.SingleBar>();
+  const bars = new Map<string, cliProgressTypes.SingleBar>();
   const label = (p: string) => {
     const base = p.slice(p.lastIndexOf('/') + 1);
     return base.length > 40 ? `${base.slice(0, 37)}...` : base.padEnd(40);

@@ -4,7 +4,7 @@
 // trust store is read and before any connection (IndexClient.open -> verifyTransport).
 import type { FetchOptions } from '../api.js';
 import { TufpipError } from '../../metadata/errors.js';
-import { ClientError } from '../errors.js';
+import { ClientError } from '../client-error.js';
 import type { IndexClient } from '../index-client.js';
 import { parseIndexUrl, verifyTransport } from '../index-url.js';
 import { TrustStore } from '../trust-store.js';
@@ -55,7 +55,7 @@ export async function resolveIndexUrl(choice: IndexChoice): Promise<string> {
  */
 export async function openTrustedIndex(choice: IndexChoice, opts: { refresh?: boolean } = {}): Promise<IndexClient> {
   const indexUrl = await resolveIndexUrl(choice);
-  // Loaded here, not at the top: tuf-js and undici take a while to load, and the pip commands
+  // Loaded here, not at the top: tuf-js and its models take a while to load, and the pip commands
   // start pip before that (see fetch.ts).
   const { IndexClient } = await import('../index-client.js');
   const client = await IndexClient.open({

@@ -1,0 +1,80 @@
+// The client's boundary error (ClientError: a refusal with the attack class it stopped) and how
+// it is worded, with no dependency on tuf-js: modules on the path that starts pip import it from
+// here, so that loading tuf-js waits until pip runs (issue 3 "Speed"). The classification of
+// tuf-js errors, the ONE adapter (STYLE.md "Errors"), is client/errors.ts.
+import { TufpipError, type ErrorCode } from '../metadata/errors.js';
+import type { RefusalKind } from './api.js';
+
+/** Where a failure happened, for the message: the index (display URL), role and target path. */
+export interface RefusalContext {
+  /** Index URL without credentials (see redactUrl). */
+  index?: string;
+  /** The role being loaded when the failure happened, if the caller knows it. */
+  role?: string;
+  /** The target path being looked up or downloaded. */
+  path?: string;
+}
+
+/** What each refusal means for the user (appended to the factual detail). */
+const MEANING: Record<RefusalKind, string> = {
+  rollback: 'metadata versions out of sequence with what this client already trusts: possible rollback attack',
+  freeze: "possible freeze attack, or the index's cron job (tufpip-repo bump) stopped re-signing",
+  'mix-and-match': 'metadata files that do not belong to the same snapshot: possible mix-and-match attack',
+  'bad-signature': 'signature invalid or threshold not met: possible arbitrary-software attack',
+  'hash-mismatch': 'the file differs from what signed metadata says: tampered or corrupted',
+  'not-signed': 'no role of the index lists this file',
+  'missing-developer-signature': 'the index may be compromised',
+  'endless-data': 'more bytes than signed metadata allows: possible endless-data attack',
+  'slow-retrieval': 'the server stopped sending data: slow network or slow-retrieval attack',
+  network: 'the index could not be reached',
+  'untrusted-index': 'no trusted root for this index',
+  'insecure-transport': 'plain HTTP is accepted only on loopback',
+  metadata: 'the index metadata could not be verified',
+};
+
+export function codeForKind(kind: RefusalKind): ErrorCode {
+  if (kind === 'network' || kind === 'slow-retrieval') return 'NETWORK';
+  if (kind === 'untrusted-index') return 'NOT_FOUND';
+  return 'REFUSED';
+}
+
+export class ClientError extends TufpipError {
+  readonly kind: RefusalKind;
+  readonly role?: string;
+  readonly index?: string;
+  readonly targetPath?: string;
+  constructor(kind: RefusalKind, message: string, options: { cause?: unknown; role?: string; index?: string; path?: string } = {}) {
+    super(codeForKind(kind), message, { cause: options.cause });
+    this.name = 'ClientError';
+    this.kind = kind;
+    this.role = options.role;
+    this.index = options.index;
+    this.targetPath = options.path;
+  }
+}
+
+/** The refused-because sentence every refusal ends with. */
+export function meaningOf(kind: RefusalKind): string {
+  return MEANING[kind];
+}
+
+/** A URL with any user:password removed (never print a credential URL). */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1');
+}
+
+/** Key IDs shortened to 8 hex digits and credential URLs redacted, in any text shown to users. */
+export function tidyMessage(text: string): string {
+  return text
+    .replace(/\b([0-9a-f]{8})[0-9a-f]{56}\b/g, '$1')
+    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s?#@]*@/gi, '$1');
+}
+
+/** `refused (freeze): timestamp of http://idx/: Final timestamp.json is expired: possible freeze attack, ...`. */
+export function refusalMessage(kind: RefusalKind, detail: string, context: RefusalContext): string {
+  const where = [context.path, context.role ? `role ${context.role}` : undefined, context.index ? `index ${context.index}` : undefined]
+    .filter(Boolean)
+    .join(', ');
+  const head = kind === 'network' || kind === 'slow-retrieval' ? kind : `refused (${kind})`;
+  return `${head}${where ? ` [${where}]` : ''}: ${detail}: ${MEANING[kind]}`;
+}
