@@ -153,7 +153,6 @@ export class HttpFetcher extends BaseFetcher {
     return path.join(await this.scratch, `${++this.scratchCount}`);
   }
 
-
   /** Closes idle connections (keep-alive sockets and proxy tunnels) and removes temporary files. */
   async close(): Promise<void> {
     const scratch = this.scratch;

@@ -114,16 +114,15 @@ export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcom
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'tufpip-fetch-'));
   // The client library loads and runs the TUF update cycle (TUF spec 5.3-5.6) while pip starts:
   // the proxy answers nothing before it is done, and refuses everything if it fails. Loading it
-  // (tuf-js and its models: ~100 ms of CPU) begins only once pip is spawned, so that pip's own start-up
-  // (~0.7 s of importing) runs alongside it instead of after it (issue 3 "Speed").
+  // (tuf-js and its models: ~100 ms of CPU) begins only once pip is spawned, so that pip's own
+  // start-up (~0.7 s of importing) runs alongside it instead of after it (issue 3 "Speed").
   let opened = false;
-  let open!: () => void;
-  const gate = new Promise<void>((resolve) => (open = resolve));
+  let startOpening!: () => void;
+  const opening = new Promise<void>((resolve) => (startOpening = resolve)).then(() => openTrustedIndex({ ...o, index: indexUrl }));
   const pipSpawned = () => {
     opened = true;
-    open();
+    startOpening();
   };
-  const opening = gate.then(() => openTrustedIndex({ ...o, index: indexUrl }));
   let openError: unknown;
   opening.catch((err: unknown) => (openError = err));
   const ready = opening.then(() => undefined);
