@@ -8,7 +8,7 @@ import http from 'node:http';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { VerifiedTarget } from './api.js';
+import type { DownloadOptions, VerifiedTarget } from './api.js';
 import { CallQueue } from './call-queue.js';
 import { likelyChoice } from './prefetch-guess.js';
 import { offIndexLinks, routeRequest } from './proxy-routes.js';
@@ -26,7 +26,7 @@ export interface ProxySource {
    * Downloads a target to `file`, verified (length and hashes) before it is there; a valid copy
    * already at `file` is re-verified against the current metadata and kept.
    */
-  download(targetPath: string, file: string, opts?: { durable?: boolean }): Promise<VerifiedTarget>;
+  download(targetPath: string, file: string, opts?: DownloadOptions): Promise<VerifiedTarget>;
 }
 
 /**
