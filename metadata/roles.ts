@@ -50,6 +50,19 @@ export function binName(index: number, binCount: number): string {
   return `${BIN_PREFIX}-${index.toString(16).padStart(binSuffixLength(binCount), '0')}`;
 }
 
+/**
+ * Source of a pattern matching every targets-type role name of the role graph (DESIGN.md): top-level
+ * targets, claimed, recently-claimed, bins, `bin-<hex>`, `project-<name>` and its release roles
+ * `project-<name>--<version>` (metadata/releases.ts). No quote, backslash or brace can match.
+ */
+export const TARGETS_ROLE_PATTERN = `(?:${TARGETS}|${CLAIMED}|${RECENTLY_CLAIMED}|${BINS}|bin-[0-9a-f]+|project-[a-z0-9][a-z0-9-]*(?:--[A-Za-z0-9._+!-]+)?)`;
+const TARGETS_ROLE = new RegExp(`^${TARGETS_ROLE_PATTERN}$`);
+
+/** A role name a snapshot may list. */
+export function isTargetsRoleName(role: string): boolean {
+  return TARGETS_ROLE.test(role);
+}
+
 export function isBinRole(role: string): boolean {
   return /^bin-[0-9a-f]+$/.test(role);
 }

@@ -183,8 +183,7 @@ export async function initRepo(o: InitOptions): Promise<InitResult> {
       newTimestampBytes: timestampBytes,
       snapshotBytes,
       snapshotChanged: true,
-      oldVersions: new Map(),
-      newVersions: versions,
+      snapshot: { oldVersions: new Map(), newVersions: versions },
       changedRoles: roleBytes,
       roleBytes: async (r) => roleBytes.get(r)!,
     });

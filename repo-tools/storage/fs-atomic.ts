@@ -6,15 +6,20 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 
+/**
+ * fsync(2) of a directory (its entries: a rename or a new name is durable). Synchronous inside:
+ * a transaction makes a handful of these calls, and each thread-pool round trip of the async API
+ * cost more than the call itself (an `add` spent ~10 ms waiting on round trips of this kind).
+ */
 export async function fsyncDir(dir: string): Promise<void> {
-  let fh: fsp.FileHandle | undefined;
+  let fd: number | undefined;
   try {
-    fh = await fsp.open(dir, 'r');
-    await fh.sync();
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
   } catch {
     // Some file systems do not support fsync on directories; the rename is still atomic.
   } finally {
-    await fh?.close();
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
@@ -67,17 +72,23 @@ export async function writeImmutable(file: string, data: string | Uint8Array): P
  * behind (found by test/repo-faults-disk.test.ts).
  */
 export async function linkOrCopy(src: string, dest: string): Promise<void> {
+  // Links are synchronous (one short system call each); a copy, which may be long, is not.
   try {
-    await fsp.link(src, dest);
+    fs.linkSync(src, dest);
     return;
   } catch {
     // EEXIST: replaced below through a temporary name; EXDEV, EPERM...: copied below.
   }
   const tmp = tempNameFor(dest);
   try {
+    let linked = false;
     try {
-      await fsp.link(src, tmp);
+      fs.linkSync(src, tmp);
+      linked = true;
     } catch {
+      // copied below
+    }
+    if (!linked) {
       await fsp.copyFile(src, tmp);
       const fh = await fsp.open(tmp, 'r+');
       try {
@@ -86,11 +97,11 @@ export async function linkOrCopy(src: string, dest: string): Promise<void> {
         await fh.close();
       }
     }
-    await fsp.rename(tmp, dest);
+    fs.renameSync(tmp, dest);
   } finally {
     // Gone after a rename; still there after a failure, or when dest already was this very file
     // (rename(2) of two links to one inode does nothing).
-    await fsp.rm(tmp, { force: true });
+    fs.rmSync(tmp, { force: true });
   }
 }
 

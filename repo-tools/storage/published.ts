@@ -18,9 +18,10 @@ import fs from 'node:fs';
 import { Metadata, MetadataKind } from '@tufjs/models';
 import type { Envelope, RootSigned, SnapshotSigned, TargetsSigned, TimestampSigned } from '../../metadata/builders.js';
 import { TufpipError } from '../../metadata/errors.js';
-import { BINS, CLAIMED, RECENTLY_CLAIMED, ROOT, TARGETS, TIMESTAMP, TOP_LEVEL_ROLES, isBinRole, versionedFileName } from '../../metadata/roles.js';
+import { BINS, CLAIMED, RECENTLY_CLAIMED, ROOT, TARGETS, TIMESTAMP, TOP_LEVEL_ROLES, isBinRole, isTargetsRoleName, versionedFileName } from '../../metadata/roles.js';
 import '../../metadata/linear-models.js';
 import type { RepoLayout } from './layout.js';
+import { SnapshotText } from '../../metadata/snapshot-text.js';
 
 type AnyMetadata = Metadata<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -46,11 +47,6 @@ function verifySignedBy(delegator: AnyMetadata, role: string, md: AnyMetadata, w
   } catch (err) {
     throw new TufpipError('BAD_INPUT', `published ${where} failed verification (${(err as Error).message}): it was changed after signing or is corrupted; refusing to build on it`, { cause: err });
   }
-}
-
-/** Role names a snapshot may list: the role graph of DESIGN.md (no role of any other name). */
-function isKnownTargetsRole(role: string): boolean {
-  return role === TARGETS || role === CLAIMED || role === RECENTLY_CLAIMED || role === BINS || isBinRole(role) || /^project-[a-z0-9][a-z0-9-]*(--[A-Za-z0-9._+!-]+)?$/.test(role);
 }
 
 export interface LoadedRole {
@@ -92,6 +88,7 @@ export class Published {
   timestamp!: Envelope<TimestampSigned>;
   snapshotBytes!: Buffer;
   private snapshotParsed?: { version: number; expires: string; versions: Map<string, number> };
+  private snapshotTextRead?: { text?: SnapshotText };
   private snapshotName = '';
   private roles = new Map<string, LoadedRole>();
   private rootModel!: AnyMetadata;
@@ -139,7 +136,17 @@ export class Published {
 
   /** The published snapshot, parsed on first use (a timestamp-only bump never needs it). */
   get snapshot(): { version: number; expires: string } {
-    return this.parseSnapshot();
+    return this.snapshotText ?? this.parseSnapshot();
+  }
+
+  /**
+   * The published snapshot as text when it is in tufpip's canonical shape (every entry checked:
+   * metadata/snapshot-text.ts), so that an `add` reads and edits a few entries of a 16,385-entry
+   * snapshot without parsing it; undefined otherwise (callers then use `versions`).
+   */
+  get snapshotText(): SnapshotText | undefined {
+    this.snapshotTextRead ??= { text: SnapshotText.fromBytes(this.snapshotBytes) };
+    return this.snapshotTextRead.text;
   }
 
   /** snapshot meta: "<role>.json" -> version */
@@ -160,7 +167,7 @@ export class Published {
       const versions = new Map<string, number>();
       for (const [name, info] of Object.entries(snap.signed.meta)) {
         const role = name.endsWith('.json') ? name.slice(0, -'.json'.length) : '';
-        if (!isKnownTargetsRole(role)) throw new TufpipError('BAD_INPUT', `published ${this.snapshotName} lists an unknown role ${JSON.stringify(name)}; refusing to build on it`);
+        if (!isTargetsRoleName(role)) throw new TufpipError('BAD_INPUT', `published ${this.snapshotName} lists an unknown role ${JSON.stringify(name)}; refusing to build on it`);
         if (!Number.isSafeInteger(info?.version) || info.version < 1) throw new TufpipError('BAD_INPUT', `published ${this.snapshotName}: version of ${name} must be a positive integer, got ${JSON.stringify(info?.version)}`);
         versions.set(name, info.version);
       }
@@ -221,8 +228,12 @@ export class Published {
   }
 
   versionOf(role: string): number | undefined {
+    if (!this.snapshotParsed && this.snapshotText && this.textLookups++ < 64) return this.snapshotText.versionOf(`${role}.json`);
     return this.versions.get(`${role}.json`);
   }
+
+  /** Lookups answered by text search; past a few dozen, one parse of the whole snapshot is cheaper. */
+  private textLookups = 0;
 
   /** A targets-type role at the version the published snapshot names. */
   async role(name: string): Promise<LoadedRole> {

@@ -93,8 +93,12 @@ export async function verifyNoSecretsUnderSite(site: string, touchedDirs: Iterab
     ...(await scan(simple)),
     ...(await scan(packages)),
   ];
-  for (const d of new Set(touchedDirs)) found.push(...(await scanDir(d, false)));
-  const links = await findLinksOutOfSite(site, [top, ...new Set(touchedDirs)], false);
+  // The directories this transaction writes to, except a top directory nothing was added to since
+  // our last commit (simple/ gets the project list: re-reading its thousands of entries on every
+  // add cost ~20 ms with 150 of them).
+  const touched = [...new Set(touchedDirs)].filter((d) => !unchanged.has(d));
+  for (const d of touched) found.push(...(await scanDir(d, false)));
+  const links = await findLinksOutOfSite(site, [top, ...touched], false);
   if (links.length) throw new TufpipError('REFUSED', `refusing to publish: symbolic link under the served tree points outside it: ${links.join(', ')} (a web server may follow it)`);
   if (found.length) {
     throw new TufpipError('REFUSED', `refusing to publish: private key material under the served tree: ${[...new Set(found)].join(', ')} (move it out of site/)`);

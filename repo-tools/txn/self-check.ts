@@ -2,6 +2,8 @@
 // published the way a client would. This runs tuf-js's own TrustedMetadataStore (the client's
 // verification code) over the exact bytes that will be written; a failure publishes nothing.
 import { TrustedMetadataStore } from 'tuf-js/dist/store.js';
+import { trustSnapshotEdit } from './snapshot-edit-check.js';
+import type { SnapshotText } from '../../metadata/snapshot-text.js';
 import { MetaFile } from '@tufjs/models';
 import { installLinearModels } from '../../metadata/linear-models.js';
 import { TufpipError } from '../../metadata/errors.js';
@@ -17,8 +19,12 @@ export interface SelfCheckInput {
   /** New snapshot bytes, or the current ones when the snapshot does not change. */
   snapshotBytes: Buffer;
   snapshotChanged: boolean;
-  oldVersions: Map<string, number>;
-  newVersions: Map<string, number>;
+  /**
+   * How the new snapshot relates to the published one (when it changes): built in full (both
+   * version maps; at init the old one is empty), or edited as text (the published bytes and the
+   * entries that changed; metadata/snapshot-text.ts).
+   */
+  snapshot?: FullSnapshot | EditedSnapshot;
   /** Changed targets roles and their new bytes. */
   changedRoles: Map<string, Buffer>;
   /** Bytes of a role as it will be published (changed or unchanged). */
@@ -29,6 +35,18 @@ export interface SelfCheckInput {
   newRootBytes?: Buffer;
   /** Unchanged roles to verify too (their delegator is re-keyed in this transaction). */
   alsoVerify?: string[];
+}
+
+export interface FullSnapshot {
+  oldVersions: Map<string, number>;
+  newVersions: Map<string, number>;
+}
+
+export interface EditedSnapshot {
+  /** The published snapshot (its bytes verified against the published timestamp). */
+  oldSnapshot: SnapshotText;
+  /** "<role>.json" -> its version in the new snapshot, for every entry that changed. */
+  edits: Map<string, number>;
 }
 
 export function delegatorOf(role: string, projectDelegator?: (r: string) => string): string {
@@ -61,13 +79,24 @@ export async function selfCheck(i: SelfCheckInput): Promise<void> {
       MetaFile.fromJSON(ts.signed.meta['snapshot.json'] as Parameters<typeof MetaFile.fromJSON>[0]).verify(i.snapshotBytes);
       return;
     }
-    // TUF spec 5.5.2 - 5.5.6: hash from timestamp, signature, version, freeze.
-    store.updateSnapshot(i.snapshotBytes);
-    // TUF spec 5.5.5: no targets role may go back or disappear.
-    for (const [name, v] of i.oldVersions) {
-      const nv = i.newVersions.get(name);
-      if (nv === undefined) throw new TufpipError('SELF_CHECK', `new snapshot drops ${name}`);
-      if (nv < v) throw new TufpipError('SELF_CHECK', `new snapshot rolls ${name} back from version ${v} to ${nv}`);
+    if (!i.snapshot) throw new TufpipError('SELF_CHECK', 'the snapshot changed but the self-check was not told how');
+    // The delegated roles to verify below (changed ones, re-keyed ones) and their delegators.
+    const toVerify = [...i.changedRoles.keys(), ...(i.newRootBytes ? [TARGETS] : []), ...(i.alsoVerify ?? [])];
+    if ('edits' in i.snapshot) {
+      // TUF spec 5.5.2 - 5.5.6 on the text (snapshot-edit-check.ts), then tuf-js's own 5.6 with
+      // the entries the roles below need.
+      const chain = new Set<string>();
+      for (let r of toVerify) for (; r !== 'root' && !chain.has(r); r = delegatorOf(r, i.projectDelegator)) chain.add(r);
+      trustSnapshotEdit(store, i.snapshotBytes, i.snapshot, [...chain]);
+    } else {
+      // TUF spec 5.5.2 - 5.5.6: hash from timestamp, signature, version, freeze.
+      store.updateSnapshot(i.snapshotBytes);
+      // TUF spec 5.5.5: no targets role may go back or disappear.
+      for (const [name, v] of i.snapshot.oldVersions) {
+        const nv = i.snapshot.newVersions.get(name);
+        if (nv === undefined) throw new TufpipError('SELF_CHECK', `self-check refused the new snapshot (it drops ${name}); nothing was published`);
+        if (nv < v) throw new TufpipError('SELF_CHECK', `self-check refused the new snapshot (it rolls ${name} back from version ${v} to ${nv}); nothing was published`);
+      }
     }
     // TUF spec 5.6: each changed role verifies against its delegator, itself verified up to root.
     const loaded = new Set<string>();
@@ -79,9 +108,8 @@ export async function selfCheck(i: SelfCheckInput): Promise<void> {
       store.updateDelegatedTargets(bytes, role, parent);
       loaded.add(role);
     };
-    for (const role of i.changedRoles.keys()) await load(role);
-    // A new root may re-key targets; a re-keyed delegator must still verify its unchanged delegates.
-    for (const role of [...(i.newRootBytes ? [TARGETS] : []), ...(i.alsoVerify ?? [])]) await load(role);
+    // (A new root may re-key targets; a re-keyed delegator must still verify its unchanged delegates.)
+    for (const role of toVerify) await load(role);
   } catch (err) {
     if (err instanceof TufpipError) throw err;
     const name = (err as Error)?.constructor?.name ?? 'Error';

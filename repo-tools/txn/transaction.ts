@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { canonicalize } from '../../metadata/canonical.js';
 import {
@@ -28,7 +29,7 @@ function releaseParent(role: string): string | undefined {
 import { TufpipError } from '../../metadata/errors.js';
 import type { Signer } from '../keys/signer.js';
 import type { RepoContext } from './context.js';
-import { DurableBatch, existsSync, fsyncDir, linkOrCopy, writeFileAtomic, writeImmutable } from '../storage/fs-atomic.js';
+import { DurableBatch, existsSync, fsyncDir, linkOrCopy, writeFileAtomic, writeFileAtomicSync, writeImmutableSync } from '../storage/fs-atomic.js';
 import { appendJournal, runPostSteps, type PostStep } from '../storage/journal.js';
 import { recordScannedDirs, verifyNoSecretsUnderSite } from '../storage/secrets-guard.js';
 import { advanceDueSummary } from '../storage/expiry-cache.js';
@@ -50,12 +51,22 @@ export interface CommitResult {
   roles: { role: string; version: number }[];
   /** Milliseconds per phase (build, self-check, write, publish), for benchmarks and --json. */
   timings?: Record<string, number>;
+  /** How a new snapshot was made: its text edited (a few versions changed) or built in full. */
+  snapshotBuilt?: 'edited' | 'in-full';
 }
 
 /** An error from the file system (ENOSPC, EFBIG, EIO, EDQUOT, EROFS, EACCES...). */
 function isFsError(err: unknown): boolean {
   const code = (err as NodeJS.ErrnoException | null)?.code;
   return typeof code === 'string' && /^E[A-Z]+$/.test(code) && typeof (err as NodeJS.ErrnoException).syscall === 'string';
+}
+
+function statSizeOr0(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
 }
 
 /** The folders `mkdir -p` created: from `first` down to `last`. */
@@ -79,6 +90,9 @@ export async function signRole(signedCanonical: string, signers: Signer[]): Prom
   for (const s of signers) signatures.push({ keyid: s.keyid, sig: s.signSync ? s.signSync(bytes) : await s.sign(bytes) });
   return Buffer.from(serializeEnvelope(signedCanonical, signatures), 'utf8');
 }
+
+/** Up to this many changed roles, the snapshot is edited as text; past it, one full build is cheaper. */
+const SNAPSHOT_TEXT_EDITS = 64;
 
 export class Transaction {
   readonly ctx: RepoContext;
@@ -181,8 +195,8 @@ export class Transaction {
     const timings: Record<string, number> = {};
     const lap = (name: string, from: number) => (timings[name] = Math.round((performance.now() - from) * 10) / 10);
     const newRoleBytes = new Map<string, Buffer>();
-    let versionsCopy: Map<string, number> | undefined;
-    const versions = () => (versionsCopy ??= new Map(pub.versions));
+    /** "<role>.json" -> new version, for every targets role this transaction publishes. */
+    const edits = new Map<string, number>();
     const roleResults: { role: string; version: number }[] = [];
     const published: { role: string; expires: string; periodDays: number }[] = [];
     const expires = (role: string) => expiresAt(now, config.expires[expiryKeyForRole(role)]);
@@ -199,14 +213,14 @@ export class Transaction {
       }
       const signed = buildTargets(cur.version + 1, expires(role), targets, cur.signed.delegations);
       newRoleBytes.set(role, await signRole(canonicalize(signed), [await this.ctx.onlineSigner()]));
-      versions().set(`${role}.json`, signed.version);
+      edits.set(`${role}.json`, signed.version);
       roleResults.push({ role, version: signed.version });
       published.push({ role, expires: signed.expires, periodDays: config.expires[expiryKeyForRole(role)] });
     }
     for (const [role, { signed, signers }] of this.roleUpdates) {
       if (this.binEdits.has(role)) throw new Error(`role ${role} both edited and replaced in one transaction`);
       newRoleBytes.set(role, await signRole(canonicalize(signed), signers));
-      versions().set(`${role}.json`, signed.version);
+      edits.set(`${role}.json`, signed.version);
       roleResults.push({ role, version: signed.version });
       published.push({ role, expires: signed.expires, periodDays: config.expires[expiryKeyForRole(role)] });
     }
@@ -214,7 +228,7 @@ export class Transaction {
     for (const [role, { bytes, version }] of this.presigned) {
       if (this.binEdits.has(role) || this.roleUpdates.has(role)) throw new Error(`role ${role} both edited and replaced in one transaction`);
       newRoleBytes.set(role, bytes);
-      versions().set(`${role}.json`, version);
+      edits.set(`${role}.json`, version);
       roleResults.push({ role, version });
       // An offline role changed: the due summary must forget its cached expiry (bump warnings).
       if (!isOnlineRole(role)) published.push({ role, expires: '', periodDays: 0 });
@@ -222,13 +236,25 @@ export class Transaction {
 
     // TUF spec 4.4: snapshot lists the version of every targets role.
     const snapshotChanged = newRoleBytes.size > 0 || this.forceSnapshot || this.newRoot !== undefined;
-    const newVersions = snapshotChanged ? versions() : new Map<string, number>();
     let snapshotBytes = pub.snapshotBytes;
     let snapshotVersion = pub.snapshotVersion;
+    /** The full new version map; only built when the snapshot is not edited as text. */
+    let newVersions: Map<string, number> | undefined;
     const online = await this.ctx.onlineSigner();
     if (snapshotChanged) {
       snapshotVersion += 1;
-      snapshotBytes = await signRole(canonicalSnapshot(snapshotVersion, expires('snapshot'), newVersions), [online]);
+      // A few versions changed in a snapshot in tufpip's canonical shape: edit its text (a 16,385-
+      // entry snapshot is not re-canonicalised on every add). Otherwise, or when a role is new,
+      // build it in full. Either way the self-check below verifies the bytes.
+      const few = edits.size <= SNAPSHOT_TEXT_EDITS;
+      const oldSnapshot = few ? pub.snapshotText : undefined;
+      let signedText = oldSnapshot?.next(snapshotVersion, expires('snapshot'), edits);
+      if (signedText === undefined) {
+        newVersions = new Map(pub.versions);
+        for (const [file, v] of edits) newVersions.set(file, v);
+        signedText = canonicalSnapshot(snapshotVersion, expires('snapshot'), newVersions);
+      }
+      snapshotBytes = await signRole(signedText, [online]);
     }
     // TUF spec 4.6: timestamp names the snapshot by version, length and hash.
     const tsSigned = buildTimestamp(pub.timestamp.signed.version + 1, expires('timestamp'), {
@@ -254,8 +280,7 @@ export class Transaction {
       newTimestampBytes: timestampBytes,
       snapshotBytes,
       snapshotChanged,
-      oldVersions: snapshotChanged ? pub.versions : new Map(),
-      newVersions,
+      snapshot: !snapshotChanged ? undefined : newVersions ? { oldVersions: pub.versions, newVersions } : { oldSnapshot: pub.snapshotText!, edits },
       changedRoles: newRoleBytes,
       roleBytes: async (role) => (await pub.role(role)).bytes,
       projectDelegator: (role) => this.projectDelegators.get(role) ?? releaseParent(role) ?? 'claimed',
@@ -279,8 +304,8 @@ export class Transaction {
     const created: string[] = [];
     const createdDirs: string[] = [];
     const isNew = (file: string) => !existsSync(file);
-    const mkdirTracked = async (dir: string) => {
-      const first = await fsp.mkdir(dir, { recursive: true });
+    const mkdirTracked = (dir: string) => {
+      const first = fs.mkdirSync(dir, { recursive: true });
       if (first) createdDirs.push(...dirsFrom(first, dir));
     };
     let journalSize: number | undefined;
@@ -290,12 +315,16 @@ export class Transaction {
     let step = 'writing content';
     try {
       // 1. Content: hash-named copies (and plain names of new package files).
+      // Synchronous file operations (a thread-pool round trip each cost more than the operation),
+      // yielding now and then so the lock's refresh timer keeps running in a large batch.
+      let written = 0;
       for (const c of this.content) {
+        if (++written % 32 === 0) await new Promise((r) => setImmediate(r));
         const hashed = layout.targetFile(hashedPath(c.targetPath, c.sha256));
         step = `writing ${c.targetPath}`;
-        await mkdirTracked(path.dirname(hashed));
+        mkdirTracked(path.dirname(hashed));
         if (isNew(hashed)) created.push(hashed);
-        if ('bytes' in c.source) await writeImmutable(hashed, c.source.bytes);
+        if ('bytes' in c.source) writeImmutableSync(hashed, c.source.bytes);
         else await linkOrCopy(c.source.file, hashed);
         if (c.plainBeforePublish) {
           if (isNew(layout.targetFile(c.targetPath))) created.push(layout.targetFile(c.targetPath));
@@ -306,7 +335,7 @@ export class Transaction {
       step = 'writing the new metadata versions';
       const batch = new DurableBatch(newRoleBytes.size + 1);
       for (const [role, bytes] of newRoleBytes) {
-        const file = layout.metadataFile(versionedFileName(role, newVersions.get(`${role}.json`)!));
+        const file = layout.metadataFile(versionedFileName(role, edits.get(`${role}.json`)!));
         if (isNew(file)) created.push(file);
         batch.writeImmutable(file, bytes);
       }
@@ -335,11 +364,12 @@ export class Transaction {
       t3 = performance.now();
       // 3. Journal, then timestamp.json: the single atomic step that publishes everything.
       step = 'appending to the journal';
-      journalSize = await fsp.stat(layout.journalFile).then((st) => st.size, () => 0);
+      journalSize = statSizeOr0(layout.journalFile);
       await appendJournal(layout, { txn, state: 'prepared', command: this.command, timestampVersion: tsSigned.version, time: now.toISOString(), post: this.post });
       this.ctx.lock.assertHeld();
       step = 'writing timestamp.json';
-      await writeFileAtomic(layout.metadataFile('timestamp.json'), timestampBytes);
+      writeFileAtomicSync(layout.metadataFile('timestamp.json'), timestampBytes);
+      await fsyncDir(layout.metadataDir);
       timestampReplaced = true;
     } catch (err) {
       // Not when the lock was lost: the files and the journal may be another writer's by now.
@@ -374,7 +404,8 @@ export class Transaction {
     if (snapshotChanged) roleResults.push({ role: 'snapshot', version: snapshotVersion });
     roleResults.push({ role: 'timestamp', version: tsSigned.version });
     lap('publish', t3);
-    return { noop: false, timestampVersion: tsSigned.version, snapshotVersion, roles: roleResults, timings };
+    const snapshotBuilt = !snapshotChanged ? undefined : newVersions ? 'in-full' : 'edited';
+    return { noop: false, timestampVersion: tsSigned.version, snapshotVersion, roles: roleResults, timings, snapshotBuilt };
   }
 
   /** PEP 480: which role delegates a project role (set by claim transactions). */
