@@ -177,6 +177,58 @@ describe('repo: the self-check refuses what a client would refuse', function () 
     });
   });
 
+  describe('thousands of bins (a share verified in a worker thread)', () => {
+    let big: TestRepo;
+    let bigLayout: RepoLayout;
+    before(async () => {
+      big = await makeRepo({ bins: 4096 });
+      bigLayout = new RepoLayout(big.dir);
+      await bigLayout.loadConfig();
+    });
+    /** Every bin re-signed at version + 1 (a bump of every bin); `bad` gets another version. */
+    async function allBins(bad?: string): Promise<{ input: SelfCheckInput; bins: string[] }> {
+      const pub = await Published.load(bigLayout);
+      const signer = await loadSigner('file:keys/online.pem', { baseDir: big.dir });
+      const newVersions = new Map(pub.versions);
+      const changedRoles = new Map<string, Buffer>();
+      const bins = [...pub.versions.keys()].filter((f) => f.startsWith('bin-')).map((f) => f.slice(0, -'.json'.length));
+      for (const b of bins) {
+        const cur = await pub.role(b);
+        changedRoles.set(b, await signRole(canonicalize(buildTargets(cur.version + (b === bad ? 2 : 1), inDays(7), cur.signed.targets)), [signer]));
+        newVersions.set(`${b}.json`, cur.version + 1);
+      }
+      const snapshotBytes = await signRole(canonicalSnapshot(pub.snapshotVersion + 1, inDays(7), newVersions), [signer]);
+      const timestampBytes = await signRole(
+        canonicalize(buildTimestamp(pub.timestamp.signed.version + 1, inDays(1), { version: pub.snapshotVersion + 1, length: snapshotBytes.length, sha256: sha256(snapshotBytes) })),
+        [signer],
+      );
+      const input: SelfCheckInput = {
+        rootBytes: pub.rootBytes,
+        oldTimestampBytes: pub.timestampBytes,
+        newTimestampBytes: timestampBytes,
+        snapshotBytes,
+        snapshotChanged: true,
+        snapshot: { oldVersions: pub.versions, newVersions },
+        changedRoles,
+        roleBytes: async (r) => (await pub.role(r)).bytes,
+      };
+      return { input, bins };
+    }
+    it('honest: passes', async () => {
+      await selfCheck((await allBins()).input);
+    });
+    it('refuses a bin at the wrong version in a worker thread\'s share, naming it', async () => {
+      const { bins } = await allBins();
+      // Bins are dealt out in turn: the second goes to the first worker (the first stays here).
+      const victim = bins[1];
+      await expectRefused((await allBins(victim)).input, new RegExp(`\\(${victim}: BadVersionError: Version \\d+ of ${victim} does not match snapshot version`));
+    });
+    it('refuses a bin at the wrong version in this thread\'s share too', async () => {
+      const { bins } = await allBins();
+      await expectRefused((await allBins(bins[0])).input, /does not match snapshot version/);
+    });
+  });
+
   it('add: a published snapshot not in tufpip\'s shape (pretty-printed, validly signed) takes the full path and publishes a canonical one', async () => {
     const r = await makeRepo({ bins: 8, wheels: [{ name: 'beta', version: '1.0' }] });
     const l = new RepoLayout(r.dir);

@@ -2,7 +2,10 @@
 // published the way a client would. This runs tuf-js's own TrustedMetadataStore (the client's
 // verification code) over the exact bytes that will be written; a failure publishes nothing.
 import { TrustedMetadataStore } from 'tuf-js/dist/store.js';
+import os from 'node:os';
+import { Worker } from 'node:worker_threads';
 import { trustSnapshotEdit } from './snapshot-edit-check.js';
+import type { SelfCheckJob, SelfCheckReply } from './self-check-worker.js';
 import type { SnapshotText } from '../../metadata/snapshot-text.js';
 import { MetaFile } from '@tufjs/models';
 import { installLinearModels } from '../../metadata/linear-models.js';
@@ -57,6 +60,20 @@ export function delegatorOf(role: string, projectDelegator?: (r: string) => stri
   throw new TufpipError('SELF_CHECK', `no delegator known for role ${role}`);
 }
 
+/** From this many changed bins on, their verification is shared with worker threads. */
+const PARALLEL_FROM = 2048;
+
+/** Runs one share of the self-check in a worker thread (self-check-worker.ts). */
+function runWorker(job: SelfCheckJob): Promise<SelfCheckReply> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(new URL('./self-check-worker.js', import.meta.url), { workerData: job });
+    let reply: SelfCheckReply | undefined;
+    w.once('message', (m: SelfCheckReply) => (reply = m));
+    w.once('error', reject);
+    w.once('exit', (code) => (reply ? resolve(reply) : reject(new Error(`self-check worker exited with code ${code} without a result`))));
+  });
+}
+
 export async function selfCheck(i: SelfCheckInput): Promise<void> {
   try {
     const store = new TrustedMetadataStore(i.rootBytes);
@@ -109,7 +126,35 @@ export async function selfCheck(i: SelfCheckInput): Promise<void> {
       loaded.add(role);
     };
     // (A new root may re-key targets; a re-keyed delegator must still verify its unchanged delegates.)
-    for (const role of toVerify) await load(role);
+    const bins = toVerify.filter(isBinRole);
+    const workers = bins.length >= PARALLEL_FROM ? Math.min(os.availableParallelism() - 1, 3) : 0;
+    if (workers <= 0) {
+      for (const role of toVerify) await load(role);
+      return;
+    }
+    // Many bins (a bulk build or a bump of every bin): their delegators here first, then the bins
+    // shared between this thread and workers, each running the same tuf-js store.
+    for (const role of toVerify) if (!isBinRole(role)) await load(role);
+    await load(BINS);
+    const chain: [string, Uint8Array, string][] = [];
+    for (let r = BINS; r !== 'root'; r = delegatorOf(r, i.projectDelegator)) chain.unshift([r, i.changedRoles.get(r) ?? (await i.roleBytes(r)), delegatorOf(r, i.projectDelegator)]);
+    const shares: string[][] = Array.from({ length: workers + 1 }, () => []);
+    bins.forEach((b, k) => shares[k % shares.length].push(b));
+    const jobs = shares.slice(1).map(async (share) =>
+      runWorker({
+        rootBytes: i.rootBytes,
+        newRootBytes: i.newRootBytes,
+        oldTimestampBytes: i.oldTimestampBytes,
+        newTimestampBytes: i.newTimestampBytes,
+        snapshotBytes: i.snapshotBytes,
+        chain,
+        roles: await Promise.all(share.map(async (r) => [r, i.changedRoles.get(r) ?? (await i.roleBytes(r)), BINS] as [string, Uint8Array, string])),
+      }),
+    );
+    for (const role of shares[0]) await load(role);
+    for (const reply of await Promise.all(jobs)) {
+      if (!reply.ok) throw new TufpipError('SELF_CHECK', `self-check refused the new metadata (${reply.role}: ${reply.name}: ${reply.message}); nothing was published`);
+    }
   } catch (err) {
     if (err instanceof TufpipError) throw err;
     const name = (err as Error)?.constructor?.name ?? 'Error';
