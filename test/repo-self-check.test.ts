@@ -26,6 +26,26 @@ import { TufpipError } from '../metadata/errors.js';
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const inDays = (d: number) => new Date(Date.now() + d * 86400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
+/** A transaction's self-check input around a new snapshot: a new timestamp naming `named` (default: the snapshot's bytes) at `version`. */
+async function inputFor(
+  pub: Published,
+  signer: Signer,
+  o: { snapshotBytes: Buffer; version: number; named?: Buffer; snapshot: SelfCheckInput['snapshot']; changedRoles: Map<string, Buffer> },
+): Promise<SelfCheckInput> {
+  const named = o.named ?? o.snapshotBytes;
+  const timestampBytes = await signRole(canonicalize(buildTimestamp(pub.timestamp.signed.version + 1, inDays(1), { version: o.version, length: named.length, sha256: sha256(named) })), [signer]);
+  return {
+    rootBytes: pub.rootBytes,
+    oldTimestampBytes: pub.timestampBytes,
+    newTimestampBytes: timestampBytes,
+    snapshotBytes: o.snapshotBytes,
+    snapshotChanged: true,
+    snapshot: o.snapshot,
+    changedRoles: o.changedRoles,
+    roleBytes: async (r) => (await pub.role(r)).bytes,
+  };
+}
+
 interface Knobs {
   /** Edits the snapshot's signed text before it is signed. */
   text?: (signed: string) => string;
@@ -76,21 +96,13 @@ describe('repo: the self-check refuses what a client would refuse', function () 
     const signers = { online: [online], other: [other], none: [] }[k.snapshotSigners ?? 'online'];
     let snapshotBytes = await signRole(signed, signers);
     if (k.file) snapshotBytes = k.file(snapshotBytes);
-    const named = (k.timestampHashOf ?? ((b) => b))(snapshotBytes);
-    const timestampBytes = await signRole(
-      canonicalize(buildTimestamp(pub.timestamp.signed.version + 1, inDays(1), { version: (k.timestampNames ?? ((v) => v))(version), length: named.length, sha256: sha256(named) })),
-      [online],
-    );
-    return {
-      rootBytes: pub.rootBytes,
-      oldTimestampBytes: pub.timestampBytes,
-      newTimestampBytes: timestampBytes,
+    return inputFor(pub, online, {
       snapshotBytes,
-      snapshotChanged: true,
+      version: (k.timestampNames ?? ((v) => v))(version),
+      named: (k.timestampHashOf ?? ((b) => b))(snapshotBytes),
       snapshot: { oldSnapshot: prev, edits: (k.claimed ?? ((e) => e))(edits) },
       changedRoles: new Map([[BIN, binBytes]]),
-      roleBytes: async (r) => (await pub.role(r)).bytes,
-    };
+    });
   }
 
   async function expectRefused(input: SelfCheckInput, message: RegExp): Promise<void> {
@@ -148,20 +160,7 @@ describe('repo: the self-check refuses what a client would refuse', function () 
       newVersions.set(`${BIN}.json`, cur.version + 1);
       damage?.(newVersions);
       const snapshotBytes = await signRole(canonicalSnapshot(pub.snapshotVersion + 1, inDays(7), newVersions), [online]);
-      const timestampBytes = await signRole(
-        canonicalize(buildTimestamp(pub.timestamp.signed.version + 1, inDays(1), { version: pub.snapshotVersion + 1, length: snapshotBytes.length, sha256: sha256(snapshotBytes) })),
-        [online],
-      );
-      return {
-        rootBytes: pub.rootBytes,
-        oldTimestampBytes: pub.timestampBytes,
-        newTimestampBytes: timestampBytes,
-        snapshotBytes,
-        snapshotChanged: true,
-        snapshot: { oldVersions: pub.versions, newVersions },
-        changedRoles: new Map([[BIN, binBytes]]),
-        roleBytes: async (r) => (await pub.role(r)).bytes,
-      };
+      return inputFor(pub, online, { snapshotBytes, version: pub.snapshotVersion + 1, snapshot: { oldVersions: pub.versions, newVersions }, changedRoles: new Map([[BIN, binBytes]]) });
     }
     it('honest: passes', async () => {
       await selfCheck(await fullInput());
@@ -198,20 +197,7 @@ describe('repo: the self-check refuses what a client would refuse', function () 
         newVersions.set(`${b}.json`, cur.version + 1);
       }
       const snapshotBytes = await signRole(canonicalSnapshot(pub.snapshotVersion + 1, inDays(7), newVersions), [signer]);
-      const timestampBytes = await signRole(
-        canonicalize(buildTimestamp(pub.timestamp.signed.version + 1, inDays(1), { version: pub.snapshotVersion + 1, length: snapshotBytes.length, sha256: sha256(snapshotBytes) })),
-        [signer],
-      );
-      const input: SelfCheckInput = {
-        rootBytes: pub.rootBytes,
-        oldTimestampBytes: pub.timestampBytes,
-        newTimestampBytes: timestampBytes,
-        snapshotBytes,
-        snapshotChanged: true,
-        snapshot: { oldVersions: pub.versions, newVersions },
-        changedRoles,
-        roleBytes: async (r) => (await pub.role(r)).bytes,
-      };
+      const input = await inputFor(pub, signer, { snapshotBytes, version: pub.snapshotVersion + 1, snapshot: { oldVersions: pub.versions, newVersions }, changedRoles });
       return { input, bins };
     }
     it('honest: passes', async () => {
