@@ -3,8 +3,8 @@
 // compared with what is published (filenames are immutable, as on PyPI), then the project's page,
 // the project list and the changed bins are re-signed, then snapshot and timestamp.
 import path from 'node:path';
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import fse from 'fs-extra';
 import { TufpipError } from '../../metadata/errors.js';
 import { parseDistFilename } from '../../metadata/pep503.js';
 import { packagePath } from '../../metadata/target-paths.js';
@@ -45,10 +45,20 @@ export async function developerSignedProjects(ctx: RepoContext): Promise<Set<str
   return out;
 }
 
+/** Removes a staging folder, and staging/ when it is then empty. */
+function removeStaging(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+  try {
+    fs.rmdirSync(path.dirname(dir));
+  } catch {
+    // not empty (another add is staging) or already gone
+  }
+}
+
 /** Copies inputs to a staging folder outside site/ and checks the copies (no check-then-use gap). */
 async function stage(layout: RepoLayout, files: string[], opts: AddOptions): Promise<{ dir: string; checked: CheckedDist[] }> {
   const dir = path.join(layout.dir, 'staging', `${process.pid}-${Date.now()}`);
-  await fse.ensureDir(dir);
+  fs.mkdirSync(dir, { recursive: true });
   const checked: CheckedDist[] = [];
   try {
     const seen = new Map<string, string>();
@@ -80,8 +90,7 @@ async function stage(layout: RepoLayout, files: string[], opts: AddOptions): Pro
     }
     return { dir, checked };
   } catch (err) {
-    await fse.remove(dir).catch(() => undefined);
-    await fsp.rmdir(path.dirname(dir)).catch(() => undefined); // staging/, if now empty
+    removeStaging(dir);
     throw err;
   }
 }
@@ -141,8 +150,7 @@ export async function addFiles(repoDir: string, files: string[], opts: AddOption
       return { files: results, commit };
     });
   } finally {
-    await fse.remove(stagingDir).catch(() => undefined);
-    await fsp.rmdir(path.join(layout.dir, 'staging')).catch(() => undefined);
+    removeStaging(stagingDir);
   }
 }
 
