@@ -1,6 +1,9 @@
 // DESIGN.md "Publishing rules": before replacing timestamp.json, verify what is about to be
 // published the way a client would. This runs tuf-js's own TrustedMetadataStore (the client's
 // verification code) over the exact bytes that will be written; a failure publishes nothing.
+// Two refinements for speed (docs/design-decisions.md): a snapshot edited as text gets the same
+// TUF spec 5.5 checks on its bytes without a full parse (snapshot-edit-check.ts), and thousands
+// of changed bins are verified by several stores at once (self-check-worker.ts).
 import { TrustedMetadataStore } from 'tuf-js/dist/store.js';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -24,8 +27,8 @@ export interface SelfCheckInput {
   snapshotChanged: boolean;
   /**
    * How the new snapshot relates to the published one (when it changes): built in full (both
-   * version maps; at init the old one is empty), or edited as text (the published bytes and the
-   * entries that changed; metadata/snapshot-text.ts).
+   * version maps; at init the old one is empty), or edited as text (the published snapshot read as
+   * text and the entries that changed; metadata/snapshot-text.ts, snapshot-edit-check.ts).
    */
   snapshot?: FullSnapshot | EditedSnapshot;
   /** Changed targets roles and their new bytes. */

@@ -34,6 +34,7 @@ import { appendJournal, runPostSteps, type PostStep } from '../storage/journal.j
 import { recordScannedDirs, verifyNoSecretsUnderSite } from '../storage/secrets-guard.js';
 import { advanceDueSummary } from '../storage/expiry-cache.js';
 import { selfCheck } from './self-check.js';
+import type { SnapshotText } from '../../metadata/snapshot-text.js';
 
 export interface ContentFile {
   targetPath: string;
@@ -240,14 +241,15 @@ export class Transaction {
     let snapshotVersion = pub.snapshotVersion;
     /** The full new version map; only built when the snapshot is not edited as text. */
     let newVersions: Map<string, number> | undefined;
+    /** The published snapshot as text, when the new one is edited from it. */
+    let oldSnapshot: SnapshotText | undefined;
     const online = await this.ctx.onlineSigner();
     if (snapshotChanged) {
       snapshotVersion += 1;
       // A few versions changed in a snapshot in tufpip's canonical shape: edit its text (a 16,385-
       // entry snapshot is not re-canonicalised on every add). Otherwise, or when a role is new,
       // build it in full. Either way the self-check below verifies the bytes.
-      const few = edits.size <= SNAPSHOT_TEXT_EDITS;
-      const oldSnapshot = few ? pub.snapshotText : undefined;
+      oldSnapshot = edits.size <= SNAPSHOT_TEXT_EDITS ? pub.snapshotText : undefined;
       let signedText = oldSnapshot?.next(snapshotVersion, expires('snapshot'), edits);
       if (signedText === undefined) {
         newVersions = new Map(pub.versions);
@@ -280,7 +282,7 @@ export class Transaction {
       newTimestampBytes: timestampBytes,
       snapshotBytes,
       snapshotChanged,
-      snapshot: !snapshotChanged ? undefined : newVersions ? { oldVersions: pub.versions, newVersions } : { oldSnapshot: pub.snapshotText!, edits },
+      snapshot: !snapshotChanged ? undefined : newVersions ? { oldVersions: pub.versions, newVersions } : { oldSnapshot: oldSnapshot!, edits },
       changedRoles: newRoleBytes,
       roleBytes: async (role) => (await pub.role(role)).bytes,
       projectDelegator: (role) => this.projectDelegators.get(role) ?? releaseParent(role) ?? 'claimed',
@@ -369,8 +371,8 @@ export class Transaction {
       this.ctx.lock.assertHeld();
       step = 'writing timestamp.json';
       writeFileAtomicSync(layout.metadataFile('timestamp.json'), timestampBytes);
+      timestampReplaced = true; // from the rename on, clients may see it: nothing is rolled back
       await fsyncDir(layout.metadataDir);
-      timestampReplaced = true;
     } catch (err) {
       // Not when the lock was lost: the files and the journal may be another writer's by now.
       const lockLost = err instanceof TufpipError && err.code === 'LOCKED';
