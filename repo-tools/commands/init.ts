@@ -197,7 +197,7 @@ export async function initRepo(o: InitOptions): Promise<InitResult> {
     await writeFileAtomic(tmp.metadataFile(versionedFileName('root', 1)), rootBytes, 0o644, false);
     const batch = new DurableBatch(roleBytes.size);
     for (const [r, b] of roleBytes) batch.writeImmutable(tmp.metadataFile(versionedFileName(r, 1)), b);
-    batch.flush();
+    await batch.flush();
     await writeFileAtomic(tmp.metadataFile(versionedFileName('snapshot', 1)), snapshotBytes, 0o644, false);
     await writeFileAtomic(tmp.metadataFile('timestamp.json'), timestampBytes, 0o644, false);
     await fsyncDir(tmp.metadataDir);

@@ -15,6 +15,11 @@ export interface Signer {
   sign(data: Uint8Array): Promise<string>;
   /** Same, synchronous, for local keys on hot paths. */
   signSync?(data: Uint8Array): string;
+  /**
+   * The key itself, for signing in worker threads of this process (a bulk rebuild,
+   * txn/bin-rebuild-pool.ts); a KeyObject is cloned between threads, never serialised. Local keys only.
+   */
+  threadKey?(): KeyObject;
 }
 
 export interface SignerOptions {
@@ -47,6 +52,9 @@ export class LocalSigner implements Signer {
   }
   async sign(data: Uint8Array): Promise<string> {
     return this.signSync(data);
+  }
+  threadKey(): KeyObject {
+    return this.key;
   }
 }
 

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 
 /**
  * fsync(2) of a directory (its entries: a rename or a new name is durable). Synchronous inside:
@@ -159,12 +159,19 @@ export class DurableBatch {
     writeImmutableSync(file, data, this.perFile);
     if (!this.perFile) this.files.push(file);
   }
-  /** Returns when every file written is on stable storage. */
-  flush(): void {
+  /**
+   * Resolves when every file written is on stable storage. Asynchronous: flushing hundreds of
+   * megabytes can take seconds, and the repository lock must keep being refreshed meanwhile.
+   */
+  async flush(): Promise<void> {
     if (this.files.length === 0) return;
     const dirs = [...new Set(this.files.map((f) => path.dirname(f)))];
-    const r = spawnSync('sync', ['-f', ...dirs], { stdio: 'ignore' });
-    if (r.status !== 0) {
+    const status = await new Promise<number | null>((resolve) => {
+      const child = spawn('sync', ['-f', ...dirs], { stdio: 'ignore' });
+      child.once('error', () => resolve(null));
+      child.once('exit', (code) => resolve(code));
+    });
+    if (status !== 0) {
       for (const f of this.files) {
         const fd = fs.openSync(f, 'r');
         try {

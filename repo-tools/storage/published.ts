@@ -14,6 +14,7 @@
 // must be able to re-sign an expired repository. Cost: one signature check per role read (ed25519
 // verify is ~3x a signature here): a `bump` re-signing all 16,384 bins takes ~2 s more.
 import fs from 'node:fs';
+import path from 'node:path';
 import { Metadata, MetadataKind } from '@tufjs/models';
 import type { Envelope, RootSigned, SnapshotSigned, TargetsSigned, TimestampSigned } from '../../metadata/builders.js';
 import { TufpipError } from '../../metadata/errors.js';
@@ -22,7 +23,7 @@ import '../../metadata/linear-models.js';
 import type { RepoLayout } from './layout.js';
 import { SnapshotText } from '../../metadata/snapshot-text.js';
 
-type AnyMetadata = Metadata<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+export type AnyMetadata = Metadata<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /**
  * Parses with @tufjs/models (types and required fields checked), naming the file on failure.
@@ -51,6 +52,29 @@ function verifySignedBy(delegator: AnyMetadata, role: string, md: AnyMetadata, w
     delegator.verifyDelegate(role, md);
   } catch (err) {
     throw new TufpipError('BAD_INPUT', `published ${where} failed verification (${(err as Error).message}): it was changed after signing or is corrupted; refusing to build on it`, { cause: err });
+  }
+}
+
+/**
+ * A published targets-type role, checked before anything is built on it: its shape
+ * (@tufjs/models), the version the snapshot names, and (when `delegator` is given) a threshold of
+ * the delegator's keys (TUF spec 5.6.3). Also used by the workers of a bulk rebuild (bin-rebuild.ts).
+ */
+export function verifiedRoleModel(name: string, bytes: Buffer, file: string, version: number, delegator?: AnyMetadata, parsed?: unknown): AnyMetadata {
+  const md = parseModel(MetadataKind.Targets, bytes, file, parsed);
+  if (md.signed.version !== version) throw new TufpipError('BAD_INPUT', `published ${file} holds version ${md.signed.version} of ${name}; refusing to build on it`);
+  if (delegator) verifySignedBy(delegator, name, md, file);
+  return md;
+}
+
+/** The published role file `file` of the metadata folder; NOT_FOUND names it when missing. */
+export function readPublishedRole(metadataDir: string, file: string): Buffer {
+  try {
+    // Synchronous: a transaction may read thousands of bins, and each async read is a
+    // thread-pool round trip.
+    return fs.readFileSync(path.join(metadataDir, file));
+  } catch (err) {
+    throw new TufpipError('NOT_FOUND', `published role ${file} is missing`, { cause: err });
   }
 }
 
@@ -215,13 +239,11 @@ export class Published {
    * transaction's self-check and by clients.
    */
   private async verifiedModel(name: string, bytes: Buffer, file: string, version: number, parsed?: unknown): Promise<AnyMetadata> {
-    const md = parseModel(MetadataKind.Targets, bytes, file, parsed);
-    if (md.signed.version !== version) throw new TufpipError('BAD_INPUT', `published ${file} holds version ${md.signed.version} of ${name}; refusing to build on it`);
     let delegator: AnyMetadata | undefined;
     if (name === TARGETS) delegator = this.rootModel;
     else if (name === CLAIMED || name === RECENTLY_CLAIMED || name === BINS) delegator = await this.model(TARGETS);
     else if (isBinRole(name)) delegator = await this.model(BINS);
-    if (delegator) verifySignedBy(delegator, name, md, file);
+    const md = verifiedRoleModel(name, bytes, file, version, delegator, parsed);
     this.models.set(name, md);
     return md;
   }
@@ -248,14 +270,7 @@ export class Published {
     const version = this.versionOf(name);
     if (version === undefined) throw new TufpipError('NOT_FOUND', `role ${name} is not in the published snapshot`);
     const file = versionedFileName(name, version);
-    let bytes: Buffer;
-    try {
-      // Synchronous: a transaction may read thousands of bins, and each async read is a
-      // thread-pool round trip.
-      bytes = fs.readFileSync(this.layout.metadataFile(file));
-    } catch (err) {
-      throw new TufpipError('NOT_FOUND', `published role ${file} is missing`, { cause: err });
-    }
+    const bytes = readPublishedRole(this.layout.metadataDir, file);
     const env = parseEnvelope<TargetsSigned>(bytes, file);
     await this.verifiedModel(name, bytes, file, version, env);
     const loaded: LoadedRole = { name, version, bytes, signed: env.signed, signatures: env.signatures };

@@ -9,6 +9,7 @@ import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { trustSnapshotEdit } from './snapshot-edit-check.js';
 import type { SelfCheckJob, SelfCheckReply } from './self-check-worker.js';
+import type { CheckStoreInputs } from './check-store.js';
 import type { SnapshotText } from '../../metadata/snapshot-text.js';
 import { MetaFile } from '@tufjs/models';
 import { installLinearModels } from '../../metadata/linear-models.js';
@@ -41,6 +42,11 @@ export interface SelfCheckInput {
   newRootBytes?: Buffer;
   /** Unchanged roles to verify too (their delegator is re-keyed in this transaction). */
   alsoVerify?: string[];
+  /**
+   * Changed bins already verified by tuf-js's store against this very root, timestamp and
+   * snapshot as they were built (a bulk rebuild: bin-rebuild.ts); not verified again here.
+   */
+  verifiedBins?: Set<string>;
 }
 
 export interface FullSnapshot {
@@ -61,6 +67,18 @@ export function delegatorOf(role: string, projectDelegator?: (r: string) => stri
   if (isBinRole(role)) return BINS;
   if (isProjectRole(role) && projectDelegator) return projectDelegator(role);
   throw new TufpipError('SELF_CHECK', `no delegator known for role ${role}`);
+}
+
+/** The delegators of the bins from the top: [role, its bytes after this transaction, its delegator]. */
+export async function binsChain(changedRoles: Map<string, Buffer>, roleBytes: (role: string) => Promise<Buffer>): Promise<[string, Uint8Array, string][]> {
+  const chain: [string, Uint8Array, string][] = [];
+  for (let r = BINS; r !== 'root'; r = delegatorOf(r)) chain.unshift([r, changedRoles.get(r) ?? (await roleBytes(r)), delegatorOf(r)]);
+  return chain;
+}
+
+/** What a store in another thread is loaded from (check-store.ts): the same bytes as this one. */
+export function checkStoreInputs(i: Pick<SelfCheckInput, 'rootBytes' | 'newRootBytes' | 'oldTimestampBytes' | 'newTimestampBytes' | 'snapshotBytes'>, chain: [string, Uint8Array, string][]): CheckStoreInputs {
+  return { rootBytes: i.rootBytes, newRootBytes: i.newRootBytes, oldTimestampBytes: i.oldTimestampBytes, newTimestampBytes: i.newTimestampBytes, snapshotBytes: i.snapshotBytes, chain };
 }
 
 /** From this many changed bins on, their verification is shared with worker threads. */
@@ -101,7 +119,8 @@ export async function selfCheck(i: SelfCheckInput): Promise<void> {
     }
     if (!i.snapshot) throw new TufpipError('SELF_CHECK', 'the snapshot changed but the self-check was not told how');
     // The delegated roles to verify below (changed ones, re-keyed ones) and their delegators.
-    const toVerify = [...i.changedRoles.keys(), ...(i.newRootBytes ? [TARGETS] : []), ...(i.alsoVerify ?? [])];
+    const changed = i.verifiedBins ? [...i.changedRoles.keys()].filter((r) => !i.verifiedBins!.has(r)) : [...i.changedRoles.keys()];
+    const toVerify = [...changed, ...(i.newRootBytes ? [TARGETS] : []), ...(i.alsoVerify ?? [])];
     if ('edits' in i.snapshot) {
       // TUF spec 5.5.2 - 5.5.6 on the text (snapshot-edit-check.ts), then tuf-js's own 5.6 with
       // the entries the roles below need.
@@ -139,18 +158,12 @@ export async function selfCheck(i: SelfCheckInput): Promise<void> {
     // shared between this thread and workers, each running the same tuf-js store.
     for (const role of toVerify) if (!isBinRole(role)) await load(role);
     await load(BINS);
-    const chain: [string, Uint8Array, string][] = [];
-    for (let r = BINS; r !== 'root'; r = delegatorOf(r, i.projectDelegator)) chain.unshift([r, i.changedRoles.get(r) ?? (await i.roleBytes(r)), delegatorOf(r, i.projectDelegator)]);
+    const chain = await binsChain(i.changedRoles, i.roleBytes);
     const shares: string[][] = Array.from({ length: workers + 1 }, () => []);
     bins.forEach((b, k) => shares[k % shares.length].push(b));
     const jobs = shares.slice(1).map(async (share) =>
       runWorker({
-        rootBytes: i.rootBytes,
-        newRootBytes: i.newRootBytes,
-        oldTimestampBytes: i.oldTimestampBytes,
-        newTimestampBytes: i.newTimestampBytes,
-        snapshotBytes: i.snapshotBytes,
-        chain,
+        ...checkStoreInputs(i, chain),
         roles: await Promise.all(share.map(async (r) => [r, i.changedRoles.get(r) ?? (await i.roleBytes(r)), BINS] as [string, Uint8Array, string])),
       }),
     );

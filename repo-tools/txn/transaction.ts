@@ -19,7 +19,7 @@ import {
 import { expiresAt, expiryKeyForRole } from '../../metadata/profile.js';
 import { binForPath } from '../../metadata/hash-bins.js';
 import { hashedPath } from '../../metadata/target-paths.js';
-import { isBinRole, isOnlineRole, versionedFileName } from '../../metadata/roles.js';
+import { BINS, isBinRole, isOnlineRole, versionedFileName } from '../../metadata/roles.js';
 
 /** A release role `project-<p>--<v>` is delegated by `project-<p>` (metadata/releases.ts). */
 function releaseParent(role: string): string | undefined {
@@ -33,7 +33,8 @@ import { DurableBatch, existsSync, fsyncDir, linkOrCopy, writeFileAtomic, writeF
 import { appendJournal, runPostSteps, type PostStep } from '../storage/journal.js';
 import { recordScannedDirs, verifyNoSecretsUnderSite } from '../storage/secrets-guard.js';
 import { advanceDueSummary } from '../storage/expiry-cache.js';
-import { selfCheck } from './self-check.js';
+import { binsChain, checkStoreInputs, selfCheck } from './self-check.js';
+import { rebuildBins } from './bin-rebuild-pool.js';
 import type { SnapshotText } from '../../metadata/snapshot-text.js';
 
 export interface ContentFile {
@@ -54,6 +55,8 @@ export interface CommitResult {
   timings?: Record<string, number>;
   /** How a new snapshot was made: its text edited (a few versions changed) or built in full. */
   snapshotBuilt?: 'edited' | 'in-full';
+  /** Bins rebuilt in bulk on every core (bin-rebuild-pool.ts), when there were thousands. */
+  bulkBins?: number;
 }
 
 /** An error from the file system (ENOSPC, EFBIG, EIO, EDQUOT, EROFS, EACCES...). */
@@ -91,6 +94,9 @@ export async function signRole(signedCanonical: string, signers: Signer[]): Prom
   for (const s of signers) signatures.push({ keyid: s.keyid, sig: s.signSync ? s.signSync(bytes) : await s.sign(bytes) });
   return Buffer.from(serializeEnvelope(signedCanonical, signatures), 'utf8');
 }
+
+/** From this many bins on, a transaction rebuilds them in bulk (bin-rebuild-pool.ts). */
+const BULK_FROM = 2048;
 
 /** Up to this many changed roles, the snapshot is edited as text; past it, one full build is cheaper. */
 const SNAPSHOT_TEXT_EDITS = 64;
@@ -202,10 +208,22 @@ export class Transaction {
     const published: { role: string; expires: string; periodDays: number }[] = [];
     const expires = (role: string) => expiresAt(now, config.expires[expiryKeyForRole(role)]);
 
-    // Online targets roles: edited bins and re-signed roles.
+    const online = await this.ctx.onlineSigner();
+    // Online targets roles: edited bins and re-signed roles. Thousands of bins (a bulk sync, a bump
+    // of every bin) are rebuilt on every core once the snapshot is signed (bin-rebuild-pool.ts): a
+    // snapshot names versions only, so it does not wait for their bytes.
     const onlineRoles = new Set<string>([...this.binEdits.keys(), ...this.resignSet]);
+    const bulk = this.bulkBins(onlineRoles, online);
     for (const role of onlineRoles) {
       if (this.roleUpdates.has(role)) continue;
+      if (bulk.has(role)) {
+        const version = pub.versionOf(role);
+        if (version === undefined) throw new TufpipError('NOT_FOUND', `role ${role} is not in the published snapshot`);
+        edits.set(`${role}.json`, version + 1);
+        roleResults.push({ role, version: version + 1 });
+        published.push({ role, expires: expires(role), periodDays: config.expires[expiryKeyForRole(role)] });
+        continue;
+      }
       const cur = await pub.role(role);
       const targets: Record<string, TargetInfo> = { ...cur.signed.targets };
       for (const [p, info] of this.binEdits.get(role) ?? []) {
@@ -236,14 +254,13 @@ export class Transaction {
     }
 
     // TUF spec 4.4: snapshot lists the version of every targets role.
-    const snapshotChanged = newRoleBytes.size > 0 || this.forceSnapshot || this.newRoot !== undefined;
+    const snapshotChanged = edits.size > 0 || this.forceSnapshot || this.newRoot !== undefined;
     let snapshotBytes = pub.snapshotBytes;
     let snapshotVersion = pub.snapshotVersion;
     /** The full new version map; only built when the snapshot is not edited as text. */
     let newVersions: Map<string, number> | undefined;
     /** The published snapshot as text, when the new one is edited from it. */
     let oldSnapshot: SnapshotText | undefined;
-    const online = await this.ctx.onlineSigner();
     if (snapshotChanged) {
       snapshotVersion += 1;
       // A few versions changed in a snapshot in tufpip's canonical shape: edit its text (a 16,385-
@@ -265,6 +282,23 @@ export class Transaction {
       sha256: sha256Hex(snapshotBytes),
     });
     const timestampBytes = await signRole(canonicalize(tsSigned), [online]);
+    if (bulk.size > 0) {
+      const chain = await binsChain(newRoleBytes, async (r) => (await pub.role(r)).bytes);
+      const store = { rootBytes: pub.rootBytes, newRootBytes: this.newRoot?.bytes, oldTimestampBytes: pub.timestampBytes, newTimestampBytes: timestampBytes, snapshotBytes };
+      const jobs = [...bulk].map((name) => ({ name, version: edits.get(`${name}.json`)! - 1, edits: [...(this.binEdits.get(name) ?? [])] }));
+      const rebuilt = await rebuildBins(
+        {
+          ...checkStoreInputs(store, chain),
+          metadataDir: layout.metadataDir,
+          publishedBinsBytes: (await pub.role(BINS)).bytes,
+          expires: expires(jobs[0].name),
+          key: online.threadKey!(),
+          keyid: online.keyid,
+        },
+        jobs,
+      );
+      for (const [name, bytes] of rebuilt) newRoleBytes.set(name, bytes);
+    }
 
     // Content must match what the metadata says before anything is published.
     for (const c of this.content) {
@@ -288,6 +322,7 @@ export class Transaction {
       projectDelegator: (role) => this.projectDelegators.get(role) ?? releaseParent(role) ?? 'claimed',
       newRootBytes: this.newRoot?.bytes,
       alsoVerify: [...this.alsoVerify],
+      verifiedBins: bulk,
     });
 
     lap('self-check', t1);
@@ -336,7 +371,9 @@ export class Transaction {
       // 2. Targets roles, then snapshot (versioned names: nothing published references them yet).
       step = 'writing the new metadata versions';
       const batch = new DurableBatch(newRoleBytes.size + 1);
+      let n = 0;
       for (const [role, bytes] of newRoleBytes) {
+        if (++n % 256 === 0) await new Promise((r) => setImmediate(r)); // the lock's refresh timer
         const file = layout.metadataFile(versionedFileName(role, edits.get(`${role}.json`)!));
         if (isNew(file)) created.push(file);
         batch.writeImmutable(file, bytes);
@@ -346,7 +383,7 @@ export class Transaction {
         if (isNew(file)) created.push(file);
         batch.writeImmutable(file, snapshotBytes);
       }
-      batch.flush();
+      await batch.flush();
       // 2b. The new root, last before the timestamp: clients fetch N.root.json by probing, so it is
       // visible from here on (TUF spec 5.3.3); everything it vouches for is already written.
       if (this.newRoot) {
@@ -407,7 +444,14 @@ export class Transaction {
     roleResults.push({ role: 'timestamp', version: tsSigned.version });
     lap('publish', t3);
     const snapshotBuilt = !snapshotChanged ? undefined : newVersions ? 'in-full' : 'edited';
-    return { noop: false, timestampVersion: tsSigned.version, snapshotVersion, roles: roleResults, timings, snapshotBuilt };
+    return { noop: false, timestampVersion: tsSigned.version, snapshotVersion, roles: roleResults, timings, snapshotBuilt, ...(bulk.size > 0 ? { bulkBins: bulk.size } : {}) };
+  }
+
+  /** The bins rebuilt in bulk (bin-rebuild.ts): thousands of them, with a key usable in threads. */
+  private bulkBins(onlineRoles: Set<string>, online: Signer): Set<string> {
+    if (!online.threadKey) return new Set();
+    const bins = [...onlineRoles].filter((r) => isBinRole(r) && !this.roleUpdates.has(r) && !this.presigned.has(r));
+    return new Set(bins.length >= BULK_FROM ? bins : []);
   }
 
   /** PEP 480: which role delegates a project role (set by claim transactions). */
