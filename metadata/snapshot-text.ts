@@ -19,6 +19,7 @@ import { TARGETS_ROLE_PATTERN } from './roles.js';
 
 const SIG = '\\{"keyid":"[0-9a-f]{64}","sig":"[0-9a-f]{2,2048}"\\}';
 const VERSION = '[1-9][0-9]{0,14}'; // a positive safe integer (at most 15 digits < 2^53)
+const VERSION_ONLY = new RegExp(`^${VERSION}$`);
 const EXPIRES = '[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z';
 const HEAD = new RegExp(`^\\{"signatures":\\[((?:${SIG}(?:,${SIG})*)?)\\],"signed":\\{"_type":"snapshot","expires":"(${EXPIRES})","meta":\\{`);
 const TAIL = new RegExp(`\\},"spec_version":"([0-9]+\\.[0-9]+\\.[0-9]+)","version":(${VERSION})\\}\\}$`);
@@ -69,16 +70,9 @@ export class SnapshotText {
 
   /** The snapshot in tufpip's canonical shape, or undefined for anything else. */
   static fromBytes(bytes: Buffer): SnapshotText | undefined {
-    // latin1 maps each byte to one char: a non-ASCII byte cannot pass the patterns below.
-    const text = bytes.toString('latin1');
-    const head = HEAD.exec(text);
-    // The tail is short: match it on the last bytes only (an unanchored search would try every offset).
-    const tailFrom = Math.max(0, text.length - 128);
-    const tail = TAIL.exec(text.slice(tailFrom));
-    if (!head || !tail) return undefined;
-    const metaStart = head[0].length;
-    const metaEnd = tailFrom + tail.index;
-    if (metaEnd < metaStart) return undefined;
+    const frame = SnapshotText.frame(bytes);
+    if (!frame) return undefined;
+    const { text, metaStart, metaEnd } = frame;
     // Every entry: a role name of the role graph (DESIGN.md), a positive integer version.
     if (!ENTRIES.test(text.slice(metaStart, metaEnd))) return undefined;
     // Canonical JSON sorts keys (@tufjs/canonical-json: Array.prototype.sort, UTF-16 code units;
@@ -97,21 +91,59 @@ export class SnapshotText {
       size++;
       p = text.indexOf('}', end) + 2; // past `}` and the `,` (or onto metaEnd)
     }
+    return new SnapshotText(text, { ...frame, size });
+  }
+
+  /**
+   * `bytes` in tufpip's canonical shape, given that they should differ from `prev` (itself in that
+   * shape) only in the entries of `files`; undefined when they are not in that shape or differ
+   * elsewhere. The same result as `fromBytes` for such bytes, without checking each of the 16,385
+   * entries again: the envelope is matched as in `fromBytes`, each entry of `files` must be
+   * `"<file>":{"version":N}` with N a positive integer, and the text between them must be the
+   * text between them in `prev`, which holds only valid entries in strictly increasing order;
+   * so the whole is canonical with the same names in the same order.
+   */
+  static fromEditOf(bytes: Buffer, prev: SnapshotText, files: readonly string[]): SnapshotText | undefined {
+    const frame = SnapshotText.frame(bytes);
+    if (!frame) return undefined;
+    const next = new SnapshotText(frame.text, { ...frame, size: prev.size });
+    for (const file of files) {
+      const at = next.locate(file);
+      if (!at) return undefined;
+      const entry = next.text.slice(at.entry, at.end + 1);
+      const head = `${canonicalString(file)}:{"version":`;
+      if (!entry.startsWith(head) || !entry.endsWith('}') || !VERSION_ONLY.test(entry.slice(head.length, -1))) return undefined;
+    }
+    return next.sameEntriesExcept(prev, files) ? next : undefined;
+  }
+
+  /** The envelope around `meta`: signatures, expiry, spec version and version, or undefined. */
+  private static frame(bytes: Buffer): { text: string; version: number; expires: string; specVersion: string; signatures: SnapshotSignature[]; signedStart: number; metaStart: number; metaEnd: number } | undefined {
+    // latin1 maps each byte to one char: a non-ASCII byte cannot pass the patterns below.
+    const text = bytes.toString('latin1');
+    const head = HEAD.exec(text);
+    // The tail is short: match it on the last bytes only (an unanchored search would try every offset).
+    const tailFrom = Math.max(0, text.length - 128);
+    const tail = TAIL.exec(text.slice(tailFrom));
+    if (!head || !tail) return undefined;
+    const metaStart = head[0].length;
+    const metaEnd = tailFrom + tail.index;
+    if (metaEnd < metaStart) return undefined;
     const signatures: SnapshotSignature[] = [];
     for (const m of head[1].matchAll(SIG_PARTS)) signatures.push({ keyid: m[1], sig: m[2] });
     // @tufjs/models refuses two signatures by one key ("multiple signatures found for keyid"): so
     // does the full path this leaves such a file to.
     if (new Set(signatures.map((x) => x.keyid)).size !== signatures.length) return undefined;
-    return new SnapshotText(text, {
+    return {
+      text,
       version: Number(tail[2]),
       expires: head[2],
       specVersion: tail[1],
       signatures,
-      size,
       signedStart: text.indexOf('"signed":') + '"signed":'.length,
       metaStart,
       metaEnd,
-    });
+    };
   }
 
   /** The signed part, exactly as signed (canonical JSON). */

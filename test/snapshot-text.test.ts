@@ -69,6 +69,10 @@ describe('metadata/snapshot-text: the snapshot as text', () => {
         const again = Buffer.from(serializeEnvelope(text, [SIG]));
         expect(reference(again)).to.equal(text);
         const t2 = SnapshotText.fromBytes(again)!;
+        // fromEditOf (the self-check's reading of an edit) agrees with the full reading.
+        const e2 = SnapshotText.fromEditOf(again, t, [...changes.keys()]);
+        expect(e2, 'an edit is recognised as one').to.not.equal(undefined);
+        for (const k of ['version', 'expires', 'specVersion', 'size', 'signedText', 'signatures'] as const) expect(e2![k], k).to.deep.equal(t2[k]);
         expect(t2.sameEntriesExcept(t, [...changes.keys()]), 'same entries apart from the changed ones').to.equal(true);
         if (changes.size > 0 && [...changes].some(([k, v]) => versions.get(k) !== v)) {
           expect(t2.sameEntriesExcept(t, []), 'the changed entries do differ').to.equal(false);
@@ -122,15 +126,28 @@ describe('metadata/snapshot-text: the snapshot as text', () => {
       'another _type': (s) => s.replace('"_type":"snapshot"', '"_type":"timestamp"'),
       'an expiry with milliseconds': (s) => s.replace(EXPIRES, '2030-01-02T03:04:05.000Z'),
     };
-    it('the unmodified file is recognised (control)', () => {
+    const prev = SnapshotText.fromBytes(Buffer.from(good, 'latin1'))!;
+    /** The entries the damages touch, as if the transaction had edited them. */
+    const edited = ['bin-0.json', 'bin-1.json', 'bins.json'];
+    it('the unmodified file is recognised (control), also as an edit of itself', () => {
       expect(SnapshotText.fromBytes(Buffer.from(good, 'latin1'))).to.not.equal(undefined);
+      expect(SnapshotText.fromEditOf(Buffer.from(good, 'latin1'), prev, edited)).to.not.equal(undefined);
+      const bumped = good.replace(/"bin-1\.json":\{"version":\d+\}/, '"bin-1.json":{"version":123456789012345}');
+      expect(SnapshotText.fromEditOf(Buffer.from(bumped, 'latin1'), prev, edited)!.versionOf('bin-1.json')).to.equal(123456789012345);
     });
     for (const [name, damage] of Object.entries(cases)) {
       it(name, () => {
         const s = damage(good);
         expect(s, 'the damage applied').to.not.equal(good);
         expect(SnapshotText.fromBytes(Buffer.from(s, 'utf8'))).to.equal(undefined);
+        expect(SnapshotText.fromEditOf(Buffer.from(s, 'utf8'), prev, edited), 'as an edit of the good file').to.equal(undefined);
       });
     }
+    it('an edit that changes an entry it was not told about is not recognised as an edit', () => {
+      const other = good.replace(/"bin-2\.json":\{"version":(\d+)\}/, (_m, v: string) => `"bin-2.json":{"version":${Number(v) + 1}}`);
+      expect(SnapshotText.fromBytes(Buffer.from(other, 'latin1')), 'canonical all the same').to.not.equal(undefined);
+      expect(SnapshotText.fromEditOf(Buffer.from(other, 'latin1'), prev, edited)).to.equal(undefined);
+      expect(SnapshotText.fromEditOf(Buffer.from(other, 'latin1'), prev, [...edited, 'bin-2.json'])).to.not.equal(undefined);
+    });
   });
 });

@@ -69,9 +69,11 @@ export function trustSnapshotEdit(store: TrustedMetadataStore, bytes: Buffer, ed
   if (!timestamp) refuse('no trusted timestamp');
   // TUF spec 5.5.2: the snapshot the new timestamp names, by length and hashes.
   timestamp.signed.snapshotMeta.verify(bytes);
-  const next = SnapshotText.fromBytes(bytes);
-  if (!next) refuse('the edited snapshot is not in canonical form');
+  // Canonical form: the published snapshot (in that form) with only the edited entries changed,
+  // each to a valid entry (SnapshotText.fromEditOf); the next checks name what differs.
   const prev = edit.oldSnapshot;
+  const next = SnapshotText.fromEditOf(bytes, prev, [...edit.edits.keys()]) ?? SnapshotText.fromBytes(bytes);
+  if (!next) refuse('the edited snapshot is not in canonical form');
   // TUF spec 5.5.3: signatures over the canonical signed text.
   verifySnapshotSignatures(store.root, next);
   // TUF spec 5.5.4: the version the timestamp names.
