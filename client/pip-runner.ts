@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import { TufpipError } from '../metadata/errors.js';
+import { prewarmHint, startPipPrewarm, takePrewarmedPip } from './pip-prewarm.js';
 
 export const DEFAULT_PYTHON = process.platform === 'win32' ? 'python' : 'python3';
 
@@ -25,6 +26,8 @@ export interface PipRunOptions {
   cwd?: string;
   /** Base environment (default process.env); PIP_* variables in it are dropped. */
   env?: NodeJS.ProcessEnv;
+  /** Run in the interpreter started ahead for this command, when it matches (pip-prewarm.ts). */
+  prewarmed?: boolean;
 }
 
 export interface PipResult {
@@ -55,18 +58,16 @@ export function pipEnvironment(base: NodeJS.ProcessEnv = process.env): NodeJS.Pr
 export function runPip(opts: PipRunOptions): Promise<PipResult> {
   const python = opts.python ?? DEFAULT_PYTHON;
   return new Promise((resolve, reject) => {
-    const child = spawn(python, ['-m', 'pip', ...opts.args], {
-      cwd: opts.cwd,
-      env: pipEnvironment(opts.env),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const env = pipEnvironment(opts.env);
+    const warm = opts.prewarmed && opts.cwd === undefined ? takePrewarmedPip(python, env, opts.args) : undefined;
+    const child = warm ?? spawn(python, ['-m', 'pip', ...opts.args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
+    child.stdout!.on('data', (d: Buffer) => {
       stdout += d.toString();
       if (opts.output === 'stream') process.stderr.write(d);
     });
-    child.stderr.on('data', (d: Buffer) => {
+    child.stderr!.on('data', (d: Buffer) => {
       stderr += d.toString();
       if (opts.output === 'stream') process.stderr.write(d);
     });
@@ -104,4 +105,10 @@ export function pipFailedError(what: string, r: PipResult): TufpipError {
   const status = r.signal ? `killed by ${r.signal}` : `exit ${r.code}`;
   const tail = lastLines(r.stderr || r.stdout);
   return new TufpipError('BAD_INPUT', `pip ${what} failed (${status})${tail ? `:\n${tail}` : ''}`);
+}
+
+/** Starts pip's interpreter ahead for `tufpip ARGV` when it will run pip (pip-prewarm.ts). */
+export function prewarmPipFor(argv: string[]): void {
+  const python = prewarmHint(argv, DEFAULT_PYTHON);
+  if (python !== undefined) startPipPrewarm(python, pipEnvironment());
 }

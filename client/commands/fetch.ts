@@ -142,6 +142,7 @@ export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcom
     try {
       const running = runPip({
         python: o.python,
+        prewarmed: true,
         output: o.streamPip ? 'stream' : 'capture',
         args: [
           'download',
