@@ -45,6 +45,8 @@ export async function developerSignedProjects(ctx: RepoContext): Promise<Set<str
   return out;
 }
 
+const SYNC_COPY_MAX = 8 * 1024 * 1024;
+
 /** Removes a staging folder, and staging/ when it is then empty. */
 function removeStaging(dir: string): void {
   fs.rmSync(dir, { recursive: true, force: true });
@@ -72,16 +74,21 @@ async function stage(layout: RepoLayout, files: string[], opts: AddOptions): Pro
         continue;
       }
       seen.set(base, f);
-      const st = await fsp.lstat(f).catch((err) => {
+      let st: fs.Stats;
+      try {
+        st = fs.lstatSync(f);
+      } catch (err) {
         // Node decodes a command-line argument that is not UTF-8 with U+FFFD: the name it sees is
         // not the file's name (found by test/repo-faults-bad-input.test.ts).
         if (f.includes('\uFFFD')) throw new TufpipError('BAD_INPUT', `${JSON.stringify(f)}: the file name is not valid UTF-8; rename the file`, { cause: err });
         throw new TufpipError('NOT_FOUND', `${f}: no such file`, { cause: err });
-      });
+      }
       if (st.isSymbolicLink()) throw new TufpipError('BAD_INPUT', `${f} is a symbolic link: give the file itself`);
       const staged = path.join(dir, base);
       parseDistFilename(base); // the name is checked before anything is copied
-      await fsp.copyFile(f, staged).catch((err: NodeJS.ErrnoException) => {
+      // A small file is copied synchronously (a thread-pool round trip costs more than the copy).
+      const copy = st.size <= SYNC_COPY_MAX ? Promise.resolve().then(() => fs.copyFileSync(f, staged)) : fsp.copyFile(f, staged);
+      await copy.catch((err: NodeJS.ErrnoException) => {
         throw new TufpipError('IO', `cannot copy ${f} to the staging folder ${path.dirname(staged)}: ${err.message}; nothing was published`, { cause: err });
       });
       const c = await checkDistribution(staged);

@@ -3,7 +3,7 @@
 // Other schemes (KMS, HSM) register with `registerSignerScheme` without touching callers.
 import { createPrivateKey, sign as edSign, type KeyObject } from 'node:crypto';
 import path from 'node:path';
-import fse from 'fs-extra';
+import fs from 'node:fs';
 import { ed25519KeyJson, keyIdOf, type PublicKeyJson } from '../../metadata/keys.js';
 import { TufpipError } from '../../metadata/errors.js';
 import { rawPublicHex } from './keygen.js';
@@ -79,7 +79,7 @@ registerSignerScheme('file', async (rest, opts) => {
   const file = path.resolve(opts.baseDir ?? process.cwd(), rest);
   let pem: string;
   try {
-    pem = await fse.readFile(file, 'utf8');
+    pem = fs.readFileSync(file, 'utf8'); // one small file: no thread-pool round trip
   } catch (err) {
     throw new TufpipError('BAD_KEY', `cannot read key file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`, { cause: err });
   }

@@ -1,6 +1,7 @@
 // Folders and files of a repository directory (DESIGN.md "The served tree"): `config.json`
 // (public), `site/` (served), `journal`, `lock`, and by default (demo only) `keys/`.
 import path from 'node:path';
+import fs from 'node:fs';
 import fse from 'fs-extra';
 import { TufpipError } from '../../metadata/errors.js';
 import { EXPIRY_KEYS, defaultExpiryDays, verifyBinCount, type ExpiryKey } from '../../metadata/profile.js';
@@ -55,7 +56,7 @@ export class RepoLayout {
   async loadConfig(): Promise<RepoConfig> {
     let raw: string;
     try {
-      raw = await fse.readFile(this.configFile, 'utf8');
+      raw = fs.readFileSync(this.configFile, 'utf8'); // one small file: no thread-pool round trip
     } catch (err) {
       throw new TufpipError('NOT_FOUND', `${this.dir} is not a tufpip repository (no config.json); create one with 'tufpip-repo init'`, { cause: err });
     }
