@@ -10,6 +10,7 @@ import { prewarmHint, startPipPrewarm, takePrewarmedPip } from '../client/pip-pr
 import { pipEnvironment } from '../client/pip-runner.js';
 import { basePython } from './helpers/python.js';
 import { tmpDir } from './helpers/tmp.js';
+import { pidAlive } from './helpers/faults.js';
 import { trustedIndex, type TrustedIndex } from './helpers/trusted-index.js';
 
 /** An interpreter that logs each start (pid, first argument) and then is the real one. */
@@ -28,18 +29,9 @@ function loggingPython(dir: string): { python: string; starts: () => { pid: numb
   };
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 async function gone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 50 && alive(pid); i++) await new Promise((r) => setTimeout(r, 100));
-  return !alive(pid);
+  for (let i = 0; i < 50 && pidAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
+  return !pidAlive(pid);
 }
 
 describe('pip started ahead (client/pip-prewarm.ts)', function () {

@@ -44,7 +44,7 @@ import { tmpDir } from './helpers/tmp.js';
 import { PROJECT_ROOT } from './helpers/python.js';
 import { writeSdist, writeWheel } from './helpers/wheels.js';
 import { readPublished, TufClient, type PublishedState } from './helpers/tuf-client.js';
-import { checkPublished, journalLines, leftovers, lockDir, median, rng, rootFiles, runRepoKillable, seedFrom, sha256Of, type KillableRun } from './helpers/faults.js';
+import { checkPublished, journalLines, leftovers, lockDir, median, pidAlive, rng, rootFiles, runRepoKillable, seedFrom, sha256Of, type KillableRun } from './helpers/faults.js';
 import { serveRepo, type RunningServer } from '../repo-tools/commands/serve.js';
 import { verifyRepo } from '../repo-tools/commands/verify.js';
 
@@ -81,14 +81,6 @@ const projectOf = (file: string) =>
     .toLowerCase();
 const targetOf = (file: string) => `packages/${projectOf(file)}/${path.basename(file)}`;
 
-const pidAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('repo faults: SIGKILL of add, sync, bump and gc at random points', function () {
   this.timeout(900_000);

@@ -9,6 +9,16 @@ import path from 'node:path';
 import { REPO_BIN } from './cli.js';
 import { readPublished } from './tuf-client.js';
 
+/** Whether a process with this pid is still running. */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** mulberry32: a small seeded generator, so a failing run can be replayed. */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
