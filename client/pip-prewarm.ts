@@ -19,7 +19,7 @@ try:
     create_command("download")
 except Exception:
     pass
-line = sys.stdin.readline()
+line = sys.stdin.buffer.readline()  # UTF-8 JSON whatever the locale (argv would be decoded too)
 if not line:
     sys.exit(0)
 import json, runpy

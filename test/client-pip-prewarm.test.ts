@@ -84,6 +84,18 @@ describe('pip started ahead (client/pip-prewarm.ts)', function () {
       expect(fs.readdirSync(path.join(dir, 'out')).sort()).to.deep.equal(['alpha-1.0-py3-none-any.whl', 'beta-1.1-py3-none-any.whl', 'tufpip-report.json']);
     });
 
+    it('arguments reach pip intact whatever Python\'s stdin encoding (a non-ASCII requirements path)', async () => {
+      const dir = path.join(tmpDir('tufpip-prewarm-'), 'réqs-ü');
+      fs.mkdirSync(dir);
+      const req = path.join(dir, 'requirements.txt');
+      fs.writeFileSync(req, 'alpha\n');
+      const { python, starts } = loggingPython(dir);
+      const r = await idx.run(['fetch', '--python', python, '-d', path.join(dir, 'out'), '-r', req], { env: { ...process.env, PYTHONIOENCODING: 'ascii:backslashreplace' } });
+      expect(r.code, r.stderr).to.equal(0);
+      expect(starts().map((s) => s.first)).to.deep.equal(['-c']);
+      expect(fs.readdirSync(path.join(dir, 'out'))).to.include('alpha-1.0-py3-none-any.whl');
+    });
+
     it('a refused input never reaches the interpreter, which does not outlive tufpip', async () => {
       const dir = tmpDir('tufpip-prewarm-');
       const { python, starts } = loggingPython(dir);
