@@ -76,7 +76,13 @@ describe('bulk rebuild of thousands of bins (every core)', function () {
     const { setup, jobs, pub } = await everyBin();
     const some = jobs.slice(0, 300);
     const alone = await rebuildBins(setup, some, 0);
-    const shared = await rebuildBins(setup, some, 2);
+    const progress: number[] = [];
+    const shared = await rebuildBins(setup, some, 2, (done, total) => {
+      expect(total).to.equal(300);
+      progress.push(done);
+    });
+    expect(progress.at(-1), 'progress reaches the total').to.equal(300);
+    expect(progress.every((d, k) => k === 0 || d >= progress[k - 1]), 'progress never goes back').to.equal(true);
     expect(alone.size).to.equal(300);
     expect([...shared.keys()].sort()).to.deep.equal([...alone.keys()].sort());
     for (const [name, bytes] of alone) expect(shared.get(name)!.equals(bytes), name).to.equal(true);

@@ -110,6 +110,7 @@ export async function addFiles(repoDir: string, files: string[], opts: AddOption
   try {
     return await withRepo(repoDir, opts, async (ctx) => {
       const tx = new Transaction(ctx, command);
+      tx.onProgress = opts.onProgress;
       const claimed = await developerSignedProjects(ctx);
       const results: AddedFile[] = [];
       const byProject = new Map<string, CheckedDist[]>();

@@ -18,7 +18,12 @@ export function rebuildWorkers(jobs: number): number {
 }
 
 /** The new bytes of every bin in `jobs` (rebuilt, signed and verified). */
-export async function rebuildBins(setup: BinRebuildSetup, jobs: BinJob[], workers = rebuildWorkers(jobs.length)): Promise<Map<string, Buffer>> {
+export async function rebuildBins(
+  setup: BinRebuildSetup,
+  jobs: BinJob[],
+  workers = rebuildWorkers(jobs.length),
+  onProgress?: (done: number, total: number) => void,
+): Promise<Map<string, Buffer>> {
   const results = new Map<string, Buffer>();
   let next = 0;
   const take = (): BinJob[] => {
@@ -46,6 +51,7 @@ export async function rebuildBins(setup: BinRebuildSetup, jobs: BinJob[], worker
           inFlight--;
           if (!m.ok) fail(new TufpipError(m.code, m.message));
           else for (const [name, bytes] of m.results) results.set(name, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+          onProgress?.(results.size, jobs.length);
           send();
           if (inFlight === 0) resolve();
         });
@@ -65,6 +71,7 @@ export async function rebuildBins(setup: BinRebuildSetup, jobs: BinJob[], worker
     const local = new BinRebuilder(setup);
     for (let batch = take(); batch.length > 0 && !failure; batch = take()) {
       for (const job of batch) results.set(job.name, local.rebuild(job));
+      onProgress?.(results.size, jobs.length);
       await yieldToLoop(); // workers' replies (and the lock's refresh timer) run here
     }
     await Promise.all(finished);

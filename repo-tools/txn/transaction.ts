@@ -116,6 +116,8 @@ export class Transaction {
   forceSnapshot = false;
   /** Re-sign timestamp even if nothing else changed (bump). */
   forceTimestamp = false;
+  /** Progress of long steps (a bulk rebuild of thousands of bins: phase 'signing'). */
+  onProgress?: (done: number, total: number, phase: string) => void;
 
   constructor(ctx: RepoContext, command: string) {
     this.ctx = ctx;
@@ -296,6 +298,8 @@ export class Transaction {
           keyid: online.keyid,
         },
         jobs,
+        undefined,
+        this.onProgress && ((done, total) => this.onProgress!(done, total, 'signing')),
       );
       for (const [name, bytes] of rebuilt) newRoleBytes.set(name, bytes);
     }
