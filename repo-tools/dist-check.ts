@@ -10,8 +10,8 @@ import yauzl from 'yauzl';
 import { normalizeProject, parseDistFilename, type DistFilename } from '../metadata/pep503.js';
 import { TufpipError } from '../metadata/errors.js';
 
-/** Distributions up to this size are checked and hashed from memory. */
-const IN_MEMORY_MAX = 8 * 1024 * 1024;
+/** Distributions up to this size are checked and hashed from memory (and staged synchronously). */
+export const IN_MEMORY_MAX = 8 * 1024 * 1024;
 
 export interface CheckedDist {
   dist: DistFilename;

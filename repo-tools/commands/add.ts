@@ -10,7 +10,7 @@ import { parseDistFilename } from '../../metadata/pep503.js';
 import { packagePath } from '../../metadata/target-paths.js';
 import { CLAIMED, RECENTLY_CLAIMED, projectRole } from '../../metadata/roles.js';
 import type { PageFile } from '../../metadata/simple-html.js';
-import { checkDistribution, hashFile, type CheckedDist } from '../dist-check.js';
+import { IN_MEMORY_MAX, checkDistribution, hashFile, type CheckedDist } from '../dist-check.js';
 import { withRepo, type OpenOptions } from '../txn/open-repo.js';
 import { Transaction, type CommitResult } from '../txn/transaction.js';
 import { projectFiles, projectList, writeProjectList, writeProjectPage } from '../index/simple-pages.js';
@@ -44,8 +44,6 @@ export async function developerSignedProjects(ctx: RepoContext): Promise<Set<str
   }
   return out;
 }
-
-const SYNC_COPY_MAX = 8 * 1024 * 1024;
 
 /** Removes a staging folder, and staging/ when it is then empty. */
 function removeStaging(dir: string): void {
@@ -86,11 +84,13 @@ async function stage(layout: RepoLayout, files: string[], opts: AddOptions): Pro
       if (st.isSymbolicLink()) throw new TufpipError('BAD_INPUT', `${f} is a symbolic link: give the file itself`);
       const staged = path.join(dir, base);
       parseDistFilename(base); // the name is checked before anything is copied
-      // A small file is copied synchronously (a thread-pool round trip costs more than the copy).
-      const copy = st.size <= SYNC_COPY_MAX ? Promise.resolve().then(() => fs.copyFileSync(f, staged)) : fsp.copyFile(f, staged);
-      await copy.catch((err: NodeJS.ErrnoException) => {
-        throw new TufpipError('IO', `cannot copy ${f} to the staging folder ${path.dirname(staged)}: ${err.message}; nothing was published`, { cause: err });
-      });
+      try {
+        // A small file is copied synchronously (a thread-pool round trip costs more than the copy).
+        if (st.size <= IN_MEMORY_MAX) fs.copyFileSync(f, staged);
+        else await fsp.copyFile(f, staged);
+      } catch (err) {
+        throw new TufpipError('IO', `cannot copy ${f} to the staging folder ${path.dirname(staged)}: ${(err as Error).message}; nothing was published`, { cause: err });
+      }
       const c = await checkDistribution(staged);
       checked.push(c);
       opts.onProgress?.(++i, files.length, 'checking');
