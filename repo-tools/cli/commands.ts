@@ -106,7 +106,7 @@ const add: CommandModule<object, Common & { files: string[]; signed?: string }> 
     const bar = progressBar(a);
     const r = await addFiles(a.dir, a.files, { onProgress: bar.update, onlineKey: a['online-key'] }).finally(() => bar.stop());
     if (a.json) return printJson(r);
-    for (const f of r.files) say(a, `${f.status === 'added' ? 'added    ' : 'unchanged'} ${f.targetPath}  sha256:${f.sha256}`);
+    for (const f of r.files) say(a, `${f.status === 'unchanged' ? 'unchanged' : f.status.padEnd(9)} ${f.targetPath}  sha256:${f.sha256}${f.status === 'restored' ? '  (withdrawn before; identical bytes restored)' : ''}`);
     say(a, r.commit.noop ? 'nothing to publish' : `published snapshot ${r.commit.snapshotVersion}, timestamp ${r.commit.timestampVersion}`);
   },
 };
@@ -121,7 +121,8 @@ const sync: CommandModule<object, Common & { folder: string }> = {
     const r = await syncFolder(a.dir, a.folder, { onProgress: bar.update, onlineKey: a['online-key'] }).finally(() => bar.stop());
     if (a.json) return printJson(r);
     const added = r.files.filter((f) => f.status === 'added').length;
-    say(a, `${added} added, ${r.files.length - added} unchanged, ${r.skipped.length} other files skipped`);
+    const restored = r.files.filter((f) => f.status === 'restored').length;
+    say(a, `${added} added, ${restored ? `${restored} restored (identical bytes of withdrawn files), ` : ''}${r.files.length - added - restored} unchanged, ${r.skipped.length} other files skipped`);
     say(a, r.commit.noop ? 'nothing to publish' : `published snapshot ${r.commit.snapshotVersion}, timestamp ${r.commit.timestampVersion}`);
   },
 };
@@ -131,7 +132,7 @@ const remove: CommandModule<object, Common & { project: string; version?: string
   describe: 'withdraw a project, one version (--version) or one file (--file)',
   builder: (y) =>
     onlineKey(json(dirArg(y)).positional('project', { type: 'string', demandOption: true }))
-      .option('version', { type: 'string', describe: 'remove every file of this version' })
+      .option('version', { type: 'string', describe: 'remove every file that ==VERSION selects (PEP 440: 1.0 matches 1.0.0 and 1.0+local)' })
       .option('file', { type: 'string', describe: 'remove this one file' })
       .conflicts('version', 'file') as never,
   handler: async (a) => {
