@@ -142,8 +142,10 @@ async function readTarGzPkgInfo(file: string, bytes?: Buffer): Promise<string> {
         entry.on('end', () => found.set(p, Buffer.concat(chunks)));
       },
     });
-    parser.on('error', reject);
-    parser.on('warn', (code: string, message: string | Error) => reject(new Error(`not a tar archive inside the gzip stream (${code}: ${typeof message === 'string' ? message : message.message})`)));
+    // node-tar reports a bad archive as TAR_* (strict: an error); gzip problems come from zlib.
+    const notTar = (detail: string) => new Error(`not a tar archive inside the gzip stream (${detail})`);
+    parser.on('error', (err: NodeJS.ErrnoException) => reject(/^TAR_/.test(String(err.code ?? err.message)) ? notTar(err.message) : err));
+    parser.on('warn', (code: string, message: string | Error) => reject(notTar(`${code}: ${typeof message === 'string' ? message : message.message}`)));
     parser.on('end', () => resolve());
     if (bytes) parser.end(bytes);
     else fs.createReadStream(file).on('error', reject).pipe(parser);

@@ -55,10 +55,14 @@ export async function developerSignedProjects(ctx: RepoContext): Promise<Set<str
 export function verifyOneSpelling(project: string, published: string[], incoming: string[]): void {
   const clash = findSpellingConflict(published, incoming);
   if (!clash) return;
-  const [a, b] = clash;
-  const id = distIdentity(a);
-  const what = id.kind === 'sdist' ? `an sdist of ${project} ${id.version}` : `a wheel of ${project} ${id.version} for the same tags`;
-  throw new TufpipError('CONFLICT', `${a} is ${what} as ${b} (PEP 440: the same version): one distribution, one filename; nothing was published`);
+  const [a, b] = clash.map(distIdentity);
+  const [va, vb] = clash.map((f) => parseDistFilename(f).version);
+  const tag = [...a.tags].find((t) => b.tags.has(t));
+  const same = a.kind === 'sdist' ? 'sdist' : `wheel (both for ${tag}${a.build ? `, build ${a.build}` : ''})`;
+  throw new TufpipError(
+    'CONFLICT',
+    `${a.filename} and ${b.filename} are the same ${same} of ${project}: version ${va} == ${vb} (PEP 440); one distribution, one filename: nothing was published`,
+  );
 }
 
 /** Removes a staging folder, and staging/ when it is then empty. */
