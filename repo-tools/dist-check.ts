@@ -113,9 +113,9 @@ function verifyCoreMetadata(text: string, where: string, dist: DistFilename): vo
   const name = header(text, 'Name');
   if (!name || normalizeProject(name) !== dist.project) throw new Error(`${where} names project ${JSON.stringify(name)}, the file name says ${dist.project}`);
   const version = header(text, 'Version');
-  if (!version || !sameVersion(version, dist.version)) {
-    const normalized = version ? ` (normalized: ${versionKey(version)} and ${versionKey(dist.version)})` : '';
-    throw new Error(`${where} says version ${JSON.stringify(version)}, the file name says ${JSON.stringify(dist.version)}${normalized}`);
+  if (!version) throw new Error(`${where} has no Version, the file name says ${JSON.stringify(dist.version)}`);
+  if (!sameVersion(version, dist.version)) {
+    throw new Error(`${where} says version ${JSON.stringify(version)}, the file name says ${JSON.stringify(dist.version)} (PEP 440: ${versionKey(version)} is not ${versionKey(dist.version)})`);
   }
 }
 
