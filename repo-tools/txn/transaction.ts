@@ -206,6 +206,8 @@ export class Transaction {
       for (const [p, info] of m) {
         if (!isPackageTarget(p)) continue;
         if (info) {
+          // (A published filename rewritten in place is refused by its command, which reads the
+          // bin anyway; a bulk build does not load its thousands of bins here.)
           incoming.push([p, info.hashes.sha256]);
           continue;
         }
