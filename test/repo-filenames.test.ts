@@ -104,6 +104,17 @@ describe('repo: filenames are forever, names and versions are checked (as PyPI)'
     expect(s.stdout).to.include('0 added, 1 restored (identical bytes of withdrawn files), 0 unchanged');
   });
 
+  it('the record after a torn line (an append cut by a crash): the next entry starts on its own line and counts', async () => {
+    const { base, repo } = await newRepo();
+    const a = await writeWheel(path.join(base, 'a'), { name: 'torn', version: '1.0' });
+    const b = await writeWheel(path.join(base, 'b'), { name: 'torn', version: '1.0', body: 'VERSION = "b"\n' });
+    expectOk(await tufpipRepo(['add', repo, a]), 'add');
+    fs.writeFileSync(path.join(repo, 'retired-files'), '{"path":"packages/x/x-1.0.tar.gz","sha', { mode: 0o600 });
+    expectOk(await tufpipRepo(['remove', repo, 'torn', '--file', 'torn-1.0-py3-none-any.whl']), 'remove');
+    expect([...(loadRetired(new RepoLayout(repo)).get('packages/torn/torn-1.0-py3-none-any.whl') ?? [])]).to.deep.equal([sha256(a)]);
+    refusedWithOtherBytes(await tufpipRepo(['add', repo, b]), 'torn-1.0-py3-none-any.whl');
+  });
+
   it('add --signed (PEP 480) refuses a withdrawn filename with other bytes, and publishes the identical bytes', async () => {
     const { base, repo } = await newRepo();
     const a = await writeWheel(path.join(base, 'a'), { name: 'gamma', version: '1.0' });
