@@ -307,6 +307,24 @@ describe('client: private indexes (credentials from the URL, the environment, ne
       expectCredentialsError(r, /HTTP 401 for .*: the index refused the credentials stored by 'tufpip trust add'/);
     });
 
+    it('--index URL with credentials (fetch), and trust add --auth-env; one way at a time', async () => {
+      const dataDir = newDataDir();
+      expectOk(await run(dataDir, ['trust', 'add', basic.url, '--root', repo.root1]), 'trust add');
+      const dest = newDest();
+      expectOk(await run(dataDir, ['fetch', 'alpha', '-d', dest, '--index', withCreds(basic, `alice:${PASSWORD}`)]), 'fetch --index URL');
+      expect(fs.readdirSync(dest)).to.include('alpha-1.0-py3-none-any.whl');
+
+      const viaEnv = newDataDir();
+      const add = expectOk(await run(viaEnv, ['trust', 'add', basic.url, '--root', repo.root1, '--auth-env', 'MY_AUTH', '--json'], { MY_AUTH: `alice:${PASSWORD}` }), 'trust add --auth-env');
+      expect(JSON.parse(add.stdout)).to.deep.include({ checked: true, credentials: { source: 'stored', scheme: 'basic', file: path.join(indexDir(viaEnv, basic), 'credentials') } });
+      const both = await run(newDataDir(), ['trust', 'add', withCreds(basic, `alice:${PASSWORD}`), '--root', repo.root1, '--token-env', 'MY_AUTH'], { MY_AUTH: TOKEN });
+      expect(both.code).to.equal(2);
+      expect(both.stderr).to.contain('give credentials one way: in the URL, with --token-env or with --auth-env');
+      const unset = await run(newDataDir(), ['trust', 'add', basic.url, '--root', repo.root1, '--token-env', 'NOT_SET_ANYWHERE']);
+      expect(unset.code).to.equal(2);
+      expect(unset.stderr).to.contain('--token-env NOT_SET_ANYWHERE: the environment variable NOT_SET_ANYWHERE is not set or empty');
+    });
+
     it('netrc ($NETRC): trust add checks with it, fetch and tuf refresh use it', async () => {
       const netrc = writeNetrc(`machine 127.0.0.1\n  login alice\n  password ${PASSWORD}\n`);
       const dataDir = newDataDir();
@@ -361,6 +379,9 @@ describe('client: private indexes (credentials from the URL, the environment, ne
       const fp = venv.fingerprint();
       expectCredentialsError(await run(dataDir, ['install', 'alpha', '--python', venv.python]), /nothing was installed/);
       expect(venv.fingerprint()).to.equal(fp);
+
+      // The proxy's first update cycle fails the same way, before it listens.
+      expectCredentialsError(await run(dataDir, ['proxy']), hint);
 
       const md = path.join(tmpDir('tufpip-cred-tuf-'), 'md');
       expectOk(await run(dataDir, ['tuf', 'init', repo.root1, '--metadata-dir', md]), 'tuf init');
