@@ -154,8 +154,20 @@ export interface NetrcMatch {
 }
 
 /**
+ * CPython netrc `_security_check`, for the default file only (not $NETRC): on POSIX, a file that
+ * another user owns or that group or others may read is refused unless every login is
+ * "anonymous"; pip's requests then skips the file.
+ */
+function isUnsafeDefaultFile(file: string, hosts: Map<string, NetrcEntry>): boolean {
+  if (process.platform === 'win32' || typeof process.getuid !== 'function') return false;
+  if ([...hosts.values()].every((e) => e.login === 'anonymous')) return false;
+  const st = fs.statSync(file);
+  return st.uid !== process.getuid() || (st.mode & 0o077) !== 0;
+}
+
+/**
  * Credentials for a host from the netrc file, as pip gets them: none when there is no file, no
- * entry, or the file cannot be read or parsed (pip's requests skips such a file too).
+ * entry, or the file cannot be read, parsed or trusted (pip's requests skips such a file too).
  */
 export function netrcCredentialFor(hostname: string, env: NodeJS.ProcessEnv = process.env): NetrcMatch | undefined {
   const file = netrcFile(env);
@@ -163,6 +175,7 @@ export function netrcCredentialFor(hostname: string, env: NodeJS.ProcessEnv = pr
   let hosts: Map<string, NetrcEntry>;
   try {
     hosts = parseNetrc(fs.readFileSync(file, 'utf8'));
+    if (env.NETRC === undefined && isUnsafeDefaultFile(file, hosts)) return undefined;
   } catch {
     return undefined;
   }

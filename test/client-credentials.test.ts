@@ -150,6 +150,18 @@ describe('client: private indexes (credentials from the URL, the environment, ne
       });
     }
 
+    it('~/.netrc is used only when no other user may read it (CPython netrc security check); $NETRC as given', () => {
+      const homeDir = tmpDir('tufpip-netrc-home-');
+      const file = path.join(homeDir, '.netrc');
+      fs.writeFileSync(file, 'machine idx.example login alice password pw\n', { mode: 0o644 });
+      fs.chmodSync(file, 0o644);
+      const r = (e: NodeJS.ProcessEnv) => resolveCredentials({ url: 'https://idx.example/', name: 'idx', env: e }).source;
+      expect(r({ HOME: homeDir })).to.equal(undefined);
+      expect(r({ HOME: homeDir, NETRC: file })).to.deep.equal({ kind: 'netrc', file, machine: 'idx.example' });
+      fs.chmodSync(file, 0o600);
+      expect(r({ HOME: homeDir })).to.deep.equal({ kind: 'netrc', file, machine: 'idx.example' });
+    });
+
     it('redacts URL credentials as pip does (user:****@host, ****@host for a token)', () => {
       expect(redactUrl('https://alice:s3cret@idx.example/simple/')).to.equal('https://alice:****@idx.example/simple/');
       expect(redactUrl('https://tok123@idx.example/')).to.equal('https://****@idx.example/');
