@@ -24,6 +24,7 @@ import { BaseFetcher } from 'tuf-js';
 import { DownloadError, DownloadHTTPError, DownloadLengthMismatchError } from 'tuf-js/dist/error.js';
 import { proxyEnvFrom, proxyFor, type ProxyEnv } from './proxy-env.js';
 import { redactUrl } from './errors.js';
+import { authorizationHeader, credentialFromUrl } from './index-credentials.js';
 import '../metadata/linear-models.js'; // linear @tufjs/models parsing wherever tuf-js is used
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
@@ -259,8 +260,9 @@ export class HttpFetcher extends BaseFetcher {
     let target = new URL(url);
     const headers: Record<string, string> = { 'user-agent': this.userAgent, accept: '*/*' };
     const auth: OriginAuth = { ...this.auth.find((a) => a.origin === target.origin), origin: target.origin };
-    if (target.username || target.password) {
-      auth.authorization = `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64')}`;
+    const inUrl = credentialFromUrl(url);
+    if (inUrl) {
+      auth.authorization = authorizationHeader(inUrl);
       auth.source = 'from the URL';
       target.username = '';
       target.password = '';
