@@ -10,7 +10,11 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FetchReport } from '../client/fetch-report.js';
+import { DownloadHTTPError } from 'tuf-js/dist/error.js';
+import { exitCodeFor } from '../metadata/errors.js';
 import { redactUrl, tidyMessage } from '../client/client-error.js';
+import { classifyTufError } from '../client/errors.js';
+import { httpStatusFor } from '../client/refusal.js';
 import { credentialEnvNames, resolveCredentials } from '../client/index-credentials.js';
 import { parseNetrc } from '../client/netrc.js';
 import { CLIENT_BIN, tufpip, type RunResult } from './helpers/cli.js';
@@ -167,6 +171,22 @@ describe('client: private indexes (credentials from the URL, the environment, ne
       expect(redactUrl('https://tok123@idx.example/')).to.equal('https://****@idx.example/');
       expect(redactUrl('https://idx.example/')).to.equal('https://idx.example/');
       expect(tidyMessage('cannot reach https://alice:s3cret@idx.example/x and http://t0k@h/')).to.equal('cannot reach https://alice:****@idx.example/x and http://****@h/');
+    });
+
+    it("401/403 are classified as 'credentials' (also inside tuf-js's RuntimeError rewrap), exit 1, code AUTH, 502 to pip", () => {
+      const direct = new DownloadHTTPError('HTTP 401 for http://127.0.0.1:9/metadata/2.root.json: the index asks for credentials and none were given', 401);
+      const rewrapped = new Error('Unable to load snapshot metadata error DownloadHTTPError: HTTP 403 for http://127.0.0.1:9/metadata/3.snapshot.json: the index refused the credentials from $X');
+      for (const err of [direct, rewrapped]) {
+        const c = classifyTufError(err, { index: 'http://127.0.0.1:9/' });
+        expect(c.kind).to.equal('credentials');
+        expect(c.code).to.equal('AUTH');
+        expect(exitCodeFor(c)).to.equal(1);
+        expect(c.message).to.match(/^credentials \[role (root|snapshot), index http:\/\/127\.0\.0\.1:9\/\]: HTTP 40[13] for /);
+        expect(c.message).to.not.contain('could not be reached');
+      }
+      // A 404 or 500 stays what it was.
+      expect(classifyTufError(new DownloadHTTPError('HTTP 500 for http://h/x', 500)).kind).to.equal('network');
+      expect(httpStatusFor('credentials')).to.equal(502);
     });
 
     it('environment variable names: the index name upper-cased, other characters as _', () => {
