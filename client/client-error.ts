@@ -74,11 +74,14 @@ export function redactUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#@]*)@/i, (_m, scheme: string, userinfo: string) => `${scheme}${redactUserinfo(userinfo)}@`);
 }
 
+/** Every URL's credentials redacted (pip's form), anywhere in a text. */
+export function redactUrls(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)([^/\s?#@"']*)@/gi, (_m, scheme: string, userinfo: string) => `${scheme}${redactUserinfo(userinfo)}@`);
+}
+
 /** Key IDs shortened to 8 hex digits and credential URLs redacted, in any text shown to users. */
 export function tidyMessage(text: string): string {
-  return text
-    .replace(/\b([0-9a-f]{8})[0-9a-f]{56}\b/g, '$1')
-    .replace(/([a-z][a-z0-9+.-]*:\/\/)([^/\s?#@]*)@/gi, (_m, scheme: string, userinfo: string) => `${scheme}${redactUserinfo(userinfo)}@`);
+  return redactUrls(text.replace(/\b([0-9a-f]{8})[0-9a-f]{56}\b/g, '$1'));
 }
 
 /** `refused (freeze): timestamp of http://idx/: Final timestamp.json is expired: possible freeze attack, ...`. */
