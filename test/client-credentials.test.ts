@@ -283,7 +283,7 @@ describe('client: private indexes (credentials from the URL, the environment, ne
       expect(venv.installed()).to.include.members(['alpha', 'beta']);
     });
 
-    it('proxy: pip through `tufpip proxy --verbose` on a private index with stored credentials', async () => {
+    it('proxy: pip through `tufpip proxy --verbose` with stored credentials; once they are revoked, a credentials refusal (502 to pip)', async () => {
       const dataDir = newDataDir();
       expectOk(await run(dataDir, ['trust', 'add', withCreds(basic, `alice:${PASSWORD}`), '--root', repo.root1]), 'trust add');
       const child = spawn(process.execPath, [CLIENT_BIN, '--data-dir', dataDir, 'proxy', '--verbose'], { env: env(), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -291,6 +291,19 @@ describe('client: private indexes (credentials from the URL, the environment, ne
       let stderr = '';
       child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
       const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const python = freshVenv().python;
+      const pipDownload = (indexUrl: string, dest: string, req: string) =>
+        new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+          const p = spawn(python, ['-m', 'pip', 'download', '--index-url', indexUrl, '-d', dest, req], { env: pipEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+          let out = '';
+          p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+          p.stderr.on('data', (d: Buffer) => (out += d.toString()));
+          p.on('error', reject);
+          p.on('close', (code) => {
+            printed.push(out);
+            resolve({ code, out });
+          });
+        });
       try {
         const indexUrl = await new Promise<string>((resolve, reject) => {
           child.stdout.on('data', (d: Buffer) => {
@@ -301,26 +314,25 @@ describe('client: private indexes (credentials from the URL, the environment, ne
           child.on('exit', (code) => reject(new Error(`tufpip proxy exited ${code}:\n${stderr}`)));
         });
         const dest = newDest();
-        const pip = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-          const p = spawn(freshVenv().python, ['-m', 'pip', 'download', '--index-url', indexUrl, '-d', dest, 'alpha'], { env: pipEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-          let out = '';
-          p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-          p.stderr.on('data', (d: Buffer) => (out += d.toString()));
-          p.on('error', reject);
-          p.on('close', (code) => resolve({ code, out }));
-        });
-        printed.push(pip.out);
-        expect(pip.code, pip.out).to.equal(0);
+        const ok = await pipDownload(indexUrl, dest, 'alpha');
+        expect(ok.code, ok.out).to.equal(0);
         expect(fs.readdirSync(dest).sort()).to.deep.equal(['alpha-1.0-py3-none-any.whl', 'beta-1.1-py3-none-any.whl']);
-        // The simple pages pip got name no credentials (links are relative to the proxy).
-        expect(pip.out).to.not.contain('@127.0.0.1');
+
+        // The index revokes the password: the next file the proxy must download is refused.
+        basic.rotate({ scheme: 'basic', username: 'alice', password: WRONG });
+        const refused = await pipDownload(indexUrl, newDest(), 'beta==1.0');
+        expect(refused.code).to.not.equal(0);
+        expect(refused.out).to.match(/502/);
       } finally {
+        basic.rotate({ scheme: 'basic', username: 'alice', password: PASSWORD });
         child.kill('SIGTERM');
       }
       expect(await exited).to.equal(0);
       printed.push(stdout, stderr);
       expect(stdout).to.contain(`verifying ${basic.url}`);
       expect(stderr).to.match(/GET \/simple\/alpha\//);
+      expect(stderr).to.match(/tufpip: credentials \[.*\]: HTTP 401 for .*: the index refused the credentials stored by 'tufpip trust add'/);
+      expect(stderr).to.not.contain('could not be reached');
     });
 
     it('environment variable TUFPIP_INDEX_<NAME>_AUTH, and it takes precedence over stored credentials', async () => {

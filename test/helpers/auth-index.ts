@@ -18,6 +18,8 @@ export interface AuthIndex extends Loopback {
   auth: IndexAuth;
   /** The Authorization header value the index accepts. */
   header: string;
+  /** Accepts other credentials from now on (the old ones are revoked). */
+  rotate(auth: IndexAuth): void;
   requests: AuthRequest[];
   /** Requests answered 401 or 403. */
   refused(): AuthRequest[];
@@ -29,7 +31,7 @@ export function headerFor(auth: IndexAuth): string {
 
 export async function startAuthIndex(siteDir: string, auth: IndexAuth): Promise<AuthIndex> {
   const site = createSiteServer(siteDir);
-  const header = headerFor(auth);
+  let header = headerFor(auth);
   const requests: AuthRequest[] = [];
   const handler: http.RequestListener = (req, res) => {
     const given = req.headers.authorization;
@@ -46,5 +48,16 @@ export async function startAuthIndex(siteDir: string, auth: IndexAuth): Promise<
     res.end(status === 401 ? 'authentication required\n' : 'forbidden\n');
   };
   const lb = await startHttp(handler);
-  return { ...lb, auth, header, requests, refused: () => requests.filter((r) => r.status === 401 || r.status === 403) };
+  const ix: AuthIndex = {
+    ...lb,
+    auth,
+    header,
+    requests,
+    rotate(next) {
+      ix.auth = auth = next;
+      ix.header = header = headerFor(next);
+    },
+    refused: () => requests.filter((r) => r.status === 401 || r.status === 403),
+  };
+  return ix;
 }
