@@ -442,6 +442,6 @@ function originAuth(url: string, name: string, indexDir?: string, given?: { cred
     origin: new URL(clean).origin,
     authorization: credential ? authorizationHeader(credential) : undefined,
     source: typeof source === 'string' ? source : source ? describeSource(source) : undefined,
-    hint: credentialsHint(name, clean),
+    hint: credentialsHint(name, clean, indexDir !== undefined),
   };
 }

@@ -76,14 +76,17 @@ export function describeSource(s: CredentialSource): string {
   }
 }
 
-/** How to give credentials for an index, for the message of an HTTP 401/403. */
-export function credentialsHint(name: string, url: string): string {
+/**
+ * How to give credentials for an index, for the message of an HTTP 401/403; `trusted`: the index
+ * is in the trust store (credentials can be stored with `trust add`), else a URL is the way.
+ */
+export function credentialsHint(name: string, url: string, trusted: boolean): string {
   const env = credentialEnvNames(name);
   const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-  return (
-    `give them with ${env.auth}=USER:PASSWORD or ${env.token}=TOKEN, in netrc ($NETRC or ~/.netrc, machine ${host}), ` +
-    `or store them with 'tufpip trust add' (USER:PASSWORD@ in the index URL, or --token-env VAR) after 'tufpip trust remove ${name}'`
-  );
+  const other = trusted
+    ? `or store them with 'tufpip trust add' (USER:PASSWORD@ in the index URL, or --token-env VAR) after 'tufpip trust remove ${name}'`
+    : 'or put USER:PASSWORD@ in the URL';
+  return `give them with ${env.auth}=USER:PASSWORD or ${env.token}=TOKEN, in netrc ($NETRC or ~/.netrc, machine ${host}), ${other}`;
 }
 
 function fromEnv(name: string, env: NodeJS.ProcessEnv): IndexCredentials | undefined {

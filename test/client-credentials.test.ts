@@ -409,6 +409,7 @@ describe('client: private indexes (credentials from the URL, the environment, ne
       const r = await run(dataDir, ['fetch', 'alpha', '-d', dest]);
       const hint = new RegExp(`HTTP 401 for ${basic.url}metadata/2\\.root\\.json: the index asks for credentials and none were given; give them with ${names.auth}=USER:PASSWORD or ${names.token}=TOKEN, in netrc \\(\\$NETRC or ~/\\.netrc, machine 127\\.0\\.0\\.1\\)`);
       expectCredentialsError(r, hint);
+      expect(r.stderr).to.contain(`or store them with 'tufpip trust add' (USER:PASSWORD@ in the index URL, or --token-env VAR) after 'tufpip trust remove 127.0.0.1:${basic.port}'`);
       expect(r.stderr).to.contain('nothing was fetched');
       expect(fs.existsSync(dest)).to.equal(false);
       // TUF spec 5.3.3: 403/404 end the root chain; a 401 on the probe does not (it asks for credentials).
@@ -429,7 +430,10 @@ describe('client: private indexes (credentials from the URL, the environment, ne
 
       const md = path.join(tmpDir('tufpip-cred-tuf-'), 'md');
       expectOk(await run(dataDir, ['tuf', 'init', repo.root1, '--metadata-dir', md]), 'tuf init');
-      expectCredentialsError(await run(dataDir, ['tuf', 'refresh', '--metadata-dir', md, '--metadata-url', `${basic.url}metadata/`]), hint);
+      // No trust store for `tuf`: the hint says the URL instead of `trust add`.
+      const tuf = await run(dataDir, ['tuf', 'refresh', '--metadata-dir', md, '--metadata-url', `${basic.url}metadata/`]);
+      expectCredentialsError(tuf, hint);
+      expect(tuf.stderr).to.contain('machine 127.0.0.1), or put USER:PASSWORD@ in the URL:').and.not.contain('trust add');
     });
 
     it('wrong credentials: refused, naming their source (never the secret); trust add keeps nothing', async () => {
