@@ -144,6 +144,42 @@ const remove: CommandModule<object, Common & { project: string; version?: string
   },
 };
 
+type YankArgs = Common & { project: string; version: string; reason?: string };
+const yankBuilder = (y: Argv, reason: boolean) => {
+  const b = onlineKey(json(dirArg(y)).positional('project', { type: 'string', demandOption: true })).option('version', {
+    type: 'string',
+    demandOption: true,
+    describe: 'every file of this version (compared as normalised versions)',
+  });
+  return reason ? b.option('reason', { type: 'string', describe: 'PEP 592 reason installers are shown (one line)' }) : b;
+};
+function printYank(a: YankArgs, r: import('../commands/yank.js').YankResult, verb: string): void {
+  if (a.json) return printJson(r);
+  for (const f of r.changed) say(a, `${verb} ${f}`);
+  for (const f of r.unchanged) say(a, `already ${verb} ${f}`);
+  say(a, r.commit.noop ? 'nothing to publish' : `published snapshot ${r.commit.snapshotVersion}, timestamp ${r.commit.timestampVersion}`);
+}
+
+const yank: CommandModule<object, YankArgs> = {
+  command: 'yank <dir> <project>',
+  describe: 'PEP 592: mark every file of a version as yanked on the simple page (pip skips it unless pinned with ==); any project, developer-signed ones too',
+  builder: (y) => yankBuilder(y, true) as never,
+  handler: async (a) => {
+    const { yankVersion } = await import('../commands/yank.js');
+    printYank(a, await yankVersion(a.dir, a.project, { version: a.version, reason: a.reason, onlineKey: a['online-key'] }), 'yanked');
+  },
+};
+
+const unyank: CommandModule<object, YankArgs> = {
+  command: 'unyank <dir> <project>',
+  describe: 'PEP 592: undo yank for every file of a version',
+  builder: (y) => yankBuilder(y, false) as never,
+  handler: async (a) => {
+    const { unyankVersion } = await import('../commands/yank.js');
+    printYank(a, await unyankVersion(a.dir, a.project, { version: a.version, onlineKey: a['online-key'] }), 'unyanked');
+  },
+};
+
 const bumpCmd: CommandModule<object, Common & { force?: boolean }> = {
   command: 'bump <dir>',
   describe: 'cron job: re-sign online roles with less than half their period left; warn (exit 3) on expiring offline roles',
@@ -323,4 +359,4 @@ const release: CommandModule<object, ReleaseArgs> = {
   },
 };
 
-export const repoCommands = [keygen, init, add, sync, remove, bumpCmd, status, verify, serve, gc, claim, promote, release, ...offlineCommands] as CommandModule[];
+export const repoCommands = [keygen, init, add, sync, remove, yank, unyank, bumpCmd, status, verify, serve, gc, claim, promote, release, ...offlineCommands] as CommandModule[];
