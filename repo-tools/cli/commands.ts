@@ -111,18 +111,27 @@ const add: CommandModule<object, Common & { files: string[]; signed?: string }> 
   },
 };
 
-const sync: CommandModule<object, Common & { folder: string }> = {
+const sync: CommandModule<object, Common & { folder: string; strict?: boolean }> = {
   command: 'sync <dir> <folder>',
   describe: 'publish every distribution under FOLDER in one transaction (adopt an existing index folder)',
-  builder: (y) => onlineKey(json(dirArg(y)).positional('folder', { type: 'string', demandOption: true })) as never,
+  builder: (y) =>
+    onlineKey(json(dirArg(y)).positional('folder', { type: 'string', demandOption: true }))
+      .option('strict', { type: 'boolean', describe: 'all or nothing: refuse the whole folder if it has a new file of a developer-signed project' })
+      .epilog(
+        'New files of developer-signed (PEP 480) projects are left out, one line each, and everything else is published; the exit code is then 5 ("partial"). Files already published with the same bytes are no-ops. --strict refuses the whole folder instead (exit 1).',
+      ) as never,
   handler: async (a) => {
-    const { syncFolder } = await import('../commands/add.js');
+    const { syncFolder, partialSyncError } = await import('../commands/add.js');
     const bar = progressBar(a);
-    const r = await syncFolder(a.dir, a.folder, { onProgress: bar.update, onlineKey: a['online-key'] }).finally(() => bar.stop());
-    if (a.json) return printJson(r);
-    const added = r.files.filter((f) => f.status === 'added').length;
-    say(a, `${added} added, ${r.files.length - added} unchanged, ${r.skipped.length} other files skipped`);
-    say(a, r.commit.noop ? 'nothing to publish' : `published snapshot ${r.commit.snapshotVersion}, timestamp ${r.commit.timestampVersion}`);
+    const r = await syncFolder(a.dir, a.folder, { onProgress: bar.update, onlineKey: a['online-key'], strict: a.strict }).finally(() => bar.stop());
+    if (a.json) printJson({ ...r, partial: r.leftOut.length > 0 });
+    else {
+      for (const f of r.leftOut) note(a, `left out ${f.file}: ${f.reason}`);
+      const added = r.files.filter((f) => f.status === 'added').length;
+      say(a, `${added} added, ${r.files.length - added} unchanged, ${r.skipped.length} other files skipped${r.leftOut.length ? `, ${r.leftOut.length} left out (developer-signed projects)` : ''}`);
+      say(a, r.commit.noop ? 'nothing to publish' : `published snapshot ${r.commit.snapshotVersion}, timestamp ${r.commit.timestampVersion}`);
+    }
+    if (r.leftOut.length) throw partialSyncError(r.leftOut);
   },
 };
 
