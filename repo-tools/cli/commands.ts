@@ -314,6 +314,25 @@ const claim: CommandModule<object, Common & { project: string; key: string[]; th
   },
 };
 
+const takedown: CommandModule<object, Common & { project: string; 'offline-key'?: string; 'passphrase-env'?: string }> = {
+  command: 'takedown <dir> <project>',
+  describe: 'emergency removal of a developer-signed project (PEP 480): revoke its delegation, remove its files and page, in one transaction',
+  builder: (y) =>
+    onlineKey(json(dirArg(y)).positional('project', { type: 'string', demandOption: true }))
+      .option('offline-key', { type: 'string', describe: 'the claimed role\'s offline private key (PEM file); not needed for a recently-claimed project' })
+      .option('passphrase-env', { type: 'string', describe: 'passphrase of the offline key, from this environment variable' })
+      .epilog('The maintainers re-establish the project with: claim, release sign --fresh --index URL, add --signed (docs/runbook.md, "Emergency takedown").') as never,
+  handler: async (a) => {
+    const { takedownProject } = await import('../commands/takedown.js');
+    const r = await takedownProject(a.dir, a.project, { offlineKey: a['offline-key'], passphraseEnv: a['passphrase-env'], onlineKey: a['online-key'] });
+    if (a.json) return printJson(r);
+    say(a, `revoked ${r.project}'s delegation in ${r.revokedFrom}`);
+    for (const f of r.removed) say(a, `removed ${f}`);
+    say(a, `project ${r.project} was removed from the index; ${r.orphanedRoles.length} maintainer role(s) stay in the snapshot, no longer delegated`);
+    say(a, `published snapshot ${r.commit.snapshotVersion}, timestamp ${r.commit.timestampVersion}`);
+  },
+};
+
 const promote: CommandModule<object, Common & { 'offline-key'?: string; 'passphrase-env'?: string }> = {
   command: 'promote <dir>',
   describe: 'PEP 480: move every recently-claimed project into the offline claimed role',
@@ -329,7 +348,7 @@ const promote: CommandModule<object, Common & { 'offline-key'?: string; 'passphr
   },
 };
 
-type ReleaseArgs = OutputFlags & { action: string; files?: string[]; project?: string; key?: string; out?: string; from?: string; index?: string; 'maintainer-key'?: string[]; threshold?: number; expires?: number; 'add-signature'?: string; 'passphrase-env'?: string };
+type ReleaseArgs = OutputFlags & { action: string; files?: string[]; project?: string; key?: string; out?: string; from?: string; index?: string; 'maintainer-key'?: string[]; threshold?: number; expires?: number; 'add-signature'?: string; 'passphrase-env'?: string; fresh?: boolean };
 const release: CommandModule<object, ReleaseArgs> = {
   command: 'release <action> [files..]',
   describe: 'PEP 480 maintainers: `release sign` a release, `release sign --add-signature`, `release status BUNDLE`',
@@ -346,7 +365,8 @@ const release: CommandModule<object, ReleaseArgs> = {
       .option('maintainer-key', { type: 'string', array: true, describe: 'every maintainer public key (first release, or to change keys)' })
       .option('threshold', { type: 'number', describe: 'signatures a release needs (with --maintainer-key)' })
       .option('expires', { type: 'number', describe: 'days until the signed metadata expires (default 365)' })
-      .option('add-signature', { type: 'string', describe: 'add your signature to this existing bundle' }) as never,
+      .option('add-signature', { type: 'string', describe: 'add your signature to this existing bundle' })
+      .option('fresh', { type: 'boolean', describe: 'start the project over (after a takedown): carry no earlier release, continue the version numbers read from --index/--from' }) as never,
   handler: async (a) => {
     const rel = await import('../commands/release.js');
     let status;
@@ -359,7 +379,7 @@ const release: CommandModule<object, ReleaseArgs> = {
       status = await rel.releaseAddSignature(a['add-signature'], a.key, a['passphrase-env']);
     } else {
       if (!a.project || !a.key || !a.out) throw new TufpipError('USAGE', 'release sign needs --project, --key, --out and the release files');
-      status = (await rel.releaseSign({ project: a.project, key: a.key, passphraseEnv: a['passphrase-env'], files: a.files ?? [], out: a.out, from: a.from, index: a.index, maintainerKeys: a['maintainer-key'], threshold: a.threshold, expiresDays: a.expires })).status;
+      status = (await rel.releaseSign({ project: a.project, key: a.key, passphraseEnv: a['passphrase-env'], files: a.files ?? [], out: a.out, from: a.from, index: a.index, maintainerKeys: a['maintainer-key'], threshold: a.threshold, expiresDays: a.expires, fresh: a.fresh })).status;
     }
     if (a.json) return printJson(status);
     for (const s of status) {
@@ -368,4 +388,4 @@ const release: CommandModule<object, ReleaseArgs> = {
   },
 };
 
-export const repoCommands = [keygen, init, add, sync, remove, yank, unyank, bumpCmd, status, verify, serve, gc, claim, promote, release, ...offlineCommands] as CommandModule[];
+export const repoCommands = [keygen, init, add, sync, remove, yank, unyank, bumpCmd, status, verify, serve, gc, claim, takedown, promote, release, ...offlineCommands] as CommandModule[];

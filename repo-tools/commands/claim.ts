@@ -67,7 +67,7 @@ async function readPublicKeys(files: string[]): Promise<Record<string, PublicKey
 }
 
 /** A delegating role's next version with `project`'s delegation set (or removed when keys is undefined). */
-function withDelegation(cur: TargetsSigned, version: number, expires: string, project: string, d?: { keys: Record<string, PublicKeyJson>; role: DelegatedRoleJson }): TargetsSigned {
+export function withDelegation(cur: TargetsSigned, version: number, expires: string, project: string, d?: { keys: Record<string, PublicKeyJson>; role: DelegatedRoleJson }): TargetsSigned {
   const name = projectRole(project);
   const roles = (cur.delegations?.roles ?? []).filter((r) => r.name !== name);
   if (d) roles.push(d.role);
