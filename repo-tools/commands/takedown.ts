@@ -2,7 +2,7 @@
 // of a developer-signed project (PEP 480: malware, a legal order). The operator cannot sign the
 // maintainers' roles, but owns their delegation: one transaction signed with the claimed key
 // (the online key for a recently-claimed project) removes the project's delegation, its files
-// (plain names and hash-named copies, right after the new timestamp: the bytes leave the served
+// (everything under packages/<project>/, right after the new timestamp: the bytes leave the served
 // tree at once, not at the next `gc`), any index-signed entry of them, its simple page and its
 // place in the project list.
 // The project's roles keep their entries in the snapshot: TUF spec 5.5.5 (tuf-js
@@ -10,6 +10,7 @@
 // delegation names them any more, so no client loads them; `verify` reports them as no longer
 // delegated. The maintainers re-establish the project with `claim`, then `release sign --fresh`
 // (continues those version numbers, carries no old release) and `add --signed`.
+import fsp from 'node:fs/promises';
 import { TufpipError } from '../../metadata/errors.js';
 import { normalizeProject } from '../../metadata/pep503.js';
 import { expiresAt } from '../../metadata/profile.js';
@@ -19,6 +20,9 @@ import { withRepo, type OpenOptions } from '../txn/open-repo.js';
 import { Transaction, type CommitResult } from '../txn/transaction.js';
 import { projectFiles, projectList, writeProjectList, writeProjectPage } from '../index/simple-pages.js';
 import { offlineSigner, withDelegation } from './claim.js';
+
+/** A consistent-snapshot copy is named `<sha256>.<filename>` (target-paths.ts hashedPath). */
+const HASH_PREFIX = /^[0-9a-f]{64}\./;
 
 export interface TakedownOptions extends OpenOptions {
   /** Offline key of `claimed` (file path or signer URI); not needed for a recently-claimed project. */
@@ -51,28 +55,37 @@ export async function takedownProject(repoDir: string, projectName: string, o: T
     const expiry = config.expires[delegator.r === CLAIMED ? 'claimed' : 'recently-claimed'];
     tx.updateRole(delegator.r, withDelegation(delegator.role.signed, delegator.role.version + 1, expiresAt(now, expiry), project), [signer]);
 
-    // Every file the project has on the index: its page, and what its published releases list.
-    const files = new Map<string, string>(); // target path -> sha256
-    for (const f of await projectFiles(tx, project)) files.set(packagePath(project, f.filename), f.sha256);
+    // Every file the project has on the index: its page, what its published releases list, and
+    // what is on disk under packages/<project>/ (files the index published before the claim are
+    // still in their bins once the maintainers' first release has replaced the page).
+    const files = new Set<string>(); // file names
+    const onDisk = await fsp.readdir(ctx.layout.targetFile(`packages/${project}`)).catch(() => [] as string[]);
+    for (const entry of onDisk) {
+      files.add(entry.replace(HASH_PREFIX, ''));
+      tx.afterPublish({ op: 'remove', path: `packages/${project}/${entry}` });
+    }
+    const removeCopies = (filename: string, sha256: string) => {
+      files.add(filename);
+      tx.afterPublish({ op: 'remove', path: packagePath(project, filename) });
+      tx.afterPublish({ op: 'remove', path: hashedPath(packagePath(project, filename), sha256) });
+    };
+    for (const f of await projectFiles(tx, project)) removeCopies(f.filename, f.sha256);
     const orphaned: string[] = [];
     if (pub.versionOf(pRole) !== undefined) {
       orphaned.push(pRole);
       for (const d of (await pub.role(pRole)).signed.delegations?.roles ?? []) {
         if (pub.versionOf(d.name) === undefined) continue;
         orphaned.push(d.name);
-        for (const [p, info] of Object.entries((await pub.role(d.name)).signed.targets)) files.set(p, info.hashes.sha256);
+        for (const [p, info] of Object.entries((await pub.role(d.name)).signed.targets)) removeCopies(p.slice(p.lastIndexOf('/') + 1), info.hashes.sha256);
       }
     }
-    for (const [p, sha256] of files) {
-      if (await tx.getTarget(p)) tx.setTarget(p, null); // published by the index before the claim
-      tx.afterPublish({ op: 'remove', path: p });
-      tx.afterPublish({ op: 'remove', path: hashedPath(p, sha256) });
-    }
+    // Index-signed entries of the project (published before the claim) leave their bins.
+    for (const f of files) if (await tx.getTarget(packagePath(project, f))) tx.setTarget(packagePath(project, f), null);
     writeProjectPage(tx, project, []);
     const projects = await projectList(tx);
     if (projects.includes(project)) writeProjectList(tx, projects.filter((p) => p !== project));
     const commit = await tx.commit();
-    const removed = [...files.keys()].map((p) => p.slice(p.lastIndexOf('/') + 1)).sort();
+    const removed = [...files].sort();
     return { project, revokedFrom: delegator.r, removed, orphanedRoles: orphaned, commit };
   });
 }
