@@ -142,7 +142,8 @@ describe('repo: yank and unyank (PEP 592) through plain pip and tufpip install',
     expect(again.stdout).to.contain('nothing to publish');
     expect(timestamp(repo).equals(before)).to.equal(true);
 
-    const r = expectOk(await tufpipRepo(['unyank', repo, 'yy', '--version', '2.0']));
+    // PEP 440: 2.0.0 is the same version as 2.0.
+    const r = expectOk(await tufpipRepo(['unyank', repo, 'yy', '--version', '2.0.0']));
     expect(r.stdout).to.contain('unyanked yy-2.0-py3-none-any.whl');
     expect(page(repo, 'yy')).to.not.contain('data-yanked');
     const venv = freshVenv();
@@ -154,8 +155,8 @@ describe('repo: yank and unyank (PEP 592) through plain pip and tufpip install',
     expectOk(await tufpipRepo(['verify', repo]), 'verify');
   });
 
-  it('a yank without --reason is data-yanked="" (pip: "<none given>")', async () => {
-    expectOk(await tufpipRepo(['yank', repo, 'yy', '--version', '1.0']));
+  it('a yank without --reason is data-yanked="" (pip: "<none given>"); versions compare as PEP 440 versions (1 == 1.0)', async () => {
+    expectOk(await tufpipRepo(['yank', repo, 'yy', '--version', '1']));
     expect(links(page(repo, 'yy'), 'yy-1.0')[0]).to.contain(' data-yanked="">');
     const b = await install('yy==1.0');
     expect(versionIn(b.venv, 'yy')).to.equal('1.0');
