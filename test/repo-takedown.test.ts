@@ -130,8 +130,12 @@ describe('repo: emergency takedown of a developer-signed project, and its re-est
     expectOk((await install('alpha')).r, 'install alpha');
   });
 
-  it('the maintainers re-establish it: claim with new keys, release sign --fresh --index, add --signed; the taken-down release stays gone', async () => {
-    expectOk(await claim(repo, 'dev', [m[1]], 1), 'claim again with m2');
+  it('the maintainers re-establish it: claim with new keys (the old ones would revive the old roles: a warning), release sign --fresh --index, add --signed; the taken-down release stays gone', async () => {
+    // Claiming with the old key would put the taken-down roles back in force: the claim says so.
+    const same = expectOk(await claim(repo, 'dev', [m[0]], 1), 'claim again with m1');
+    expect(same.stderr).to.contain('warning: project-dev, project-dev--1.0 (left in the snapshot by a takedown) verify with these keys and are delegated again');
+    const renewed = expectOk(await claim(repo, 'dev', [m[1]], 1), 'claim again with m2');
+    expect(renewed.stderr).to.not.contain('left in the snapshot');
     const file = await writeWheel(dists, dev('1.1'));
     const out = path.join(tmpDir('tufpip-release-'), 'dev.release.json');
     const sign = (extra: string[]) => tufpipRepo(['release', 'sign', file, '--project', 'dev', '--key', m[1].pem, '--out', out, '--maintainer-key', m[1].pub, '--threshold', '1', ...extra]);

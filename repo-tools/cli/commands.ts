@@ -309,6 +309,7 @@ const claim: CommandModule<object, Common & { project: string; key: string[]; th
     const r = await claimProject(a.dir, a.project, { keyFiles: a.key, threshold: a.threshold, offlineKey: a['offline-key'], passphraseEnv: a['passphrase-env'], recent: a.recent, onlineKey: a['online-key'] });
     if (a.json) return printJson(r);
     say(a, `${r.project} is developer-signed: ${r.role} in ${r.delegatedBy}, ${r.threshold} of keys ${r.keyids.map(shortKeyId).join(', ')}`);
+    if (r.revived.length) note(a, `warning: ${r.revived.join(', ')} (left in the snapshot by a takedown) verify with these keys and are delegated again, with the releases they list, until the maintainers publish a release signed with release sign --fresh`);
     if (r.unsignedFiles.length) say(a, `${r.unsignedFiles.length} file(s) published before the claim stay on disk but are served to TUF clients only once a maintainer signs them: ${r.unsignedFiles.join(', ')}`);
     say(a, 'maintainers publish with: tufpip-repo release sign ... then tufpip-repo add DIR --signed P.release.json FILES');
   },
