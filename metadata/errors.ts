@@ -17,6 +17,7 @@ export type ErrorCode =
   | 'PARTIAL' // sync: published, but some files were left out (developer-signed projects)
   | 'LOCKED' // could not get the repository lock
   | 'NETWORK' // the index could not be reached, or answered with an HTTP error (client)
+  | 'AUTH' // the index asks for credentials, or refused them (client, HTTP 401/403)
   | 'IO';
 
 export class TufpipError extends Error {
@@ -43,6 +44,7 @@ const EXIT: Record<ErrorCode, number> = {
   PARTIAL: 5,
   LOCKED: 4,
   NETWORK: 1,
+  AUTH: 1,
   IO: 1,
 };
 
