@@ -130,6 +130,19 @@ describe('repo: emergency takedown of a developer-signed project, and its re-est
     expectOk((await install('alpha')).r, 'install alpha');
   });
 
+  it('until it is claimed again the name is unprotected: the online key can publish it, and --require-developer-signed refuses that', async () => {
+    expectOk(await tufpipRepo(['add', repo, await writeWheel(dists, dev('0.5'))]), 'add dev 0.5 with the online key');
+    const venv = freshVenv();
+    const before = venv.fingerprint();
+    const refused = await tufpip(['--data-dir', dataDir, 'install', 'dev', '--require-developer-signed', '--python', venv.python]);
+    expect(refused.code, refused.stderr).to.equal(1);
+    expect(refused.stderr).to.match(/refused \(missing-developer-signature\) \[packages\/dev\/dev-0\.5-py3-none-any\.whl\]: policy .* requires project dev to be signed by its developers/);
+    expect(venv.fingerprint()).to.equal(before);
+    const plain = await install('dev');
+    expectOk(plain.r, 'install dev (index-signed)');
+    expect(plain.r.stdout).to.match(/dev-0\.5-py3-none-any\.whl +sha256:[0-9a-f]{64} +index-signed/);
+  });
+
   it('the maintainers re-establish it: claim with new keys (the old ones would revive the old roles: a warning), release sign --fresh --index, add --signed; the taken-down release stays gone', async () => {
     // Claiming with the old key would put the taken-down roles back in force: the claim says so.
     const same = expectOk(await claim(repo, 'dev', [m[0]], 1), 'claim again with m1');
