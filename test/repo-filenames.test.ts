@@ -135,6 +135,29 @@ describe('repo: filenames are forever, names and versions are checked (as PyPI)'
     await verifyOk(repo);
   });
 
+  it('a takedown (PEP 480) records the maintainers\' files: re-established, the name comes back only with its bytes', async () => {
+    const { base, repo } = await newRepo();
+    const [m1] = await maintainers(['m1']);
+    expectOk(await claim(repo, 'zeta', [m1], 1), 'claim');
+    const a = await writeWheel(path.join(base, 'a'), { name: 'zeta', version: '1.0' });
+    const b = await writeWheel(path.join(base, 'b'), { name: 'zeta', version: '1.0', body: 'VERSION = "other"\n' });
+    const sign = async (file: string, out: string, extra: string[] = []) => {
+      const copy = path.join(tmpDir('tufpip-md-'), 'metadata');
+      fs.cpSync(path.join(repo, 'site', 'metadata'), copy, { recursive: true });
+      return tufpipRepo(['release', 'sign', file, '--project', 'zeta', '--key', m1.pem, '--out', out, '--from', copy, ...extra]);
+    };
+    const first = path.join(base, 'first.release.json');
+    expectOk(await sign(a, first), 'release sign');
+    expectOk(await tufpipRepo(['add', repo, '--signed', first, a]), 'add --signed');
+    expectOk(await tufpipRepo(['takedown', repo, 'zeta', '--offline-key', path.join(repo, 'keys', 'claimed.pem')]), 'takedown');
+    const target = 'packages/zeta/zeta-1.0-py3-none-any.whl';
+    expect([...(loadRetired(new RepoLayout(repo)).get(target) ?? [])]).to.deep.equal([sha256(a)]);
+    expectOk(await claim(repo, 'zeta', [m1], 1), 'claim again');
+    const other = path.join(base, 'other.release.json');
+    expectOk(await sign(b, other, ['--fresh']), 'release sign --fresh (other bytes)');
+    refusedWithOtherBytes(await tufpipRepo(['add', repo, '--signed', other, b]), 'zeta-1.0-py3-none-any.whl');
+  });
+
   describe('the record under real SIGKILLs', () => {
     const killed = (args: string[], env: Record<string, string>) => runRepoKillable(args, { env: { ...process.env, ...env, TUFPIP_LOCK_STALE_MS: '2000' }, nodeArgs: ['--import', KILL_AT] });
 

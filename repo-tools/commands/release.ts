@@ -141,6 +141,13 @@ export interface ReleaseSignOptions {
   threshold?: number;
   expiresDays?: number;
   now?: Date;
+  /**
+   * Start the project over (after an emergency takedown, or when the old keys cannot be trusted):
+   * build on nothing published (no earlier release is carried over) but continue the version
+   * numbers of the project's roles read from --index/--from, which clients require to grow
+   * (TUF spec 5.5.5, 5.6.4). Versions carry no trust: a wrong one only makes `add --signed` refuse.
+   */
+  fresh?: boolean;
 }
 
 export interface RoleSignatureStatus {
@@ -166,7 +173,10 @@ export async function releaseSign(o: ReleaseSignOptions): Promise<{ out: string;
     version = c.dist.version;
     files.push({ filename: c.dist.filename, length: c.length, sha256: c.sha256 });
   }
-  const current = o.from ? await loadCurrent(o.from, project) : o.index ? await fetchCurrent(o.index, project) : new Map<string, Envelope<TargetsSigned>>();
+  if (o.fresh && !o.from && !o.index) throw new TufpipError('USAGE', '--fresh needs --index URL (or --from a copy of its metadata folder): the new roles continue the published version numbers');
+  const loaded = o.from ? await loadCurrent(o.from, project) : o.index ? await fetchCurrent(o.index, project) : new Map<string, Envelope<TargetsSigned>>();
+  const publishedVersions = new Map([...loaded].map(([role, env]) => [role, env.signed.version]));
+  const current = o.fresh ? new Map<string, Envelope<TargetsSigned>>() : loaded;
   const curProject = current.get(projectRole(project));
   // PEP 480: the keys and threshold the index registered (claim), verified from its metadata.
   const registered = await registeredMaintainers({ index: o.index, from: o.from }, project, o.root);
@@ -234,6 +244,7 @@ export async function releaseSign(o: ReleaseSignOptions): Promise<{ out: string;
     throw new TufpipError('CONFLICT', (err as Error).message, { cause: err });
   }
   const bundle: ReleaseBundle = { format: RELEASE_BUNDLE_FORMAT, project, version: version!, roles: {}, ...(registered ? { registered } : {}) };
+  if (o.fresh) for (const [role, signed] of plan.roles) signed.version = (publishedVersions.get(role) ?? 0) + 1;
   for (const [role, signed] of plan.roles) {
     const env: Envelope<TargetsSigned> = { signatures: [], signed };
     signRoleInto(env, signer);

@@ -115,6 +115,7 @@ export class Transaction {
   private content: ContentFile[] = [];
   private post: PostStep[] = [];
   private retired?: RetiredRecord;
+  private alsoWithdrawn: RetiredFile[] = [];
   /** Re-sign snapshot even if no targets role changed (bump). */
   forceSnapshot = false;
   /** Re-sign timestamp even if nothing else changed (bump). */
@@ -193,13 +194,21 @@ export class Transaction {
   }
 
   /**
+   * Records a package file this transaction makes unreachable without editing the role that lists
+   * it (a takedown drops a project's delegation, orphaning its release roles).
+   */
+  withdraw(file: RetiredFile): void {
+    if (isPackageTarget(file.path)) this.alsoWithdrawn.push(file);
+  }
+
+  /**
    * "Filenames are forever" (DESIGN.md), for every publishing path at once: the package files this
    * transaction withdraws (to be recorded before it publishes), after refusing any new package
    * target whose filename was withdrawn with other bytes.
    */
   private async planFilenameRecord(): Promise<RetiredFile[]> {
     const pub = this.ctx.published;
-    const withdrawn: RetiredFile[] = [];
+    const withdrawn: RetiredFile[] = [...this.alsoWithdrawn];
     const incoming: [string, string][] = [];
     for (const [bin, m] of this.binEdits) {
       let current: Record<string, TargetInfo> | undefined;
