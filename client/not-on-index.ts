@@ -14,16 +14,16 @@ export function pageListsFile(pageHtml: string, filename: string): boolean {
 
 /**
  * The project of the verified project list closest to `name` (PEP 503-normalised Levenshtein
- * distance), when it is close enough to be a likely typo: at most 1 edit for short names, up to
- * 3 for long ones.
+ * distance), when it is close enough to be a likely typo: up to 2 edits (a swapped pair of
+ * letters is 2), 3 for names of 9 letters or more, and always fewer than half the name's length.
  */
 export function closeProjectName(name: string, projectListHtml: string): string | undefined {
   const wanted = normalizeProject(name);
-  const limit = Math.max(1, Math.min(3, Math.floor(wanted.length / 3)));
+  const limit = Math.min(3, Math.max(2, Math.floor(wanted.length / 3)));
   let best: { name: string; d: number } | undefined;
   for (const p of parseProjectList(projectListHtml)) {
     const d = distance(wanted, normalizeProject(p));
-    if (d > 0 && d <= limit && (!best || d < best.d)) best = { name: p, d };
+    if (d > 0 && d <= limit && d * 2 < wanted.length && (!best || d < best.d)) best = { name: p, d };
   }
   return best?.name;
 }

@@ -151,10 +151,9 @@ export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcom
         python: o.python,
         prewarmed: true,
         output: o.streamPip ? 'stream' : 'capture',
+        secretIndexUrl: proxy.indexUrl, // holds the proxy's secret: not in pip's argv
         args: [
           'download',
-          '--index-url',
-          proxy.indexUrl,
           '--no-cache-dir', // pip's HTTP cache could answer without asking the proxy
           // The proxy answers a file only once it is completely downloaded and verified: a large
           // wheel takes longer than pip's 15 s read timeout (our idle timeout guards the index).
