@@ -15,6 +15,8 @@ import { SignatureGapError } from './client-error.js';
 import { closeProjectName, noFileMessage, noProjectMessage, pageListsFile } from './not-on-index.js';
 import { likelyChoice } from './prefetch-guess.js';
 import { checkProxySecret, newProxySecret } from './proxy-secret.js';
+import { scratchWriteError } from './scratch-error.js';
+import type { TufpipError } from '../metadata/errors.js';
 import { offIndexLinks, routeRequest } from './proxy-routes.js';
 import { httpStatusFor, refusalOf, type Refusal } from './refusal.js';
 
@@ -106,6 +108,11 @@ export class VerifyingProxy {
    * served, but the index offered something that failed verification (worth a warning).
    */
   readonly prefetchRefusals: Refusal[] = [];
+  /**
+   * Local failures (the private cache could not be written, e.g. removed while in use): not
+   * refusals of the index; the request is answered 507 and the caller reports the first one.
+   */
+  readonly localErrors: TufpipError[] = [];
 
   private readonly opts: VerifyingProxyOptions;
   private readonly server: http.Server;
@@ -210,6 +217,8 @@ export class VerifyingProxy {
 
   /** pip's own request meets (and records) the same refusal; kept apart in case it never asks. */
   private notePrefetchRefusal(err: unknown, target: string): void {
+    const local = scratchWriteError(err, this.opts.cacheDir);
+    if (local) return void this.localErrors.push(local);
     const r = refusalOf(err, target);
     if (r.kind !== 'not-signed' && r.kind !== 'not-on-index' && r.kind !== 'network' && r.kind !== 'slow-retrieval') this.prefetchRefusals.push(r);
   }
@@ -312,6 +321,12 @@ export class VerifyingProxy {
     try {
       served = await this.verifiedPackage(project, filename, targetPath);
     } catch (err) {
+      const local = scratchWriteError(err, this.opts.cacheDir);
+      if (local) {
+        this.localErrors.push(local);
+        // 507 (cannot store): not in pip's retry list, so pip stops at once.
+        return this.plain(req, res, 507, `tufpip could not store the verified file: ${local.message}\n`);
+      }
       return this.refuse(req, res, await this.absentFile(err, project, filename, targetPath));
     }
     const denied = this.opts.check?.(project, served.target);
@@ -383,7 +398,10 @@ export class VerifyingProxy {
     }
     const file = this.calls.run(async (): Promise<ServedFile> => {
       const local = path.join(this.opts.cacheDir, project, filename);
-      await fsp.mkdir(path.dirname(local), { recursive: true, mode: 0o700 });
+      // Not recursive: a cache folder removed while in use is an error, not silently re-created.
+      await fsp.mkdir(path.dirname(local), { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
       // TUF spec 5.7.3: download() verifies length and hashes before the file is in place (and
       // re-verifies a copy already there against the current metadata instead of downloading).
       // Not fsynced: the cache is private and every copy in it is verified again before use.

@@ -16,6 +16,7 @@ import { projectPagePath } from '../../metadata/target-paths.js';
 import { pipFailedError, runPip } from '../pip-runner.js';
 import { NO_POLICY, checkPolicy, type Policy } from '../policy.js';
 import { RefusalsError } from '../refusal.js';
+import { scratchWriteError } from '../scratch-error.js';
 import { VerifyingProxy, deferredSource } from '../verifying-proxy.js';
 import { openTrustedIndex, resolveIndexUrl, type IndexChoice } from './open-index.js';
 
@@ -175,6 +176,9 @@ export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcom
     }
     const client = await opening.catch(() => undefined);
     if (!client) throw withConsequence(openError);
+    // The scratch folder could not be written (removed while in use, disk full): a local error.
+    const local = proxy.localErrors[0] ?? scratchWriteError(await fsp.access(work).catch((e: unknown) => e), work);
+    if (local) throw new TufpipError('IO', `${local.message}; ${consequence}`, { cause: local });
     // A refusal fails the fetch even when pip went on and found something else.
     if (proxy.refusals.length) throw new RefusalsError(proxy.refusals, consequence);
     if (pip.code !== 0) throw pipFailedError('download', pip);
