@@ -51,8 +51,18 @@ class FakeSource implements ProxySource {
     if (f) throw f;
     return { bytes: this.files.get(p) ?? new Uint8Array(), target: this.target(p) };
   }
+  /** Downloads started and not yet finished. */
+  inFlight = 0;
   /** Like IndexClient.download: a valid copy already at `file` is kept (counted as a re-check). */
   async download(p: string, file: string) {
+    this.inFlight++;
+    try {
+      return await this.downloadGated(p, file);
+    } finally {
+      this.inFlight--;
+    }
+  }
+  private async downloadGated(p: string, file: string) {
     await this.gate;
     const f = this.failWith.get(p);
     if (f) throw f;
@@ -345,6 +355,31 @@ describe('verifying proxy (in-memory source)', () => {
     expect(r.body.equals(source.files.get(WHEEL)!)).to.equal(true);
     expect([...proxy.served.keys()]).to.deep.equal([WHEEL]);
     expect(source.calls.filter((c) => c.startsWith('download'))).to.deep.equal([`download ${WHEEL}`]);
+  });
+
+  it('close() waits for a background download in flight before it returns', async () => {
+    source.files.set('simple/alpha/index.html', Buffer.from(projectPageHtml('alpha', [{ filename: 'alpha-1.0-py3-none-any.whl', sha256: K }])));
+    let release!: () => void;
+    source.gate = new Promise<void>((r) => (release = r));
+    await start({ prefetch: { maxBytes: 1_000_000 } });
+    proxy.prefetchPages(['simple/alpha/index.html']);
+    await waitFor(() => source.inFlight === 1);
+    let closed = false;
+    const closing = proxy.close().then(() => (closed = true));
+    await new Promise((r) => setImmediate(r));
+    expect(closed, 'close() returned while a download was writing into the cache').to.equal(false);
+    release();
+    await closing;
+    expect(source.inFlight).to.equal(0);
+  });
+
+  it('close() starts no new background work: a page being verified when it is called prefetches nothing', async () => {
+    source.files.set('simple/alpha/index.html', Buffer.from(projectPageHtml('alpha', [{ filename: 'alpha-1.0-py3-none-any.whl', sha256: K }])));
+    await start({ prefetch: { maxBytes: 1_000_000 } });
+    proxy.prefetchPages(['simple/alpha/index.html']);
+    await proxy.close();
+    expect(source.calls.filter((c) => c.includes(WHEEL))).to.deep.equal([]);
+    expect(source.inFlight).to.equal(0);
   });
 
   it('does not prefetch a file larger than the limit', async () => {
