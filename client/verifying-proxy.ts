@@ -68,6 +68,8 @@ export interface VerifyingProxyOptions {
   log?: (line: string) => void;
   /** Called for each refusal as it happens (pip itself only shows an HTTP status). */
   onRefusal?: (r: Refusal) => void;
+  /** Called when the private cache cannot be written (not a refusal: see `localErrors`). */
+  onLocalError?: (err: TufpipError) => void;
   /**
    * The first update cycle, when it is still running: requests wait for it, and are all refused
    * if it fails. Lets pip start while the metadata is refreshed. Default: already done.
@@ -324,6 +326,7 @@ export class VerifyingProxy {
       const local = scratchWriteError(err, this.opts.cacheDir);
       if (local) {
         this.localErrors.push(local);
+        this.opts.onLocalError?.(local);
         // 507 (cannot store): not in pip's retry list, so pip stops at once.
         return this.plain(req, res, 507, `tufpip could not store the verified file: ${local.message}\n`);
       }

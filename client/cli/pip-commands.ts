@@ -162,6 +162,7 @@ const proxy: CommandModule<object, IndexFlags & { host: string; port: number; re
       log: a.verbose && !a.json ? (line) => process.stderr.write(`${line}\n`) : undefined,
       // pip only shows an HTTP status: say which attack class was stopped, as it happens.
       onRefusal: (r) => (a.json ? jsonLine({ event: 'refused', ...r }) : process.stderr.write(`tufpip: ${describeRefusal(r)}\n`)),
+      onLocalError: (e) => (a.json ? jsonLine({ event: 'error', message: e.message }) : process.stderr.write(`tufpip: error: ${e.message}\n`)),
     });
     const { proxy: p, client } = service;
     // Under --json: one JSON object per line (an event stream), `listening` first.

@@ -26,6 +26,7 @@ export interface ProxyCommandOptions extends IndexChoice {
   policy?: Policy;
   log?: (line: string) => void;
   onRefusal?: (r: Refusal) => void;
+  onLocalError?: (err: Error) => void;
 }
 
 export interface ProxyService {
@@ -61,6 +62,7 @@ export async function startProxyService(o: ProxyCommandOptions): Promise<ProxySe
       check: (project, target) => checkPolicy(policy, project, target),
       log: o.log,
       onRefusal: o.onRefusal,
+      onLocalError: o.onLocalError,
     });
   } catch (err) {
     await client.close();
