@@ -31,10 +31,10 @@ export function closeProjectName(name: string, projectListHtml: string): string 
 /** `no project NAME on the index (did you mean X?)`. */
 export function noProjectMessage(target: string, project: string, suggestion: string | undefined): string {
   const hint = suggestion ? `; did you mean ${suggestion}?` : '';
-  return `not on the index [${target}]: no project ${project} on the index${hint}`;
+  return `not-on-index [${target}]: no project ${project} on the index${hint}`;
 }
 
 /** `the index offers no file F of project P`. */
 export function noFileMessage(target: string, project: string, filename: string): string {
-  return `not on the index [${target}]: project ${project} has no file ${filename} on the index (its verified page does not list it)`;
+  return `not-on-index [${target}]: project ${project} has no file ${filename} on the index (its verified page does not list it)`;
 }

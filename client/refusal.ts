@@ -54,8 +54,7 @@ export function httpStatusFor(kind: RefusalKind): number {
 
 /** One line for people; ClientError messages already name the kind, role, index and meaning. */
 export function describeRefusal(r: Refusal): string {
-  const named = r.message.includes(r.kind) || (r.kind === 'not-on-index' && r.message.startsWith('not on the index'));
-  const kind = named ? '' : ` [${r.kind}]`;
+  const kind = r.message.includes(r.kind) ? '' : ` [${r.kind}]`;
   return r.message.includes(r.target) ? `${r.message}${kind}` : `${r.target}${kind}: ${r.message}`;
 }
 

@@ -1,23 +1,24 @@
 // The verifying proxy pip uses as its index (DESIGN.md "Client"): an HTTP server on loopback
 // that answers `/simple/...` only with bytes the client library verified against signed TUF
 // metadata (length and hashes, TUF spec 5.7.3), and `/packages/...` only from a local file that
-// was downloaded and verified into a private cache. Nothing else is ever forwarded: anything that
+// was downloaded and verified into a private cache, and only to requests that carry its per-run
+// secret (proxy-secret.ts). Nothing else is ever forwarded: anything that
 // cannot be verified gets an error status, and the refusal is recorded with its kind so that the
 // CLI can name the attack class. Every file served is recorded with who vouched for it.
 import http from 'node:http';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import type { TufpipError } from '../metadata/errors.js';
+import { SIMPLE_INDEX, projectPagePath } from '../metadata/target-paths.js';
 import type { DownloadOptions, VerifiedTarget } from './api.js';
 import { CallQueue } from './call-queue.js';
-import { SIMPLE_INDEX, projectPagePath } from '../metadata/target-paths.js';
 import { SignatureGapError } from './client-error.js';
 import { closeProjectName, noFileMessage, noProjectMessage, pageListsFile } from './not-on-index.js';
 import { likelyChoice } from './prefetch-guess.js';
+import { offIndexLinks, routeRequest } from './proxy-routes.js';
 import { checkProxySecret, newProxySecret } from './proxy-secret.js';
 import { scratchWriteError } from './scratch-error.js';
-import type { TufpipError } from '../metadata/errors.js';
-import { offIndexLinks, routeRequest } from './proxy-routes.js';
 import { httpStatusFor, refusalOf, type Refusal } from './refusal.js';
 
 /** What the proxy needs of the client library (IndexClient, client/api.ts). */
