@@ -15,6 +15,7 @@ import type { DownloadOptions, VerifiedTarget } from './api.js';
 import { CallQueue } from './call-queue.js';
 import { SignatureGapError } from './client-error.js';
 import { closeProjectName, noFileMessage, noProjectMessage, pageListsFile } from './not-on-index.js';
+import { otherUserReason } from './peer-uid.js';
 import { likelyChoice } from './prefetch-guess.js';
 import { offIndexLinks, routeRequest } from './proxy-routes.js';
 import { checkProxySecret, newProxySecret } from './proxy-secret.js';
@@ -128,6 +129,8 @@ export class VerifyingProxy {
   private readonly verified = new Map<string, { file: Promise<ServedFile>; cycle: number }>();
   private readonly pending = new Set<Promise<unknown>>();
   private readonly secret: string;
+  /** Per connection: why it is refused (another user's), or undefined (peer-uid.ts). */
+  private readonly peerChecks = new WeakMap<object, Promise<string | undefined>>();
   /** Set by close(): no new background work starts. */
   private closing = false;
 
@@ -262,6 +265,8 @@ export class VerifyingProxy {
       const why = `${secret.reason}: this tufpip proxy serves only the user who started it (use the index URL it printed)`;
       return this.plain(req, res, 403, `tufpip refused the request: ${why}\n`);
     }
+    const other = await this.otherUser(req);
+    if (other) return this.plain(req, res, 403, `tufpip refused the request: ${other}: this tufpip proxy serves only the user who started it\n`);
     if (req.method !== 'GET' && req.method !== 'HEAD') return this.plain(req, res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
     const route = routeRequest(secret.rest);
     if (route.kind === 'not-found') return this.plain(req, res, 404, `not found (${route.reason})\n`);
@@ -276,6 +281,17 @@ export class VerifyingProxy {
     }
     if (route.kind === 'package') return this.servePackage(req, res, route.project, route.filename, route.target);
     return this.servePage(req, res, route.target, route.kind === 'project-page' ? route.project : undefined);
+  }
+
+  /** The owner check of the connection (once per connection: pip keeps it alive). */
+  private otherUser(req: http.IncomingMessage): Promise<string | undefined> {
+    const socket = req.socket;
+    let check = this.peerChecks.get(socket);
+    if (!check) {
+      check = otherUserReason(socket.remotePort, socket.localPort);
+      this.peerChecks.set(socket, check);
+    }
+    return check;
   }
 
   private async servePage(req: http.IncomingMessage, res: http.ServerResponse, targetPath: string, project?: string): Promise<void> {

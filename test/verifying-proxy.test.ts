@@ -2,6 +2,7 @@
 // library interface; counting calls shows nothing extra was fetched). End-to-end behaviour with
 // real tuf-js, a real index and real pip is in client-e2e.test.ts and client-attacks.test.ts.
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,6 +10,7 @@ import { createHash } from 'node:crypto';
 import type { VerifiedTarget, Vouch } from '../client/api.js';
 import { ClientError, SignatureGapError } from '../client/errors.js';
 import { VerifyingProxy, type ProxySource } from '../client/verifying-proxy.js';
+import { ownersOf } from '../client/peer-uid.js';
 import { checkPolicy, type Policy } from '../client/policy.js';
 import { tmpDir } from './helpers/tmp.js';
 import { projectListHtml, projectPageHtml } from '../metadata/simple-html.js';
@@ -256,6 +258,35 @@ describe('verifying proxy (in-memory source)', () => {
       }
       expect(source.calls).to.deep.equal([]);
       expect((await request(`${proxy.url}simple/`)).status).to.equal(200);
+    });
+
+    it("answers 403 to another local user's connection even with the right secret (Linux: /proc/net/tcp owner)", async function () {
+      if (process.getuid?.() !== 0 || !fs.existsSync('/proc/net/tcp')) this.skip(); // needs root to act as another user
+      await start();
+      const script = `require('http').get(process.argv[1], (r) => { let b = ''; r.on('data', (d) => (b += d)); r.on('end', () => console.log(r.statusCode + ' ' + b)); })`;
+      const out = await new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, ['-e', script, `${proxy.url}simple/`], { uid: 65534, gid: 65534, cwd: '/', stdio: ['ignore', 'pipe', 'inherit'] });
+        let stdout = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.on('error', reject);
+        child.on('close', () => resolve(stdout));
+      });
+      expect(out).to.match(/^403 /);
+      expect(out).to.contain('connection from another local user (uid 65534)');
+      expect(source.calls).to.deep.equal([]);
+      // The user who started it, same URL: served.
+      expect((await request(`${proxy.url}simple/`)).status).to.equal(200);
+    });
+
+    it('reads the owner of the client end of a connection from a /proc/net/tcp table', () => {
+      const table = [
+        '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+        '   0: 0100007F:A000 0100007F:1F90 01 00000000:00000000 00:00000000 00000000  1000        0 1 1 0 20 4 30 10 -1',
+        '   1: 0100007F:1F90 0100007F:A000 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0 20 4 30 10 -1',
+        '   2: 0100007F:A001 0100007F:1F90 06 00000000:00000000 00:00000000 00000000  1001        0 0 1 0 20 4 30 10 -1',
+      ].join('\n');
+      expect(ownersOf(table, 0xa000, 8080)).to.deep.equal([1000]); // the client's end, not ours
+      expect(ownersOf(table, 0xa001, 8080)).to.deep.equal([]); // TIME_WAIT: no longer a connection
     });
 
     it('leaves the secret out of its request log', async () => {
