@@ -6,6 +6,7 @@
 // cannot be verified gets an error status, and the refusal is recorded with its kind so that the
 // CLI can name the attack class. Every file served is recorded with who vouched for it.
 import http from 'node:http';
+import type net from 'node:net';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -130,7 +131,7 @@ export class VerifyingProxy {
   private readonly pending = new Set<Promise<unknown>>();
   private readonly secret: string;
   /** Per connection: why it is refused (another user's), or undefined (peer-uid.ts). */
-  private readonly peerChecks = new WeakMap<object, Promise<string | undefined>>();
+  private readonly peerChecks = new WeakMap<net.Socket, Promise<string | undefined>>();
   /** Set by close(): no new background work starts. */
   private closing = false;
 
@@ -156,6 +157,9 @@ export class VerifyingProxy {
       });
       proxy!.track(p);
     });
+    // The owner check (~20 ms of reading /proc/net/tcp here) starts as soon as a client connects,
+    // alongside the parsing of its first request.
+    server.on('connection', (socket) => proxy?.peerCheck(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
@@ -265,7 +269,7 @@ export class VerifyingProxy {
       const why = `${secret.reason}: this tufpip proxy serves only the user who started it (use the index URL it printed)`;
       return this.plain(req, res, 403, `tufpip refused the request: ${why}\n`);
     }
-    const other = await this.otherUser(req);
+    const other = await this.peerCheck(req.socket);
     if (other) return this.plain(req, res, 403, `tufpip refused the request: ${other}: this tufpip proxy serves only the user who started it\n`);
     if (req.method !== 'GET' && req.method !== 'HEAD') return this.plain(req, res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
     const route = routeRequest(secret.rest);
@@ -283,9 +287,8 @@ export class VerifyingProxy {
     return this.servePage(req, res, route.target, route.kind === 'project-page' ? route.project : undefined);
   }
 
-  /** The owner check of the connection (once per connection: pip keeps it alive). */
-  private otherUser(req: http.IncomingMessage): Promise<string | undefined> {
-    const socket = req.socket;
+  /** The owner check of a connection (once per connection: pip keeps it alive). */
+  private peerCheck(socket: net.Socket): Promise<string | undefined> {
     let check = this.peerChecks.get(socket);
     if (!check) {
       check = otherUserReason(socket.remotePort, socket.localPort);
