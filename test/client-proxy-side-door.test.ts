@@ -11,18 +11,14 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runPip } from '../client/pip-runner.js';
 import type { FetchReport } from '../client/fetch-report.js';
-import { CLIENT_BIN } from './helpers/cli.js';
+import { CLIENT_BIN, type RunResult } from './helpers/cli.js';
 import { basePython, freshVenv, type Venv } from './helpers/python.js';
 import { expectOk } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { jsonOf, trustedIndex, type TrustedIndex } from './helpers/trusted-index.js';
 import { writeWheel } from './helpers/wheels.js';
 
-interface Shell {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Shell = RunResult;
 
 /** Runs a shell command line asynchronously (the index server runs in this process). */
 function sh(command: string, env: NodeJS.ProcessEnv): Promise<Shell> {
@@ -33,7 +29,7 @@ function sh(command: string, env: NodeJS.ProcessEnv): Promise<Shell> {
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
 }
 
@@ -202,7 +198,7 @@ describe('tufpip proxy is not a side door; "not on the index"', function () {
         child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
         child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
         child.on('error', reject);
-        child.on('close', (code) => resolve({ code, stdout, stderr }));
+        child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
       });
     const installed = await run(['install', 'alpha', '--python', venv.python]);
     expect(installed.code, installed.stderr).to.equal(0);
@@ -210,7 +206,7 @@ describe('tufpip proxy is not a side door; "not on the index"', function () {
     const dest = path.join(tmpDir('tufpip-fetch-dest-'), 'out');
     const fetched = await run(['fetch', 'alpha', '-d', dest, '--json', '--python', venv.python]);
     expect(fetched.code, fetched.stderr).to.equal(0);
-    expect(jsonOf<FetchReport>(fetched as never).files.map((f) => f.file).sort()).to.deep.equal(['alpha-1.0-py3-none-any.whl', 'beta-1.1-py3-none-any.whl']);
+    expect(jsonOf<FetchReport>(fetched).files.map((f) => f.file).sort()).to.deep.equal(['alpha-1.0-py3-none-any.whl', 'beta-1.1-py3-none-any.whl']);
   });
 
   it('fetch of a project the index does not have says "no project NAME on the index" with a close name, nothing fetched', async () => {
