@@ -230,7 +230,8 @@ export class VerifyingProxy {
     const local = scratchWriteError(err, this.opts.cacheDir);
     if (local) return void this.localErrors.push(local);
     const r = refusalOf(err, target);
-    if (r.kind !== 'not-signed' && r.kind !== 'not-on-index' && r.kind !== 'network' && r.kind !== 'slow-retrieval') this.prefetchRefusals.push(r);
+    const quiet = ['not-signed', 'not-on-index', 'network', 'credentials', 'slow-retrieval'];
+    if (!quiet.includes(r.kind)) this.prefetchRefusals.push(r);
   }
 
   private async maybeRefresh(): Promise<void> {

@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'EXPIRING' // bump: an offline role expires soon
   | 'LOCKED' // could not get the repository lock
   | 'NETWORK' // the index could not be reached, or answered with an HTTP error (client)
+  | 'AUTH' // the index asks for credentials, or refused them (client, HTTP 401/403)
   | 'IO';
 
 export class TufpipError extends Error {
@@ -41,6 +42,7 @@ const EXIT: Record<ErrorCode, number> = {
   EXPIRING: 3,
   LOCKED: 4,
   NETWORK: 1,
+  AUTH: 1,
   IO: 1,
 };
 

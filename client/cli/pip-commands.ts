@@ -171,7 +171,8 @@ const proxy: CommandModule<object, IndexFlags & { host: string; port: number; re
     if (a.json) jsonLine({ event: 'listening', index: client.url, url: p.url, indexUrl: p.indexUrl, pipConfig: service.pipConfig, pipCommand: service.pipCommand });
     else {
       say(a, `tufpip proxy: verifying ${client.url}`);
-      say(a, `index URL (holds this run's secret: keep it private): ${p.indexUrl}`);
+      say(a, `index URL for pip: ${p.indexUrl}`);
+      say(a, "  (it holds this run's secret: keep it private; other local users get 403)");
       say(a, 'pip command (only the proxy as source, whatever pip.conf or PIP_* settings say):');
       say(a, `  ${service.pipCommand}`);
       say(a, '  (a file is answered once it is downloaded and verified: pip waits up to 300 s for it)');
