@@ -7,9 +7,12 @@
 // per key (global < site < PIP_CONFIG_FILE), and a command's section ([install]) wins over
 // [global]. So this file, given as PIP_CONFIG_FILE, sets every option that adds a source of
 // distributions (or a requirements/constraints file, which may itself name one) to empty, in
-// [global] and in each command's section: a global or site pip.conf cannot add a source.
-/** pip options whose value adds a source of files (directly, or through a file it reads). */
-const SOURCE_OPTIONS = ['extra-index-url', 'find-links', 'requirement', 'constraint', 'editable'];
+// [global] and in each command's section: a global or site pip.conf cannot add a source. `proxy`
+// too: pip sends every request through a configured HTTP proxy, whatever no_proxy says, and that
+// proxy would see the secret and could answer in the verifying proxy's place.
+/** pip options whose value adds a source of files (directly, or through a file it reads), or a
+ * middleman for the proxy's requests. */
+const SOURCE_OPTIONS = ['extra-index-url', 'find-links', 'requirement', 'constraint', 'editable', 'proxy'];
 /** The sections pip reads for the commands that resolve against an index. */
 const SECTIONS = ['global', 'install', 'download', 'wheel', 'index', 'list'];
 

@@ -13,6 +13,7 @@ import { runPip } from '../client/pip-runner.js';
 import type { FetchReport } from '../client/fetch-report.js';
 import { CLIENT_BIN, type RunResult } from './helpers/cli.js';
 import { basePython, freshVenv, type Venv } from './helpers/python.js';
+import { startProxy } from './helpers/loopback.js';
 import { expectOk } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { jsonOf, trustedIndex, type TrustedIndex } from './helpers/trusted-index.js';
@@ -176,6 +177,27 @@ describe('tufpip proxy is not a side door; "not on the index"', function () {
         expect(venv.installed()).to.include('beta');
       });
     }
+
+    it("the printed command sends nothing through an HTTP proxy a site pip.conf names (plain pip does)", async () => {
+      const middleman = await startProxy();
+      try {
+        const setUp = (venv: Venv) => fs.writeFileSync(path.join(venv.dir, 'pip.conf'), `[global]\nproxy = ${middleman.url}\n`);
+        const plainVenv = freshVenv();
+        setUp(plainVenv);
+        const plain = await sh(`python3 -m pip install --index-url ${p.indexUrl} alpha`, userEnv(plainVenv, tmpDir('tufpip-home-'), {}));
+        expect(plain.code, plain.stderr).to.equal(0);
+        expect(middleman.forwarded.length, 'control: plain pip uses the configured proxy').to.be.greaterThan(0);
+        const before = middleman.forwarded.length;
+        const venv = freshVenv();
+        setUp(venv);
+        const r = await sh(p.command.replace('PACKAGE', 'alpha'), userEnv(venv, tmpDir('tufpip-home-'), {}));
+        expect(r.code, r.stderr).to.equal(0);
+        expect(middleman.forwarded.length).to.equal(before);
+        expect(alphaVersion(venv)).to.equal('1.0');
+      } finally {
+        await middleman.close();
+      }
+    });
 
     it('removes its pip.conf when it stops', async () => {
       const conf = /^PIP_CONFIG_FILE=(\S+)/.exec(p.command)![1];
