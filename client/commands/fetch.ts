@@ -14,6 +14,7 @@ import { REPORT_FILE, REPORT_FORMAT, reportEntry, type FetchReport, type ReportE
 import { constraintFilesIn, downloadArgsFrom, requirementName, verifyPipArgs, verifyRequirement, verifyRequirementsFile } from '../pip-inputs.js';
 import { projectPagePath } from '../../metadata/target-paths.js';
 import { pipFailedError, runPip } from '../pip-runner.js';
+import { yankWarnings } from '../pip-warnings.js';
 import { NO_POLICY, checkPolicy, type Policy } from '../policy.js';
 import { RefusalsError } from '../refusal.js';
 import { scratchWriteError } from '../scratch-error.js';
@@ -47,6 +48,8 @@ export interface FetchOutcome {
   dest: string;
   reportFile: string;
   report: FetchReport;
+  /** pip's PEP 592 warnings about yanked versions it selected (its output is otherwise captured). */
+  pipWarnings: string[];
 }
 
 /**
@@ -216,7 +219,7 @@ export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcom
     };
     const reportFile = path.join(dest, REPORT_FILE);
     writeFileAtomicSync(reportFile, JSON.stringify(report, null, 2) + '\n');
-    return { dest, reportFile, report };
+    return { dest, reportFile, report, pipWarnings: o.streamPip ? [] : yankWarnings(`${pip.stdout}\n${pip.stderr}`) };
   } finally {
     await fsp.rm(work, { recursive: true, force: true });
     // Never opened when pip could not start (the proxy failed): nothing to wait for or close.
