@@ -185,6 +185,11 @@ describe('repo: emergency takedown of a developer-signed project, and its re-est
     // Until the maintainers publish, project-dev is still the takedown's: a warning, not a problem.
     const waiting = expectOk(await tufpipRepo(['verify', repo]), 'verify after the claim');
     expect(waiting.stdout + waiting.stderr).to.contain("project dev was taken down and claimed again: project-dev is still the takedown's (signed by claimed's key)");
+    const interim = await install('dev==1.0');
+    expect(interim.r.code, interim.r.stderr).to.equal(1);
+    // Claimed again, before the maintainers publish: project-dev is still the takedown's.
+    expect(interim.r.stderr, interim.r.stderr).to.match(/refused \(bad-signature\) \[packages\/dev\/dev-1\.0-py3-none-any\.whl, role project-dev, index [^\]]+\]: project-dev was signed by 0\/1 keys/);
+    expect(interim.venv.fingerprint()).to.equal(interim.before);
     const file = await writeWheel(dists, dev('1.1'));
     const out = path.join(tmpDir('tufpip-release-'), 'dev.release.json');
     const sign = (extra: string[]) => tufpipRepo(['release', 'sign', file, '--project', 'dev', '--key', m[1].pem, '--out', out, '--maintainer-key', m[1].pub, '--threshold', '1', ...extra]);
