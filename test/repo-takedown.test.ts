@@ -181,6 +181,7 @@ describe('repo: emergency takedown of a developer-signed project, and its re-est
     const taken = latest('project-dev').signed.version;
     const renewed = expectOk(await claim(repo, 'dev', [m[1]], 1), 'claim again with m2');
     expect(renewed.stderr).to.not.contain('left in the snapshot');
+    expect(renewed.stderr).to.contain('dev was taken down: until its maintainers publish a release signed with these keys (release sign --fresh --index URL, then add --signed), TUF clients refuse its files');
     expect(latest('claimed').signed.delegations!.roles.find((x) => x.name === 'project-dev')!.keyids).to.deep.equal([m[1].keyid]);
     // Until the maintainers publish, project-dev is still the takedown's: a warning, not a problem.
     const waiting = expectOk(await tufpipRepo(['verify', repo]), 'verify after the claim');
@@ -220,7 +221,7 @@ describe('repo: emergency takedown of a developer-signed project, and its re-est
     expect(gone.venv.fingerprint()).to.equal(gone.before);
   });
 
-  it('a recently-claimed project is taken down with the online key alone (re-delegated to it), installers get the alarm, and it can be claimed again', async () => {
+  it('a recently-claimed project is taken down with the online key alone (re-delegated to it), installers get the alarm, promote moves the takedown to the claimed key, and it can be claimed again', async () => {
     const onlineKey = privateKeyFromPem(fs.readFileSync(path.join(repo, 'keys', 'online.pem'), 'utf8'), 'online').keyid;
     expectOk(await tufpipRepo(['claim', repo, 'newbie', '--recent', '--key', m[0].pub, '--threshold', '1']), 'claim --recent');
     const file = await writeWheel(dists, { name: 'newbie', version: '0.1' });
@@ -242,8 +243,23 @@ describe('repo: emergency takedown of a developer-signed project, and its re-est
     expect(refused.stderr).to.match(/refused \(missing-developer-signature\) \[packages\/newbie\/newbie-0\.1-py3-none-any\.whl, index [^\]]+\]: project newbie is developer-signed \(project-newbie, delegated by recently-claimed, 1 of 1 keys/);
     expect(venv.fingerprint()).to.equal(before);
 
-    expectOk(await tufpipRepo(['claim', repo, 'newbie', '--recent', '--key', m[1].pub, '--threshold', '1']), 'claim --recent again, new key');
-    expect(latest('recently-claimed').signed.delegations!.roles.find((x) => x.name === 'project-newbie')!.keyids).to.deep.equal([m[1].keyid]);
+    // Promoted while taken down: claimed must not come to trust the online key.
+    const claimedKey = privateKeyFromPem(fs.readFileSync(path.join(repo, 'keys', 'claimed.pem'), 'utf8'), 'claimed').keyid;
+    const taken = latest('project-newbie').signed.version;
+    expectOk(await tufpipRepo(['promote', repo, '--offline-key', path.join(repo, 'keys', 'claimed.pem')]), 'promote');
+    const promoted = latest('claimed').signed.delegations!;
+    expect(promoted.roles.find((x) => x.name === 'project-newbie')).to.deep.equal({ name: 'project-newbie', keyids: [claimedKey], threshold: 1, terminating: true, paths: ['packages/newbie/*'] });
+    expect(Object.keys(promoted.keys)).to.not.include(onlineKey);
+    expect(latest('project-newbie').signed.version).to.equal(taken + 1);
+    expect(latest('project-newbie').signatures.map((s) => s.keyid)).to.deep.equal([claimedKey]);
+    expectOk(await tufpipRepo(['verify', repo]), 'verify after promote');
+    const again = await install('newbie==0.1');
+    expect(again.r.stderr, again.r.stderr).to.match(/refused \(missing-developer-signature\) \[packages\/newbie\/newbie-0\.1-py3-none-any\.whl, index [^\]]+\]: project newbie is developer-signed \(project-newbie, delegated by claimed, 1 of 1 keys/);
+    expect(again.venv.fingerprint()).to.equal(again.before);
+
+    const reclaimed = expectOk(await claim(repo, 'newbie', [m[1]], 1), 'claim again, new key');
+    expect(reclaimed.stderr).to.contain('newbie was taken down');
+    expect(latest('claimed').signed.delegations!.roles.find((x) => x.name === 'project-newbie')!.keyids).to.deep.equal([m[1].keyid]);
     expectOk(await tufpipRepo(['verify', repo]), 'verify');
   });
 });

@@ -310,6 +310,7 @@ const claim: CommandModule<object, Common & { project: string; key: string[]; th
     const r = await claimProject(a.dir, a.project, { keyFiles: a.key, threshold: a.threshold, offlineKey: a['offline-key'], passphraseEnv: a['passphrase-env'], recent: a.recent, onlineKey: a['online-key'] });
     if (a.json) return printJson(r);
     say(a, `${r.project} is developer-signed: ${r.role} in ${r.delegatedBy}, ${r.threshold} of keys ${r.keyids.map(shortKeyId).join(', ')}`);
+    if (r.afterTakedown) note(a, `${r.project} was taken down: until its maintainers publish a release signed with these keys (release sign --fresh --index URL, then add --signed), TUF clients refuse its files`);
     if (r.revived.length) note(a, `warning: ${r.revived.join(', ')} (left in the snapshot by a takedown) verify with these keys and are delegated again, with the releases they list, until the maintainers publish a release signed with release sign --fresh`);
     if (r.unsignedFiles.length) say(a, `${r.unsignedFiles.length} file(s) published before the claim stay on disk but are served to TUF clients only once a maintainer signs them: ${r.unsignedFiles.join(', ')}`);
     say(a, 'maintainers publish with: tufpip-repo release sign ... then tufpip-repo add DIR --signed P.release.json FILES');
@@ -325,7 +326,8 @@ const takedown: CommandModule<object, Common & { project: string; 'offline-key'?
       .option('passphrase-env', { type: 'string', describe: 'passphrase of the offline key, from this environment variable' })
       .option('reason', { type: 'string', describe: 'shown to installers: the files are yanked with reason "taken down: TEXT" (PEP 592)' })
       .epilog(
-        'TUF installers (tufpip install, tufpip proxy) then refuse the project with missing-developer-signature ("the index may be compromised"), on purpose; plain pip sees only yanked files. ' +
+        'TUF installers (tufpip install, tufpip proxy) asking for its files then get missing-developer-signature ("the index may be compromised"), on purpose; ' +
+          'pip takes a yanked file only when pinned with ==, so an unpinned install finds no matching distribution. ' +
           'The maintainers re-establish the project with: claim (new keys), release sign --fresh --index URL, add --signed (docs/runbook.md, "Emergency takedown").',
       ) as never,
   handler: async (a) => {
