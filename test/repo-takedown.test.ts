@@ -262,4 +262,18 @@ describe('repo: emergency takedown of a developer-signed project, and its re-est
     expect(latest('claimed').signed.delegations!.roles.find((x) => x.name === 'project-newbie')!.keyids).to.deep.equal([m[1].keyid]);
     expectOk(await tufpipRepo(['verify', repo]), 'verify');
   });
+
+  it("verify's allowance is for the takedown's empty role only: a project role the new keys did not sign after an ordinary re-key stays a problem", async () => {
+    const other = path.join(tmpDir('tufpip-takedown-rekey-'), 'repo');
+    expectOk(await tufpipRepo(['init', other, '--url', 'http://127.0.0.1:8080/', '--bins', String(BINS)]), 'init');
+    expectOk(await claim(other, 'dev', [m[0]], 1), 'claim');
+    const file = await writeWheel(dists, dev('2.0'));
+    const bundle = await signRelease({ project: 'dev', files: [file], signers: [m[0]], keys: [m[0]], threshold: 1, out: path.join(tmpDir('tufpip-release-'), 'dev.release.json') });
+    expectOk(await tufpipRepo(['add', other, '--signed', bundle, file]), 'add --signed');
+    expectOk(await claim(other, 'dev', [m[1]], 1), 'claim with another key');
+    const v = await tufpipRepo(['verify', other]);
+    expect(v.code, v.stdout + v.stderr).to.equal(1);
+    expect(v.stderr).to.match(/role project-dev: .*project-dev was signed by 0\/1 keys/);
+    expect(v.stdout + v.stderr).to.not.contain('taken down');
+  });
 });
