@@ -76,13 +76,12 @@ describe('repo: emergency takedown of a developer-signed project, and its re-est
     if (server) expect(await server.stop()).to.equal(0);
   });
 
-  it('refuses without the claimed key, with another key, with a bad --reason, and for a project that is not developer-signed; nothing published', async () => {
+  it('refuses without the claimed key, with another key, and for a project that is not developer-signed; nothing published', async () => {
     const before = timestamp();
     const claimedPem = path.join(repo, 'keys', 'claimed.pem');
     const cases: [string[], number, RegExp][] = [
       [['takedown', repo, 'dev'], 2, /signing claimed needs its offline key: --offline-key FILE/],
       [['takedown', repo, 'dev', '--offline-key', path.join(repo, 'keys', 'online.pem')], 1, /is not a key of the claimed role/],
-      [['takedown', repo, 'dev', '--offline-key', claimedPem, '--reason', 'two\nlines'], 2, /--reason must be one line of printable text/],
       [['takedown', repo, 'alpha', '--offline-key', claimedPem], 1, /project alpha is not developer-signed .*tufpip-repo remove; nothing was published/],
     ];
     for (const [args, code, why] of cases) {
@@ -93,14 +92,13 @@ describe('repo: emergency takedown of a developer-signed project, and its re-est
     expect(timestamp().equals(before), 'nothing published').to.equal(true);
   });
 
-  it("one transaction signed with the claimed key: project-dev re-delegated to that key, its next version empty, the page yanked, the files' bytes gone; verify passes", async () => {
+  it("one transaction signed with the claimed key: project-dev re-delegated to that key, its next version empty, the page kept, the files' bytes gone; verify passes", async () => {
     const rolesBefore = snapshot().signed.meta!;
     const claimedKey = privateKeyFromPem(fs.readFileSync(path.join(repo, 'keys', 'claimed.pem'), 'utf8'), 'claimed').keyid;
-    const r = expectOk(await tufpipRepo(['takedown', repo, 'dev', '--offline-key', path.join(repo, 'keys', 'claimed.pem'), '--reason', 'malware', '--json']), 'takedown');
-    const out = JSON.parse(r.stdout) as { revokedFrom: string; keyid: string; projectVersion: number; yanked: string; removed: string[]; orphanedRoles: string[]; commit: { roles: { role: string }[] } };
+    const r = expectOk(await tufpipRepo(['takedown', repo, 'dev', '--offline-key', path.join(repo, 'keys', 'claimed.pem'), '--json']), 'takedown');
+    const out = JSON.parse(r.stdout) as { revokedFrom: string; keyid: string; projectVersion: number; removed: string[]; orphanedRoles: string[]; commit: { roles: { role: string }[] } };
     expect(out.revokedFrom).to.equal('claimed');
     expect(out.keyid).to.equal(claimedKey);
-    expect(out.yanked).to.equal('taken down: malware');
     expect(out.removed).to.deep.equal(['dev-0.9-py3-none-any.whl', 'dev-1.0-py3-none-any.whl']);
     expect(out.orphanedRoles).to.deep.equal(['project-dev--1.0']);
     const bins = new Set([binForPath('simple/dev/index.html', BINS), binForPath('packages/dev/dev-0.9-py3-none-any.whl', BINS)]);
@@ -121,18 +119,18 @@ describe('repo: emergency takedown of a developer-signed project, and its re-est
     expect(project.signed.delegations).to.equal(undefined);
     // The maintainers' release role keeps its snapshot entry (TUF spec 5.5.5), unchanged.
     expect(snapshot().signed.meta!['project-dev--1.0.json']).to.deep.equal(rolesBefore['project-dev--1.0.json']);
-    // The bytes are gone from the served tree now, not at the next gc; the page stays, yanked.
+    // The bytes are gone from the served tree now, not at the next gc; the page stays, not yanked.
     expect(fs.readdirSync(path.join(repo, 'site', 'packages', 'dev'))).to.deep.equal([]);
     const page = fs.readFileSync(path.join(repo, 'site', 'simple', 'dev', 'index.html'), 'utf8');
-    expect(page).to.match(/<a href="\.\.\/\.\.\/packages\/dev\/dev-1\.0-py3-none-any\.whl#sha256=[0-9a-f]{64}" data-yanked="taken down: malware">/);
+    expect(page).to.match(/<a href="\.\.\/\.\.\/packages\/dev\/dev-1\.0-py3-none-any\.whl#sha256=[0-9a-f]{64}">/);
     expect(page).to.not.contain('dev-0.9');
     expect(fs.readFileSync(path.join(repo, 'site', 'simple', 'index.html'), 'utf8')).to.contain('alpha/').and.contain('dev/');
     const v = expectOk(await tufpipRepo(['verify', repo]), 'verify');
     expect(v.stdout).to.contain('role project-dev--1.0 is in the snapshot but project-dev no longer delegates to it');
   });
 
-  it('installers then get the signature-gap alarm (on purpose) for the taken-down files, nothing installed; plain pip sees only the yanked file; other projects install', async () => {
-    // Pinned, pip takes the (yanked) file and asks the verifying proxy for it: the alarm.
+  it('installers then get the signature-gap alarm (on purpose) for the taken-down files, nothing installed; plain pip gets 404; other projects install', async () => {
+    // Pinned or not, pip takes the listed file and asks the verifying proxy for it: the alarm.
     const pinned = await install('dev==1.0');
     expect(pinned.r.code, pinned.r.stderr).to.equal(1);
     expect(pinned.r.stderr, pinned.r.stderr).to.match(
@@ -140,10 +138,9 @@ describe('repo: emergency takedown of a developer-signed project, and its re-est
     );
     expect(pinned.r.stderr).to.not.match(/not-on-index/);
     expect(pinned.venv.fingerprint()).to.equal(pinned.before);
-    // Unpinned, pip never takes a yanked file (PEP 592): no installable version, nothing installed.
     const unpinned = await install('dev');
     expect(unpinned.r.code, unpinned.r.stderr).to.equal(1);
-    expect(unpinned.r.stderr, unpinned.r.stderr).to.match(/No matching distribution found for dev$/m);
+    expect(unpinned.r.stderr, unpinned.r.stderr).to.match(/refused \(missing-developer-signature\) \[packages\/dev\/dev-1\.0-py3-none-any\.whl, index [^\]]+\]: project dev is developer-signed/);
     expect(unpinned.venv.fingerprint()).to.equal(unpinned.before);
     const venv = freshVenv();
     const before = venv.fingerprint();
@@ -151,8 +148,7 @@ describe('repo: emergency takedown of a developer-signed project, and its re-est
       () => 'installed',
       (e: { stdout?: string; stderr?: string }) => `${e.stdout ?? ''}${e.stderr ?? ''}`,
     );
-    // Plain pip: the page offers only the yanked file, whose bytes are gone.
-    // Plain pip, pinned, takes the yanked file: its bytes are gone (404).
+    // Plain pip takes the listed file: its bytes are gone (404).
     expect(err, err).to.match(/HTTP error 404 while getting .*dev-1\.0-py3-none-any\.whl/);
     expect(server.requests).to.include('GET /simple/dev/ 200');
     expect(server.requests).to.include('GET /packages/dev/dev-1.0-py3-none-any.whl 404');
@@ -168,7 +164,7 @@ describe('repo: emergency takedown of a developer-signed project, and its re-est
     // A compromised index: the online key puts dev 0.5 in its bin and on the page.
     await indexOnlyAdd(repo, evil);
     expectOk(await tufpipRepo(['verify', repo]), 'verify');
-    const { r, venv, before } = await install('dev');
+    const { r, venv, before } = await install('dev==0.5');
     expect(r.code, r.stderr).to.equal(1);
     expect(r.stderr).to.match(
       new RegExp(`refused \\(missing-developer-signature\\) \\[packages/dev/dev-0\\.5-py3-none-any\\.whl, index [^\\]]+\\]: project dev is developer-signed .* yet the index's ${binForPath('packages/dev/dev-0.5-py3-none-any.whl', BINS)} lists it: the index may be compromised`),
@@ -230,10 +226,9 @@ describe('repo: emergency takedown of a developer-signed project, and its re-est
     expectOk((await install('newbie')).r, 'install newbie before the takedown');
 
     const r = expectOk(await tufpipRepo(['takedown', repo, 'newbie', '--json']), 'takedown newbie');
-    const out = JSON.parse(r.stdout) as { revokedFrom: string; keyid: string; yanked: string };
+    const out = JSON.parse(r.stdout) as { revokedFrom: string; keyid: string };
     expect(out.revokedFrom).to.equal('recently-claimed');
     expect(out.keyid).to.equal(onlineKey);
-    expect(out.yanked).to.equal('taken down');
     const d = latest('recently-claimed').signed.delegations!.roles.find((x) => x.name === 'project-newbie');
     expect(d).to.deep.equal({ name: 'project-newbie', keyids: [onlineKey], threshold: 1, terminating: true, paths: ['packages/newbie/*'] });
     expect(latest('project-newbie').signatures.map((s) => s.keyid)).to.deep.equal([onlineKey]);

@@ -317,26 +317,24 @@ const claim: CommandModule<object, Common & { project: string; key: string[]; th
   },
 };
 
-const takedown: CommandModule<object, Common & { project: string; 'offline-key'?: string; 'passphrase-env'?: string; reason?: string }> = {
+const takedown: CommandModule<object, Common & { project: string; 'offline-key'?: string; 'passphrase-env'?: string }> = {
   command: 'takedown <dir> <project>',
-  describe: 'emergency takedown of a developer-signed project (PEP 480): revoke its maintainers\' keys (the name stays delegated to the operator\'s key), yank its page, remove its files, in one transaction',
+  describe: 'emergency takedown of a developer-signed project (PEP 480): revoke its maintainers\' keys (the name stays delegated to the operator\'s key), remove its files, in one transaction',
   builder: (y) =>
     onlineKey(json(dirArg(y)).positional('project', { type: 'string', demandOption: true }))
       .option('offline-key', { type: 'string', describe: 'the claimed role\'s offline private key (PEM file); not needed for a recently-claimed project' })
       .option('passphrase-env', { type: 'string', describe: 'passphrase of the offline key, from this environment variable' })
-      .option('reason', { type: 'string', describe: 'shown to installers: the files are yanked with reason "taken down: TEXT" (PEP 592)' })
       .epilog(
-        'TUF installers (tufpip install, tufpip proxy) asking for its files then get missing-developer-signature ("the index may be compromised"), on purpose; ' +
-          'pip takes a yanked file only when pinned with ==, so an unpinned install finds no matching distribution. ' +
+        'Its page keeps listing the files: TUF installers (tufpip install, tufpip proxy) asking for the project then get missing-developer-signature ("the index may be compromised"), on purpose; plain pip gets 404 for the files. ' +
           'The maintainers re-establish the project with: claim (new keys), release sign --fresh --index URL, add --signed (docs/runbook.md, "Emergency takedown").',
       ) as never,
   handler: async (a) => {
     const { takedownProject } = await import('../commands/takedown.js');
-    const r = await takedownProject(a.dir, a.project, { offlineKey: a['offline-key'], passphraseEnv: a['passphrase-env'], onlineKey: a['online-key'], reason: a.reason });
+    const r = await takedownProject(a.dir, a.project, { offlineKey: a['offline-key'], passphraseEnv: a['passphrase-env'], onlineKey: a['online-key'] });
     if (a.json) return printJson(r);
     say(a, `revoked the maintainers' keys of ${r.project}: project-${r.project} in ${r.revokedFrom} now names only key ${shortKeyId(r.keyid)}, and its version ${r.projectVersion} lists nothing`);
     for (const f of r.removed) say(a, `removed ${f}`);
-    say(a, `the page of ${r.project} stays, every file yanked ("${r.yanked}"): TUF installers get the missing-developer-signature alarm; ${r.orphanedRoles.length} release role(s) stay in the snapshot, no longer delegated`);
+    say(a, `the page of ${r.project} stays, listing the removed files: TUF installers get the missing-developer-signature alarm; ${r.orphanedRoles.length} release role(s) stay in the snapshot, no longer delegated`);
     say(a, `published snapshot ${r.commit.snapshotVersion}, timestamp ${r.commit.timestampVersion}`);
   },
 };

@@ -1,4 +1,4 @@
-// `tufpip-repo takedown DIR PROJECT --offline-key claimed.pem [--reason TEXT]`: the operator's
+// `tufpip-repo takedown DIR PROJECT --offline-key claimed.pem`: the operator's
 // emergency takedown of a developer-signed project (PEP 480: malware, a legal order). The operator
 // cannot sign the maintainers' roles, but owns their delegation. One transaction, signed with the
 // key of the delegating role (claimed: its offline key; recently-claimed: the online key):
@@ -10,10 +10,10 @@
 //   role), signed with that key, listing no target and no delegation: the maintainers'
 //   `project-<p>--<v>` release roles are no longer reachable. They keep their snapshot entries
 //   (TUF spec 5.5.5 / tuf-js `updateSnapshot` refuse a snapshot that drops a trusted role);
-// - keeps the project's simple page, every file it offered marked yanked (PEP 592,
-//   `data-yanked="taken down: REASON"`), so an installer asking for the project requests a file and
-//   the client's signature-gap tripwire refuses it (missing-developer-signature), on purpose; plain
-//   pip sees only yanked files;
+// - keeps the project's simple page listing every file it offered (not yanked: PEP 592 would hide
+//   them from an unpinned install), so an installer asking for the project, pinned or not, requests
+//   a file and the client's signature-gap tripwire refuses it (missing-developer-signature), on
+//   purpose; plain pip gets 404 for the bytes;
 // - deletes the files' bytes (plain and hash-named, right after the new timestamp, not at the next
 //   `gc`) and any index-signed entry of them, and records them as withdrawn (filenames are forever).
 // The maintainers re-establish the project with `claim` (new keys replace the delegation), then
@@ -31,7 +31,6 @@ import { withRepo, type OpenOptions } from '../txn/open-repo.js';
 import { Transaction, type CommitResult } from '../txn/transaction.js';
 import { projectFiles, writeProjectPage } from '../index/simple-pages.js';
 import { offlineSigner, withDelegation } from './claim.js';
-import { checkReason } from './yank.js';
 
 /** A consistent-snapshot copy is named `<sha256>.<filename>` (target-paths.ts hashedPath). */
 const HASH_PREFIX = /^[0-9a-f]{64}\./;
@@ -40,8 +39,6 @@ export interface TakedownOptions extends OpenOptions {
   /** Offline key of `claimed` (file path or signer URI); not needed for a recently-claimed project. */
   offlineKey?: string;
   passphraseEnv?: string;
-  /** Shown to installers in the PEP 592 yank reason: `taken down: REASON`. */
-  reason?: string;
 }
 
 export interface TakedownResult {
@@ -52,8 +49,6 @@ export interface TakedownResult {
   keyid: string;
   /** The version of project-<name> published empty, signed with that key. */
   projectVersion: number;
-  /** PEP 592 yank reason of every file left on the page. */
-  yanked: string;
   /** File names removed from the served tree. */
   removed: string[];
   /** Maintainer release roles left in the snapshot, no longer delegated. */
@@ -64,8 +59,6 @@ export interface TakedownResult {
 export async function takedownProject(repoDir: string, projectName: string, o: TakedownOptions = {}): Promise<TakedownResult> {
   const project = normalizeProject(projectName);
   const pRole = projectRole(project);
-  if (o.reason !== undefined) checkReason(o.reason);
-  const yanked = o.reason ? `taken down: ${o.reason}` : 'taken down';
   return withRepo(repoDir, o, async (ctx) => {
     const { published: pub, config, now } = ctx;
     const tx = new Transaction(ctx, 'takedown');
@@ -101,7 +94,7 @@ export async function takedownProject(repoDir: string, projectName: string, o: T
     };
     for (const f of await projectFiles(tx, project)) {
       removeCopies(f.filename, f.sha256);
-      page.set(f.filename, { ...f, yanked });
+      page.set(f.filename, f);
     }
     const orphaned: string[] = [];
     if (pub.versionOf(pRole) !== undefined) {
@@ -111,7 +104,7 @@ export async function takedownProject(repoDir: string, projectName: string, o: T
         for (const [p, info] of Object.entries((await pub.role(d.name)).signed.targets)) {
           const filename = p.slice(p.lastIndexOf('/') + 1);
           removeCopies(filename, info.hashes.sha256);
-          if (!page.has(filename)) page.set(filename, { filename, sha256: info.hashes.sha256, yanked });
+          if (!page.has(filename)) page.set(filename, { filename, sha256: info.hashes.sha256 });
           // Filenames are forever: the maintainers' files are recorded as withdrawn too.
           tx.withdraw({ path: p, sha256: info.hashes.sha256, length: info.length });
         }
@@ -119,10 +112,10 @@ export async function takedownProject(repoDir: string, projectName: string, o: T
     }
     // Index-signed entries of the project (published before the claim) leave their bins.
     for (const f of files) if (await tx.getTarget(packagePath(project, f))) tx.setTarget(packagePath(project, f), null);
-    // The page stays in its bin (and the project in the project list), every file yanked.
+    // The page stays in its bin (and the project in the project list), listing every file.
     writeProjectPage(tx, project, [...page.values()]);
     const commit = await tx.commit();
     const removed = [...files].sort();
-    return { project, revokedFrom: delegator.r, keyid: signer.keyid, projectVersion, yanked, removed, orphanedRoles: orphaned, commit };
+    return { project, revokedFrom: delegator.r, keyid: signer.keyid, projectVersion, removed, orphanedRoles: orphaned, commit };
   });
 }
