@@ -107,6 +107,8 @@ export class VerifyingProxy {
   /** Verified copies in the cache (served or prefetched), by target path, with their cycle. */
   private readonly verified = new Map<string, { file: Promise<ServedFile>; cycle: number }>();
   private readonly pending = new Set<Promise<unknown>>();
+  /** Set by close(): no background work starts after it. */
+  private closing = false;
 
   private constructor(opts: VerifyingProxyOptions, server: http.Server, url: string) {
     this.opts = opts;
@@ -144,13 +146,18 @@ export class VerifyingProxy {
     return `${this.url}simple/`;
   }
 
-  /** Stops accepting, closes every connection and waits for work in progress to settle. */
+  /**
+   * Stops accepting, closes every connection and waits for work in progress to settle, including
+   * work that settling work started (a prefetched page starts its file's prefetch): once it
+   * returns, nothing of the proxy's still uses the client library or the cache.
+   */
   async close(): Promise<void> {
+    this.closing = true;
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
-    await Promise.allSettled([...this.pending]);
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
   }
 
   private track(p: Promise<unknown>): void {
@@ -177,7 +184,7 @@ export class VerifyingProxy {
   private prefetchPackageOf(pageTarget: string, page: { bytes: Uint8Array }): void {
     const max = this.opts.prefetch?.maxBytes;
     const project = /^simple\/([^/]+)\/index\.html$/.exec(pageTarget)?.[1];
-    if (max === undefined || !project) return;
+    if (max === undefined || !project || this.closing) return;
     const filename = likelyChoice(Buffer.from(page.bytes).toString('utf8'));
     const route = filename ? routeRequest(`/packages/${project}/${encodeURIComponent(filename)}`) : undefined;
     if (route?.kind !== 'package' || this.verified.has(route.target)) return;
