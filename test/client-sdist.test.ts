@@ -140,6 +140,12 @@ describe('sdists and their build dependencies (tufpip install/fetch, real pip, b
         message: /^tufpip: error: setuptools>=99, needed to build toonew-1\.0\.tar\.gz, is not on the index \(the index has the project, but no file of it that matches/,
       },
     };
+    it('control: a requirement (not a build dependency) that is not on the index is not reported as one', async () => {
+      const r = await full.run(['install', 'notthere', '--python', bareVenv().python]);
+      expect(r.code, r.stderr).to.equal(1);
+      expect(r.stderr).to.match(/notthere/);
+      expect(r.stderr).to.not.match(/needed to build/);
+    });
     for (const [name, c] of Object.entries(cases)) {
       it(name, async () => {
         const ix = await c.index();
