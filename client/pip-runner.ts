@@ -103,7 +103,7 @@ export async function verifyPython(python: string = DEFAULT_PYTHON): Promise<str
   const r = await runPip({ python, args: ['--version'], output: 'capture' });
   const line = lastLines(r.stdout, 1).trim();
   if (r.code === 0 && PIP_VERSION_LINE.test(line)) return line;
-  const status = r.signal ? `was killed by ${r.signal}` : r.code !== 0 ? `exited with ${r.code}` : "printed no pip version";
+  const status = r.signal ? `was killed by ${r.signal}` : r.code !== 0 ? `exited with ${r.code}` : 'printed no pip version';
   const said = oneLine(lastLines(r.stderr, 1) || lastLines(r.stdout, 1));
   throw new TufpipError('NOT_FOUND', `${python} is not a Python with pip: \`${python} -m pip --version\` ${status}${said ? ` (${said})` : ''}; give a Python that has pip with --python PATH`);
 }
