@@ -9,6 +9,7 @@
 // not run successfully". This module finds them and says which requirement, needed by which sdist.
 import { TufpipError } from '../metadata/errors.js';
 import type { PipResult } from './pip-runner.js';
+import type { Refusal } from './refusal.js';
 
 export interface MissingBuildDependency {
   /** The requirement as pip wrote it: `setuptools>=40.8.0`. */
@@ -24,6 +25,18 @@ const BUILD_ENV_FAILED = /pip subprocess to install (?:build|backend) dependenci
 const NO_MATCH = /No matching distribution found for (.+?)\s*$/gm;
 /** Where pip names the archive it is about to build (download, local file, cache). */
 const SDIST_MENTION = /(?:Downloading|Processing|Using cached)\s+(?:\S*\/)?([A-Za-z0-9][A-Za-z0-9._+!-]*\.(?:tar\.gz|tar\.bz2|tgz|zip))(?=[\s)]|$)/g;
+
+/** Refusals that only say a project page is not on the index (the 404s pip met looking for it). */
+const ABSENT_KINDS: ReadonlySet<string> = new Set(['not-signed', 'not-on-index']);
+
+/**
+ * Whether a failed pip run's refusals leave room for a missing build dependency: none, or only
+ * missing project pages. A build dependency refused for a security reason (hash mismatch, bad
+ * signature...) must be reported as that refusal, not as missing.
+ */
+export function onlyMissingPages(refusals: readonly Refusal[]): boolean {
+  return refusals.every((r) => ABSENT_KINDS.has(r.kind) && r.target.startsWith('simple/'));
+}
 
 /** The build dependency pip could not find, read from its output; undefined for any other failure. */
 export function missingBuildDependency(pip: Pick<PipResult, 'stdout' | 'stderr'>): MissingBuildDependency | undefined {

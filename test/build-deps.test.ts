@@ -3,7 +3,8 @@
 // laid out the same way (pip indents a subprocess's output inside its error). The end-to-end
 // cases with real pip are in client-sdist.test.ts.
 import { expect } from 'chai';
-import { missingBuildDependency, missingBuildDependencyError } from '../client/build-deps.js';
+import { missingBuildDependency, missingBuildDependencyError, onlyMissingPages } from '../client/build-deps.js';
+import type { Refusal } from '../client/refusal.js';
 
 const DOWNLOAD_STDOUT = `Looking in indexes: http://127.0.0.1:46661/simple/
 Collecting sdonly
@@ -65,5 +66,15 @@ describe('build dependencies read from pip output (client/build-deps.ts)', () =>
     expect(e.code).to.equal('NOT_FOUND');
     expect(e.message).to.match(/^setuptools>=40, needed to build sdonly-1\.0\.tar\.gz, is not on the index: .*; nothing was installed$/);
     expect(missingBuildDependencyError({ requirement: 'wheel' }, true, 'nothing was fetched').message).to.match(/^wheel \(a build dependency of an sdist\) is not on the index \(the index has the project, but/);
+  });
+
+  it('only a missing project page leaves room for a missing build dependency, never a security refusal', () => {
+    const r = (kind: string, target: string) => ({ kind, target, message: 'm' }) as Refusal;
+    expect(onlyMissingPages([])).to.equal(true);
+    expect(onlyMissingPages([r('not-signed', 'simple/setuptools/index.html')])).to.equal(true);
+    expect(onlyMissingPages([r('not-on-index', 'simple/setuptools/index.html')])).to.equal(true);
+    expect(onlyMissingPages([r('not-signed', 'simple/setuptools/index.html'), r('hash-mismatch', 'packages/wheel/wheel-0.38.4-py3-none-any.whl')])).to.equal(false);
+    expect(onlyMissingPages([r('not-signed', 'packages/setuptools/setuptools-65.5.0-py3-none-any.whl')])).to.equal(false);
+    expect(onlyMissingPages([r('bad-signature', 'simple/setuptools/index.html')])).to.equal(false);
   });
 });

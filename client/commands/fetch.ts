@@ -14,7 +14,7 @@ import { REPORT_FILE, REPORT_FORMAT, reportEntry, type FetchReport, type ReportE
 import { constraintFilesIn, downloadArgsFrom, requirementName, verifyPipArgs, verifyRequirement, verifyRequirementsFile } from '../pip-inputs.js';
 import { projectPagePath } from '../../metadata/target-paths.js';
 import { PIP_TIMEOUT_SECONDS, pipFailedError, runPip, verifyPython } from '../pip-runner.js';
-import { missingBuildDependency, missingBuildDependencyError } from '../build-deps.js';
+import { missingBuildDependency, missingBuildDependencyError, onlyMissingPages } from '../build-deps.js';
 import { NO_POLICY, checkPolicy, type Policy } from '../policy.js';
 import { RefusalsError } from '../refusal.js';
 import { VerifyingProxy, deferredSource } from '../verifying-proxy.js';
@@ -189,7 +189,7 @@ export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcom
     if (!client) throw withConsequence(openError);
     // An sdist's build dependency that is not on the index: pip asked for its page (a 404, the
     // only refusals) from the isolated build environment's pip subprocess, and failed.
-    const missingBuildDep = pip.code !== 0 && proxy.refusals.every((r) => r.kind === 'not-signed' && r.target.startsWith('simple/')) ? missingBuildDependency(pip) : undefined;
+    const missingBuildDep = pip.code !== 0 && onlyMissingPages(proxy.refusals) ? missingBuildDependency(pip) : undefined;
     if (missingBuildDep) {
       const page = projectPagePath(requirementName(missingBuildDep.requirement) ?? '');
       throw missingBuildDependencyError(missingBuildDep, proxy.pages.has(page), consequence);
