@@ -112,6 +112,18 @@ describe('sdists and their build dependencies (tufpip install/fetch, real pip, b
     }
   });
 
+  it('the developer-signed policy applies to build dependencies: an index-signed setuptools is refused', async () => {
+    const cwd = tmpDir('tufpip-policy-');
+    fs.writeFileSync(path.join(cwd, 'tufpip.toml'), '[policy]\nrequire-developer-signed = ["setuptools"]\n');
+    const venv = bareVenv();
+    const before = venv.fingerprint();
+    const r = await full.run(['install', 'sdonly', '--python', venv.python], { cwd });
+    const line = expectOneLineError(r, 1);
+    expect(line).to.include('missing-developer-signature').and.include('setuptools');
+    expect(line).to.not.include('needed to build');
+    expect(venv.fingerprint()).to.equal(before);
+  });
+
   describe('a build dependency the index does not have is named, with the sdist that needs it', () => {
     const indexes: TrustedIndex[] = [];
     after(async () => {
