@@ -18,8 +18,10 @@ export interface MissingBuildDependency {
   sdist?: string;
 }
 
-/** pip's heading (pip 22 and later) when installing an isolated build environment failed (`build`: PEP 518
- * `requires`; `backend`: what the backend's `get_requires_for_build_*` returned, PEP 517). */
+/**
+ * pip's heading (pip 22 and later) when installing an isolated build environment failed (`build`:
+ * PEP 518 `requires`; `backend`: what the backend's `get_requires_for_build_*` returned, PEP 517).
+ */
 const BUILD_ENV_FAILED = /pip subprocess to install (?:build|backend) dependencies did not run successfully/;
 /** The innermost pip's resolution failure (a nested build prints its own, last). */
 const NO_MATCH = /No matching distribution found for (.+?)\s*$/gm;
