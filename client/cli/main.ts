@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import type yargsFactory from 'yargs';
 import { describeError, exitCodeFor } from '../../metadata/errors.js';
+import { redactUrls } from '../client-error.js';
 import { clientCommands } from './commands.js';
 import { pipCommands } from './pip-commands.js';
 
@@ -32,7 +33,8 @@ export async function runClientCli(argv: string[]): Promise<number> {
     await parser.parseAsync();
   } catch (err) {
     exitCode = argv[0] === 'tuf' ? 1 : exitCodeFor(err);
-    process.stderr.write(`tufpip: error: ${describeError(err)}\n`);
+    // Credentials redacted once more at the boundary, whatever produced the message.
+    process.stderr.write(`tufpip: error: ${redactUrls(describeError(err))}\n`);
     if (exitCodeFor(err) === 2) process.stderr.write("run 'tufpip --help' for usage\n");
   }
   return exitCode;

@@ -21,6 +21,8 @@ export interface InstallOutcome {
   /** What was verified (and then installed): the fetch report. */
   report: FetchReport;
   pip: PipResult;
+  /** pip's PEP 592 warnings from the verified download (see pip-warnings.ts). */
+  pipWarnings: string[];
 }
 
 export async function installVerified(o: InstallCommandOptions): Promise<InstallOutcome> {
@@ -52,7 +54,7 @@ export async function installVerified(o: InstallCommandOptions): Promise<Install
       const missing = missingBuildDependency(pip);
       throw missing ? missingBuildDependencyError(missing, false, 'nothing was installed') : pipFailedError('install', pip);
     }
-    return { report: fetched.report, pip };
+    return { report: fetched.report, pip, pipWarnings: fetched.pipWarnings };
   } finally {
     await fsp.rm(work, { recursive: true, force: true });
   }
