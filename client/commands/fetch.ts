@@ -15,9 +15,10 @@ import { constraintFilesIn, downloadArgsFrom, requirementName, verifyPipArgs, ve
 import { projectPagePath } from '../../metadata/target-paths.js';
 import { PIP_TIMEOUT_SECONDS, pipFailedError, runPip, verifyPython } from '../pip-runner.js';
 import { missingBuildDependency, missingBuildDependencyError, onlyMissingPages } from '../build-deps.js';
+import { yankWarnings } from '../pip-warnings.js';
 import { NO_POLICY, checkPolicy, type Policy } from '../policy.js';
 import { RefusalsError } from '../refusal.js';
-import { yankWarnings } from '../pip-warnings.js';
+import { scratchWriteError } from '../scratch-error.js';
 import { VerifyingProxy, deferredSource } from '../verifying-proxy.js';
 import { openTrustedIndex, resolveIndexUrl, type IndexChoice } from './open-index.js';
 
@@ -165,10 +166,9 @@ export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcom
         python: o.python,
         prewarmed: true,
         output: o.streamPip ? 'stream' : 'capture',
+        secretIndexUrl: proxy.indexUrl, // holds the proxy's secret: not in pip's argv
         args: [
           'download',
-          '--index-url',
-          proxy.indexUrl,
           '--no-cache-dir', // pip's HTTP cache could answer without asking the proxy
           // The proxy answers a file only once it is completely downloaded and verified: a large
           // wheel takes longer than pip's 15 s read timeout (our idle timeout guards the index).
@@ -190,6 +190,9 @@ export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcom
     }
     const client = await opening.catch(() => undefined);
     if (!client) throw withConsequence(openError);
+    // The scratch folder could not be written (removed while in use, disk full): a local error.
+    const local = proxy.localErrors[0] ?? scratchWriteError(await fsp.access(work).catch((e: unknown) => e), work);
+    if (local) throw new TufpipError('IO', `${local.message}; ${consequence}`, { cause: local });
     // An sdist's build dependency that is not on the index: pip asked for its page (a 404, the
     // only refusals) from the isolated build environment's pip subprocess, and failed.
     const missingBuildDep = pip.code !== 0 && onlyMissingPages(proxy.refusals) ? missingBuildDependency(pip) : undefined;
