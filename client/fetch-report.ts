@@ -25,7 +25,14 @@ export interface FetchReport {
   /** Index URL (never with credentials). */
   index: string;
   created: string;
+  /** The files pip chose for the requirements. */
   files: ReportEntry[];
+  /**
+   * Verified files pip downloaded through the proxy but did not save: the build dependencies of
+   * sdists (setuptools, wheel...), installed by pip into its isolated build environments (PEP
+   * 517/518). Saved beside `files` so that the folder builds and installs with `--no-index`.
+   */
+  buildDependencies: ReportEntry[];
   /** Simple pages pip read, all verified. */
   pages: { target: string; sha256: string; vouchedBy: Vouch }[];
   refusals: Refusal[];

@@ -22,6 +22,7 @@ import { once } from 'node:events';
 import { Readable } from 'node:stream';
 import { BaseFetcher } from 'tuf-js';
 import { DownloadError, DownloadHTTPError, DownloadLengthMismatchError } from 'tuf-js/dist/error.js';
+import { TufpipError } from '../metadata/errors.js';
 import { proxyEnvFrom, proxyFor, type ProxyEnv } from './proxy-env.js';
 import { redactUrl } from './errors.js';
 import { authorizationHeader, credentialFromUrl } from './index-credentials.js';
@@ -128,6 +129,10 @@ export class HttpFetcher extends BaseFetcher {
       const { body, contentLength, record } = await this.open(url, maxLength);
       const total = contentLength ?? maxLength;
       const out = fs.createWriteStream(file);
+      // A failed write (no space, the scratch directory gone) rejects this download; it must
+      // never be an unhandled 'error' event, which would end the process.
+      let writeError: Error | undefined;
+      out.on('error', (err) => (writeError ??= err));
       let received = 0;
       try {
         const chunks = body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -144,11 +149,12 @@ export class HttpFetcher extends BaseFetcher {
           this.onProgress?.(url, received, total);
         }
       } catch (err) {
-        throw this.streamError(err, url);
+        throw writeError ? writeFailed(file, writeError) : this.streamError(err, url);
       } finally {
         await new Promise<void>((resolve) => out.end(() => resolve()));
         record.bytes = received;
       }
+      if (writeError) throw writeFailed(file, writeError);
       return await handler(file);
     } finally {
       await fsp.rm(file, { force: true });
@@ -335,6 +341,10 @@ export class HttpFetcher extends BaseFetcher {
     if (next.username || next.password) return undefined;
     return next.protocol === 'https:' || next.origin === from.origin ? next : undefined;
   }
+}
+
+function writeFailed(file: string, err: Error): TufpipError {
+  return new TufpipError('IO', `cannot write the download to ${file}: ${(err as NodeJS.ErrnoException).code ?? err.message}`, { cause: err });
 }
 
 /**

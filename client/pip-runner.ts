@@ -12,6 +12,10 @@ import { prewarmHint, startPipPrewarm, takePrewarmedPip } from './pip-prewarm.js
 
 export const DEFAULT_PYTHON = process.platform === 'win32' ? 'python' : 'python3';
 
+/** pip's read timeout: the proxy answers a file only once it is completely downloaded and verified,
+ * so a large file takes longer than pip's default 15 s (our idle timeout guards the index). */
+export const PIP_TIMEOUT_SECONDS = 3600;
+
 /** Loopback names pip must reach directly, never through an HTTP proxy. */
 const LOOPBACK_NO_PROXY = '127.0.0.1,localhost,::1';
 
@@ -56,6 +60,11 @@ export function pipEnvironment(base: NodeJS.ProcessEnv = process.env): NodeJS.Pr
   env.PIP_CONFIG_FILE = os.devNull;
   env.PIP_DISABLE_PIP_VERSION_CHECK = '1'; // the version check would contact pypi.org
   env.PIP_NO_INPUT = '1';
+  // The pip subprocesses that install sdists' build dependencies (pip/_internal/build_env.py)
+  // inherit the environment, not the command line: no cache there either (it could answer without
+  // asking the proxy), and the same long timeout (the proxy answers once a file is verified).
+  env.PIP_NO_CACHE_DIR = '1';
+  env.PIP_TIMEOUT = String(PIP_TIMEOUT_SECONDS);
   env.NO_PROXY = env.no_proxy = LOOPBACK_NO_PROXY;
   env.PYTHONDONTWRITEBYTECODE ??= '1';
   return env;
@@ -97,13 +106,28 @@ export function runPip(opts: PipRunOptions): Promise<PipResult> {
   });
 }
 
-/** Checks that PYTHON runs and has pip; returns pip's version line. */
+/** What `python -m pip --version` prints: `pip 23.2.1 from /usr/lib/python3/dist-packages/pip (python 3.11)`. */
+const PIP_VERSION_LINE = /^pip \d+(?:\.\d+)*\S* from .+ \(python \d+\.\d+\)$/;
+
+/**
+ * Checks that PYTHON is a Python with pip (`PYTHON -m pip --version` exits 0 and prints pip's
+ * version line); returns that line. A program that is not (`/bin/true`, a script, a Python without
+ * pip) is named in one line, with what it said.
+ */
 export async function verifyPython(python: string = DEFAULT_PYTHON): Promise<string> {
   const r = await runPip({ python, args: ['--version'], output: 'capture' });
-  if (r.code !== 0) {
-    throw new TufpipError('NOT_FOUND', `${python} has no working pip (${lastLines(r.stderr || r.stdout, 1) || `exit ${r.code}`}); install pip into it or choose another with --python PATH`);
-  }
-  return r.stdout.trim();
+  const line = lastLines(r.stdout, 1).trim();
+  if (r.code === 0 && PIP_VERSION_LINE.test(line)) return line;
+  const status = r.signal ? `was killed by ${r.signal}` : r.code !== 0 ? `exited with ${r.code}` : 'printed no pip version';
+  const said = oneLine(lastLines(r.stderr, 1) || lastLines(r.stdout, 1));
+  throw new TufpipError('NOT_FOUND', `${python} is not a Python with pip: \`${python} -m pip --version\` ${status}${said ? ` (${said})` : ''}; give a Python that has pip with --python PATH`);
+}
+
+/** Text from another program, as one short printable line. */
+function oneLine(text: string, max = 160): string {
+  // eslint-disable-next-line no-control-regex
+  const flat = text.replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max)}...` : flat;
 }
 
 /** The last N non-empty lines of pip's output, for error messages. */

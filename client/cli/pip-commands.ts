@@ -68,6 +68,10 @@ async function printReport(a: IndexFlags, report: FetchReport): Promise<void> {
   const { describeRefusal } = await import('../refusal.js');
   say(a, `verified against ${report.index}:`);
   for (const line of reportLines(report.files)) say(a, `  ${line}`);
+  if (report.buildDependencies.length) {
+    say(a, 'build dependencies of sdists (verified the same way):');
+    for (const line of reportLines(report.buildDependencies)) say(a, `  ${line}`);
+  }
   for (const w of report.warnings) note(a, `warning: a file pip did not use failed verification: ${describeRefusal(w)}`);
 }
 
@@ -105,7 +109,9 @@ const fetch: CommandModule<object, ReqFlags & { dest: string }> = {
     if (a.json) return printJson({ ok: true, dest: r.dest, reportFile: r.reportFile, ...r.report, pipWarnings: r.pipWarnings });
     await printReport(a, r.report);
     for (const w of r.pipWarnings) note(a, `warning: ${w}`);
-    say(a, `saved ${r.report.files.length} verified file${r.report.files.length === 1 ? '' : 's'} to ${r.dest} (report: ${r.reportFile})`);
+    const build = r.report.buildDependencies.length;
+    const also = build ? ` and ${build} build dependenc${build === 1 ? 'y' : 'ies'}` : '';
+    say(a, `saved ${r.report.files.length} verified file${r.report.files.length === 1 ? '' : 's'}${also} to ${r.dest} (report: ${r.reportFile})`);
   },
 };
 

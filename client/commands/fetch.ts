@@ -13,7 +13,8 @@ import { ClientError, redactUrl } from '../client-error.js';
 import { REPORT_FILE, REPORT_FORMAT, reportEntry, type FetchReport, type ReportEntry } from '../fetch-report.js';
 import { constraintFilesIn, downloadArgsFrom, requirementName, verifyPipArgs, verifyRequirement, verifyRequirementsFile } from '../pip-inputs.js';
 import { projectPagePath } from '../../metadata/target-paths.js';
-import { pipFailedError, runPip } from '../pip-runner.js';
+import { PIP_TIMEOUT_SECONDS, pipFailedError, runPip, verifyPython } from '../pip-runner.js';
+import { missingBuildDependency, missingBuildDependencyError, onlyMissingPages } from '../build-deps.js';
 import { yankWarnings } from '../pip-warnings.js';
 import { NO_POLICY, checkPolicy, type Policy } from '../policy.js';
 import { RefusalsError } from '../refusal.js';
@@ -69,6 +70,16 @@ export async function verifyPipInputs(o: { reqs?: string[]; requirements?: strin
   for (const f of o.requirements ?? []) names.push(...(await verifyRequirementsFile(f, seen)));
   for (const f of constraintFilesIn(o.pipArgs ?? [])) await verifyRequirementsFile(f, seen, true);
   return [...new Set(names)];
+}
+
+/** verifyPython, with what its failure means for the user. */
+async function verifyPythonFor(python: string | undefined, consequence: string): Promise<void> {
+  try {
+    await verifyPython(python);
+  } catch (err) {
+    if (err instanceof TufpipError) throw new TufpipError(err.code, `${err.message}; ${consequence}`, { cause: err.cause });
+    throw err;
+  }
 }
 
 /** Files up to this size are hashed from one synchronous read (a stream costs ~0.4 ms a file). */
@@ -162,7 +173,7 @@ export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcom
           // The proxy answers a file only once it is completely downloaded and verified: a large
           // wheel takes longer than pip's 15 s read timeout (our idle timeout guards the index).
           '--timeout',
-          '3600',
+          String(PIP_TIMEOUT_SECONDS),
           '--progress-bar',
           'off',
           '--dest',
@@ -182,8 +193,18 @@ export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcom
     // The scratch folder could not be written (removed while in use, disk full): a local error.
     const local = proxy.localErrors[0] ?? scratchWriteError(await fsp.access(work).catch((e: unknown) => e), work);
     if (local) throw new TufpipError('IO', `${local.message}; ${consequence}`, { cause: local });
+    // An sdist's build dependency that is not on the index: pip asked for its page (a 404, the
+    // only refusals) from the isolated build environment's pip subprocess, and failed.
+    const missingBuildDep = pip.code !== 0 && onlyMissingPages(proxy.refusals) ? missingBuildDependency(pip) : undefined;
+    if (missingBuildDep) {
+      const page = projectPagePath(requirementName(missingBuildDep.requirement) ?? '');
+      throw missingBuildDependencyError(missingBuildDep, proxy.pages.has(page), consequence);
+    }
     // A refusal fails the fetch even when pip went on and found something else.
     if (proxy.refusals.length) throw new RefusalsError(proxy.refusals, consequence);
+    // pip asks the index for every requirement: a program that failed, or that "succeeded"
+    // without asking the proxy anything, may not be pip at all (`--python /bin/true`).
+    if (pip.code !== 0 || (proxy.pages.size === 0 && proxy.served.size === 0)) await verifyPythonFor(o.python, consequence);
     if (pip.code !== 0) throw pipFailedError('download', pip);
 
     // Every file pip saved must be one the proxy verified, byte for byte.
@@ -202,15 +223,29 @@ export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcom
       }
       entries.push(reportEntry(name, served.project, served.target));
     }
+    // Files the proxy served that pip did not save: the build dependencies of sdists, which pip's
+    // build-environment subprocess installed (build_env.py). Kept from the proxy's verified cache,
+    // checked again byte for byte, so that `pip install --no-index --find-links DEST` can build.
+    const buildDeps: ReportEntry[] = [];
+    const savedNames = new Set(names);
+    for (const s of [...proxy.served.values()].filter((f) => !savedNames.has(f.filename)).sort((a, b) => a.filename.localeCompare(b.filename))) {
+      const got = await sha256File(s.file);
+      if (s.target.sha256 !== got.sha256 || s.target.length !== got.length) {
+        throw new ClientError('hash-mismatch', `refused (hash-mismatch) [${s.filename}]: the verified copy changed after verification (sha256 ${got.sha256}); ${consequence}`, { path: s.target.path });
+      }
+      buildDeps.push(reportEntry(s.filename, s.project, s.target));
+    }
 
     const dest = path.resolve(o.dest);
     await fsp.mkdir(dest, { recursive: true });
     for (const e of entries) await moveFile(path.join(saved, e.file), path.join(dest, e.file));
+    for (const e of buildDeps) await moveFile(byName.get(e.file)!.file, path.join(dest, e.file));
     const report: FetchReport = {
       format: REPORT_FORMAT,
       index: redactUrl(client.url),
       created: new Date().toISOString(),
       files: entries,
+      buildDependencies: buildDeps,
       pages: [...proxy.pages.values()].map((t) => ({ target: t.path, sha256: t.sha256, vouchedBy: t.vouchedBy })),
       refusals: [],
       // Verification failures of files pip did not choose (met while prefetching): not used, but

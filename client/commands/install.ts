@@ -5,6 +5,7 @@
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { missingBuildDependency, missingBuildDependencyError } from '../build-deps.js';
 import { pipFailedError, runPip, type PipResult } from '../pip-runner.js';
 import type { FetchReport } from '../fetch-report.js';
 import { fetchVerified, type FetchCommandOptions } from './fetch.js';
@@ -31,6 +32,8 @@ export async function installVerified(o: InstallCommandOptions): Promise<Install
     const fetched = await fetchVerified({ ...o, dest, consequence: 'nothing was installed' });
     await o.onVerified?.(fetched.report);
     // Only the verified folder: no index, and no other find-links (pip-inputs.ts refuses them).
+    // It holds the build dependencies of sdists too (fetch.ts): pip's isolated build environment
+    // installs them from the same --no-index --find-links (pip/_internal/build_env.py).
     const pip = await runPip({
       python: o.python,
       output: o.streamInstall === false ? 'capture' : 'stream',
@@ -47,7 +50,10 @@ export async function installVerified(o: InstallCommandOptions): Promise<Install
         ...(o.reqs ?? []),
       ],
     });
-    if (pip.code !== 0) throw pipFailedError('install', pip);
+    if (pip.code !== 0) {
+      const missing = missingBuildDependency(pip);
+      throw missing ? missingBuildDependencyError(missing, false, 'nothing was installed') : pipFailedError('install', pip);
+    }
     return { report: fetched.report, pip, pipWarnings: fetched.pipWarnings };
   } finally {
     await fsp.rm(work, { recursive: true, force: true });

@@ -17,13 +17,15 @@ export function expectOk(r: RunResult, what = 'command'): RunResult {
   return r;
 }
 
-export async function makeRepo(opts: { bins?: number; wheels?: WheelSpec[]; initArgs?: string[] } = {}): Promise<TestRepo> {
+/** `files`: distribution files to publish too (sdists, wheels from elsewhere), added with the wheels. */
+export async function makeRepo(opts: { bins?: number; wheels?: WheelSpec[]; files?: string[]; initArgs?: string[] } = {}): Promise<TestRepo> {
   const base = tmpDir('tufpip-repo-');
   const dir = path.join(base, 'repo');
   expectOk(await tufpipRepo(['init', dir, '--url', 'http://127.0.0.1:8080/', '--bins', String(opts.bins ?? 16), ...(opts.initArgs ?? [])]), 'init');
   const wheelsDir = path.join(base, 'wheels');
   const files: string[] = [];
   for (const w of opts.wheels ?? []) files.push(await writeWheel(wheelsDir, w));
+  files.push(...(opts.files ?? []));
   if (files.length) expectOk(await tufpipRepo(['add', dir, ...files]), 'add');
   return { dir, wheelsDir, root1: path.join(dir, 'site', 'metadata', '1.root.json') };
 }

@@ -30,8 +30,9 @@ export interface TrustedIndex {
   close(): Promise<void>;
 }
 
-export async function trustedIndex(wheels: WheelSpec[] = STANDARD_WHEELS): Promise<TrustedIndex> {
-  const repo = await makeRepo({ wheels });
+/** `files`: other distribution files to publish (sdists, wheels not written by the tests). */
+export async function trustedIndex(wheels: WheelSpec[] = STANDARD_WHEELS, opts: { files?: string[] } = {}): Promise<TrustedIndex> {
+  const repo = await makeRepo({ wheels, files: opts.files });
   const server = await serve(repo.dir);
   const dataDir = path.join(tmpDir('tufpip-data-'), 'data');
   const run = (args: string[], opts?: RunOptions) => tufpip(['--data-dir', dataDir, ...args], opts);

@@ -1,5 +1,5 @@
 // Real distributions for tests: a wheel is a zip with <name>-<version>.dist-info/METADATA, WHEEL
-// and RECORD (PEP 427); an sdist is a gzipped tar. Written with yazl, deterministic bytes.
+// and RECORD (PEP 427), written with yazl; an sdist is a gzipped ustar archive. Deterministic bytes.
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -68,16 +68,14 @@ export async function writeWheel(dir: string, spec: WheelSpec): Promise<string> 
   return file;
 }
 
-/** A minimal valid sdist (.tar.gz with one ustar header block for PKG-INFO). */
-export function writeSdist(dir: string, name: string, version: string): string {
-  const base = `${name}-${version}`;
-  const content = Buffer.from(`Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\n`);
+/** One ustar header block (POSIX.1-1988) for a regular file of `size` bytes; `name` under 100 bytes. */
+function ustarHeader(name: string, size: number): Buffer {
   const header = Buffer.alloc(512);
-  header.write(`${base}/PKG-INFO`, 0, 'latin1');
+  header.write(name, 0, 'latin1');
   header.write('0000644\0', 100, 'latin1');
   header.write('0000000\0', 108, 'latin1');
   header.write('0000000\0', 116, 'latin1');
-  header.write(content.length.toString(8).padStart(11, '0') + '\0', 124, 'latin1');
+  header.write(size.toString(8).padStart(11, '0') + '\0', 124, 'latin1');
   header.write('13560000000\0', 136, 'latin1');
   header.write('        ', 148, 'latin1');
   header.write('0', 156, 'latin1');
@@ -86,10 +84,54 @@ export function writeSdist(dir: string, name: string, version: string): string {
   let sum = 0;
   for (const b of header) sum += b;
   header.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
-  const body = Buffer.concat([content, Buffer.alloc((512 - (content.length % 512)) % 512)]);
-  const tar = Buffer.concat([header, body, Buffer.alloc(1024)]);
+  return header;
+}
+
+/** A gzipped ustar archive of regular files (deterministic bytes). */
+export function tarGz(files: [name: string, data: Buffer][]): Buffer {
+  const blocks: Buffer[] = [];
+  for (const [name, data] of files) {
+    if (Buffer.byteLength(name) >= 100) throw new Error(`tar entry name too long for ustar: ${name}`);
+    blocks.push(ustarHeader(name, data.length), data, Buffer.alloc((512 - (data.length % 512)) % 512));
+  }
+  blocks.push(Buffer.alloc(1024));
+  return zlib.gzipSync(Buffer.concat(blocks));
+}
+
+/** A minimal valid sdist (.tar.gz with PKG-INFO only: publishable, not buildable). */
+export function writeSdist(dir: string, name: string, version: string): string {
+  const base = `${name}-${version}`;
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${base}.tar.gz`);
-  fs.writeFileSync(file, zlib.gzipSync(tar));
+  fs.writeFileSync(file, tarGz([[`${base}/PKG-INFO`, Buffer.from(`Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\n`)]]));
+  return file;
+}
+
+export interface BuildableSdistSpec {
+  name: string;
+  version: string;
+  /** PEP 518 `[build-system] requires` (default: setuptools>=40). */
+  buildRequires?: string[];
+  /** Module source; default sets VERSION. */
+  body?: string;
+}
+
+/**
+ * A real sdist pip can build (PEP 517/518): PKG-INFO, pyproject.toml naming the setuptools
+ * backend, setup.cfg with the metadata, and one module `<name>.py`.
+ */
+export function writeBuildableSdist(dir: string, spec: BuildableSdistSpec): string {
+  const base = `${spec.name}-${spec.version}`;
+  const mod = spec.name.replace(/[-.]/g, '_').toLowerCase();
+  const requires = (spec.buildRequires ?? ['setuptools>=40']).map((r) => JSON.stringify(r)).join(', ');
+  const files: [string, Buffer][] = [
+    [`${base}/PKG-INFO`, Buffer.from(`Metadata-Version: 2.1\nName: ${spec.name}\nVersion: ${spec.version}\n`)],
+    [`${base}/pyproject.toml`, Buffer.from(`[build-system]\nrequires = [${requires}]\nbuild-backend = "setuptools.build_meta"\n`)],
+    [`${base}/setup.cfg`, Buffer.from(`[metadata]\nname = ${spec.name}\nversion = ${spec.version}\n\n[options]\npy_modules = ${mod}\n`)],
+    [`${base}/${mod}.py`, Buffer.from(spec.body ?? `VERSION = ${JSON.stringify(spec.version)}\n`)],
+  ];
+  fs.mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${base}.tar.gz`);
+  fs.writeFileSync(file, tarGz(files));
   return file;
 }
