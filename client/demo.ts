@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serveRepo } from '../repo-tools/commands/serve.js';
-import { writeWheel } from '../test/helpers/wheels.js';
+import { writeWheel } from './demo-wheels.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const KEYS = path.join(ROOT, 'keys-example');

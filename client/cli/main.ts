@@ -3,7 +3,9 @@
 // failure exits 1 (usage errors included).
 import { createRequire } from 'node:module';
 import type yargsFactory from 'yargs';
-import { describeError, exitCodeFor } from '../../metadata/errors.js';
+import { exitCodeFor } from '../../metadata/errors.js';
+import { packageVersion } from '../package-version.js';
+import { installCliGuards, reportError } from './process-guards.js';
 import { clientCommands } from './commands.js';
 import { pipCommands } from './pip-commands.js';
 
@@ -12,6 +14,7 @@ import { pipCommands } from './pip-commands.js';
 const yargs = createRequire(import.meta.url)('yargs/yargs') as typeof yargsFactory;
 
 export async function runClientCli(argv: string[]): Promise<number> {
+  installCliGuards('tufpip');
   let exitCode = 0;
   const parser = yargs(argv)
     .scriptName('tufpip')
@@ -22,7 +25,7 @@ export async function runClientCli(argv: string[]): Promise<number> {
     .strict()
     .recommendCommands()
     .help()
-    .version(false)
+    .version('version', 'show the version number and exit', packageVersion())
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
@@ -32,7 +35,7 @@ export async function runClientCli(argv: string[]): Promise<number> {
     await parser.parseAsync();
   } catch (err) {
     exitCode = argv[0] === 'tuf' ? 1 : exitCodeFor(err);
-    process.stderr.write(`tufpip: error: ${describeError(err)}\n`);
+    reportError('tufpip', err);
     if (exitCodeFor(err) === 2) process.stderr.write("run 'tufpip --help' for usage\n");
   }
   return exitCode;

@@ -3,7 +3,9 @@
 import { createRequire } from 'node:module';
 import type yargsFactory from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { describeError, exitCodeFor } from '../../metadata/errors.js';
+import { exitCodeFor } from '../../metadata/errors.js';
+import { packageVersion } from '../../client/package-version.js';
+import { installCliGuards, reportError } from '../../client/cli/process-guards.js';
 import { repoCommands } from './commands.js';
 
 // yargs's CommonJS build, which loads in about half the time of its ESM build (~30 ms against
@@ -16,6 +18,7 @@ export async function runRepoCli(argv: string[]): Promise<number> {
   // (loaded by proper-lockfile for the repository lock) re-raises it and the process died; it
   // leaves a signal alone when someone else listens (found by test/repo-faults-disk.test.ts).
   process.on('SIGXFSZ', () => undefined);
+  installCliGuards('tufpip-repo');
   let exitCode = 0;
   const parser = yargs(argv)
     .scriptName('tufpip-repo')
@@ -25,7 +28,7 @@ export async function runRepoCli(argv: string[]): Promise<number> {
     .strict()
     .recommendCommands()
     .help()
-    .version(false)
+    .version('version', 'show the version number and exit', packageVersion())
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
@@ -35,7 +38,7 @@ export async function runRepoCli(argv: string[]): Promise<number> {
     await parser.parseAsync();
   } catch (err) {
     exitCode = exitCodeFor(err);
-    process.stderr.write(`tufpip-repo: error: ${describeError(err)}\n`);
+    reportError('tufpip-repo', err);
     if (exitCode === 2) process.stderr.write("run 'tufpip-repo --help' for usage\n");
   }
   return exitCode;
