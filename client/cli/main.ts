@@ -15,17 +15,23 @@ const yargs = createRequire(import.meta.url)('yargs/yargs') as typeof yargsFacto
 
 export async function runClientCli(argv: string[]): Promise<number> {
   installCliGuards('tufpip');
+  // `--version` alone: package.json's version. Not a yargs global option, because commands use
+  // `--version` for a package version (`remove DIR P --version 1.0`).
+  if (argv.length === 1 && argv[0] === '--version') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
   let exitCode = 0;
   const parser = yargs(argv)
     .scriptName('tufpip')
-    .usage('$0 <command> [options]\n\nInstall Python packages from a TUF-protected index (PEP 458 + PEP 480): pip gets only verified files.')
+    .usage('$0 <command> [options]\n$0 --version\n\nInstall Python packages from a TUF-protected index (PEP 458 + PEP 480): pip gets only verified files.')
     .option('data-dir', { type: 'string', global: true, describe: 'tufpip data directory (default $TUFPIP_DATA_DIR or $XDG_DATA_HOME/tufpip)' })
     .command([...clientCommands, ...pipCommands])
     .demandCommand(1, 'give a command (see --help)')
     .strict()
     .recommendCommands()
     .help()
-    .version('version', 'show the version number and exit', packageVersion())
+    .version(false)
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {

@@ -19,16 +19,22 @@ export async function runRepoCli(argv: string[]): Promise<number> {
   // leaves a signal alone when someone else listens (found by test/repo-faults-disk.test.ts).
   process.on('SIGXFSZ', () => undefined);
   installCliGuards('tufpip-repo');
+  // `--version` alone: package.json's version. Not a yargs global option, because commands use
+  // `--version` for a package version (`remove DIR P --version 1.0`).
+  if (argv.length === 1 && argv[0] === '--version') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
   let exitCode = 0;
   const parser = yargs(argv)
     .scriptName('tufpip-repo')
-    .usage('$0 <command> [options]\n\nTUF (PEP 458 + PEP 480) for a self-hosted Python package index.')
+    .usage('$0 <command> [options]\n$0 --version\n\nTUF (PEP 458 + PEP 480) for a self-hosted Python package index.')
     .command(repoCommands)
     .demandCommand(1, 'give a command (see --help)')
     .strict()
     .recommendCommands()
     .help()
-    .version('version', 'show the version number and exit', packageVersion())
+    .version(false)
     .wrap(Math.min(110, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
