@@ -93,6 +93,17 @@ function failureReport(page: string, run: PageRun, origin: ReturnType<typeof doc
 
 describe('docs: every ```sh block of README.md and docs/runbook.md runs as written', function () {
   this.timeout(600_000);
+  it('control: a failing command stops the page and is reported with its page, line and block', async () => {
+    const page = 'Intro\n\n```sh\necho one\n```\n\n- a list item:\n   ```sh\n   echo two\n   false --flag   # fails\n   echo never\n   ```\n';
+    const blocks = shBlocks(page, 'page.md');
+    expect(blocks.map((b) => [b.line, b.lines])).to.deep.equal([[4, ['echo one']], [9, ['echo two', 'false --flag   # fails', 'echo never']]]);
+    const { script, origin } = docScript(blocks);
+    const work = await scratchFolder();
+    const run = await runScript(script, work, process.env);
+    expect(run.code).not.to.equal(0);
+    expect(run.log).not.to.contain('never');
+    expect(failureReport('page.md', run, origin)).to.match(/^page\.md:10: exit 1 from: false --flag\n[\s\S]*>> +10 \| false --flag/);
+  });
   for (const page of ['README.md', 'docs/runbook.md']) {
     it(`${page}: all blocks, in order, in a scratch folder against a loopback index`, async () => {
       const blocks = shBlocks(fs.readFileSync(path.join(PROJECT_ROOT, page), 'utf8'), page);
@@ -100,6 +111,9 @@ describe('docs: every ```sh block of README.md and docs/runbook.md runs as writt
       const runnable = blocks.filter((b) => !isCheckoutSetup(b));
       expect(runnable.length, `${page} has runnable blocks`).to.be.greaterThan(2);
       for (const b of skipped) expect(b.lines.join('\n'), `${page}:${b.line} skipped block`).to.match(/^(\s*(npm\s.*|#.*)?\n?)+$/);
+      // set -e does not stop at a failing command on the left of && or ||: one command per line.
+      const chained = runnable.flatMap((b) => b.lines.map((l, k) => ({ at: `${page}:${b.line + k}`, l })).filter(({ l }) => /&&|\|\|/.test(l.replace(/#.*$/, ''))));
+      expect(chained.map(({ at, l }) => `${at}: ${l}`), 'commands chained with && or || (a failure on the left would not stop the page)').to.deep.equal([]);
       const work = await scratchFolder();
       const scratch = path.dirname(work);
       const env: NodeJS.ProcessEnv = {
@@ -115,6 +129,7 @@ describe('docs: every ```sh block of README.md and docs/runbook.md runs as writt
       const { script, origin } = docScript(runnable);
       const run = await runScript(script, work, env);
       if (run.code !== 0) expect.fail(failureReport(page, run, origin));
+      expect(run.log, `${page} ran to its end`).to.contain('__DOCS_DONE__');
     });
   }
 });

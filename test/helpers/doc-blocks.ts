@@ -48,5 +48,6 @@ export function docScript(blocks: ShBlock[]): DocScript {
       origin.push({ block, line: block.line + k });
     });
   }
+  script.push('echo __DOCS_DONE__');
   return { script: script.join('\n') + '\n', origin };
 }
