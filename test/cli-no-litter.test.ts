@@ -4,7 +4,8 @@
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import { tufpip, tufpipRepo, type RunResult } from './helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { CLIENT_BIN, tufpip, tufpipRepo, type RunResult } from './helpers/cli.js';
 import { freshVenv, pipEnv } from './helpers/python.js';
 import { makeRepo, serve, type TestRepo } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
@@ -73,6 +74,36 @@ describe('no litter: both CLIs leave TMPDIR empty, on success and on refusal', f
       return C(() => ['install', 'alpha', '--python', python])(env);
     } },
   ];
+
+  steps.push({ name: 'tufpip proxy (serves a verified page, then SIGTERM)', code: 0, run: (env) => proxyRun(env) });
+
+  /** `tufpip proxy` until it has answered one verified page through its index URL, then SIGTERM. */
+  function proxyRun(env: NodeJS.ProcessEnv): Promise<RunResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [CLIENT_BIN, '--data-dir', dataDir, 'proxy', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      let asked = false;
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        const m = /index URL for pip: (http:\/\/\S+)/.exec(stdout);
+        if (!m || asked) return;
+        asked = true;
+        void fetch(`${m[1]}alpha/`)
+          .then(async (res) => {
+            stdout += `page ${res.status} ${(await res.text()).includes('alpha-1.0-py3-none-any.whl')}\n`;
+          })
+          .catch((e: unknown) => (stderr += `fetch failed: ${String(e)}\n`))
+          .finally(() => child.kill('SIGTERM'));
+      });
+      child.on('error', reject);
+      child.on('close', (code, signal) => {
+        if (!stdout.includes('page 200 true')) stderr += 'the proxy did not answer the verified page\n';
+        resolve({ code: stdout.includes('page 200 true') ? code : -1, signal, stdout, stderr });
+      });
+    });
+  }
 
   for (const s of steps) {
     it(`${s.name}: exits ${s.code}, TMPDIR empty afterwards`, async () => {
