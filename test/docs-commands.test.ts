@@ -9,7 +9,7 @@
 // would reinstall the node_modules this test runs from, `npm test` is this suite); the packed
 // install and the packaged demo are run by test/package-install.test.ts.
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -53,6 +53,7 @@ async function scratchFolder(): Promise<string> {
 interface PageRun {
   code: number | null;
   log: string;
+  timedOut: boolean;
 }
 
 function runScript(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise<PageRun> {
@@ -71,12 +72,16 @@ function runScript(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise
         // the group has already exited
       }
     };
-    const timer = setTimeout(stopGroup, 540_000);
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stopGroup();
+    }, 540_000);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
       stopGroup();
-      resolve({ code, log });
+      resolve({ code, log, timedOut });
     });
   });
 }
@@ -84,7 +89,7 @@ function runScript(script: string, cwd: string, env: NodeJS.ProcessEnv): Promise
 function failureReport(page: string, run: PageRun, origin: ReturnType<typeof docScript>['origin']): string {
   const m = /__DOCS_FAILED__ (\d+) (\d+) (.*)/.exec(run.log);
   const tail = run.log.split('\n').slice(-40).join('\n');
-  if (!m) return `${page}: bash exited ${run.code} without a failing command (output below)\n${tail}`;
+  if (!m) return `${page}: ${run.timedOut ? 'still running after 540 s (a command waiting forever?)' : `bash exited ${run.code} without a failing command`} (output below)\n${tail}`;
   const at = origin[Number(m[1])];
   if (!at) return `${page}: the harness failed at script line ${m[1]}: ${m[3]}\n${tail}`;
   const shown = at.block.lines.map((l, k) => `${at.block.line + k === at.line ? '>>' : '  '} ${String(at.block.line + k).padStart(4)} | ${l}`).join('\n');
@@ -103,6 +108,10 @@ describe('docs: every ```sh block of README.md and docs/runbook.md runs as writt
     expect(run.code).not.to.equal(0);
     expect(run.log).not.to.contain('never');
     expect(failureReport('page.md', run, origin)).to.match(/^page\.md:10: exit 1 from: false --flag\n[\s\S]*>> +10 \| false --flag/);
+  });
+  before(() => {
+    // What the pages assume a reader has besides tufpip: bash, curl (waiting for the server).
+    for (const tool of ['bash', 'curl']) expect(spawnSync(tool, ['--version']).status, `${tool} is needed to run the documented commands`).to.equal(0);
   });
   for (const page of ['README.md', 'docs/runbook.md']) {
     it(`${page}: all blocks, in order, in a scratch folder against a loopback index`, async () => {
