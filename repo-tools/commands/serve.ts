@@ -108,11 +108,6 @@ export function createSiteServer(site: string, log?: (line: string) => void): ht
   });
 }
 
-/** True for the addresses only this machine can reach (the default, 127.0.0.1). */
-export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
-}
-
 export async function serveRepo(repoDir: string, opts: ServeOptions = {}): Promise<RunningServer> {
   const layout = new RepoLayout(repoDir);
   await layout.loadConfig();
