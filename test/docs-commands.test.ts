@@ -113,6 +113,11 @@ describe('docs: every ```sh block of README.md and docs/runbook.md runs as writt
     // What the pages assume a reader has besides tufpip: bash, curl (waiting for the server).
     for (const tool of ['bash', 'curl']) expect(spawnSync(tool, ['--version']).status, `${tool} is needed to run the documented commands`).to.equal(0);
   });
+  it('README.md starts with the two commands a newcomer runs (npm run demo, npm test)', () => {
+    const first = shBlocks(fs.readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8'), 'README.md')[0];
+    expect(first.line).to.equal(4);
+    expect(first.lines.map((l) => l.replace(/\s+#.*$/, ''))).to.deep.equal(['npm ci && npm run demo', 'npm ci && npm test']);
+  });
   for (const page of ['README.md', 'docs/runbook.md']) {
     it(`${page}: all blocks, in order, in a scratch folder against a loopback index`, async () => {
       const blocks = shBlocks(fs.readFileSync(path.join(PROJECT_ROOT, page), 'utf8'), page);
