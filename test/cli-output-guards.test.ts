@@ -4,12 +4,12 @@
 // (disk full) is one line and exit 1; an error nobody caught is one line (the stack only under
 // TUFPIP_DEBUG=1). Real processes, real pipes made by bash.
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CLIENT_BIN, REPO_BIN, tufpip, tufpipRepo, type RunResult } from './helpers/cli.js';
-import { PROJECT_ROOT } from './helpers/python.js';
-import { makeRepo, type TestRepo } from './helpers/repo.js';
+import { PROJECT_ROOT, freshVenv, pipEnv } from './helpers/python.js';
+import { makeRepo, serve, type TestRepo } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const STACK = /\n\s+at .+:\d+:\d+\)?$/m;
@@ -62,6 +62,31 @@ describe('CLI output guards: --version, closed pipes, failed writes, uncaught er
       expect(r.stderr).to.equal('exit=0\n');
     });
   }
+
+  it('tufpip fetch --json into a pipe whose reader has exited: the files are fetched and verified, exit 0', async () => {
+    const server = await serve(repo.dir);
+    try {
+      const data = path.join(tmpDir('tufpip-guards-'), 'data');
+      const add = await tufpip(['--data-dir', data, 'trust', 'add', server.url, '--root', repo.root1]);
+      expect(add.code, add.stderr).to.equal(0);
+      const dest = path.join(tmpDir('tufpip-guards-'), 'out');
+      const python = freshVenv().python;
+      const cmd = `node ${quote(CLIENT_BIN)} --data-dir ${quote(data)} fetch alpha -d ${quote(dest)} --python ${quote(python)} --json`;
+      // Not spawnSync: the index is served from this process, which must keep answering.
+      const r = await new Promise<RunResult>((resolve, reject) => {
+        const child = spawn('bash', ['-c', `exec > >(true); wait $!; ${cmd}; echo "exit=$?" >&2`], { env: pipEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+        let stderr = '';
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('error', reject);
+        child.on('close', (code, signal) => resolve({ code, signal, stdout: '', stderr }));
+      });
+      expect(r.stderr.trim().split('\n').at(-1), r.stderr).to.equal('exit=0');
+      expect(r.stderr).not.to.match(STACK);
+      expect(fs.readdirSync(dest).sort()).to.deep.equal(['alpha-1.0-py3-none-any.whl', 'tufpip-report.json']);
+    } finally {
+      await server.close();
+    }
+  });
 
   it('an output that cannot be written (stdout on /dev/full): one line naming it, exit 1', () => {
     const r = bash(`node ${quote(REPO_BIN)} status ${quote(repo.dir)} > /dev/full`);
