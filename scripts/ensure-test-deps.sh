@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Makes sure what the end-to-end tests need is on the machine: a Python 3 with the venv module
-# and pip (tests create real virtual environments and run real pip, offline). Installs Debian's
-# packages when missing (as root, e.g. on CI); otherwise says what to install.
+# and pip (tests create real virtual environments and run real pip, offline), and curl (the
+# README's and runbook's commands, run by test/docs-commands.test.ts, wait for the server with
+# it). Installs Debian's packages when missing (as root, e.g. on CI); otherwise says what to install.
 set -euo pipefail
 py="${TUFPIP_TEST_PYTHON:-python3}"
-ok() { "$py" -c 'import venv, ensurepip, sys; assert sys.version_info >= (3, 8)' >/dev/null 2>&1 && "$py" -m pip --version >/dev/null 2>&1; }
+ok() { "$py" -c 'import venv, ensurepip, sys; assert sys.version_info >= (3, 8)' >/dev/null 2>&1 && "$py" -m pip --version >/dev/null 2>&1 && command -v curl >/dev/null; }
 if ok; then exit 0; fi
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  echo "ensure-test-deps: installing python3, python3-venv, python3-pip" >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv python3-pip >/dev/null
+  echo "ensure-test-deps: installing python3, python3-venv, python3-pip, curl" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv python3-pip curl >/dev/null
   py=python3
   ok && exit 0
 fi
-echo "ensure-test-deps: the tests need Python 3 with venv and pip (Debian: apt-get install python3-venv python3-pip)" >&2
+echo "ensure-test-deps: the tests need Python 3 with venv and pip, and curl (Debian: apt-get install python3-venv python3-pip curl)" >&2
 exit 1
