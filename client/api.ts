@@ -36,6 +36,7 @@ export type RefusalKind =
   | 'endless-data' // more bytes than signed metadata allows
   | 'slow-retrieval' // no bytes for longer than the idle timeout
   | 'network'
+  | 'credentials' // HTTP 401/403 from the index: credentials missing or refused
   | 'untrusted-index' // no trusted root for this index
   | 'insecure-transport' // plain HTTP off loopback without --allow-http
   | 'metadata'; // any other metadata problem
@@ -60,6 +61,13 @@ export interface OpenIndexOptions extends FetchOptions {
   trustedRoot?: Uint8Array;
   /** Allow plain HTTP to a non-loopback host. */
   allowHttp?: boolean;
+  /**
+   * Credentials for the index, sent to its origin only. Default, first found: user:password in
+   * `indexUrl`, $TUFPIP_INDEX_<NAME>_AUTH / _TOKEN, those stored by `tufpip trust add`, netrc.
+   */
+  credential?: { scheme: 'basic'; username: string; password: string } | { scheme: 'bearer'; token: string };
+  /** Where `credential` came from, for messages (never the secret). Default "given to the client". */
+  credentialSource?: string;
 }
 
 export interface DownloadOptions {

@@ -29,10 +29,11 @@ function fsyncDirSync(dir: string): void {
  * Synchronous (tuf-js persists metadata synchronously): temp + fsync + rename + fsync dir.
  * `durable: false` skips the fsyncs (the rename stays atomic): for cached files whose loss or
  * tearing after a power cut only costs a download, because they are verified on every load.
+ * `mode` applies from creation (0o600 for secrets: never readable by others, not even briefly).
  */
-export function writeFileAtomicSync(file: string, data: Uint8Array | string, durable = true): void {
+export function writeFileAtomicSync(file: string, data: Uint8Array | string, durable = true, mode = 0o644): void {
   const tmp = tempNameFor(file);
-  const fd = fs.openSync(tmp, 'wx', 0o644);
+  const fd = fs.openSync(tmp, 'wx', mode);
   try {
     try {
       fs.writeFileSync(fd, data);

@@ -27,6 +27,7 @@ const MEANING: Record<RefusalKind, string> = {
   'endless-data': 'more bytes than signed metadata allows: possible endless-data attack',
   'slow-retrieval': 'the server stopped sending data: slow network or slow-retrieval attack',
   network: 'the index could not be reached',
+  credentials: 'credentials for the index are missing or were refused',
   'untrusted-index': 'no trusted root for this index',
   'insecure-transport': 'plain HTTP is accepted only on loopback',
   metadata: 'the index metadata could not be verified',
@@ -35,6 +36,7 @@ const MEANING: Record<RefusalKind, string> = {
 export function codeForKind(kind: RefusalKind): ErrorCode {
   if (kind === 'network' || kind === 'slow-retrieval') return 'NETWORK';
   if (kind === 'untrusted-index') return 'NOT_FOUND';
+  if (kind === 'credentials') return 'AUTH';
   return 'REFUSED';
 }
 
@@ -58,16 +60,28 @@ export function meaningOf(kind: RefusalKind): string {
   return MEANING[kind];
 }
 
-/** A URL with any user:password removed (never print a credential URL). */
+/**
+ * Credentials in `user:password@` redacted as pip does (pip/_internal/utils/misc.py
+ * `redact_netloc`): `user:****@host`, and `****@host` for a token given as the user name.
+ */
+function redactUserinfo(userinfo: string): string {
+  const i = userinfo.indexOf(':');
+  return i < 0 ? '****' : `${userinfo.slice(0, i)}:****`;
+}
+
+/** A URL with its credentials redacted (never print a credential URL). */
 export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#@]*@/i, '$1');
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#@]*)@/i, (_m, scheme: string, userinfo: string) => `${scheme}${redactUserinfo(userinfo)}@`);
+}
+
+/** Every URL's credentials redacted (pip's form), anywhere in a text. */
+export function redactUrls(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)([^/\s?#@"']*)@/gi, (_m, scheme: string, userinfo: string) => `${scheme}${redactUserinfo(userinfo)}@`);
 }
 
 /** Key IDs shortened to 8 hex digits and credential URLs redacted, in any text shown to users. */
 export function tidyMessage(text: string): string {
-  return text
-    .replace(/\b([0-9a-f]{8})[0-9a-f]{56}\b/g, '$1')
-    .replace(/([a-z][a-z0-9+.-]*:\/\/)[^/\s?#@]*@/gi, '$1');
+  return redactUrls(text.replace(/\b([0-9a-f]{8})[0-9a-f]{56}\b/g, '$1'));
 }
 
 /** `refused (freeze): timestamp of http://idx/: Final timestamp.json is expired: possible freeze attack, ...`. */
@@ -75,6 +89,6 @@ export function refusalMessage(kind: RefusalKind, detail: string, context: Refus
   const where = [context.path, context.role ? `role ${context.role}` : undefined, context.index ? `index ${context.index}` : undefined]
     .filter(Boolean)
     .join(', ');
-  const head = kind === 'network' || kind === 'slow-retrieval' ? kind : `refused (${kind})`;
+  const head = kind === 'network' || kind === 'slow-retrieval' || kind === 'credentials' ? kind : `refused (${kind})`;
   return `${head}${where ? ` [${where}]` : ''}: ${detail}: ${MEANING[kind]}`;
 }

@@ -5,7 +5,8 @@
 //   the whole download, so a large wheel on a slow but steady link completes;
 // - the length limit from signed metadata is enforced as bytes arrive (and from Content-Length).
 // Also: a progress callback, HTTP 403/404 as tuf-js's own DownloadHTTPError (the end of the root
-// chain, TUF spec 5.3.3), credentials in the URL sent as Basic auth and never shown.
+// chain, TUF spec 5.3.3), and index credentials (client/index-credentials.ts) sent only to the
+// index's own origin, never shown; a 401/403 says whether credentials were sent and how to give them.
 // Transport: node:http / node:https with keep-alive agents; through a proxy, http-proxy-agent
 // (absolute-URI requests) and https-proxy-agent (CONNECT tunnels), loaded only when a proxy is
 // configured. (undici took ~90 ms to load and several times more CPU per request: `tufpip fetch`
@@ -23,6 +24,7 @@ import { BaseFetcher } from 'tuf-js';
 import { DownloadError, DownloadHTTPError, DownloadLengthMismatchError } from 'tuf-js/dist/error.js';
 import { proxyEnvFrom, proxyFor, type ProxyEnv } from './proxy-env.js';
 import { redactUrl } from './errors.js';
+import { authorizationHeader, credentialFromUrl } from './index-credentials.js';
 import '../metadata/linear-models.js'; // linear @tufjs/models parsing wherever tuf-js is used
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
@@ -56,6 +58,17 @@ export interface FetchRecord {
   bytes: number;
 }
 
+/** Credentials for one origin (scheme://host:port): sent there and nowhere else. */
+export interface OriginAuth {
+  origin: string;
+  /** Authorization header value, when credentials were found. */
+  authorization?: string;
+  /** Where they came from ("from $VAR"), for a 401/403 message: never the secret. */
+  source?: string;
+  /** How to give credentials, for a 401/403 message. */
+  hint?: string;
+}
+
 export interface HttpFetcherOptions {
   idleTimeoutMs?: number;
   userAgent?: string;
@@ -65,6 +78,8 @@ export interface HttpFetcherOptions {
   proxyEnv?: ProxyEnv;
   /** Retries after a connection error or HTTP 5xx before any byte was received (default 2). */
   retries?: number;
+  /** Index credentials, per origin. */
+  auth?: OriginAuth[];
 }
 
 interface Opened {
@@ -81,6 +96,7 @@ export class HttpFetcher extends BaseFetcher {
   private readonly onProgress?: HttpFetcherOptions['onProgress'];
   private readonly proxyEnv: ProxyEnv;
   private readonly retries: number;
+  private readonly auth: OriginAuth[];
   private readonly agents = new Map<string, http.Agent>();
   private scratch?: Promise<string>;
   private scratchCount = 0;
@@ -92,6 +108,7 @@ export class HttpFetcher extends BaseFetcher {
     this.onProgress = opts.onProgress;
     this.proxyEnv = opts.proxyEnv ?? proxyEnvFrom(process.env);
     this.retries = opts.retries ?? 2;
+    this.auth = opts.auth ?? [];
   }
 
   /** tuf-js's stream interface (used by nothing in tuf-js 5.0.1 once downloadFile is overridden). */
@@ -242,11 +259,15 @@ export class HttpFetcher extends BaseFetcher {
   private async open(url: string, maxLength: number): Promise<Opened> {
     let target = new URL(url);
     const headers: Record<string, string> = { 'user-agent': this.userAgent, accept: '*/*' };
-    if (target.username || target.password) {
-      headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64')}`;
+    const auth: OriginAuth = { ...this.auth.find((a) => a.origin === target.origin), origin: target.origin };
+    const inUrl = credentialFromUrl(url);
+    if (inUrl) {
+      auth.authorization = authorizationHeader(inUrl);
+      auth.source = 'from the URL';
       target.username = '';
       target.password = '';
     }
+    if (auth.authorization) headers.authorization = auth.authorization;
     let redirects = 0;
     for (let attempt = 0; ; attempt++) {
       if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new NetworkError(`cannot reach ${redactUrl(url)}: unsupported protocol ${target.protocol}`);
@@ -283,7 +304,7 @@ export class HttpFetcher extends BaseFetcher {
           continue;
         }
         // TUF spec 5.3.3: a 403/404 for the next root ends the root chain; tuf-js checks this class.
-        throw named(new DownloadHTTPError(`HTTP ${status} for ${redactUrl(url)}`, status), 'DownloadHTTPError');
+        throw named(new DownloadHTTPError(`HTTP ${status} for ${redactUrl(url)}${authDetail(status, auth, !!headers.authorization)}`, status), 'DownloadHTTPError');
       }
       const lengthHeader = res.headers['content-length'];
       const contentLength = typeof lengthHeader === 'string' && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
@@ -314,6 +335,20 @@ export class HttpFetcher extends BaseFetcher {
     if (next.username || next.password) return undefined;
     return next.protocol === 'https:' || next.origin === from.origin ? next : undefined;
   }
+}
+
+/**
+ * What a 401/403 means for credentials (client/errors.ts classifies "HTTP 401/403 for" as
+ * 'credentials'): whether any were sent (and from where), and how to give them.
+ */
+function authDetail(status: number, auth: OriginAuth, sent: boolean): string {
+  if (status !== 401 && status !== 403) return '';
+  const what = sent
+    ? `the index refused the credentials ${auth.source ?? 'given'}`
+    : status === 401
+      ? 'the index asks for credentials and none were given'
+      : 'access denied, and no credentials were given';
+  return `: ${what}${auth.hint ? `; ${auth.hint}` : ''}`;
 }
 
 /** Stops reading a response body; the abort error that destroying it emits is expected. */

@@ -14,12 +14,13 @@ import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS, projectRole, isProjectRole } 
 import { shortKeyId } from '../metadata/keys.js';
 import { TufpipError } from '../metadata/errors.js';
 import type { DownloadOptions, OpenIndexOptions, VerifiedTarget, Vouch } from './api.js';
-import { ClientError, classifyTufError, meaningOf, redactUrl } from './errors.js';
-import { HttpFetcher, type FetchRecord } from './http-fetcher.js';
+import { ClientError, classifyTufError, meaningOf } from './errors.js';
+import { HttpFetcher, type FetchRecord, type OriginAuth } from './http-fetcher.js';
+import { authorizationHeader, credentialsHint, describeSource, resolveCredentials, type Credential } from './index-credentials.js';
 import { hardenUpdater, internals } from './tuf-internals.js';
 import { withMetadataLock } from './metadata-lock.js';
 import { commitTempFile, tempNameFor, writeFileAtomicSync } from './atomic-file.js';
-import { parseIndexUrl, verifyTransport } from './index-url.js';
+import { defaultIndexName, parseIndexUrl, verifyTransport } from './index-url.js';
 import { TrustStore, keepRootVersion } from './trust-store.js';
 import { checkRootBytes } from './root-check.js';
 import { defaultDataDir } from './data-dir.js';
@@ -42,6 +43,8 @@ interface ClientConfig extends Omit<OpenMetadataDirOptions, 'metadataDir' | 'met
   targetBaseUrl?: string;
   /** Root history directory (trust store and embedded roots), if any. */
   rootsDir?: string;
+  /** Index credentials per origin (client/index-credentials.ts). */
+  auth: OriginAuth[];
 }
 
 interface Found {
@@ -75,6 +78,7 @@ export class IndexClient {
     this.fetcher = new HttpFetcher({
       idleTimeoutMs: cfg.idleTimeoutMs,
       userAgent: cfg.userAgent ? `${cfg.userAgent} tufpip` : 'tufpip',
+      auth: cfg.auth,
       onProgress: (_url, received, total) => {
         const p = this.progressPath.getStore();
         if (p) cfg.onProgress?.(p, received, total);
@@ -87,12 +91,13 @@ export class IndexClient {
    * metadata cached per index under the data directory. Makes no request; call refresh().
    */
   static async open(opts: OpenIndexOptions): Promise<IndexClient> {
-    const { url, fetchUrl } = parseIndexUrl(opts.indexUrl);
+    const { url } = parseIndexUrl(opts.indexUrl);
     verifyTransport(url, opts.allowHttp);
     const dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
     let metadataDir: string;
     let rootsDir: string;
     let name: string | undefined;
+    let indexDir: string | undefined;
     if (opts.trustedRoot) {
       const root = checkRootBytes(opts.trustedRoot, 'trustedRoot');
       // Cached per (index, trusted root): a cached newer root was reached from exactly this root.
@@ -120,6 +125,7 @@ export class IndexClient {
       metadataDir = index.metadataDir;
       rootsDir = index.rootsDir;
       name = index.name;
+      indexDir = index.dir;
     }
     return new IndexClient({
       ...opts,
@@ -127,8 +133,10 @@ export class IndexClient {
       name,
       metadataDir,
       rootsDir,
-      metadataBaseUrl: `${fetchUrl}metadata/`,
-      targetBaseUrl: fetchUrl,
+      // Credentials travel in the Authorization header only, never in a URL tuf-js sees.
+      metadataBaseUrl: `${url}metadata/`,
+      targetBaseUrl: url,
+      auth: [originAuth(opts.indexUrl, name ?? defaultIndexName(url), indexDir, opts.credential && { credential: opts.credential, source: opts.credentialSource ?? 'given to the client' })],
     });
   }
 
@@ -137,12 +145,20 @@ export class IndexClient {
     verifyTransport(opts.metadataBaseUrl, opts.allowHttp);
     if (opts.targetBaseUrl) verifyTransport(opts.targetBaseUrl, opts.allowHttp);
     const slash = (u: string) => (u.endsWith('/') ? u : `${u}/`);
+    const given = [opts.metadataBaseUrl, ...(opts.targetBaseUrl ? [opts.targetBaseUrl] : [])];
+    // One credential per origin: the first URL given for it (the metadata URL first).
+    const auth: OriginAuth[] = [];
+    for (const u of given) {
+      const origin = new URL(u).origin;
+      if (!auth.some((a) => a.origin === origin)) auth.push(originAuth(u, defaultIndexName(u)));
+    }
     return new IndexClient({
       ...opts,
-      displayUrl: redactUrl(slash(opts.metadataBaseUrl)),
+      displayUrl: slash(withoutCredentials(opts.metadataBaseUrl)),
       metadataDir: path.resolve(opts.metadataDir),
-      metadataBaseUrl: slash(opts.metadataBaseUrl),
-      targetBaseUrl: opts.targetBaseUrl ? slash(opts.targetBaseUrl) : undefined,
+      metadataBaseUrl: slash(withoutCredentials(opts.metadataBaseUrl)),
+      targetBaseUrl: opts.targetBaseUrl ? slash(withoutCredentials(opts.targetBaseUrl)) : undefined,
+      auth,
     });
   }
 
@@ -410,3 +426,22 @@ export class IndexClient {
   }
 }
 
+/** A URL without its user:password. */
+function withoutCredentials(url: string): string {
+  const u = new URL(url);
+  u.username = '';
+  u.password = '';
+  return u.href;
+}
+
+/** The credentials for the origin of `url` (client/index-credentials.ts precedence) and the 401/403 hint. */
+function originAuth(url: string, name: string, indexDir?: string, given?: { credential: Credential; source: string }): OriginAuth {
+  const { credential, source } = given ?? resolveCredentials({ url, name, indexDir });
+  const clean = withoutCredentials(url);
+  return {
+    origin: new URL(clean).origin,
+    authorization: credential ? authorizationHeader(credential) : undefined,
+    source: typeof source === 'string' ? source : source ? describeSource(source) : undefined,
+    hint: credentialsHint(name, clean, indexDir !== undefined),
+  };
+}

@@ -9,6 +9,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { TufpipError } from '../metadata/errors.js';
 import { normalizeProject } from '../metadata/pep503.js';
+import { redactUrls } from './client-error.js';
 
 /** pip options that add a source of files or change where pip looks (refused). */
 const SOURCE_OPTIONS = ['--index-url', '--extra-index-url', '--no-index', '--find-links', '--editable', '--requirement', '--trusted-host', '--proxy', '--isolated'];
@@ -91,7 +92,7 @@ export function verifyRequirement(req: string, where = 'requirement'): void {
   const direct = /^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@/.test(spec);
   const urlOrPath = /^[a-z][a-z0-9+.-]*:/i.test(spec) || /^[./~\\]/.test(spec) || /\.(whl|zip|tar\.gz|tgz|tar\.bz2|tar)$/i.test(spec) || spec.includes('/');
   if (direct || urlOrPath) {
-    throw new TufpipError('USAGE', `${where} ${JSON.stringify(req)} is a URL or a path, not a project from the index: ${WHY}`);
+    throw new TufpipError('USAGE', `${where} ${redactUrls(JSON.stringify(req))} is a URL or a path, not a project from the index: ${WHY}`);
   }
   if (spec === '') throw new TufpipError('USAGE', `${where} is empty`);
 }
@@ -133,7 +134,7 @@ export async function verifyRequirementsFile(file: string, seen = new Set<string
   const names: string[] = [];
   if (seen.has(abs)) return names;
   seen.add(abs);
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) throw new TufpipError('USAGE', `requirements file ${file} is a URL: ${WHY}`);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) throw new TufpipError('USAGE', `requirements file ${redactUrls(file)} is a URL: ${WHY}`);
   let text: string;
   try {
     text = await fsp.readFile(abs, 'utf8');

@@ -4,8 +4,8 @@
 // time, and each verified download costs a TUF lookup plus the download itself.
 //
 // The guess follows pip's default choice (pip's CandidateEvaluator): the highest final release
-// (pre-releases are skipped when a final release exists), and among its files a pure-Python wheel,
-// or the only file there is. When that is not clear (platform wheels, odd versions) there is no
+// (pre-releases are skipped when a final release exists; yanked files are skipped, PEP 592), and
+// among its files a pure-Python wheel, or the only file there is. When that is not clear (platform wheels, odd versions) there is no
 // guess. A wrong guess costs one verified download that nobody uses (bounded by the caller).
 import { parseDistFilename } from '../metadata/pep503.js';
 import { parseProjectPage } from '../metadata/simple-html.js';
@@ -41,6 +41,8 @@ const isPureWheel = (filename: string) => /-(?:py3|py2\.py3|py3\.py2)-none-any\.
 export function likelyChoice(pageHtml: string): string | undefined {
   const files: { filename: string; key: VersionKey }[] = [];
   for (const f of parseProjectPage(pageHtml)) {
+    // PEP 592: pip takes a yanked file only when pinned to exactly it: no guess to make there.
+    if (f.yanked !== undefined) continue;
     let version: string;
     try {
       version = parseDistFilename(f.filename).version;

@@ -24,6 +24,7 @@ const KINDS: ReadonlySet<string> = new Set<RefusalKind>([
   'endless-data',
   'slow-retrieval',
   'network',
+  'credentials',
   'untrusted-index',
   'insecure-transport',
   'metadata',
@@ -42,12 +43,13 @@ export function refusalOf(err: unknown, target: string): Refusal {
 
 /**
  * HTTP status pip sees: 404 for a file no role lists (pip then says "no matching
- * distribution"), 502 when the index could not be reached, 403 for every security refusal.
+ * distribution"), 502 when the index could not be reached or refused the credentials, 403 for every security refusal.
  * None of them is in pip's retry list (500, 503, 520, 527), so pip gives up at once.
  */
 export function httpStatusFor(kind: RefusalKind): number {
   if (kind === 'not-signed') return 404;
-  if (kind === 'network' || kind === 'slow-retrieval') return 502;
+  // 'credentials' too: a 401 would make pip ask for a password for the proxy itself.
+  if (kind === 'network' || kind === 'slow-retrieval' || kind === 'credentials') return 502;
   return 403;
 }
 

@@ -5,6 +5,8 @@
 //   <data-dir>/indexes/<name>/metadata/          tuf-js metadata dir (root.json = current trusted root)
 //   <data-dir>/indexes/<name>/metadata.lock      cross-process lock (client/metadata-lock.ts)
 //   <data-dir>/indexes/<name>/roots/N.root.json  every root version trusted so far (root history)
+//   <data-dir>/indexes/<name>/credentials        index credentials given to `trust add` (mode 0600,
+//                                                in a 0700 directory; client/index-credentials.ts)
 //
 // `<name>` is the index name, URI-encoded for the file system ("127.0.0.1:8080" -> "127.0.0.1%3A8080").
 import fs from 'node:fs';
@@ -16,6 +18,7 @@ import type { RootSummary } from './root-check.js';
 import { defaultIndexName, parseIndexUrl } from './index-url.js';
 import { writeFileAtomicSync } from './atomic-file.js';
 import { defaultDataDir } from './data-dir.js';
+import { CREDENTIALS_FILE, persistStoredCredential, type Credential } from './index-credentials.js';
 
 // root-check (@tufjs/models) and the lock (proper-lockfile) are loaded by the methods that need
 // them: looking an index up (list, find) is on the path that starts pip and stays light
@@ -113,7 +116,7 @@ export class TrustStore {
   }
 
   /** Stores a root for an index after checking it (self-signed to threshold). */
-  async add(indexUrl: string, rootBytes: Uint8Array, opts: { name?: string; rootSource?: string; now?: Date } = {}): Promise<TrustedIndex> {
+  async add(indexUrl: string, rootBytes: Uint8Array, opts: { name?: string; rootSource?: string; now?: Date; credential?: Credential } = {}): Promise<TrustedIndex> {
     const { url } = parseIndexUrl(indexUrl);
     const name = opts.name ?? defaultIndexName(url);
     verifyIndexName(name);
@@ -127,10 +130,13 @@ export class TrustStore {
 
     const record: TrustedIndexRecord = { name, url, addedAt: (opts.now ?? new Date()).toISOString(), initialRoot: { version: root.version, sha256: root.sha256 } };
     const final = this.located(record);
-    // Built in a temporary directory and renamed into place: an index is trusted completely or not at all.
+    // Built in a temporary directory (mkdtemp: mode 0700) and renamed into place: an index is
+    // trusted completely or not at all.
     await fsp.mkdir(this.indexesDir, { recursive: true });
     const tmp = await fsp.mkdtemp(path.join(this.indexesDir, '.add-'));
     try {
+      // Secrets apart from the trust data (index.json keeps the URL without credentials).
+      if (opts.credential) persistStoredCredential(tmp, opts.credential);
       await fsp.mkdir(path.join(tmp, 'metadata'));
       await fsp.mkdir(path.join(tmp, 'roots'));
       writeFileAtomicSync(path.join(tmp, 'metadata', 'root.json'), rootBytes);
@@ -153,7 +159,9 @@ export class TrustStore {
     if (!index) throw new TufpipError('NOT_FOUND', `no trusted index named ${name} (see 'tufpip trust list')`);
     const { withMetadataLock } = await import('./metadata-lock.js');
     await withMetadataLock(index.metadataDir, async () => {
-      // index.json first: from then on the index is not listed, whatever else a crash leaves.
+      // The secret first: a crash never leaves credentials behind an index that is no longer listed.
+      await fsp.rm(path.join(index.dir, CREDENTIALS_FILE), { force: true });
+      // index.json next: from then on the index is not listed, whatever else a crash leaves.
       await fsp.rm(path.join(index.dir, 'index.json'), { force: true });
       await fsp.rm(index.metadataDir, { recursive: true, force: true });
       await fsp.rm(index.rootsDir, { recursive: true, force: true });

@@ -191,7 +191,7 @@ export class VerifyingProxy {
   /** pip's own request meets (and records) the same refusal; kept apart in case it never asks. */
   private notePrefetchRefusal(err: unknown, target: string): void {
     const r = refusalOf(err, target);
-    if (r.kind !== 'not-signed' && r.kind !== 'network' && r.kind !== 'slow-retrieval') this.prefetchRefusals.push(r);
+    if (r.kind !== 'not-signed' && r.kind !== 'network' && r.kind !== 'credentials' && r.kind !== 'slow-retrieval') this.prefetchRefusals.push(r);
   }
 
   private async maybeRefresh(): Promise<void> {

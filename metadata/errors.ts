@@ -14,8 +14,10 @@ export type ErrorCode =
   | 'SELF_CHECK' // the repository's own verification of what it was about to publish failed
   | 'VERIFY_FAILED' // verify found problems
   | 'EXPIRING' // bump: an offline role expires soon
+  | 'PARTIAL' // sync: published, but some files were left out (developer-signed projects)
   | 'LOCKED' // could not get the repository lock
   | 'NETWORK' // the index could not be reached, or answered with an HTTP error (client)
+  | 'AUTH' // the index asks for credentials, or refused them (client, HTTP 401/403)
   | 'IO';
 
 export class TufpipError extends Error {
@@ -39,12 +41,14 @@ const EXIT: Record<ErrorCode, number> = {
   SELF_CHECK: 1,
   VERIFY_FAILED: 1,
   EXPIRING: 3,
+  PARTIAL: 5,
   LOCKED: 4,
   NETWORK: 1,
+  AUTH: 1,
   IO: 1,
 };
 
-/** Exit code for an error: 2 usage, 3 offline role expiring, 4 lock, 1 anything else. */
+/** Exit code for an error: 2 usage, 3 offline role expiring, 4 lock, 5 partial sync, 1 anything else. */
 export function exitCodeFor(err: unknown): number {
   if (err instanceof TufpipError) return EXIT[err.code];
   const code = (err as { code?: unknown } | null)?.code;

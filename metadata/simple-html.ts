@@ -5,6 +5,8 @@ export interface PageFile {
   filename: string;
   sha256: string;
   requiresPython?: string;
+  /** PEP 592: the file is yanked; the value is the reason ('' when none was given). */
+  yanked?: string;
 }
 
 const esc = (s: string): string =>
@@ -22,13 +24,18 @@ export function projectListHtml(projects: Iterable<string>): string {
   );
 }
 
-/** PEP 503: `/simple/<project>/` links every file with `#sha256=` (and PEP 503 data-requires-python). */
+/**
+ * PEP 503: `/simple/<project>/` links every file with `#sha256=` (and PEP 503 data-requires-python).
+ * PEP 592: a yanked file carries `data-yanked` with the reason as its value, always with a value
+ * (`data-yanked=""` without a reason): an attribute without `=` would reach pip as None, not yanked.
+ */
 export function projectPageHtml(project: string, files: PageFile[]): string {
   const sorted = [...files].sort((a, b) => (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
   const links = sorted
     .map((f) => {
       const rp = f.requiresPython ? ` data-requires-python="${esc(f.requiresPython)}"` : '';
-      return `    <a href="../../packages/${esc(project)}/${esc(f.filename)}#sha256=${f.sha256}"${rp}>${esc(f.filename)}</a><br/>\n`;
+      const y = f.yanked !== undefined ? ` data-yanked="${esc(f.yanked)}"` : '';
+      return `    <a href="../../packages/${esc(project)}/${esc(f.filename)}#sha256=${f.sha256}"${rp}${y}>${esc(f.filename)}</a><br/>\n`;
     })
     .join('');
   return (
@@ -38,7 +45,7 @@ export function projectPageHtml(project: string, files: PageFile[]): string {
   );
 }
 
-const LINK_RE = /<a href="\.\.\/\.\.\/packages\/[^/"]+\/([^"#]+)#sha256=([0-9a-f]{64})"(?: data-requires-python="([^"]*)")?>/g;
+const LINK_RE = /<a href="\.\.\/\.\.\/packages\/[^/"]+\/([^"#]+)#sha256=([0-9a-f]{64})"(?: data-requires-python="([^"]*)")?(?: data-yanked="([^"]*)")?>/g;
 
 /** Reads back a page this module generated (the published page is the catalogue of a project). */
 export function parseProjectPage(html: string): PageFile[] {
@@ -46,6 +53,7 @@ export function parseProjectPage(html: string): PageFile[] {
   for (const m of html.matchAll(LINK_RE)) {
     const f: PageFile = { filename: unesc(m[1]), sha256: m[2] };
     if (m[3] !== undefined) f.requiresPython = unesc(m[3]);
+    if (m[4] !== undefined) f.yanked = unesc(m[4]);
     out.push(f);
   }
   return out;

@@ -12,7 +12,7 @@ import { offIndexLinks, routeRequest } from '../client/proxy-routes.js';
 import { httpStatusFor, mostSevere, refusalOf } from '../client/refusal.js';
 import { ClientError } from '../client/errors.js';
 import { tmpDir } from './helpers/tmp.js';
-import { projectPageHtml } from '../metadata/simple-html.js';
+import { parseProjectPage, projectPageHtml } from '../metadata/simple-html.js';
 import { compareVersionKeys, likelyChoice, versionKey } from '../client/prefetch-guess.js';
 import { CallQueue } from '../client/call-queue.js';
 
@@ -152,6 +152,18 @@ describe('client pip units', () => {
       expect(likelyChoice(page('p-1.0-py3-none-any.whl', 'p-2.0rc1-py3-none-any.whl', 'p-2.0.dev3-py3-none-any.whl'))).to.equal('p-1.0-py3-none-any.whl');
       expect(likelyChoice(page('p-1.0-py3-none-any.whl', 'p-1.0.post1-py3-none-any.whl'))).to.equal('p-1.0.post1-py3-none-any.whl');
       expect(likelyChoice(page('p-1!0.5-py3-none-any.whl', 'p-9.0-py3-none-any.whl'))).to.equal('p-1!0.5-py3-none-any.whl');
+    });
+    it('skips yanked files (PEP 592), whose links it still reads', () => {
+      const html = projectPageHtml('p', [
+        { filename: 'p-1.0-py3-none-any.whl', sha256: K('0') },
+        { filename: 'p-2.0-py3-none-any.whl', sha256: K('1'), requiresPython: '>=3', yanked: 'broken <b> & "q"' },
+      ]);
+      expect(parseProjectPage(html)).to.deep.equal([
+        { filename: 'p-1.0-py3-none-any.whl', sha256: K('0') },
+        { filename: 'p-2.0-py3-none-any.whl', sha256: K('1'), requiresPython: '>=3', yanked: 'broken <b> & "q"' },
+      ]);
+      expect(likelyChoice(html)).to.equal('p-1.0-py3-none-any.whl');
+      expect(likelyChoice(projectPageHtml('p', [{ filename: 'p-2.0-py3-none-any.whl', sha256: K('1'), yanked: '' }]))).to.equal(undefined);
     });
     it('takes the only file of the release (an sdist), and gives up on platform wheels', () => {
       expect(likelyChoice(page('p-1.0.tar.gz'))).to.equal('p-1.0.tar.gz');

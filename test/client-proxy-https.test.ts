@@ -2,28 +2,15 @@
 // downloads from an HTTPS index through a CONNECT proxy named by HTTPS_PROXY, and an IndexClient
 // refreshes a plain-HTTP loopback index through HTTP_PROXY. The proxy counts what went through it.
 import { expect } from 'chai';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
 import { IndexClient } from '../client/index.js';
 import { createSiteServer } from '../repo-tools/commands/serve.js';
 import { TufFixture } from './helpers/tuf-fixture.js';
-import { startHttp, startProxy, type CountingProxy, type Loopback } from './helpers/loopback.js';
+import { selfSignedCert, startHttp, startProxy, type CountingProxy, type Loopback } from './helpers/loopback.js';
 import { tufpip } from './helpers/cli.js';
 import { tmpDir } from './helpers/tmp.js';
-
-function selfSignedCert(dir: string, altName = 'IP:127.0.0.1'): { key: string; cert: string; certFile: string } | undefined {
-  const key = path.join(dir, 'key.pem');
-  const cert = path.join(dir, 'cert.pem');
-  try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
-      '-days', '2', '-subj', `/CN=${altName.replace(/^\w+:/, '')}`, '-addext', `subjectAltName=${altName}`], { stdio: 'ignore' });
-  } catch {
-    return undefined;
-  }
-  return { key: fs.readFileSync(key, 'utf8'), cert: fs.readFileSync(cert, 'utf8'), certFile: cert };
-}
 
 describe('client: proxies end to end', () => {
   let fx: TufFixture;

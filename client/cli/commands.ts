@@ -18,21 +18,27 @@ const allowHttp = <T>(y: Argv<T>) =>
 
 // --- trust ---------------------------------------------------------------------------------------
 
-const trustAdd: CommandModule<object, GlobalFlags & { url: string; root: string; name?: string; 'allow-http'?: boolean }> = {
+type TrustAddFlags = GlobalFlags & { url: string; root: string; name?: string; 'allow-http'?: boolean; 'token-env'?: string; 'auth-env'?: string; check: boolean };
+
+const trustAdd: CommandModule<object, TrustAddFlags> = {
   command: 'add <url>',
   describe: 'trust an index: store the root.json you got out of band (checked: self-signed to threshold)',
   builder: (y) =>
     allowHttp(json(y))
-      .positional('url', { type: 'string', demandOption: true, describe: 'index base URL (metadata at URL/metadata/)' })
+      .positional('url', { type: 'string', demandOption: true, describe: 'index base URL (metadata at URL/metadata/); USER:PASSWORD@ in it is stored apart (0600), never in the trust data' })
       .option('root', { type: 'string', demandOption: true, describe: 'the trusted root.json (e.g. 1.root.json from the operator)' })
-      .option('name', { type: 'string', describe: 'name for the index (default: host[:port])' }) as never,
+      .option('name', { type: 'string', describe: 'name for the index (default: host[:port])' })
+      .option('token-env', { type: 'string', describe: 'store the bearer token held by this environment variable as the index credentials' })
+      .option('auth-env', { type: 'string', describe: 'store USER:PASSWORD held by this environment variable as the index credentials' })
+      .option('check', { type: 'boolean', default: true, describe: 'with credentials (from any source), check them with a TUF update cycle first; --no-check skips it' }) as never,
   handler: async (a) => {
-    const { trustAdd: add } = await import('../commands/trust.js');
-    const r = await add(a.url, a.root, { dataDir: a['data-dir'], name: a.name, allowHttp: a['allow-http'] });
+    const { trustAdd: add, describeCredentials } = await import('../commands/trust.js');
+    const r = await add(a.url, a.root, { dataDir: a['data-dir'], name: a.name, allowHttp: a['allow-http'], tokenEnv: a['token-env'], authEnv: a['auth-env'], check: a.check });
     if (a.json) return printJson(r);
     say(a, `trusted ${r.name}: ${r.url}`);
     say(a, `  root version ${r.rootVersion}, sha256 ${r.initialRoot.sha256}`);
     say(a, `  stored in ${r.dir}`);
+    if (r.credentials.source !== 'none') say(a, `  credentials: ${describeCredentials(r.credentials)}${r.checked ? ', checked against the index' : ', not checked'}`);
   },
 };
 
@@ -41,12 +47,12 @@ const trustList: CommandModule<object, GlobalFlags> = {
   describe: 'list trusted indexes, their current root version and root history',
   builder: (y) => json(y) as never,
   handler: async (a) => {
-    const { trustList: list } = await import('../commands/trust.js');
+    const { trustList: list, describeCredentials } = await import('../commands/trust.js');
     const all = await list({ dataDir: a['data-dir'] });
     if (a.json) return printJson(all);
     if (!all.length) return say(a, "no trusted indexes (add one with 'tufpip trust add URL --root ROOT.json')");
     for (const i of all) {
-      say(a, `${i.name}  ${i.url}  root v${i.rootVersion} (expires ${i.rootExpires}; history ${i.rootHistory.join(', ')})  added ${i.addedAt}`);
+      say(a, `${i.name}  ${i.url}  root v${i.rootVersion} (expires ${i.rootExpires}; history ${i.rootHistory.join(', ')})  added ${i.addedAt}  credentials: ${describeCredentials(i.credentials)}`);
     }
   },
 };

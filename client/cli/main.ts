@@ -41,6 +41,7 @@ export async function runClientCli(argv: string[]): Promise<number> {
     await parser.parseAsync();
   } catch (err) {
     exitCode = argv[0] === 'tuf' ? 1 : exitCodeFor(err);
+    // Credentials are redacted once more at the boundary (reportError), whatever produced the message.
     reportError('tufpip', err);
     if (exitCodeFor(err) === 2) process.stderr.write("run 'tufpip --help' for usage\n");
   }

@@ -102,8 +102,9 @@ const fetch: CommandModule<object, ReqFlags & { dest: string }> = {
         onProgress: (p, got, total) => p.startsWith('packages/') && bar.onProgress(p, got, total),
       }).finally(() => bar.stop()),
     );
-    if (a.json) return printJson({ ok: true, dest: r.dest, reportFile: r.reportFile, ...r.report });
+    if (a.json) return printJson({ ok: true, dest: r.dest, reportFile: r.reportFile, ...r.report, pipWarnings: r.pipWarnings });
     await printReport(a, r.report);
+    for (const w of r.pipWarnings) note(a, `warning: ${w}`);
     say(a, `saved ${r.report.files.length} verified file${r.report.files.length === 1 ? '' : 's'} to ${r.dest} (report: ${r.reportFile})`);
   },
 };
@@ -132,7 +133,8 @@ const install: CommandModule<object, ReqFlags> = {
         onProgress: (p, got, total) => p.startsWith('packages/') && bar.onProgress(p, got, total),
       }).finally(() => bar.stop()),
     );
-    if (a.json) return printJson({ ok: true, ...r.report, pip: { exitCode: r.pip.code } });
+    if (a.json) return printJson({ ok: true, ...r.report, pip: { exitCode: r.pip.code }, pipWarnings: r.pipWarnings });
+    for (const w of r.pipWarnings) note(a, `warning: ${w}`);
     say(a, `installed from ${r.report.files.length} verified file${r.report.files.length === 1 ? '' : 's'} with ${a.python ?? 'python3'}`);
   },
 };

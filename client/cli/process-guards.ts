@@ -8,6 +8,7 @@
 // - An error nobody caught prints one line and exits with its code (metadata/errors.ts
 //   exitCodeFor). TUFPIP_DEBUG=1 adds the stack trace, for bug reports.
 import { describeError, exitCodeFor } from '../../metadata/errors.js';
+import { redactUrls } from '../client-error.js';
 
 let installed = false;
 let outputFailed = false;
@@ -18,10 +19,15 @@ function debugging(): boolean {
   return !!v && v !== '0';
 }
 
-/** Writes `NAME: error: MESSAGE` to stderr (plus the stack under TUFPIP_DEBUG=1); never throws. */
+/**
+ * Writes `NAME: error: MESSAGE` to stderr (plus the stack under TUFPIP_DEBUG=1), with every URL's
+ * credentials redacted whatever produced the message (DESIGN.md: secrets redacted everywhere);
+ * never throws.
+ */
 export function reportError(name: string, err: unknown): void {
   let text = `${name}: error: ${describeError(err)}\n`;
   if (debugging() && err instanceof Error && err.stack) text += `${err.stack}\n`;
+  text = redactUrls(text);
   try {
     if (!process.stderr.destroyed) process.stderr.write(text);
   } catch {

@@ -16,6 +16,7 @@ import { projectPagePath } from '../../metadata/target-paths.js';
 import { pipFailedError, runPip } from '../pip-runner.js';
 import { NO_POLICY, checkPolicy, type Policy } from '../policy.js';
 import { RefusalsError } from '../refusal.js';
+import { yankWarnings } from '../pip-warnings.js';
 import { VerifyingProxy, deferredSource } from '../verifying-proxy.js';
 import { openTrustedIndex, resolveIndexUrl, type IndexChoice } from './open-index.js';
 
@@ -46,6 +47,8 @@ export interface FetchOutcome {
   dest: string;
   reportFile: string;
   report: FetchReport;
+  /** pip's PEP 592 warnings about yanked versions it selected (its output is otherwise captured). */
+  pipWarnings: string[];
 }
 
 /**
@@ -213,7 +216,7 @@ export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcom
     };
     const reportFile = path.join(dest, REPORT_FILE);
     writeFileAtomicSync(reportFile, JSON.stringify(report, null, 2) + '\n');
-    return { dest, reportFile, report };
+    return { dest, reportFile, report, pipWarnings: o.streamPip ? [] : yankWarnings(`${pip.stdout}\n${pip.stderr}`) };
   } finally {
     await fsp.rm(work, { recursive: true, force: true });
     // Never opened when pip could not start (the proxy failed): nothing to wait for or close.

@@ -20,6 +20,8 @@ export interface InstallOutcome {
   /** What was verified (and then installed): the fetch report. */
   report: FetchReport;
   pip: PipResult;
+  /** pip's PEP 592 warnings from the verified download (see pip-warnings.ts). */
+  pipWarnings: string[];
 }
 
 export async function installVerified(o: InstallCommandOptions): Promise<InstallOutcome> {
@@ -46,7 +48,7 @@ export async function installVerified(o: InstallCommandOptions): Promise<Install
       ],
     });
     if (pip.code !== 0) throw pipFailedError('install', pip);
-    return { report: fetched.report, pip };
+    return { report: fetched.report, pip, pipWarnings: fetched.pipWarnings };
   } finally {
     await fsp.rm(work, { recursive: true, force: true });
   }

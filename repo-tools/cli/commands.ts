@@ -111,18 +111,27 @@ const add: CommandModule<object, Common & { files: string[]; signed?: string }> 
   },
 };
 
-const sync: CommandModule<object, Common & { folder: string }> = {
+const sync: CommandModule<object, Common & { folder: string; strict?: boolean }> = {
   command: 'sync <dir> <folder>',
   describe: 'publish every distribution under FOLDER in one transaction (adopt an existing index folder)',
-  builder: (y) => onlineKey(json(dirArg(y)).positional('folder', { type: 'string', demandOption: true })) as never,
+  builder: (y) =>
+    onlineKey(json(dirArg(y)).positional('folder', { type: 'string', demandOption: true }))
+      .option('strict', { type: 'boolean', describe: 'all or nothing: refuse the whole folder if it has a new file of a developer-signed project' })
+      .epilog(
+        'New files of developer-signed (PEP 480) projects are left out, one line each, and everything else is published; the exit code is then 5 ("partial"). Files already published with the same bytes are no-ops. --strict refuses the whole folder instead (exit 1).',
+      ) as never,
   handler: async (a) => {
-    const { syncFolder } = await import('../commands/add.js');
+    const { syncFolder, partialSyncError } = await import('../commands/add.js');
     const bar = progressBar(a);
-    const r = await syncFolder(a.dir, a.folder, { onProgress: bar.update, onlineKey: a['online-key'] }).finally(() => bar.stop());
-    if (a.json) return printJson(r);
-    const added = r.files.filter((f) => f.status === 'added').length;
-    say(a, `${added} added, ${r.files.length - added} unchanged, ${r.skipped.length} other files skipped`);
-    say(a, r.commit.noop ? 'nothing to publish' : `published snapshot ${r.commit.snapshotVersion}, timestamp ${r.commit.timestampVersion}`);
+    const r = await syncFolder(a.dir, a.folder, { onProgress: bar.update, onlineKey: a['online-key'], strict: a.strict }).finally(() => bar.stop());
+    if (a.json) printJson({ ...r, partial: r.leftOut.length > 0 });
+    else {
+      for (const f of r.leftOut) note(a, `left out ${f.file}: ${f.reason}`);
+      const added = r.files.filter((f) => f.status === 'added').length;
+      say(a, `${added} added, ${r.files.length - added} unchanged, ${r.skipped.length} other files skipped${r.leftOut.length ? `, ${r.leftOut.length} left out (developer-signed projects)` : ''}`);
+      say(a, r.commit.noop ? 'nothing to publish' : `published snapshot ${r.commit.snapshotVersion}, timestamp ${r.commit.timestampVersion}`);
+    }
+    if (r.leftOut.length) throw partialSyncError(r.leftOut);
   },
 };
 
@@ -141,6 +150,42 @@ const remove: CommandModule<object, Common & { project: string; version?: string
     for (const f of r.removed) say(a, `removed ${f}`);
     if (r.projectRemoved) say(a, `project ${r.project} has no files left and was removed from the index`);
     say(a, `published snapshot ${r.commit.snapshotVersion}, timestamp ${r.commit.timestampVersion}`);
+  },
+};
+
+type YankArgs = Common & { project: string; version: string; reason?: string };
+const yankBuilder = (y: Argv, reason: boolean) => {
+  const b = onlineKey(json(dirArg(y)).positional('project', { type: 'string', demandOption: true })).option('version', {
+    type: 'string',
+    demandOption: true,
+    describe: 'every file of this version (compared as normalised versions)',
+  });
+  return reason ? b.option('reason', { type: 'string', describe: 'PEP 592 reason installers are shown (one line)' }) : b;
+};
+function printYank(a: YankArgs, r: import('../commands/yank.js').YankResult, verb: string): void {
+  if (a.json) return printJson(r);
+  for (const f of r.changed) say(a, `${verb} ${f}`);
+  for (const f of r.unchanged) say(a, `already ${verb} ${f}`);
+  say(a, r.commit.noop ? 'nothing to publish' : `published snapshot ${r.commit.snapshotVersion}, timestamp ${r.commit.timestampVersion}`);
+}
+
+const yank: CommandModule<object, YankArgs> = {
+  command: 'yank <dir> <project>',
+  describe: 'PEP 592: mark every file of a version as yanked on the simple page (pip skips it unless pinned with ==); any project, developer-signed ones too',
+  builder: (y) => yankBuilder(y, true) as never,
+  handler: async (a) => {
+    const { yankVersion } = await import('../commands/yank.js');
+    printYank(a, await yankVersion(a.dir, a.project, { version: a.version, reason: a.reason, onlineKey: a['online-key'] }), 'yanked');
+  },
+};
+
+const unyank: CommandModule<object, YankArgs> = {
+  command: 'unyank <dir> <project>',
+  describe: 'PEP 592: undo yank for every file of a version',
+  builder: (y) => yankBuilder(y, false) as never,
+  handler: async (a) => {
+    const { unyankVersion } = await import('../commands/yank.js');
+    printYank(a, await unyankVersion(a.dir, a.project, { version: a.version, onlineKey: a['online-key'] }), 'unyanked');
   },
 };
 
@@ -266,8 +311,28 @@ const claim: CommandModule<object, Common & { project: string; key: string[]; th
     const r = await claimProject(a.dir, a.project, { keyFiles: a.key, threshold: a.threshold, offlineKey: a['offline-key'], passphraseEnv: a['passphrase-env'], recent: a.recent, onlineKey: a['online-key'] });
     if (a.json) return printJson(r);
     say(a, `${r.project} is developer-signed: ${r.role} in ${r.delegatedBy}, ${r.threshold} of keys ${r.keyids.map(shortKeyId).join(', ')}`);
+    if (r.revived.length) note(a, `warning: ${r.revived.join(', ')} (left in the snapshot by a takedown) verify with these keys and are delegated again, with the releases they list, until the maintainers publish a release signed with release sign --fresh`);
     if (r.unsignedFiles.length) say(a, `${r.unsignedFiles.length} file(s) published before the claim stay on disk but are served to TUF clients only once a maintainer signs them: ${r.unsignedFiles.join(', ')}`);
     say(a, 'maintainers publish with: tufpip-repo release sign ... then tufpip-repo add DIR --signed P.release.json FILES');
+  },
+};
+
+const takedown: CommandModule<object, Common & { project: string; 'offline-key'?: string; 'passphrase-env'?: string }> = {
+  command: 'takedown <dir> <project>',
+  describe: 'emergency removal of a developer-signed project (PEP 480): revoke its delegation, remove its files and page, in one transaction',
+  builder: (y) =>
+    onlineKey(json(dirArg(y)).positional('project', { type: 'string', demandOption: true }))
+      .option('offline-key', { type: 'string', describe: 'the claimed role\'s offline private key (PEM file); not needed for a recently-claimed project' })
+      .option('passphrase-env', { type: 'string', describe: 'passphrase of the offline key, from this environment variable' })
+      .epilog('The maintainers re-establish the project with: claim, release sign --fresh --index URL, add --signed (docs/runbook.md, "Emergency takedown").') as never,
+  handler: async (a) => {
+    const { takedownProject } = await import('../commands/takedown.js');
+    const r = await takedownProject(a.dir, a.project, { offlineKey: a['offline-key'], passphraseEnv: a['passphrase-env'], onlineKey: a['online-key'] });
+    if (a.json) return printJson(r);
+    say(a, `revoked ${r.project}'s delegation in ${r.revokedFrom}`);
+    for (const f of r.removed) say(a, `removed ${f}`);
+    say(a, `project ${r.project} was removed from the index; ${r.orphanedRoles.length} maintainer role(s) stay in the snapshot, no longer delegated`);
+    say(a, `published snapshot ${r.commit.snapshotVersion}, timestamp ${r.commit.timestampVersion}`);
   },
 };
 
@@ -286,7 +351,7 @@ const promote: CommandModule<object, Common & { 'offline-key'?: string; 'passphr
   },
 };
 
-type ReleaseArgs = OutputFlags & { action: string; files?: string[]; project?: string; key?: string; out?: string; from?: string; index?: string; 'maintainer-key'?: string[]; threshold?: number; expires?: number; 'add-signature'?: string; 'passphrase-env'?: string };
+type ReleaseArgs = OutputFlags & { action: string; files?: string[]; project?: string; key?: string; out?: string; from?: string; index?: string; 'maintainer-key'?: string[]; threshold?: number; expires?: number; 'add-signature'?: string; 'passphrase-env'?: string; fresh?: boolean };
 const release: CommandModule<object, ReleaseArgs> = {
   command: 'release <action> [files..]',
   describe: 'PEP 480 maintainers: `release sign` a release, `release sign --add-signature`, `release status BUNDLE`',
@@ -303,7 +368,8 @@ const release: CommandModule<object, ReleaseArgs> = {
       .option('maintainer-key', { type: 'string', array: true, describe: 'every maintainer public key (first release, or to change keys)' })
       .option('threshold', { type: 'number', describe: 'signatures a release needs (with --maintainer-key)' })
       .option('expires', { type: 'number', describe: 'days until the signed metadata expires (default 365)' })
-      .option('add-signature', { type: 'string', describe: 'add your signature to this existing bundle' }) as never,
+      .option('add-signature', { type: 'string', describe: 'add your signature to this existing bundle' })
+      .option('fresh', { type: 'boolean', describe: 'start the project over (after a takedown): carry no earlier release, continue the version numbers read from --index/--from' }) as never,
   handler: async (a) => {
     const rel = await import('../commands/release.js');
     let status;
@@ -316,7 +382,7 @@ const release: CommandModule<object, ReleaseArgs> = {
       status = await rel.releaseAddSignature(a['add-signature'], a.key, a['passphrase-env']);
     } else {
       if (!a.project || !a.key || !a.out) throw new TufpipError('USAGE', 'release sign needs --project, --key, --out and the release files');
-      status = (await rel.releaseSign({ project: a.project, key: a.key, passphraseEnv: a['passphrase-env'], files: a.files ?? [], out: a.out, from: a.from, index: a.index, maintainerKeys: a['maintainer-key'], threshold: a.threshold, expiresDays: a.expires })).status;
+      status = (await rel.releaseSign({ project: a.project, key: a.key, passphraseEnv: a['passphrase-env'], files: a.files ?? [], out: a.out, from: a.from, index: a.index, maintainerKeys: a['maintainer-key'], threshold: a.threshold, expiresDays: a.expires, fresh: a.fresh })).status;
     }
     if (a.json) return printJson(status);
     for (const s of status) {
@@ -325,4 +391,4 @@ const release: CommandModule<object, ReleaseArgs> = {
   },
 };
 
-export const repoCommands = [keygen, init, add, sync, remove, bumpCmd, status, verify, serve, gc, claim, promote, release, ...offlineCommands] as CommandModule[];
+export const repoCommands = [keygen, init, add, sync, remove, yank, unyank, bumpCmd, status, verify, serve, gc, claim, takedown, promote, release, ...offlineCommands] as CommandModule[];

@@ -152,7 +152,11 @@ export async function addSigned(repoDir: string, bundleFile: string, files: stri
             if (!h || h.sha256 !== info.hashes.sha256 || h.length !== info.length) throw refuse(`${filename} is listed by the release but was not given and is not on the index`);
           }
           const requiresPython = g ? g.requiresPython : previousPage.get(filename)?.requiresPython;
-          pages.set(filename, { filename, sha256: info.hashes.sha256, requiresPython });
+          const page: PageFile = { filename, sha256: info.hashes.sha256, requiresPython };
+          // PEP 592: a yank (operator's, on the page) outlives the maintainers' next release.
+          const prev = previousPage.get(filename);
+          if (prev?.yanked !== undefined && prev.sha256 === info.hashes.sha256) page.yanked = prev.yanked;
+          pages.set(filename, page);
         }
       }
       for (const p of given.keys()) if (!listed.has(p)) throw refuse(`${p.slice(p.lastIndexOf('/') + 1)} is not listed by any signed release of ${project}`);

@@ -19,6 +19,18 @@ import type { RepoContext } from '../txn/context.js';
 
 export interface AddOptions extends OpenOptions {
   onProgress?: (done: number, total: number, phase: string) => void;
+  /**
+   * `sync` without --strict: a new file of a developer-signed project (PEP 480) is left out (and
+   * reported) instead of refusing the whole transaction; everything else is still published.
+   */
+  leaveOutDeveloperSigned?: boolean;
+}
+
+/** A file `sync` did not publish, and why. */
+export interface LeftOutFile {
+  file: string;
+  project: string;
+  reason: string;
 }
 
 export interface AddedFile {
@@ -32,6 +44,8 @@ export interface AddedFile {
 
 export interface AddResult {
   files: AddedFile[];
+  /** Files left out (sync without --strict): new files of developer-signed projects. */
+  leftOut: LeftOutFile[];
   commit: CommitResult;
 }
 
@@ -113,12 +127,27 @@ export async function addFiles(repoDir: string, files: string[], opts: AddOption
       tx.onProgress = opts.onProgress;
       const claimed = await developerSignedProjects(ctx);
       const results: AddedFile[] = [];
+      const leftOut: LeftOutFile[] = [];
       const byProject = new Map<string, CheckedDist[]>();
+      const pages = new Map<string, Map<string, string>>();
       for (const c of checked) {
         const targetPath = packagePath(c.dist.project, c.dist.filename);
         if (claimed.has(projectRole(c.dist.project))) {
+          // The project's page lists exactly what is published for it (signed releases, and files
+          // from before the claim): the same name with the same bytes is already there.
+          let page = pages.get(c.dist.project);
+          if (!page) pages.set(c.dist.project, (page = new Map((await projectFiles(tx, c.dist.project)).map((f) => [f.filename, f.sha256]))));
+          if (page.get(c.dist.filename) === c.sha256) {
+            results.push({ filename: c.dist.filename, project: c.dist.project, targetPath, sha256: c.sha256, length: c.length, status: 'unchanged' });
+            continue;
+          }
           // PEP 480: the index's online key may not vouch for a developer-signed project.
-          throw new TufpipError('REFUSED', `${c.dist.filename}: project ${c.dist.project} is developer-signed (PEP 480); publish it with a release its maintainers signed (add --signed RELEASE.json)`);
+          const reason = `project ${c.dist.project} is developer-signed (PEP 480); publish it with a release its maintainers signed (add --signed RELEASE.json)`;
+          if (opts.leaveOutDeveloperSigned) {
+            leftOut.push({ file: c.dist.filename, project: c.dist.project, reason });
+            continue;
+          }
+          throw new TufpipError('REFUSED', `${c.dist.filename}: ${reason}`);
         }
         const existing = await tx.getTarget(targetPath);
         if (existing) {
@@ -155,7 +184,7 @@ export async function addFiles(repoDir: string, files: string[], opts: AddOption
         if (listChanged) writeProjectList(tx, projects);
       }
       const commit = await tx.commit();
-      return { files: results, commit };
+      return { files: results, leftOut, commit };
     });
   } finally {
     removeStaging(stagingDir);
@@ -192,9 +221,19 @@ export async function findDistributions(folder: string): Promise<{ files: string
   return { files, skipped };
 }
 
-export async function syncFolder(repoDir: string, folder: string, opts: AddOptions = {}): Promise<AddResult & { skipped: string[] }> {
+/**
+ * `sync`: every distribution under a folder in one transaction. Unless `strict`, new files of
+ * developer-signed projects are left out (`leftOut`) and the rest is published; the CLI then
+ * exits with `partialSyncError`'s code. `strict` refuses the whole folder instead.
+ */
+export async function syncFolder(repoDir: string, folder: string, opts: AddOptions & { strict?: boolean } = {}): Promise<AddResult & { skipped: string[] }> {
   const { files, skipped } = await findDistributions(folder);
   if (files.length === 0) throw new TufpipError('NOT_FOUND', `no distributions (.whl, .tar.gz, .zip) found under ${folder}`);
-  const r = await addFiles(repoDir, files, opts, 'sync');
+  const r = await addFiles(repoDir, files, { ...opts, leaveOutDeveloperSigned: !opts.strict }, 'sync');
   return { ...r, skipped };
+}
+
+/** The error (exit code PARTIAL) a sync that left files out ends with, after its output. */
+export function partialSyncError(leftOut: LeftOutFile[]): TufpipError {
+  return new TufpipError('PARTIAL', `sync was partial: ${leftOut.length} file${leftOut.length === 1 ? '' : 's'} of developer-signed projects left out (listed above); everything else was published (--strict refuses the whole folder instead)`);
 }

@@ -10,7 +10,8 @@ import { normalizeProject, verifyProjectName } from '../../metadata/pep503.js';
 import { expiresAt } from '../../metadata/profile.js';
 import { CLAIMED, RECENTLY_CLAIMED, TARGETS, projectRole } from '../../metadata/roles.js';
 import { projectDelegation } from '../../metadata/releases.js';
-import { buildTargets, type DelegatedRoleJson, type TargetsSigned } from '../../metadata/builders.js';
+import { buildTargets, type DelegatedRoleJson, type Envelope, type TargetsSigned } from '../../metadata/builders.js';
+import { validSigners } from './release.js';
 import { loadSigner, passphraseFromEnv, type Signer } from '../keys/signer.js';
 import { withRepo, type OpenOptions } from '../txn/open-repo.js';
 import { Transaction, type CommitResult } from '../txn/transaction.js';
@@ -34,6 +35,11 @@ export interface ClaimResult {
   threshold: number;
   /** Files published before the claim: no longer served to TUF clients until maintainers sign them. */
   unsignedFiles: string[];
+  /**
+   * Roles a takedown left in the snapshot, undelegated, that the new keys verify: the claim puts
+   * them (and the releases they list) back in force until the maintainers publish a fresh release.
+   */
+  revived: string[];
   commit: CommitResult;
 }
 
@@ -67,7 +73,7 @@ async function readPublicKeys(files: string[]): Promise<Record<string, PublicKey
 }
 
 /** A delegating role's next version with `project`'s delegation set (or removed when keys is undefined). */
-function withDelegation(cur: TargetsSigned, version: number, expires: string, project: string, d?: { keys: Record<string, PublicKeyJson>; role: DelegatedRoleJson }): TargetsSigned {
+export function withDelegation(cur: TargetsSigned, version: number, expires: string, project: string, d?: { keys: Record<string, PublicKeyJson>; role: DelegatedRoleJson }): TargetsSigned {
   const name = projectRole(project);
   const roles = (cur.delegations?.roles ?? []).filter((r) => r.name !== name);
   if (d) roles.push(d.role);
@@ -109,9 +115,21 @@ export async function claimProject(repoDir: string, projectName: string, o: Clai
     }
     tx.projectDelegators.set(projectRole(project), delegatedBy);
     const unsigned = (await projectFiles(tx, project)).map((f) => f.filename);
+    const wasDelegated = inClaimed || recent.signed.delegations?.roles?.some((r) => r.name === projectRole(project));
+    const revived = wasDelegated ? [] : await revivedRoles(ctx, project, keys, o.threshold);
     const commit = await tx.commit();
-    return { project, role: projectRole(project), delegatedBy, keyids: role.keyids, threshold: o.threshold, unsignedFiles: unsigned, commit };
+    return { project, role: projectRole(project), delegatedBy, keyids: role.keyids, threshold: o.threshold, unsignedFiles: unsigned, revived, commit };
   });
+}
+
+/** The project role left in the snapshot by a takedown, and its releases, when `keys` verify it. */
+async function revivedRoles(ctx: RepoContext, project: string, keys: Record<string, PublicKeyJson>, threshold: number): Promise<string[]> {
+  const pRole = projectRole(project);
+  if (ctx.published.versionOf(pRole) === undefined) return [];
+  const old = await ctx.published.role(pRole);
+  const env = JSON.parse(old.bytes.toString('utf8')) as Envelope<TargetsSigned>;
+  if (validSigners(env, keys).length < threshold) return [];
+  return [pRole, ...(old.signed.delegations?.roles ?? []).map((r) => r.name).filter((n) => ctx.published.versionOf(n) !== undefined)];
 }
 
 export interface PromoteResult {

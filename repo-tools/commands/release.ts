@@ -132,6 +132,13 @@ export interface ReleaseSignOptions {
   threshold?: number;
   expiresDays?: number;
   now?: Date;
+  /**
+   * Start the project over (after an emergency takedown, or when the old keys cannot be trusted):
+   * build on nothing published (no earlier release is carried over) but continue the version
+   * numbers of the project's roles read from --index/--from, which clients require to grow
+   * (TUF spec 5.5.5, 5.6.4). Versions carry no trust: a wrong one only makes `add --signed` refuse.
+   */
+  fresh?: boolean;
 }
 
 export interface RoleSignatureStatus {
@@ -157,7 +164,10 @@ export async function releaseSign(o: ReleaseSignOptions): Promise<{ out: string;
     version = c.dist.version;
     files.push({ filename: c.dist.filename, length: c.length, sha256: c.sha256 });
   }
-  const current = o.from ? await loadCurrent(o.from, project) : o.index ? await fetchCurrent(o.index, project) : new Map<string, Envelope<TargetsSigned>>();
+  if (o.fresh && !o.from && !o.index) throw new TufpipError('USAGE', '--fresh needs --index URL (or --from a copy of its metadata folder): the new roles continue the published version numbers');
+  const loaded = o.from ? await loadCurrent(o.from, project) : o.index ? await fetchCurrent(o.index, project) : new Map<string, Envelope<TargetsSigned>>();
+  const publishedVersions = new Map([...loaded].map(([role, env]) => [role, env.signed.version]));
+  const current = o.fresh ? new Map<string, Envelope<TargetsSigned>>() : loaded;
   const curProject = current.get(projectRole(project));
 
   // Keys: given explicitly, or those the current project role delegates its releases to.
@@ -207,6 +217,7 @@ export async function releaseSign(o: ReleaseSignOptions): Promise<{ out: string;
     throw new TufpipError('CONFLICT', (err as Error).message, { cause: err });
   }
   const bundle: ReleaseBundle = { format: RELEASE_BUNDLE_FORMAT, project, version: version!, roles: {} };
+  if (o.fresh) for (const [role, signed] of plan.roles) signed.version = (publishedVersions.get(role) ?? 0) + 1;
   for (const [role, signed] of plan.roles) {
     const env: Envelope<TargetsSigned> = { signatures: [], signed };
     signRoleInto(env, signer);

@@ -28,7 +28,7 @@ export async function removeFiles(repoDir: string, projectName: string, opts: Re
   return withRepo(repoDir, opts, async (ctx) => {
     const tx = new Transaction(ctx, 'remove');
     if ((await developerSignedProjects(ctx)).has(projectRole(project))) {
-      throw new TufpipError('REFUSED', `project ${project} is developer-signed (PEP 480): its files are listed by its maintainers' release metadata`);
+      throw new TufpipError('REFUSED', `project ${project} is developer-signed (PEP 480): its files are listed by its maintainers' release metadata (yank a version with tufpip-repo yank; remove the whole project in an emergency with tufpip-repo takedown)`);
     }
     const files = await projectFiles(tx, project);
     if (files.length === 0) throw new TufpipError('NOT_FOUND', `project ${project} is not on this index`);

@@ -110,9 +110,14 @@ export async function verifyWithUpdater(updater: Updater, checkFiles: FileChecke
     opts.onProgress?.(++n, roleNames.length, 'roles');
   }
   // PEP 480 release roles, after the project roles that delegate to them.
+  // A release its project role no longer delegates to (the project was started over after a
+  // takedown) stays in the snapshot (TUF spec 5.5.5): no client loads it.
   for (const role of releaseRoles) {
     const parent = role.slice(0, role.indexOf('--'));
-    if (ts.getRole(parent)) await load(role, parent);
+    const parentMd = ts.getRole(parent);
+    if (!parentMd) continue;
+    if (parentMd.signed.delegations?.roles?.[role]) await load(role, parent);
+    else warnings.push({ kind: 'metadata', message: `role ${role} is in the snapshot but ${parent} no longer delegates to it` });
   }
   // A claimed project with no signed release yet: its files are not served to TUF clients.
   for (const [name] of projectParents) {

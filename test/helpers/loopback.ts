@@ -4,6 +4,9 @@
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 
 export interface Loopback {
   url: string;
@@ -81,4 +84,17 @@ export async function startProxy(): Promise<CountingProxy> {
   const close = track(server);
   const port = await listen(server);
   return { url: `http://127.0.0.1:${port}/`, port, close, forwarded, tunnels };
+}
+
+/** A self-signed certificate for a loopback HTTPS server (undefined when openssl is missing). */
+export function selfSignedCert(dir: string, altName = 'IP:127.0.0.1'): { key: string; cert: string; certFile: string } | undefined {
+  const key = path.join(dir, 'key.pem');
+  const cert = path.join(dir, 'cert.pem');
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
+      '-days', '2', '-subj', `/CN=${altName.replace(/^\w+:/, '')}`, '-addext', `subjectAltName=${altName}`], { stdio: 'ignore' });
+  } catch {
+    return undefined;
+  }
+  return { key: fs.readFileSync(key, 'utf8'), cert: fs.readFileSync(cert, 'utf8'), certFile: cert };
 }
