@@ -127,6 +127,16 @@ describe('CLI output guards: --version, closed pipes, failed writes, uncaught er
     }
   }
 
+  it('an uncaught error naming a credential URL is printed redacted, with TUFPIP_DEBUG=1 too', () => {
+    for (const debug of ['', '1']) {
+      const what = "throw new Error('cannot reach https://alice:s3cret-token@pkgs.example.com/simple/')";
+      const r = bash(`node ${quote(REPO_BIN)} serve ${quote(repo.dir)} --port 0 --quiet`, { ...process.env, NODE_OPTIONS: inject(what), TUFPIP_DEBUG: debug });
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.contain('tufpip-repo: error: cannot reach https://alice:****@pkgs.example.com/simple/\n');
+      expect(r.stderr).not.to.contain('s3cret-token');
+    }
+  });
+
   it('a refusal is one line without a stack, and TUFPIP_DEBUG=1 adds the stack', async () => {
     const plain = await tufpipRepo(['status', path.join(repo.dir, 'missing')], { env: { ...process.env, TUFPIP_DEBUG: '' } });
     expect(plain.code).to.equal(1);
