@@ -32,6 +32,7 @@ export type RefusalKind =
   | 'bad-signature' // signature invalid or threshold not met
   | 'hash-mismatch' // length or hash of a file differs from signed metadata
   | 'not-signed' // no role of the index lists this file
+  | 'not-on-index' // neither the verified project list nor the project's page names it (a typo, not an attack)
   | 'missing-developer-signature' // PEP 480 signature gap: the index lists it, the maintainers did not sign it
   | 'endless-data' // more bytes than signed metadata allows
   | 'slow-retrieval' // no bytes for longer than the idle timeout

@@ -23,6 +23,7 @@ const MEANING: Record<RefusalKind, string> = {
   'bad-signature': 'signature invalid or threshold not met: possible arbitrary-software attack',
   'hash-mismatch': 'the file differs from what signed metadata says: tampered or corrupted',
   'not-signed': 'no role of the index lists this file',
+  'not-on-index': 'the index does not offer it',
   'missing-developer-signature': 'the index may be compromised',
   'endless-data': 'more bytes than signed metadata allows: possible endless-data attack',
   'slow-retrieval': 'the server stopped sending data: slow network or slow-retrieval attack',
@@ -35,7 +36,7 @@ const MEANING: Record<RefusalKind, string> = {
 
 export function codeForKind(kind: RefusalKind): ErrorCode {
   if (kind === 'network' || kind === 'slow-retrieval') return 'NETWORK';
-  if (kind === 'untrusted-index') return 'NOT_FOUND';
+  if (kind === 'untrusted-index' || kind === 'not-on-index') return 'NOT_FOUND';
   if (kind === 'credentials') return 'AUTH';
   return 'REFUSED';
 }
@@ -91,4 +92,19 @@ export function refusalMessage(kind: RefusalKind, detail: string, context: Refus
     .join(', ');
   const head = kind === 'network' || kind === 'slow-retrieval' || kind === 'credentials' ? kind : `refused (${kind})`;
   return `${head}${where ? ` [${where}]` : ''}: ${detail}: ${MEANING[kind]}`;
+}
+
+/**
+ * PEP 480 signature gap (missing-developer-signature) with whether an index-signed role lists
+ * the file: the verifying proxy tells a real gap from a request for a file the index never
+ * offered (docs/design-decisions.md "Not on the index").
+ */
+export class SignatureGapError extends ClientError {
+  /** The index-signed role (hash bin) that lists the file, if any. */
+  readonly listedBy?: string;
+  constructor(message: string, options: { index?: string; path?: string; role?: string; listedBy?: string }) {
+    super('missing-developer-signature', message, options);
+    this.name = 'SignatureGapError';
+    this.listedBy = options.listedBy;
+  }
 }

@@ -13,7 +13,7 @@ import { LengthOrHashMismatchError, UnsignedMetadataError } from '@tufjs/models/
 import type { RefusalKind } from './api.js';
 import { ClientError, refusalMessage, tidyMessage, type RefusalContext } from './client-error.js';
 
-export { ClientError, codeForKind, meaningOf, redactUrl, refusalMessage, tidyMessage, type RefusalContext } from './client-error.js';
+export { ClientError, SignatureGapError, codeForKind, meaningOf, redactUrl, refusalMessage, tidyMessage, type RefusalContext } from './client-error.js';
 
 interface Rule {
   kind: RefusalKind;

@@ -14,7 +14,7 @@ import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS, projectRole, isProjectRole } 
 import { shortKeyId } from '../metadata/keys.js';
 import { TufpipError } from '../metadata/errors.js';
 import type { DownloadOptions, OpenIndexOptions, VerifiedTarget, Vouch } from './api.js';
-import { ClientError, classifyTufError, meaningOf } from './errors.js';
+import { ClientError, SignatureGapError, classifyTufError, meaningOf } from './errors.js';
 import { HttpFetcher, type FetchRecord, type OriginAuth } from './http-fetcher.js';
 import { authorizationHeader, credentialsHint, describeSource, resolveCredentials, type Credential } from './index-credentials.js';
 import { hardenUpdater, internals } from './tuf-internals.js';
@@ -377,10 +377,9 @@ export class IndexClient {
       const listed = listedBy
         ? `yet the index's ${listedBy} lists it`
         : 'and no role of the index lists it either';
-      throw new ClientError(
-        'missing-developer-signature',
+      throw new SignatureGapError(
         `refused (missing-developer-signature) [${targetPath}, index ${this.url}]: project ${m[1]} is developer-signed (${role}, delegated by ${delegatorName}, ${keys}) and its maintainers did not sign this file, ${listed}: ${meaningOf('missing-developer-signature')}`,
-        { index: this.url, path: targetPath, role },
+        { index: this.url, path: targetPath, role, listedBy },
       );
     }
   }

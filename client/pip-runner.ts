@@ -28,6 +28,13 @@ export interface PipRunOptions {
   env?: NodeJS.ProcessEnv;
   /** Run in the interpreter started ahead for this command, when it matches (pip-prewarm.ts). */
   prewarmed?: boolean;
+  /**
+   * pip's --index-url when it holds a secret (the verifying proxy's URL, proxy-secret.ts): given
+   * over the prewarmed interpreter's stdin, or else in pip's environment (PIP_INDEX_URL), never
+   * in its argv, which every local user can read (/proc/PID/cmdline); a process's environment
+   * is readable only by its owner.
+   */
+  secretIndexUrl?: string;
 }
 
 export interface PipResult {
@@ -59,8 +66,16 @@ export function runPip(opts: PipRunOptions): Promise<PipResult> {
   const python = opts.python ?? DEFAULT_PYTHON;
   return new Promise((resolve, reject) => {
     const env = pipEnvironment(opts.env);
-    const warm = opts.prewarmed && opts.cwd === undefined ? takePrewarmedPip(python, env, opts.args) : undefined;
-    const child = warm ?? spawn(python, ['-m', 'pip', ...opts.args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const index = opts.secretIndexUrl;
+    const warmArgs = index === undefined ? opts.args : [...opts.args.slice(0, 1), '--index-url', index, ...opts.args.slice(1)];
+    const warm = opts.prewarmed && opts.cwd === undefined ? takePrewarmedPip(python, env, warmArgs) : undefined;
+    const child =
+      warm ??
+      spawn(python, ['-m', 'pip', ...opts.args], {
+        cwd: opts.cwd,
+        env: index === undefined ? env : { ...env, PIP_INDEX_URL: index },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (d: Buffer) => {

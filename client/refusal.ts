@@ -20,6 +20,7 @@ const KINDS: ReadonlySet<string> = new Set<RefusalKind>([
   'bad-signature',
   'hash-mismatch',
   'not-signed',
+  'not-on-index',
   'missing-developer-signature',
   'endless-data',
   'slow-retrieval',
@@ -42,12 +43,13 @@ export function refusalOf(err: unknown, target: string): Refusal {
 }
 
 /**
- * HTTP status pip sees: 404 for a file no role lists (pip then says "no matching
- * distribution"), 502 when the index could not be reached or refused the credentials, 403 for every security refusal.
+ * HTTP status pip sees: 404 for a file no role lists or the index does not offer (pip then says
+ * "no matching distribution"), 502 when the index could not be reached or refused the
+ * credentials, 403 for every security refusal.
  * None of them is in pip's retry list (500, 503, 520, 527), so pip gives up at once.
  */
 export function httpStatusFor(kind: RefusalKind): number {
-  if (kind === 'not-signed') return 404;
+  if (kind === 'not-signed' || kind === 'not-on-index') return 404;
   // 'credentials' too: a 401 would make pip ask for a password for the proxy itself.
   if (kind === 'network' || kind === 'slow-retrieval' || kind === 'credentials') return 502;
   return 403;
@@ -61,7 +63,8 @@ export function describeRefusal(r: Refusal): string {
 
 /** Security refusals first: they explain a failure better than a 404 that followed them. */
 export function mostSevere(refusals: readonly Refusal[]): Refusal | undefined {
-  return refusals.find((r) => r.kind !== 'not-signed' && r.kind !== 'network') ?? refusals.find((r) => r.kind !== 'not-signed') ?? refusals[0];
+  const absent = (r: Refusal) => r.kind === 'not-signed' || r.kind === 'not-on-index';
+  return refusals.find((r) => !absent(r) && r.kind !== 'network') ?? refusals.find((r) => !absent(r)) ?? refusals.find((r) => r.kind === 'not-on-index') ?? refusals[0];
 }
 
 /**

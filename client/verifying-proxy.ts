@@ -1,17 +1,26 @@
 // The verifying proxy pip uses as its index (DESIGN.md "Client"): an HTTP server on loopback
 // that answers `/simple/...` only with bytes the client library verified against signed TUF
 // metadata (length and hashes, TUF spec 5.7.3), and `/packages/...` only from a local file that
-// was downloaded and verified into a private cache. Nothing else is ever forwarded: anything that
+// was downloaded and verified into a private cache, and only to requests that carry its per-run
+// secret (proxy-secret.ts). Nothing else is ever forwarded: anything that
 // cannot be verified gets an error status, and the refusal is recorded with its kind so that the
 // CLI can name the attack class. Every file served is recorded with who vouched for it.
 import http from 'node:http';
+import type net from 'node:net';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
+import type { TufpipError } from '../metadata/errors.js';
+import { SIMPLE_INDEX, projectPagePath } from '../metadata/target-paths.js';
 import type { DownloadOptions, VerifiedTarget } from './api.js';
 import { CallQueue } from './call-queue.js';
+import { SignatureGapError } from './client-error.js';
+import { closeProjectName, noFileMessage, noProjectMessage, pageListsFile } from './not-on-index.js';
+import { otherUserReason } from './peer-uid.js';
 import { likelyChoice } from './prefetch-guess.js';
 import { offIndexLinks, routeRequest } from './proxy-routes.js';
+import { checkProxySecret, newProxySecret } from './proxy-secret.js';
+import { scratchWriteError } from './scratch-error.js';
 import { httpStatusFor, refusalOf, type Refusal } from './refusal.js';
 
 /** What the proxy needs of the client library (IndexClient, client/api.ts). */
@@ -62,6 +71,8 @@ export interface VerifyingProxyOptions {
   log?: (line: string) => void;
   /** Called for each refusal as it happens (pip itself only shows an HTTP status). */
   onRefusal?: (r: Refusal) => void;
+  /** Called when the private cache cannot be written (not a refusal: see `localErrors`). */
+  onLocalError?: (err: TufpipError) => void;
   /**
    * The first update cycle, when it is still running: requests wait for it, and are all refused
    * if it fails. Lets pip start while the metadata is refreshed. Default: already done.
@@ -72,6 +83,12 @@ export interface VerifyingProxyOptions {
    * (prefetch-guess.ts), when its signed length is at most `maxBytes`. Default: off.
    */
   prefetch?: { maxBytes: number };
+  /**
+   * The per-run secret every request path must start with (`/<secret>/simple/...`): the proxy
+   * fetches with the index's credentials, so only the user who started it (who got its URL) may
+   * use it (proxy-secret.ts). Default: a new random one.
+   */
+  secret?: string;
 }
 
 export interface ServedFile {
@@ -96,6 +113,11 @@ export class VerifyingProxy {
    * served, but the index offered something that failed verification (worth a warning).
    */
   readonly prefetchRefusals: Refusal[] = [];
+  /**
+   * Local failures (the private cache could not be written, e.g. removed while in use): not
+   * refusals of the index; the request is answered 507 and the caller reports the first one.
+   */
+  readonly localErrors: TufpipError[] = [];
 
   private readonly opts: VerifyingProxyOptions;
   private readonly server: http.Server;
@@ -107,11 +129,17 @@ export class VerifyingProxy {
   /** Verified copies in the cache (served or prefetched), by target path, with their cycle. */
   private readonly verified = new Map<string, { file: Promise<ServedFile>; cycle: number }>();
   private readonly pending = new Set<Promise<unknown>>();
+  private readonly secret: string;
+  /** Per connection: why it is refused (another user's), or undefined (peer-uid.ts). */
+  private readonly peerChecks = new WeakMap<net.Socket, Promise<string | undefined>>();
+  /** Set by close(): no new background work starts. */
+  private closing = false;
 
-  private constructor(opts: VerifyingProxyOptions, server: http.Server, url: string) {
+  private constructor(opts: VerifyingProxyOptions, server: http.Server, origin: string, secret: string) {
     this.opts = opts;
     this.server = server;
-    this.url = url;
+    this.secret = secret;
+    this.url = `${origin}${secret}/`;
   }
 
   /** Starts the proxy; the first update cycle is done, or is `opts.ready`. */
@@ -129,13 +157,16 @@ export class VerifyingProxy {
       });
       proxy!.track(p);
     });
+    // The owner check (~20 ms of reading /proc/net/tcp here) starts as soon as a client connects,
+    // alongside the parsing of its first request.
+    server.on('connection', (socket) => proxy?.peerCheck(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
     });
     const addr = server.address() as { address: string; port: number };
     const host = addr.address.includes(':') ? `[${addr.address}]` : addr.address;
-    proxy = new VerifyingProxy(opts, server, `http://${host}:${addr.port}/`);
+    proxy = new VerifyingProxy(opts, server, `http://${host}:${addr.port}/`, opts.secret ?? newProxySecret());
     return proxy;
   }
 
@@ -144,13 +175,18 @@ export class VerifyingProxy {
     return `${this.url}simple/`;
   }
 
-  /** Stops accepting, closes every connection and waits for work in progress to settle. */
+  /**
+   * Stops accepting, closes every connection and waits until no work is left: background work
+   * (prefetching) that started meanwhile is waited for too, and none starts once closing, so the
+   * caller may then remove the cache folder without a download still writing into it.
+   */
   async close(): Promise<void> {
+    this.closing = true;
     await new Promise<void>((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
     });
-    await Promise.allSettled([...this.pending]);
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
   }
 
   private track(p: Promise<unknown>): void {
@@ -164,6 +200,7 @@ export class VerifyingProxy {
    * (pip's own request for the page meets it again and records it).
    */
   prefetchPages(targetPaths: readonly string[]): void {
+    if (this.closing) return;
     for (const t of targetPaths) {
       const p = (async () => {
         await this.opts.ready;
@@ -177,7 +214,7 @@ export class VerifyingProxy {
   private prefetchPackageOf(pageTarget: string, page: { bytes: Uint8Array }): void {
     const max = this.opts.prefetch?.maxBytes;
     const project = /^simple\/([^/]+)\/index\.html$/.exec(pageTarget)?.[1];
-    if (max === undefined || !project) return;
+    if (max === undefined || !project || this.closing) return;
     const filename = likelyChoice(Buffer.from(page.bytes).toString('utf8'));
     const route = filename ? routeRequest(`/packages/${project}/${encodeURIComponent(filename)}`) : undefined;
     if (route?.kind !== 'package' || this.verified.has(route.target)) return;
@@ -190,8 +227,11 @@ export class VerifyingProxy {
 
   /** pip's own request meets (and records) the same refusal; kept apart in case it never asks. */
   private notePrefetchRefusal(err: unknown, target: string): void {
+    const local = scratchWriteError(err, this.opts.cacheDir);
+    if (local) return void this.localErrors.push(local);
     const r = refusalOf(err, target);
-    if (r.kind !== 'not-signed' && r.kind !== 'network' && r.kind !== 'credentials' && r.kind !== 'slow-retrieval') this.prefetchRefusals.push(r);
+    const quiet = ['not-signed', 'not-on-index', 'network', 'credentials', 'slow-retrieval'];
+    if (!quiet.includes(r.kind)) this.prefetchRefusals.push(r);
   }
 
   private async maybeRefresh(): Promise<void> {
@@ -211,38 +251,60 @@ export class VerifyingProxy {
     this.refusals.push(r);
     this.opts.onRefusal?.(r);
     const status = httpStatusFor(r.kind);
-    this.opts.log?.(`${req.method} ${req.url} ${status} [${r.kind}] ${r.message}`);
+    this.opts.log?.(`${req.method} ${shown(req)} ${status} [${r.kind}] ${r.message}`);
     const body = `tufpip refused ${r.target} [${r.kind}]: ${r.message}\n`;
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
   private plain(req: http.IncomingMessage, res: http.ServerResponse, status: number, body: string, headers: http.OutgoingHttpHeaders = {}): void {
-    this.opts.log?.(`${req.method} ${req.url} ${status}`);
+    this.opts.log?.(`${req.method} ${shown(req)} ${status}`);
     res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    // Checked first: without the secret nothing is answered, not even whether a path exists.
+    const secret = checkProxySecret(req.url ?? '/', this.secret);
+    if (!secret.ok) {
+      const why = `${secret.reason}: this tufpip proxy serves only the user who started it (use the index URL it printed)`;
+      return this.plain(req, res, 403, `tufpip refused the request: ${why}\n`);
+    }
+    const other = await this.peerCheck(req.socket);
+    if (other) return this.plain(req, res, 403, `tufpip refused the request: ${other}: this tufpip proxy serves only the user who started it\n`);
     if (req.method !== 'GET' && req.method !== 'HEAD') return this.plain(req, res, 405, 'method not allowed\n', { allow: 'GET, HEAD' });
-    const route = routeRequest(req.url ?? '/');
+    const route = routeRequest(secret.rest);
     if (route.kind === 'not-found') return this.plain(req, res, 404, `not found (${route.reason})\n`);
-    if (route.kind === 'redirect') return this.plain(req, res, 301, `moved to ${route.location}\n`, { location: route.location });
+    if (route.kind === 'redirect') {
+      const location = `/${this.secret}${route.location}`;
+      return this.plain(req, res, 301, `moved to ${route.location}\n`, { location });
+    }
     try {
       await this.maybeRefresh();
     } catch (err) {
       return this.refuse(req, res, refusalOf(err, route.target));
     }
     if (route.kind === 'package') return this.servePackage(req, res, route.project, route.filename, route.target);
-    return this.servePage(req, res, route.target);
+    return this.servePage(req, res, route.target, route.kind === 'project-page' ? route.project : undefined);
   }
 
-  private async servePage(req: http.IncomingMessage, res: http.ServerResponse, targetPath: string): Promise<void> {
+  /** The owner check of a connection (once per connection: pip keeps it alive). */
+  private peerCheck(socket: net.Socket): Promise<string | undefined> {
+    let check = this.peerChecks.get(socket);
+    if (!check) {
+      check = otherUserReason(socket.remotePort, socket.localPort);
+      this.peerChecks.set(socket, check);
+    }
+    return check;
+  }
+
+  private async servePage(req: http.IncomingMessage, res: http.ServerResponse, targetPath: string, project?: string): Promise<void> {
     let page: { bytes: Uint8Array; target: VerifiedTarget };
     try {
       page = await this.verifiedPage(targetPath);
     } catch (err) {
-      return this.refuse(req, res, refusalOf(err, targetPath));
+      const r = refusalOf(err, targetPath);
+      return this.refuse(req, res, project && r.kind === 'not-signed' ? await this.noProject(project, targetPath) : r);
     }
     const outside = offIndexLinks(Buffer.from(page.bytes).toString('utf8'));
     if (outside.length) {
@@ -254,7 +316,7 @@ export class VerifyingProxy {
     }
     this.pages.set(targetPath, page.target);
     this.prefetchPackageOf(targetPath, page);
-    this.opts.log?.(`${req.method} ${req.url} 200 (verified ${targetPath})`);
+    this.opts.log?.(`${req.method} ${shown(req)} 200 (verified ${targetPath})`);
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': page.bytes.length, 'cache-control': 'no-store' });
     res.end(req.method === 'HEAD' ? undefined : page.bytes);
   }
@@ -282,12 +344,19 @@ export class VerifyingProxy {
     try {
       served = await this.verifiedPackage(project, filename, targetPath);
     } catch (err) {
-      return this.refuse(req, res, refusalOf(err, targetPath));
+      const local = scratchWriteError(err, this.opts.cacheDir);
+      if (local) {
+        this.localErrors.push(local);
+        this.opts.onLocalError?.(local);
+        // 507 (cannot store): not in pip's retry list, so pip stops at once.
+        return this.plain(req, res, 507, `tufpip could not store the verified file: ${local.message}\n`);
+      }
+      return this.refuse(req, res, await this.absentFile(err, project, filename, targetPath));
     }
     const denied = this.opts.check?.(project, served.target);
     if (denied) return this.refuse(req, res, denied);
     this.served.set(targetPath, served);
-    this.opts.log?.(`${req.method} ${req.url} 200 (verified ${targetPath})`);
+    this.opts.log?.(`${req.method} ${shown(req)} 200 (verified ${targetPath})`);
     res.writeHead(200, {
       'content-type': CONTENT_TYPES[path.extname(filename)] ?? 'application/octet-stream',
       'content-length': served.target.length,
@@ -309,6 +378,40 @@ export class VerifyingProxy {
     });
   }
 
+  /**
+   * "No project P on the index", with the closest name of the verified project list as a hint
+   * (when that list cannot be verified, no hint: its own refusal is met where pip asks for it).
+   */
+  private async noProject(project: string, targetPath: string): Promise<Refusal> {
+    const list = await this.verifiedPage(SIMPLE_INDEX).catch(() => undefined);
+    const close = list ? closeProjectName(project, Buffer.from(list.bytes).toString('utf8')) : undefined;
+    return { target: targetPath, kind: 'not-on-index', message: noProjectMessage(targetPath, project, close) };
+  }
+
+  /**
+   * The refusal for a package TUF found no (developer-signed) target for. PEP 480 signature gap
+   * vs "not on the index": the alarm (missing-developer-signature) stays when the project's
+   * verified page links the file or an index-signed bin lists it (the index offers a file its
+   * maintainers did not sign); a file the index does not offer at all is only "not on the index".
+   */
+  private async absentFile(err: unknown, project: string, filename: string, targetPath: string): Promise<Refusal> {
+    const r = refusalOf(err, targetPath);
+    const unlisted = r.kind === 'not-signed' || (err instanceof SignatureGapError && err.listedBy === undefined);
+    if (!unlisted) return r;
+    const pageTarget = projectPagePath(project);
+    let page: { bytes: Uint8Array };
+    try {
+      page = await this.verifiedPage(pageTarget);
+    } catch (pageErr) {
+      const pr = refusalOf(pageErr, pageTarget);
+      // No page at all: no such project. A page that fails verification is the bigger news.
+      if (pr.kind === 'not-signed') return this.noProject(project, targetPath);
+      return pr.kind === 'network' || pr.kind === 'slow-retrieval' ? r : pr;
+    }
+    if (pageListsFile(Buffer.from(page.bytes).toString('utf8'), filename)) return r;
+    return { target: targetPath, kind: 'not-on-index', message: noFileMessage(targetPath, project, filename) };
+  }
+
   /** The verified cached copy of a package, verified once per update cycle. */
   private verifiedPackage(project: string, filename: string, targetPath: string, background = false): Promise<ServedFile> {
     const key = `package ${targetPath}`;
@@ -319,7 +422,10 @@ export class VerifyingProxy {
     }
     const file = this.calls.run(async (): Promise<ServedFile> => {
       const local = path.join(this.opts.cacheDir, project, filename);
-      await fsp.mkdir(path.dirname(local), { recursive: true, mode: 0o700 });
+      // Not recursive: a cache folder removed while in use is an error, not silently re-created.
+      await fsp.mkdir(path.dirname(local), { mode: 0o700 }).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err;
+      });
       // TUF spec 5.7.3: download() verifies length and hashes before the file is in place (and
       // re-verifies a copy already there against the current metadata instead of downloading).
       // Not fsynced: the cache is private and every copy in it is verified again before use.
@@ -333,4 +439,9 @@ export class VerifyingProxy {
     });
     return file;
   }
+}
+
+/** The request path without the secret (for logs: the secret is not printed). */
+function shown(req: http.IncomingMessage): string {
+  return (req.url ?? '/').replace(/^\/[^/?#]*/, '') || '/';
 }

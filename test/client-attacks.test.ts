@@ -130,7 +130,8 @@ const attacks: Record<string, Attack> = {
       fs.writeFileSync(path.join(ix.site, 'simple', 'evil', 'index.html'), projectPageHtml('evil', [{ filename: 'evil-1.0-py3-none-any.whl', sha256: sha256Hex(bytes) }]));
     },
     install: 'evil',
-    kind: 'not-signed',
+    // No role lists its page: for the verified index there is no such project.
+    kind: 'not-on-index',
     names: /simple\/evil\/index\.html/,
   },
 };

@@ -135,7 +135,8 @@ describe('client e2e: tufpip fetch / install / proxy with real pip', function ()
         });
         child.on('exit', (code) => reject(new Error(`tufpip proxy exited ${code}:\n${stderr}`)));
       });
-      expect(listening.indexUrl).to.match(/^http:\/\/127\.0\.0\.1:\d+\/simple\/$/);
+      // The per-run secret is the first path segment (proxy-secret.ts).
+      expect(listening.indexUrl).to.match(/^http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{43}\/simple\/$/);
       const dest = tmpDir('tufpip-proxy-dl-');
       const venv = freshVenv();
       // Asynchronously: the index server runs in this process and must keep answering.
@@ -143,7 +144,7 @@ describe('client e2e: tufpip fetch / install / proxy with real pip', function ()
       const ok = await pip('alpha');
       expect(ok.code, ok.stderr).to.equal(0);
       expect(fs.readdirSync(dest).sort()).to.deep.equal(['alpha-1.0-py3-none-any.whl', 'beta-1.1-py3-none-any.whl']);
-      // A project the index does not sign: pip gets a 404, the proxy reports the refusal.
+      // A project the index does not have: pip gets a 404, the proxy reports it as not on the index.
       const failed = await pip('nosuch');
       expect(failed.code).to.not.equal(0);
       expect(failed.stderr).to.match(/No matching distribution found for nosuch/);
@@ -153,7 +154,7 @@ describe('client e2e: tufpip fetch / install / proxy with real pip', function ()
     expect(await exited).to.equal(0);
     const events = stdout.trim().split('\n').map((l) => JSON.parse(l) as { event: string; served?: string[]; kind?: string; target?: string });
     expect(events.map((e) => e.event)).to.deep.equal(['listening', 'refused', 'stopped']);
-    expect(events[1]).to.include({ kind: 'not-signed', target: 'simple/nosuch/index.html' });
+    expect(events[1]).to.include({ kind: 'not-on-index', target: 'simple/nosuch/index.html' });
     expect(events[2].served!.sort()).to.deep.equal(['packages/alpha/alpha-1.0-py3-none-any.whl', 'packages/beta/beta-1.1-py3-none-any.whl']);
   });
 

@@ -117,7 +117,8 @@ describe('repo: emergency takedown of a developer-signed project, and its re-est
     for (const req of ['dev', 'dev==1.0']) {
       const { r, venv, before } = await install(req);
       expect(r.code, r.stderr).to.equal(1);
-      expect(r.stderr).to.match(/^tufpip: error: refused \(not-signed\) \[simple\/dev\/index\.html, index [^\]]+\]: no role of the index lists this file; nothing was installed$/m);
+      // No role lists its page any more: for the verified index there is no such project.
+      expect(r.stderr).to.match(/^tufpip: error: not-on-index \[simple\/dev\/index\.html\]: no project dev on the index; nothing was installed$/m);
       expect(venv.fingerprint()).to.equal(before);
     }
     const venv = freshVenv();

@@ -2,16 +2,18 @@
 // library interface; counting calls shows nothing extra was fetched). End-to-end behaviour with
 // real tuf-js, a real index and real pip is in client-e2e.test.ts and client-attacks.test.ts.
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { VerifiedTarget, Vouch } from '../client/api.js';
-import { ClientError } from '../client/errors.js';
+import { ClientError, SignatureGapError } from '../client/errors.js';
 import { VerifyingProxy, type ProxySource } from '../client/verifying-proxy.js';
+import { ownersOf } from '../client/peer-uid.js';
 import { checkPolicy, type Policy } from '../client/policy.js';
 import { tmpDir } from './helpers/tmp.js';
-import { projectPageHtml } from '../metadata/simple-html.js';
+import { projectListHtml, projectPageHtml } from '../metadata/simple-html.js';
 
 const INDEX_VOUCH: Vouch = { kind: 'index', role: 'bin-3', keyids: ['ab'.repeat(32)], threshold: 1, signedBy: ['ab'.repeat(32)] };
 const WHEEL = 'packages/alpha/alpha-1.0-py3-none-any.whl';
@@ -51,8 +53,18 @@ class FakeSource implements ProxySource {
     if (f) throw f;
     return { bytes: this.files.get(p) ?? new Uint8Array(), target: this.target(p) };
   }
+  /** Downloads started and not yet finished. */
+  inFlight = 0;
   /** Like IndexClient.download: a valid copy already at `file` is kept (counted as a re-check). */
   async download(p: string, file: string) {
+    this.inFlight++;
+    try {
+      return await this.downloadGated(p, file);
+    } finally {
+      this.inFlight--;
+    }
+  }
+  private async downloadGated(p: string, file: string) {
     await this.gate;
     const f = this.failWith.get(p);
     if (f) throw f;
@@ -110,9 +122,9 @@ describe('verifying proxy (in-memory source)', () => {
     await start();
     const r1 = await request(`${proxy.url}simple/Alpha_Pkg.X/`);
     expect(r1.status).to.equal(301);
-    expect(r1.headers.location).to.equal('/simple/alpha-pkg-x/');
+    expect(r1.headers.location).to.equal(`${new URL(proxy.url).pathname}simple/alpha-pkg-x/`);
     const r2 = await request(`${proxy.url}simple/alpha`);
-    expect(r2.headers.location).to.equal('/simple/alpha/');
+    expect(r2.headers.location).to.equal(`${new URL(proxy.url).pathname}simple/alpha/`);
     expect(source.calls).to.deep.equal([]);
   });
 
@@ -138,12 +150,153 @@ describe('verifying proxy (in-memory source)', () => {
     expect(r.body.length).to.equal(0);
   });
 
-  it('answers 404 for a file no role lists, and records the refusal', async () => {
+  it('answers 404 "no project NAME on the index" for a project page no role lists, and records the refusal', async () => {
     await start();
     const r = await request(`${proxy.url}simple/evil/`);
     expect(r.status).to.equal(404);
     expect(proxy.refusals).to.have.length(1);
-    expect(proxy.refusals[0]).to.include({ target: 'simple/evil/index.html', kind: 'not-signed' });
+    expect(proxy.refusals[0]).to.include({ target: 'simple/evil/index.html', kind: 'not-on-index' });
+    expect(proxy.refusals[0].message).to.contain('no project evil on the index').and.not.contain('did you mean');
+    expect(r.body.toString()).to.contain('no project evil on the index');
+  });
+
+  it('suggests the closest project of the verified project list for a likely typo', async () => {
+    source.files.set('simple/index.html', Buffer.from(projectListHtml(['alpha', 'requests'])));
+    await start();
+    const r = await request(`${proxy.url}simple/reqeusts/`);
+    expect(r.status).to.equal(404);
+    expect(proxy.refusals[0].message).to.contain('no project reqeusts on the index; did you mean requests?');
+    // Not close to anything: no hint.
+    await request(`${proxy.url}simple/zzzzzzzz/`);
+    expect(proxy.refusals[1].message).to.not.contain('did you mean');
+  });
+
+  describe('a package file TUF finds no target for', () => {
+    const LISTED = 'packages/alpha/alpha-2.0-py3-none-any.whl';
+    const gap = (p: string, listedBy?: string) =>
+      new SignatureGapError(`refused (missing-developer-signature) [${p}]: project alpha is developer-signed and its maintainers did not sign this file: the index may be compromised`, { path: p, listedBy });
+    beforeEach(() => {
+      // The verified page offers 1.0 and 2.0; the index has no target for 2.0.
+      source.files.set('simple/alpha/index.html', Buffer.from(projectPageHtml('alpha', [{ filename: 'alpha-1.0-py3-none-any.whl', sha256: K }, { filename: 'alpha-2.0-py3-none-any.whl', sha256: K }])));
+    });
+
+    it('is "not on the index" (404) when the verified page does not list it, even in a developer-signed project', async () => {
+      const absent = 'packages/alpha/alpha-9.9-py3-none-any.whl';
+      source.failWith.set(absent, gap(absent));
+      await start();
+      const r = await request(`${proxy.url}${absent}`);
+      expect(r.status).to.equal(404);
+      expect(proxy.refusals[0]).to.include({ kind: 'not-on-index', target: absent });
+      expect(proxy.refusals[0].message).to.contain('project alpha has no file alpha-9.9-py3-none-any.whl on the index').and.not.contain('compromised');
+    });
+
+    it('keeps the alarm (403 missing-developer-signature) when the verified page lists it: a real signature gap', async () => {
+      source.failWith.set(LISTED, gap(LISTED));
+      await start();
+      const r = await request(`${proxy.url}${LISTED}`);
+      expect(r.status).to.equal(403);
+      expect(proxy.refusals[0].kind).to.equal('missing-developer-signature');
+      expect(proxy.refusals[0].message).to.contain('the index may be compromised');
+    });
+
+    it('keeps the alarm when an index-signed bin lists it, whatever the page says', async () => {
+      const sneaked = 'packages/alpha/alpha-6.6-py3-none-any.whl';
+      source.failWith.set(sneaked, gap(sneaked, 'bin-3'));
+      await start();
+      expect((await request(`${proxy.url}${sneaked}`)).status).to.equal(403);
+      expect(proxy.refusals[0].kind).to.equal('missing-developer-signature');
+    });
+
+    it('is "no project NAME on the index" when the project has no page at all', async () => {
+      await start();
+      const r = await request(`${proxy.url}packages/nosuch/nosuch-1.0-py3-none-any.whl`);
+      expect(r.status).to.equal(404);
+      expect(proxy.refusals[0].kind).to.equal('not-on-index');
+      expect(proxy.refusals[0].message).to.contain('no project nosuch on the index');
+    });
+
+    it('stays not-signed (the index page and its targets disagree) when the page of a project without developer keys lists it', async () => {
+      await start();
+      const r = await request(`${proxy.url}${LISTED}`);
+      expect(r.status).to.equal(404);
+      expect(proxy.refusals[0].kind).to.equal('not-signed');
+    });
+  });
+
+  describe('per-run secret', () => {
+    const origin = () => new URL(proxy.url).origin;
+
+    it('is in the URL it gives out: 32 random bytes as one path segment, different every run', async () => {
+      await start();
+      const first = new URL(proxy.url).pathname;
+      expect(first).to.match(/^\/[A-Za-z0-9_-]{43}\/$/);
+      expect(proxy.indexUrl).to.equal(`${proxy.url}simple/`);
+      await proxy.close();
+      await start();
+      expect(new URL(proxy.url).pathname).to.not.equal(first);
+    });
+
+    it('answers 403 saying why to a request without it, and never reaches the source', async () => {
+      await start();
+      for (const p of ['/simple/', `/${WHEEL}`, '/simple/alpha/', '/', '']) {
+        const r = await request(`${origin()}${p}`);
+        expect(r.status, p).to.equal(403);
+        expect(r.body.toString(), p).to.contain('missing proxy secret').and.to.contain('serves only the user who started it');
+      }
+      expect(source.calls).to.deep.equal([]);
+      expect(proxy.refusals).to.deep.equal([]);
+    });
+
+    it('answers 403 to a wrong secret, even one differing in a single character or only in length', async () => {
+      await start();
+      const good = new URL(proxy.url).pathname.slice(1, -1);
+      const flipped = `${good.slice(0, -1)}${good.endsWith('A') ? 'B' : 'A'}`;
+      for (const bad of [flipped, good.slice(0, -1), `${good}x`, 'x']) {
+        const r = await request(`${origin()}/${bad}/simple/`);
+        expect(r.status, bad).to.equal(403);
+        expect(r.body.toString()).to.contain('wrong proxy secret');
+      }
+      expect(source.calls).to.deep.equal([]);
+      expect((await request(`${proxy.url}simple/`)).status).to.equal(200);
+    });
+
+    it("answers 403 to another local user's connection even with the right secret (Linux: /proc/net/tcp owner)", async function () {
+      if (process.getuid?.() !== 0 || !fs.existsSync('/proc/net/tcp')) this.skip(); // needs root to act as another user
+      await start();
+      const script = `require('http').get(process.argv[1], (r) => { let b = ''; r.on('data', (d) => (b += d)); r.on('end', () => console.log(r.statusCode + ' ' + b)); })`;
+      const out = await new Promise<string>((resolve, reject) => {
+        const child = spawn(process.execPath, ['-e', script, `${proxy.url}simple/`], { uid: 65534, gid: 65534, cwd: '/', stdio: ['ignore', 'pipe', 'inherit'] });
+        let stdout = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.on('error', reject);
+        child.on('close', () => resolve(stdout));
+      });
+      expect(out).to.match(/^403 /);
+      expect(out).to.contain('connection from another local user (uid 65534)');
+      expect(source.calls).to.deep.equal([]);
+      // The user who started it, same URL: served.
+      expect((await request(`${proxy.url}simple/`)).status).to.equal(200);
+    });
+
+    it('reads the owner of the client end of a connection from a /proc/net/tcp table', () => {
+      const table = [
+        '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode',
+        '   0: 0100007F:A000 0100007F:1F90 01 00000000:00000000 00:00000000 00000000  1000        0 1 1 0 20 4 30 10 -1',
+        '   1: 0100007F:1F90 0100007F:A000 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0 20 4 30 10 -1',
+        '   2: 0100007F:A001 0100007F:1F90 06 00000000:00000000 00:00000000 00000000  1001        0 0 1 0 20 4 30 10 -1',
+      ].join('\n');
+      expect(ownersOf(table, 0xa000, 8080)).to.deep.equal([1000]); // the client's end, not ours
+      expect(ownersOf(table, 0xa001, 8080)).to.deep.equal([]); // TIME_WAIT: no longer a connection
+    });
+
+    it('leaves the secret out of its request log', async () => {
+      const lines: string[] = [];
+      await start({ log: (l) => lines.push(l) });
+      await request(`${proxy.url}simple/`);
+      await request(`${proxy.url}${WHEEL}`);
+      const secret = new URL(proxy.url).pathname.slice(1, -1);
+      expect(lines.join('\n')).to.contain('GET /simple/ 200').and.not.contain(secret);
+    });
   });
 
   const refusals: Record<string, { kind: ClientError['kind']; status: number }> = {
@@ -233,6 +386,31 @@ describe('verifying proxy (in-memory source)', () => {
     expect(r.body.equals(source.files.get(WHEEL)!)).to.equal(true);
     expect([...proxy.served.keys()]).to.deep.equal([WHEEL]);
     expect(source.calls.filter((c) => c.startsWith('download'))).to.deep.equal([`download ${WHEEL}`]);
+  });
+
+  it('close() waits for a background download in flight before it returns', async () => {
+    source.files.set('simple/alpha/index.html', Buffer.from(projectPageHtml('alpha', [{ filename: 'alpha-1.0-py3-none-any.whl', sha256: K }])));
+    let release!: () => void;
+    source.gate = new Promise<void>((r) => (release = r));
+    await start({ prefetch: { maxBytes: 1_000_000 } });
+    proxy.prefetchPages(['simple/alpha/index.html']);
+    await waitFor(() => source.inFlight === 1);
+    let closed = false;
+    const closing = proxy.close().then(() => (closed = true));
+    await new Promise((r) => setImmediate(r));
+    expect(closed, 'close() returned while a download was writing into the cache').to.equal(false);
+    release();
+    await closing;
+    expect(source.inFlight).to.equal(0);
+  });
+
+  it('close() starts no new background work: a page being verified when it is called prefetches nothing', async () => {
+    source.files.set('simple/alpha/index.html', Buffer.from(projectPageHtml('alpha', [{ filename: 'alpha-1.0-py3-none-any.whl', sha256: K }])));
+    await start({ prefetch: { maxBytes: 1_000_000 } });
+    proxy.prefetchPages(['simple/alpha/index.html']);
+    await proxy.close();
+    expect(source.calls.filter((c) => c.includes(WHEEL))).to.deep.equal([]);
+    expect(source.inFlight).to.equal(0);
   });
 
   it('does not prefetch a file larger than the limit', async () => {

@@ -164,15 +164,20 @@ const proxy: CommandModule<object, IndexFlags & { host: string; port: number; re
       log: a.verbose && !a.json ? (line) => process.stderr.write(`${line}\n`) : undefined,
       // pip only shows an HTTP status: say which attack class was stopped, as it happens.
       onRefusal: (r) => (a.json ? jsonLine({ event: 'refused', ...r }) : process.stderr.write(`tufpip: ${describeRefusal(r)}\n`)),
+      onLocalError: (e) => (a.json ? jsonLine({ event: 'error', message: e.message }) : process.stderr.write(`tufpip: error: ${e.message}\n`)),
     });
     const { proxy: p, client } = service;
     // Under --json: one JSON object per line (an event stream), `listening` first.
-    if (a.json) jsonLine({ event: 'listening', index: client.url, url: p.url, indexUrl: p.indexUrl });
+    // The index URL holds this run's secret (proxy-secret.ts): it is printed for the user who
+    // started the proxy only; the pip command reads it from a 0600 file, not from its argv.
+    if (a.json) jsonLine({ event: 'listening', index: client.url, url: p.url, indexUrl: p.indexUrl, pipConfig: service.pipConfig, pipCommand: service.pipCommand });
     else {
       say(a, `tufpip proxy: verifying ${client.url}`);
       say(a, `index URL for pip: ${p.indexUrl}`);
-      say(a, `  pip install --index-url ${p.indexUrl} --timeout 300 PACKAGE`);
-      say(a, '  (a file is answered once it is downloaded and verified: large files need a longer pip --timeout)');
+      say(a, "  (it holds this run's secret: keep it private; other local users get 403)");
+      say(a, 'pip command (only the proxy as source, whatever pip.conf or PIP_* settings say):');
+      say(a, `  ${service.pipCommand}`);
+      say(a, '  (a file is answered once it is downloaded and verified: pip waits up to 300 s for it)');
       note(a, 'stop with Ctrl-C');
     }
     await new Promise<void>((resolve) => {

@@ -14,9 +14,10 @@ import { REPORT_FILE, REPORT_FORMAT, reportEntry, type FetchReport, type ReportE
 import { constraintFilesIn, downloadArgsFrom, requirementName, verifyPipArgs, verifyRequirement, verifyRequirementsFile } from '../pip-inputs.js';
 import { projectPagePath } from '../../metadata/target-paths.js';
 import { pipFailedError, runPip } from '../pip-runner.js';
+import { yankWarnings } from '../pip-warnings.js';
 import { NO_POLICY, checkPolicy, type Policy } from '../policy.js';
 import { RefusalsError } from '../refusal.js';
-import { yankWarnings } from '../pip-warnings.js';
+import { scratchWriteError } from '../scratch-error.js';
 import { VerifyingProxy, deferredSource } from '../verifying-proxy.js';
 import { openTrustedIndex, resolveIndexUrl, type IndexChoice } from './open-index.js';
 
@@ -154,10 +155,9 @@ export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcom
         python: o.python,
         prewarmed: true,
         output: o.streamPip ? 'stream' : 'capture',
+        secretIndexUrl: proxy.indexUrl, // holds the proxy's secret: not in pip's argv
         args: [
           'download',
-          '--index-url',
-          proxy.indexUrl,
           '--no-cache-dir', // pip's HTTP cache could answer without asking the proxy
           // The proxy answers a file only once it is completely downloaded and verified: a large
           // wheel takes longer than pip's 15 s read timeout (our idle timeout guards the index).
@@ -179,6 +179,9 @@ export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcom
     }
     const client = await opening.catch(() => undefined);
     if (!client) throw withConsequence(openError);
+    // The scratch folder could not be written (removed while in use, disk full): a local error.
+    const local = proxy.localErrors[0] ?? scratchWriteError(await fsp.access(work).catch((e: unknown) => e), work);
+    if (local) throw new TufpipError('IO', `${local.message}; ${consequence}`, { cause: local });
     // A refusal fails the fetch even when pip went on and found something else.
     if (proxy.refusals.length) throw new RefusalsError(proxy.refusals, consequence);
     if (pip.code !== 0) throw pipFailedError('download', pip);

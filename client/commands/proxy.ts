@@ -10,10 +10,13 @@ import type { IndexClient } from '../index-client.js';
 import { isLoopbackHost } from '../index-url.js';
 import { NO_POLICY, checkPolicy, type Policy } from '../policy.js';
 import type { Refusal } from '../refusal.js';
+import { proxyPipCommand, proxyPipConfig } from '../proxy-pip-config.js';
 import { VerifyingProxy } from '../verifying-proxy.js';
 import { openTrustedIndex, type IndexChoice } from './open-index.js';
 
 export const DEFAULT_REFRESH_SECONDS = 60;
+/** pip's read timeout in the printed command: a file is answered once downloaded and verified. */
+export const PIP_TIMEOUT_SECONDS = 300;
 
 export interface ProxyCommandOptions extends IndexChoice {
   host?: string;
@@ -23,11 +26,16 @@ export interface ProxyCommandOptions extends IndexChoice {
   policy?: Policy;
   log?: (line: string) => void;
   onRefusal?: (r: Refusal) => void;
+  onLocalError?: (err: Error) => void;
 }
 
 export interface ProxyService {
   proxy: VerifyingProxy;
   client: IndexClient;
+  /** The pip configuration for this run (0600, holds the secret): pip's only source is the proxy. */
+  pipConfig: string;
+  /** The pip command to print (proxy-pip-config.ts); PACKAGE stands for the requirements. */
+  pipCommand: string;
   /** Stops the server, closes connections and removes the verified cache. */
   stop(): Promise<void>;
 }
@@ -54,6 +62,7 @@ export async function startProxyService(o: ProxyCommandOptions): Promise<ProxySe
       check: (project, target) => checkPolicy(policy, project, target),
       log: o.log,
       onRefusal: o.onRefusal,
+      onLocalError: o.onLocalError,
     });
   } catch (err) {
     await client.close();
@@ -61,9 +70,21 @@ export async function startProxyService(o: ProxyCommandOptions): Promise<ProxySe
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') throw new TufpipError('USAGE', `port ${o.port} on ${host} is in use`, { cause: err });
     throw err;
   }
+  // In the private 0700 temporary folder; 0600, as it holds the proxy's secret.
+  const pipConfig = path.join(cacheDir, 'pip.conf');
+  try {
+    await fsp.writeFile(pipConfig, proxyPipConfig(proxy.indexUrl, PIP_TIMEOUT_SECONDS), { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    await proxy.close();
+    await client.close();
+    await fsp.rm(cacheDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     proxy,
     client,
+    pipConfig,
+    pipCommand: proxyPipCommand(pipConfig, new URL(proxy.url).hostname),
     async stop() {
       await proxy.close();
       await client.close();
