@@ -65,8 +65,5 @@ function verifyVersion(version: string, shown: string): void {
   }
 }
 
-/** PEP 440-ish comparison key for versions, good enough to match `--version V` against files. */
-export function sameVersion(a: string, b: string): boolean {
-  const norm = (v: string) => v.toLowerCase().replace(/_/g, '-').replace(/^v/, '');
-  return norm(a) === norm(b);
-}
+/** PEP 440 equality of two versions (`1.0` == `1.0.0`): metadata/pep440.ts. */
+export { sameVersion } from './pep440.js';

@@ -1,14 +1,16 @@
 // Checks a distribution before anything is written: its name (wheel / sdist naming, no path
-// tricks), that its archive is intact, and for wheels the PEP 427 layout (a `.dist-info` with
-// METADATA, WHEEL and RECORD naming the same project).
+// tricks), that its archive is intact, for wheels the PEP 427 layout (a `.dist-info` with
+// METADATA, WHEEL and RECORD naming the same project), and that the core metadata inside
+// (wheel METADATA, sdist PKG-INFO) names the project and version its filename says, as PyPI
+// checks on upload (PEP 503 names, PEP 440 versions: `1.0` == `1.0.0`).
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { pipeline } from 'node:stream/promises';
 import yauzl from 'yauzl';
+import { Parser as TarParser } from 'tar';
 import { normalizeProject, parseDistFilename, type DistFilename } from '../metadata/pep503.js';
 import { TufpipError } from '../metadata/errors.js';
+import { sameVersion, versionKey } from '../metadata/pep440.js';
 
 /** Distributions up to this size are checked and hashed from memory (and staged synchronously). */
 export const IN_MEMORY_MAX = 8 * 1024 * 1024;
@@ -97,21 +99,58 @@ async function checkWheel(file: string, dist: DistFilename, bytes?: Buffer): Pro
     if (!names.includes(`${di}/${f}`)) throw new Error(`${di}/${f} is missing`);
   }
   const metadata = read.get(`${di}/METADATA`)!.toString('utf8');
-  const name = header(metadata, 'Name');
-  if (!name || normalizeProject(name) !== dist.project) throw new Error(`METADATA names project ${JSON.stringify(name)}, the file name says ${dist.project}`);
+  verifyCoreMetadata(metadata, 'METADATA', dist);
   if (!header(read.get(`${di}/WHEEL`)!.toString('utf8'), 'Wheel-Version')) throw new Error(`${di}/WHEEL has no Wheel-Version`);
   return { requiresPython: header(metadata, 'Requires-Python') };
 }
 
-async function checkTarGz(file: string): Promise<void> {
-  let first: Buffer | undefined;
-  const gunzip = zlib.createGunzip();
-  gunzip.on('data', (c: Buffer) => {
-    if (!first) first = c;
-    else if (first.length < 512) first = Buffer.concat([first, c]);
+/**
+ * The core metadata must name the project and version the filename says (PEP 503 normalized
+ * names; PEP 440 normalized versions): pip trusts the filename to pick a candidate and the
+ * metadata once it is installed, so the two must agree (PyPI refuses the upload otherwise).
+ */
+function verifyCoreMetadata(text: string, where: string, dist: DistFilename): void {
+  const name = header(text, 'Name');
+  if (!name || normalizeProject(name) !== dist.project) throw new Error(`${where} names project ${JSON.stringify(name)}, the file name says ${dist.project}`);
+  const version = header(text, 'Version');
+  if (!version) throw new Error(`${where} has no Version, the file name says ${JSON.stringify(dist.version)}`);
+  if (!sameVersion(version, dist.version)) {
+    throw new Error(`${where} says version ${JSON.stringify(version)}, the file name says ${JSON.stringify(dist.version)} (PEP 440: ${versionKey(version)} is not ${versionKey(dist.version)})`);
+  }
+}
+
+/** An sdist's PKG-INFO: `{name}-{version}/PKG-INFO`, one folder down (PEP 517 / PEP 625 sdists). */
+const SDIST_PKG_INFO = /^[^/]+\/PKG-INFO$/;
+
+function onePkgInfo(found: Map<string, Buffer>): string {
+  if (found.size !== 1) throw new Error(found.size === 0 ? 'no PKG-INFO in its top folder' : `more than one top-level PKG-INFO (${[...found.keys()].join(', ')})`);
+  return [...found.values()][0].toString('utf8');
+}
+
+/** Reads a .tar.gz sdist (gzip and tar checked by node-tar, strict) and returns its PKG-INFO. */
+async function readTarGzPkgInfo(file: string, bytes?: Buffer): Promise<string> {
+  const found = new Map<string, Buffer>();
+  await new Promise<void>((resolve, reject) => {
+    const parser = new TarParser({
+      strict: true,
+      onReadEntry(entry) {
+        const p = entry.path.replace(/^\.\//, '');
+        if (p.startsWith('/') || p.split('/').includes('..')) return reject(new Error(`archive member with an unsafe path: ${JSON.stringify(entry.path)}`));
+        if (!SDIST_PKG_INFO.test(p) || entry.type !== 'File' || entry.size > 16 * 1024 * 1024) return entry.resume();
+        const chunks: Buffer[] = [];
+        entry.on('data', (c: Buffer) => chunks.push(c));
+        entry.on('end', () => found.set(p, Buffer.concat(chunks)));
+      },
+    });
+    // node-tar reports a bad archive as TAR_* (strict: an error); gzip problems come from zlib.
+    const notTar = (detail: string) => new Error(`not a tar archive inside the gzip stream (${detail})`);
+    parser.on('error', (err: NodeJS.ErrnoException) => reject(/^TAR_/.test(String(err.code ?? err.message)) ? notTar(err.message) : err));
+    parser.on('warn', (code: string, message: string | Error) => reject(notTar(`${code}: ${typeof message === 'string' ? message : message.message}`)));
+    parser.on('end', () => resolve());
+    if (bytes) parser.end(bytes);
+    else fs.createReadStream(file).on('error', reject).pipe(parser);
   });
-  await pipeline(fs.createReadStream(file), gunzip);
-  if (!first || first.length < 512 || first.subarray(257, 262).toString('latin1') !== 'ustar') throw new Error('not a tar archive inside the gzip stream');
+  return onePkgInfo(found);
 }
 
 /** Checks one distribution file; throws TufpipError('BAD_INPUT') naming the file and why. */
@@ -132,8 +171,11 @@ export async function checkDistribution(file: string): Promise<CheckedDist> {
   let requiresPython: string | undefined;
   try {
     if (dist.kind === 'wheel') requiresPython = (await checkWheel(file, dist, bytes)).requiresPython;
-    else if (name.endsWith('.zip')) await walkZip(file, () => false, bytes);
-    else await checkTarGz(file);
+    else {
+      const pkgInfo = name.endsWith('.zip') ? onePkgInfo((await walkZip(file, (n) => SDIST_PKG_INFO.test(n), bytes)).read) : await readTarGzPkgInfo(file, bytes);
+      verifyCoreMetadata(pkgInfo, 'PKG-INFO', dist);
+      requiresPython = header(pkgInfo, 'Requires-Python');
+    }
   } catch (err) {
     throw new TufpipError('BAD_INPUT', `${name} is not a valid ${dist.kind}: ${(err as Error).message}`, { cause: err });
   }

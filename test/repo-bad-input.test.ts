@@ -11,7 +11,7 @@ import { tufpipRepo, type RunOptions, type RunResult } from './helpers/cli.js';
 import { expectOk } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { diffTrees, snapshotTree } from './helpers/tree.js';
-import { gzipOf, wheelMembers, writeBytes, writeZip } from './helpers/bad-dists.js';
+import { gzipOf, wheelMembers, writeBytes, writeSdistAs, writeZip } from './helpers/bad-dists.js';
 import { wheelBytes, writeSdist, writeWheel } from './helpers/wheels.js';
 
 /** Every output of every command this file runs, to check that no private key is ever printed. */
@@ -147,6 +147,52 @@ describe('repo: bad input is refused with one clear line and changes nothing', f
       args: () => ['add', repo, writeBytes(path.join(inputs, 'notar'), 'notar-1.0.tar.gz', gzipOf('not a tar archive'.repeat(100)))],
       code: 1,
       error: /notar-1\.0\.tar\.gz is not a valid sdist: .*tar/,
+    },
+    // Core metadata against the filename (PyPI's upload checks): both values named.
+    'a wheel whose METADATA says another version than its filename': {
+      setup: async () => void (await writeZip(path.join(inputs, 'wv'), 'wv-1.0-py3-none-any.whl', wheelMembers('wv', '1.0', 'wv', '1.1'))),
+      args: () => ['add', repo, path.join(inputs, 'wv', 'wv-1.0-py3-none-any.whl')],
+      code: 1,
+      error: /wv-1\.0-py3-none-any\.whl is not a valid wheel: METADATA says version "1\.1", the file name says "1\.0"/,
+    },
+    'an sdist whose PKG-INFO names another project': {
+      args: () => ['add', repo, writeSdistAs(path.join(inputs, 'sn'), 'sn-1.0.tar.gz', { top: 'sn-1.0', name: 'alpha', version: '1.0' })],
+      code: 1,
+      error: /sn-1\.0\.tar\.gz is not a valid sdist: PKG-INFO names project "alpha", the file name says sn/,
+    },
+    'an sdist whose PKG-INFO says another version than its filename': {
+      args: () => ['add', repo, writeSdistAs(path.join(inputs, 'sv'), 'sv-1.0.tar.gz', { top: 'sv-1.0', name: 'sv', version: '1.0.1' })],
+      code: 1,
+      error: /sv-1\.0\.tar\.gz is not a valid sdist: PKG-INFO says version "1\.0\.1", the file name says "1\.0"/,
+    },
+    'an sdist without PKG-INFO': {
+      args: () => ['add', repo, writeSdistAs(path.join(inputs, 'sp'), 'sp-1.0.tar.gz')],
+      code: 1,
+      error: /sp-1\.0\.tar\.gz is not a valid sdist: no PKG-INFO/,
+    },
+    // One distribution, one filename (the published alpha-1.0-py3-none-any.whl).
+    'a wheel of a published version spelled 1.0.0, with an overlapping tag set': {
+      setup: async () => void writeBytes(path.join(inputs, 'spell'), 'alpha-1.0.0-py2.py3-none-any.whl', await wheelBytes({ name: 'alpha', version: '1.0.0' })),
+      args: () => ['add', repo, path.join(inputs, 'spell', 'alpha-1.0.0-py2.py3-none-any.whl')],
+      code: 1,
+      error: /alpha-1\.0\.0-py2\.py3-none-any\.whl and alpha-1\.0-py3-none-any\.whl are the same wheel \(both for py3-none-any\) of alpha: version 1\.0\.0 == 1\.0/,
+    },
+    'two sdists of one version under two spellings in one add': {
+      args: () => ['add', repo, writeSdist(path.join(inputs, 'two'), 'twosd', '1.0'), writeSdistAs(path.join(inputs, 'two'), 'TwoSd-1.0.0.tar.gz', { top: 'TwoSd-1.0.0', name: 'TwoSd', version: '1.0.0' })],
+      code: 1,
+      error: /TwoSd-1\.0\.0\.tar\.gz and twosd-1\.0\.tar\.gz are the same sdist of twosd: version 1\.0\.0 == 1\.0/,
+    },
+    // Filenames are forever: withdrawn with one content, never published again with another.
+    'a withdrawn filename re-added with other bytes': {
+      setup: async () => {
+        const first = await writeWheel(path.join(inputs, 'ret-a'), { name: 'ret', version: '1.0' });
+        expectOk(await cli(['add', repo, first]), 'add ret');
+        expectOk(await cli(['remove', repo, 'ret', '--file', 'ret-1.0-py3-none-any.whl']), 'remove ret');
+        await writeWheel(path.join(inputs, 'ret-b'), { name: 'ret', version: '1.0', body: 'VERSION = "other bytes"\n' });
+      },
+      args: () => ['add', repo, path.join(inputs, 'ret-b', 'ret-1.0-py3-none-any.whl')],
+      code: 1,
+      error: /ret-1\.0-py3-none-any\.whl was published before with other content \(sha256 [0-9a-f]{12}…\) and removed; a filename is never reused with other bytes/,
     },
     'a missing input file': {
       args: () => ['add', repo, path.join(inputs, 'nowhere-1.0.tar.gz')],

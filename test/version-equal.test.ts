@@ -1,6 +1,6 @@
-// PEP 440 version equality used by `yank --version V` (metadata/version-equal.ts).
+// PEP 440 version equality used by `yank --version V` (metadata/pep440.ts).
 import { expect } from 'chai';
-import { sameVersion440 } from '../metadata/version-equal.js';
+import { sameVersion as sameVersion440 } from '../metadata/pep440.js';
 
 describe('metadata: PEP 440 version equality', () => {
   const equal: [string, string][] = [

@@ -106,7 +106,7 @@ const add: CommandModule<object, Common & { files: string[]; signed?: string }> 
     const bar = progressBar(a);
     const r = await addFiles(a.dir, a.files, { onProgress: bar.update, onlineKey: a['online-key'] }).finally(() => bar.stop());
     if (a.json) return printJson(r);
-    for (const f of r.files) say(a, `${f.status === 'added' ? 'added    ' : 'unchanged'} ${f.targetPath}  sha256:${f.sha256}`);
+    for (const f of r.files) say(a, `${f.status === 'unchanged' ? 'unchanged' : f.status.padEnd(9)} ${f.targetPath}  sha256:${f.sha256}${f.status === 'restored' ? '  (withdrawn before; identical bytes restored)' : ''}`);
     say(a, r.commit.noop ? 'nothing to publish' : `published snapshot ${r.commit.snapshotVersion}, timestamp ${r.commit.timestampVersion}`);
   },
 };
@@ -128,7 +128,8 @@ const sync: CommandModule<object, Common & { folder: string; strict?: boolean }>
     else {
       for (const f of r.leftOut) note(a, `left out ${f.file}: ${f.reason}`);
       const added = r.files.filter((f) => f.status === 'added').length;
-      say(a, `${added} added, ${r.files.length - added} unchanged, ${r.skipped.length} other files skipped${r.leftOut.length ? `, ${r.leftOut.length} left out (developer-signed projects)` : ''}`);
+      const restored = r.files.filter((f) => f.status === 'restored').length;
+      say(a, `${added} added, ${restored ? `${restored} restored (identical bytes of withdrawn files), ` : ''}${r.files.length - added - restored} unchanged, ${r.skipped.length} other files skipped${r.leftOut.length ? `, ${r.leftOut.length} left out (developer-signed projects)` : ''}`);
       say(a, r.commit.noop ? 'nothing to publish' : `published snapshot ${r.commit.snapshotVersion}, timestamp ${r.commit.timestampVersion}`);
     }
     if (r.leftOut.length) throw partialSyncError(r.leftOut);
@@ -140,7 +141,7 @@ const remove: CommandModule<object, Common & { project: string; version?: string
   describe: 'withdraw a project, one version (--version) or one file (--file)',
   builder: (y) =>
     onlineKey(json(dirArg(y)).positional('project', { type: 'string', demandOption: true }))
-      .option('version', { type: 'string', describe: 'remove every file of this version' })
+      .option('version', { type: 'string', describe: 'remove every file that ==VERSION selects (PEP 440: 1.0 matches 1.0.0 and 1.0+local)' })
       .option('file', { type: 'string', describe: 'remove this one file' })
       .conflicts('version', 'file') as never,
   handler: async (a) => {
@@ -351,10 +352,10 @@ const promote: CommandModule<object, Common & { 'offline-key'?: string; 'passphr
   },
 };
 
-type ReleaseArgs = OutputFlags & { action: string; files?: string[]; project?: string; key?: string; out?: string; from?: string; index?: string; 'maintainer-key'?: string[]; threshold?: number; expires?: number; 'add-signature'?: string; 'passphrase-env'?: string; fresh?: boolean };
+type ReleaseArgs = OutputFlags & { action: string; files?: string[]; project?: string; key?: string; out?: string; from?: string; index?: string; root?: string; 'maintainer-key'?: string[]; threshold?: number; expires?: number; 'add-signature'?: string; 'passphrase-env'?: string; fresh?: boolean };
 const release: CommandModule<object, ReleaseArgs> = {
   command: 'release <action> [files..]',
-  describe: 'PEP 480 maintainers: `release sign` a release, `release sign --add-signature`, `release status BUNDLE`',
+  describe: 'PEP 480 maintainers: `release sign` a release, `release sign --add-signature`, `release status BUNDLE [--index URL]`',
   builder: (y) =>
     json(y)
       .positional('action', { choices: ['sign', 'status'], demandOption: true })
@@ -365,6 +366,7 @@ const release: CommandModule<object, ReleaseArgs> = {
       .option('out', { type: 'string', describe: 'bundle to write (P.release.json)' })
       .option('from', { type: 'string', describe: 'current project metadata: the previous bundle, or a copy of the index\'s metadata folder' })
       .option('index', { type: 'string', describe: 'read the current project metadata from this index URL' })
+      .option('root', { type: 'string', describe: "the index's root.json you trust, to verify the keys it registered for the project (default: its 1.root.json)" })
       .option('maintainer-key', { type: 'string', array: true, describe: 'every maintainer public key (first release, or to change keys)' })
       .option('threshold', { type: 'number', describe: 'signatures a release needs (with --maintainer-key)' })
       .option('expires', { type: 'number', describe: 'days until the signed metadata expires (default 365)' })
@@ -376,13 +378,20 @@ const release: CommandModule<object, ReleaseArgs> = {
     if (a.action === 'status') {
       const file = a.files?.[0];
       if (!file) throw new TufpipError('USAGE', 'release status BUNDLE.json');
-      status = rel.bundleStatus(await rel.loadBundle(file));
+      const bundle = await rel.loadBundle(file);
+      if (a.index || a.from) {
+        // Count the project role against what the index registers now (it may differ from the bundle's note).
+        const { registeredMaintainers } = await import('../commands/registered-maintainers.js');
+        const registered = await registeredMaintainers({ index: a.index, from: a.from }, bundle.project, a.root);
+        if (registered) bundle.registered = registered;
+      }
+      status = rel.bundleStatus(bundle);
     } else if (a['add-signature']) {
       if (!a.key) throw new TufpipError('USAGE', '--add-signature needs --key');
       status = await rel.releaseAddSignature(a['add-signature'], a.key, a['passphrase-env']);
     } else {
       if (!a.project || !a.key || !a.out) throw new TufpipError('USAGE', 'release sign needs --project, --key, --out and the release files');
-      status = (await rel.releaseSign({ project: a.project, key: a.key, passphraseEnv: a['passphrase-env'], files: a.files ?? [], out: a.out, from: a.from, index: a.index, maintainerKeys: a['maintainer-key'], threshold: a.threshold, expiresDays: a.expires, fresh: a.fresh })).status;
+      status = (await rel.releaseSign({ project: a.project, key: a.key, passphraseEnv: a['passphrase-env'], files: a.files ?? [], out: a.out, from: a.from, index: a.index, root: a.root, maintainerKeys: a['maintainer-key'], threshold: a.threshold, expiresDays: a.expires, fresh: a.fresh })).status;
     }
     if (a.json) return printJson(status);
     for (const s of status) {

@@ -22,6 +22,7 @@ import { Transaction, type CommitResult } from '../txn/transaction.js';
 import { RepoLayout } from '../storage/layout.js';
 import { projectFiles, projectList, writeProjectList, writeProjectPage } from '../index/simple-pages.js';
 import { loadBundle } from './release.js';
+import { verifyOneSpelling } from './add.js';
 import { describeTufError } from './verify.js';
 
 export interface AddSignedResult {
@@ -163,6 +164,8 @@ export async function addSigned(repoDir: string, bundleFile: string, files: stri
       for (const [role, env] of Object.entries(bundle.roles)) {
         tx.putSignedRole(role, Buffer.from(serializeEnvelope(canonicalize(env.signed), env.signatures), 'utf8'), env.signed.version);
       }
+      // One distribution, one filename, among every file the page will list.
+      verifyOneSpelling(project, [], [...pages.keys()]);
       // The simple page lists exactly the files the maintainers signed (kept in the bins).
       writeProjectPage(tx, project, [...pages.values()]);
       const projects = new Set(await projectList(tx));

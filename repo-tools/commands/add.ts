@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { TufpipError } from '../../metadata/errors.js';
 import { parseDistFilename } from '../../metadata/pep503.js';
+import { distIdentity, findSpellingConflict } from '../../metadata/dist-identity.js';
 import { packagePath } from '../../metadata/target-paths.js';
 import { CLAIMED, RECENTLY_CLAIMED, projectRole } from '../../metadata/roles.js';
 import type { PageFile } from '../../metadata/simple-html.js';
@@ -39,7 +40,8 @@ export interface AddedFile {
   targetPath: string;
   sha256: string;
   length: number;
-  status: 'added' | 'unchanged';
+  /** 'restored': published before, withdrawn, and re-added with the identical bytes. */
+  status: 'added' | 'restored' | 'unchanged';
 }
 
 export interface AddResult {
@@ -57,6 +59,24 @@ export async function developerSignedProjects(ctx: RepoContext): Promise<Set<str
     for (const d of role.signed.delegations?.roles ?? []) out.add(d.name);
   }
   return out;
+}
+
+/**
+ * One distribution, one filename (as PyPI): refuses a file that spells an sdist of a version the
+ * project already has (`foo-1.0.tar.gz` / `Foo-1.0.0.tar.gz`), or a wheel of the same version,
+ * build tag and an overlapping tag set, under another filename.
+ */
+export function verifyOneSpelling(project: string, published: string[], incoming: string[]): void {
+  const clash = findSpellingConflict(published, incoming);
+  if (!clash) return;
+  const [a, b] = clash.map(distIdentity);
+  const [va, vb] = clash.map((f) => parseDistFilename(f).version);
+  const tag = [...a.tags].find((t) => b.tags.has(t));
+  const same = a.kind === 'sdist' ? 'sdist' : `wheel (both for ${tag}${a.build ? `, build ${a.build}` : ''})`;
+  throw new TufpipError(
+    'CONFLICT',
+    `${a.filename} and ${b.filename} are the same ${same} of ${project}: version ${va} == ${vb} (PEP 440); one distribution, one filename: nothing was published`,
+  );
 }
 
 /** Removes a staging folder, and staging/ when it is then empty. */
@@ -160,7 +180,10 @@ export async function addFiles(repoDir: string, files: string[], opts: AddOption
         const list = byProject.get(c.dist.project) ?? [];
         list.push(c);
         byProject.set(c.dist.project, list);
-        results.push({ filename: c.dist.filename, project: c.dist.project, targetPath, sha256: c.sha256, length: c.length, status: 'added' });
+        // Filenames are forever: a withdrawn file comes back only with its identical bytes (other
+        // bytes are refused by the transaction, for every publishing path).
+        const restored = tx.retiredHashes(targetPath)?.has(c.sha256) ?? false;
+        results.push({ filename: c.dist.filename, project: c.dist.project, targetPath, sha256: c.sha256, length: c.length, status: restored ? 'restored' : 'added' });
       }
       if (byProject.size > 0) {
         const projects = new Set(await projectList(tx));
@@ -168,6 +191,7 @@ export async function addFiles(repoDir: string, files: string[], opts: AddOption
         let n = 0;
         for (const [project, dists] of byProject) {
           const files: PageFile[] = await projectFiles(tx, project);
+          verifyOneSpelling(project, files.map((f) => f.filename), dists.map((c) => c.dist.filename));
           for (const c of dists) {
             const targetPath = packagePath(project, c.dist.filename);
             tx.setTarget(targetPath, { length: c.length, hashes: { sha256: c.sha256 } });

@@ -18,12 +18,19 @@ import type { Envelope, SignatureJson, TargetsSigned } from '../../metadata/buil
 import { loadSigner, passphraseFromEnv, type Signer } from '../keys/signer.js';
 import { checkDistribution } from '../dist-check.js';
 import { writeFileAtomic } from '../storage/fs-atomic.js';
+import { registeredMaintainers, type RegisteredMaintainers } from './registered-maintainers.js';
 
 export interface ReleaseBundle {
   format: typeof RELEASE_BUNDLE_FORMAT;
   project: string;
   version: string;
   roles: Record<string, Envelope<TargetsSigned>>;
+  /**
+   * The keys and threshold the index registered for the project role (claim), when `release sign`
+   * read them (--index / --from DIR): `release status` counts the project role's signatures
+   * against them, as `add --signed` will. Not signed: the index checks its own delegation.
+   */
+  registered?: RegisteredMaintainers;
 }
 
 export function parseBundle(text: string, where: string): ReleaseBundle {
@@ -127,6 +134,8 @@ export interface ReleaseSignOptions {
   out: string;
   from?: string;
   index?: string;
+  /** The index's root the maintainer trusts, to verify the registered keys from (else its 1.root.json). */
+  root?: string;
   /** The project's maintainer keys and threshold (first release, or a key change). */
   maintainerKeys?: string[];
   threshold?: number;
@@ -169,8 +178,12 @@ export async function releaseSign(o: ReleaseSignOptions): Promise<{ out: string;
   const publishedVersions = new Map([...loaded].map(([role, env]) => [role, env.signed.version]));
   const current = o.fresh ? new Map<string, Envelope<TargetsSigned>>() : loaded;
   const curProject = current.get(projectRole(project));
+  // PEP 480: the keys and threshold the index registered (claim), verified from its metadata.
+  const registered = await registeredMaintainers({ index: o.index, from: o.from }, project, o.root);
+  const expected = (r: RegisteredMaintainers) => `${r.threshold} of ${Object.keys(r.keys).map(shortKeyId).join(', ')}`;
 
-  // Keys: given explicitly, or those the current project role delegates its releases to.
+  // Keys: given explicitly, those the current project role delegates its releases to, or (first
+  // release) those the index registered.
   let keys: Record<string, PublicKeyJson> = {};
   let threshold = o.threshold;
   if (o.maintainerKeys?.length) {
@@ -181,10 +194,24 @@ export async function releaseSign(o: ReleaseSignOptions): Promise<{ out: string;
   } else if (curProject?.signed.delegations) {
     keys = curProject.signed.delegations.keys;
     threshold ??= curProject.signed.delegations.roles?.[0]?.threshold;
+  } else if (registered) {
+    keys = registered.keys;
+    threshold ??= registered.threshold;
   } else {
     keys = { [signer.keyid]: signer.publicKey };
   }
   threshold ??= 1;
+  if (registered) {
+    // The index verifies the project role against its delegation: signing anything else would
+    // give a bundle that can never be published.
+    if (!registered.keys[signer.keyid]) {
+      throw new TufpipError('BAD_KEY', `your key ${shortKeyId(signer.keyid)} is not one of the maintainer keys the index registered for ${project} (${registered.delegator}: ${expected(registered)}); ask the index operator to claim the project with your key`);
+    }
+    const same = Object.keys(keys).sort().join() === Object.keys(registered.keys).sort().join() && threshold === registered.threshold;
+    if (!same && !curProject) {
+      throw new TufpipError('USAGE', `the index registered ${expected(registered)} for ${project}; this release would declare ${threshold} of ${Object.keys(keys).map(shortKeyId).join(', ')}: give the registered keys and threshold (or none: they are taken from the index)`);
+    }
+  }
   if (!keys[signer.keyid]) throw new TufpipError('BAD_KEY', `your key ${shortKeyId(signer.keyid)} is not one of the project's maintainer keys (${Object.keys(keys).map(shortKeyId).join(', ')})`);
   if (threshold < 1 || threshold > Object.keys(keys).length) throw new TufpipError('USAGE', `--threshold must be 1 to ${Object.keys(keys).length}`);
 
@@ -216,7 +243,7 @@ export async function releaseSign(o: ReleaseSignOptions): Promise<{ out: string;
   } catch (err) {
     throw new TufpipError('CONFLICT', (err as Error).message, { cause: err });
   }
-  const bundle: ReleaseBundle = { format: RELEASE_BUNDLE_FORMAT, project, version: version!, roles: {} };
+  const bundle: ReleaseBundle = { format: RELEASE_BUNDLE_FORMAT, project, version: version!, roles: {}, ...(registered ? { registered } : {}) };
   if (o.fresh) for (const [role, signed] of plan.roles) signed.version = (publishedVersions.get(role) ?? 0) + 1;
   for (const [role, signed] of plan.roles) {
     const env: Envelope<TargetsSigned> = { signatures: [], signed };
@@ -246,12 +273,18 @@ export async function releaseAddSignature(file: string, key: string, passphraseE
 }
 
 export function bundleStatus(bundle: ReleaseBundle): RoleSignatureStatus[] {
-  const pr = bundle.roles[projectRole(bundle.project)];
+  const pRole = projectRole(bundle.project);
+  const pr = bundle.roles[pRole];
   const keys = pr?.signed.delegations?.keys ?? {};
   const threshold = pr?.signed.delegations?.roles?.[0]?.threshold ?? 1;
   return Object.entries(bundle.roles).map(([role, env]) => {
-    const signedBy = validSigners(env, keys);
-    return { role, version: env.signed.version, expires: env.signed.expires, threshold, keyids: Object.keys(keys), signedBy, complete: signedBy.length >= threshold };
+    // The project role counts against what the index registered (when known), like add --signed;
+    // release roles against the project role's delegation.
+    const reg = role === pRole ? bundle.registered : undefined;
+    const k = reg?.keys ?? keys;
+    const t = reg?.threshold ?? threshold;
+    const signedBy = validSigners(env, k);
+    return { role, version: env.signed.version, expires: env.signed.expires, threshold: t, keyids: Object.keys(k), signedBy, complete: signedBy.length >= t };
   });
 }
 

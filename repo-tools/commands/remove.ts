@@ -2,7 +2,8 @@
 // one transaction. Metadata stops listing them at once; their plain names are removed after the
 // new timestamp is published, and hash-named copies stay for clients mid-update until `gc`.
 import { TufpipError } from '../../metadata/errors.js';
-import { normalizeProject, parseDistFilename, sameVersion } from '../../metadata/pep503.js';
+import { normalizeProject, parseDistFilename } from '../../metadata/pep503.js';
+import { matchesExactly } from '../../metadata/pep440.js';
 import { packagePath } from '../../metadata/target-paths.js';
 import { projectRole } from '../../metadata/roles.js';
 import { withRepo, type OpenOptions } from '../txn/open-repo.js';
@@ -34,7 +35,9 @@ export async function removeFiles(repoDir: string, projectName: string, opts: Re
     if (files.length === 0) throw new TufpipError('NOT_FOUND', `project ${project} is not on this index`);
     const drop = files.filter((f) => {
       if (opts.file) return f.filename === opts.file;
-      if (opts.version) return sameVersion(parseDistFilename(f.filename).version, opts.version);
+      // PEP 440 "Version matching": every file that `==V` selects (1.0 == 1.0.0, local labels
+      // included), so a takedown leaves nothing pip would still install as `==V`.
+      if (opts.version) return matchesExactly(parseDistFilename(f.filename).version, opts.version);
       return true;
     });
     if (drop.length === 0) {

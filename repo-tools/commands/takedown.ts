@@ -76,7 +76,11 @@ export async function takedownProject(repoDir: string, projectName: string, o: T
       for (const d of (await pub.role(pRole)).signed.delegations?.roles ?? []) {
         if (pub.versionOf(d.name) === undefined) continue;
         orphaned.push(d.name);
-        for (const [p, info] of Object.entries((await pub.role(d.name)).signed.targets)) removeCopies(p.slice(p.lastIndexOf('/') + 1), info.hashes.sha256);
+        for (const [p, info] of Object.entries((await pub.role(d.name)).signed.targets)) {
+          removeCopies(p.slice(p.lastIndexOf('/') + 1), info.hashes.sha256);
+          // Filenames are forever: the maintainers' files are recorded as withdrawn too.
+          tx.withdraw({ path: p, sha256: info.hashes.sha256, length: info.length });
+        }
       }
     }
     // Index-signed entries of the project (published before the claim) leave their bins.

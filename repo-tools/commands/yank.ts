@@ -5,7 +5,7 @@
 // published page itself ("the published page is the catalogue"), so later adds and removes keep it.
 import { TufpipError } from '../../metadata/errors.js';
 import { normalizeProject, parseDistFilename } from '../../metadata/pep503.js';
-import { sameVersion440 } from '../../metadata/version-equal.js';
+import { sameVersion } from '../../metadata/pep440.js';
 import type { PageFile } from '../../metadata/simple-html.js';
 import { withRepo, type OpenOptions } from '../txn/open-repo.js';
 import { Transaction, type CommitResult } from '../txn/transaction.js';
@@ -43,7 +43,7 @@ export async function setYanked(repoDir: string, projectName: string, yanked: st
     const tx = new Transaction(ctx, yanked === undefined ? 'unyank' : 'yank');
     const files = await projectFiles(tx, project);
     if (files.length === 0) throw new TufpipError('NOT_FOUND', `project ${project} is not on this index`);
-    const ofVersion = (f: PageFile) => sameVersion440(parseDistFilename(f.filename).version, o.version);
+    const ofVersion = (f: PageFile) => sameVersion(parseDistFilename(f.filename).version, o.version);
     const matching = files.filter(ofVersion);
     if (matching.length === 0) {
       const versions = [...new Set(files.map((f) => parseDistFilename(f.filename).version))].join(', ');

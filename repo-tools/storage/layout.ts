@@ -1,5 +1,5 @@
 // Folders and files of a repository directory (DESIGN.md "The served tree"): `config.json`
-// (public), `site/` (served), `journal`, `lock`, and by default (demo only) `keys/`.
+// (public), `site/` (served), `journal`, `retired-files`, `lock`, and by default (demo only) `keys/`.
 import path from 'node:path';
 import fs from 'node:fs';
 import fse from 'fs-extra';
@@ -39,6 +39,10 @@ export class RepoLayout {
   }
   get journalFile(): string {
     return path.join(this.dir, 'journal');
+  }
+  /** Withdrawn package files and their hashes (storage/retired-files.ts); never under site/. */
+  get retiredFile(): string {
+    return path.join(this.dir, 'retired-files');
   }
   metadataFile(name: string): string {
     return path.join(this.metadataDir, name);

@@ -11,6 +11,8 @@ installLinearModels();
 export interface CheckStoreInputs {
   rootBytes: Uint8Array;
   newRootBytes?: Uint8Array;
+  /** Every later root in order (a client catching up from an old root: TUF spec 5.3.4). */
+  laterRoots?: Uint8Array[];
   oldTimestampBytes?: Uint8Array;
   newTimestampBytes: Uint8Array;
   snapshotBytes: Uint8Array;
@@ -22,6 +24,7 @@ export interface CheckStoreInputs {
 export function loadCheckStore(i: CheckStoreInputs, at: { role: string }): TrustedMetadataStore {
   at.role = 'root';
   const store = new TrustedMetadataStore(Buffer.from(i.rootBytes));
+  for (const r of i.laterRoots ?? []) store.updateRoot(Buffer.from(r));
   if (i.newRootBytes) store.updateRoot(Buffer.from(i.newRootBytes));
   if (i.oldTimestampBytes) {
     try {

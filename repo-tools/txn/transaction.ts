@@ -31,6 +31,8 @@ import type { Signer } from '../keys/signer.js';
 import type { RepoContext } from './context.js';
 import { DurableBatch, existsSync, fsyncDir, linkOrCopy, writeFileAtomic, writeFileAtomicSync, writeImmutableSync } from '../storage/fs-atomic.js';
 import { appendJournal, runPostSteps, type PostStep } from '../storage/journal.js';
+import { appendRetired, loadRetired, truncateRetired, type RetiredRecord } from '../storage/retired-files.js';
+import { isPackageTarget, retiredConflict, withdrawnTargets, type RetiredFile } from '../../metadata/filename-record.js';
 import { recordScannedDirs, verifyNoSecretsUnderSite } from '../storage/secrets-guard.js';
 import { advanceDueSummary } from '../storage/expiry-cache.js';
 import { binsChain, checkStoreInputs, selfCheck } from './self-check.js';
@@ -112,6 +114,8 @@ export class Transaction {
   private alsoVerify = new Set<string>();
   private content: ContentFile[] = [];
   private post: PostStep[] = [];
+  private retired?: RetiredRecord;
+  private alsoWithdrawn: RetiredFile[] = [];
   /** Re-sign snapshot even if no targets role changed (bump). */
   forceSnapshot = false;
   /** Re-sign timestamp even if nothing else changed (bump). */
@@ -180,6 +184,64 @@ export class Transaction {
     this.alsoVerify.add(role);
   }
 
+  /**
+   * The hashes a package file had when it was withdrawn (storage/retired-files.ts), or undefined
+   * if it never was: identical bytes restore it, other bytes are refused at commit.
+   */
+  retiredHashes(targetPath: string): ReadonlySet<string> | undefined {
+    this.retired ??= loadRetired(this.ctx.layout);
+    return this.retired.get(targetPath);
+  }
+
+  /**
+   * Records a package file this transaction makes unreachable without editing the role that lists
+   * it (a takedown drops a project's delegation, orphaning its release roles).
+   */
+  withdraw(file: RetiredFile): void {
+    if (isPackageTarget(file.path)) this.alsoWithdrawn.push(file);
+  }
+
+  /**
+   * "Filenames are forever" (DESIGN.md), for every publishing path at once: the package files this
+   * transaction withdraws (to be recorded before it publishes), after refusing any new package
+   * target whose filename was withdrawn with other bytes.
+   */
+  private async planFilenameRecord(): Promise<RetiredFile[]> {
+    const pub = this.ctx.published;
+    const withdrawn: RetiredFile[] = [...this.alsoWithdrawn];
+    const incoming: [string, string][] = [];
+    for (const [bin, m] of this.binEdits) {
+      let current: Record<string, TargetInfo> | undefined;
+      for (const [p, info] of m) {
+        if (!isPackageTarget(p)) continue;
+        if (info) {
+          // (A published filename rewritten in place is refused by its command, which reads the
+          // bin anyway; a bulk build does not load its thousands of bins here.)
+          incoming.push([p, info.hashes.sha256]);
+          continue;
+        }
+        current ??= (await pub.role(bin)).signed.targets;
+        if (Object.prototype.hasOwnProperty.call(current, p)) withdrawn.push({ path: p, sha256: current[p].hashes.sha256, length: current[p].length });
+      }
+    }
+    // Roles replaced whole (PEP 480 project and release roles): compared with their published version.
+    const replaced: [string, TargetsSigned][] = [...this.roleUpdates].map(([r, u]) => [r, u.signed]);
+    for (const [r, { bytes }] of this.presigned) replaced.push([r, (JSON.parse(bytes.toString('utf8')) as { signed: TargetsSigned }).signed]);
+    for (const [role, signed] of replaced) {
+      const before = pub.versionOf(role) === undefined ? {} : (await pub.role(role)).signed.targets;
+      const after = signed.targets ?? {};
+      withdrawn.push(...withdrawnTargets(before, after));
+      for (const [p, info] of Object.entries(after)) {
+        if (isPackageTarget(p) && before[p]?.hashes.sha256 !== info.hashes.sha256) incoming.push([p, info.hashes.sha256]);
+      }
+    }
+    for (const [p, sha256] of incoming) {
+      const why = retiredConflict(this.retiredHashes(p), p, sha256);
+      if (why) throw new TufpipError('CONFLICT', `${why}; nothing was published`);
+    }
+    return withdrawn;
+  }
+
   addContent(c: ContentFile): void {
     this.content.push(c);
   }
@@ -201,6 +263,7 @@ export class Transaction {
       return { noop: true, timestampVersion: pub.timestamp.signed.version, snapshotVersion: pub.snapshotVersion, roles: [] };
     }
     const t0 = performance.now();
+    const withdrawn = await this.planFilenameRecord();
     const timings: Record<string, number> = {};
     const lap = (name: string, from: number) => (timings[name] = Math.round((performance.now() - from) * 10) / 10);
     const newRoleBytes = new Map<string, Buffer>();
@@ -350,6 +413,7 @@ export class Transaction {
       if (first) createdDirs.push(...dirsFrom(first, dir));
     };
     let journalSize: number | undefined;
+    let retiredSize: number | undefined;
     let timestampReplaced = false;
     const txn = `${tsSigned.version}-${process.pid}`;
     let t3 = 0;
@@ -405,7 +469,13 @@ export class Transaction {
 
       lap('write', t2);
       t3 = performance.now();
-      // 3. Journal, then timestamp.json: the single atomic step that publishes everything.
+      // 3. The record of withdrawn files, the journal, then timestamp.json: the single atomic step
+      // that publishes everything. The record comes first, so no removal is ever published
+      // without it (storage/retired-files.ts).
+      if (withdrawn.length > 0) {
+        step = 'recording the withdrawn files';
+        retiredSize = await appendRetired(layout, withdrawn, now.toISOString(), this.command);
+      }
       step = 'appending to the journal';
       journalSize = statSizeOr0(layout.journalFile);
       await appendJournal(layout, { txn, state: 'prepared', command: this.command, timestampVersion: tsSigned.version, time: now.toISOString(), post: this.post });
@@ -421,6 +491,7 @@ export class Transaction {
         for (const f of created.reverse()) await fsp.rm(f, { force: true }).catch(() => undefined);
         for (const d of createdDirs.reverse()) await fsp.rmdir(d).catch(() => undefined);
         if (journalSize !== undefined) await fsp.truncate(layout.journalFile, journalSize).catch(() => undefined);
+        if (retiredSize !== undefined) truncateRetired(layout, retiredSize);
         // A file-system error (ENOSPC, EFBIG, EIO...) says which step and that nothing changed.
         if (isFsError(err)) throw new TufpipError('IO', `${step}: ${(err as Error).message}; nothing was published, the repository is as it was`, { cause: err });
       }
