@@ -25,6 +25,14 @@ export function projectDelegation(project: string, keyids: string[], threshold: 
   return { name: projectRole(project), keyids: [...keyids].sort(), threshold, terminating: true, paths: projectPatterns(project) };
 }
 
+/**
+ * A project delegation left by `takedown`: one key, threshold 1, and that key is one of the
+ * delegating role's own keys (`delegatorKeyids`, from the top-level targets): the operator's.
+ */
+export function isTakedownDelegation(d: { keyids: string[]; threshold: number }, delegatorKeyids: readonly string[]): boolean {
+  return d.threshold === 1 && d.keyids.length === 1 && delegatorKeyids.includes(d.keyids[0]);
+}
+
 export interface ReleaseFile {
   filename: string;
   length: number;

@@ -312,27 +312,33 @@ const claim: CommandModule<object, Common & { project: string; key: string[]; th
     const r = await claimProject(a.dir, a.project, { keyFiles: a.key, threshold: a.threshold, offlineKey: a['offline-key'], passphraseEnv: a['passphrase-env'], recent: a.recent, onlineKey: a['online-key'] });
     if (a.json) return printJson(r);
     say(a, `${r.project} is developer-signed: ${r.role} in ${r.delegatedBy}, ${r.threshold} of keys ${r.keyids.map(shortKeyId).join(', ')}`);
+    if (r.afterTakedown) note(a, `${r.project} was taken down: until its maintainers publish a release signed with these keys (release sign --fresh --index URL, then add --signed), TUF clients refuse its files`);
     if (r.revived.length) note(a, `warning: ${r.revived.join(', ')} (left in the snapshot by a takedown) verify with these keys and are delegated again, with the releases they list, until the maintainers publish a release signed with release sign --fresh`);
     if (r.unsignedFiles.length) say(a, `${r.unsignedFiles.length} file(s) published before the claim stay on disk but are served to TUF clients only once a maintainer signs them: ${r.unsignedFiles.join(', ')}`);
     say(a, 'maintainers publish with: tufpip-repo release sign ... then tufpip-repo add DIR --signed P.release.json FILES');
   },
 };
 
-const takedown: CommandModule<object, Common & { project: string; 'offline-key'?: string; 'passphrase-env'?: string }> = {
+const takedown: CommandModule<object, Common & { project: string; 'offline-key'?: string; 'passphrase-env'?: string; reason?: string }> = {
   command: 'takedown <dir> <project>',
-  describe: 'emergency removal of a developer-signed project (PEP 480): revoke its delegation, remove its files and page, in one transaction',
+  describe: 'emergency takedown of a developer-signed project (PEP 480): revoke its maintainers\' keys (the name stays delegated to the operator\'s key), yank its page, remove its files, in one transaction',
   builder: (y) =>
     onlineKey(json(dirArg(y)).positional('project', { type: 'string', demandOption: true }))
       .option('offline-key', { type: 'string', describe: 'the claimed role\'s offline private key (PEM file); not needed for a recently-claimed project' })
       .option('passphrase-env', { type: 'string', describe: 'passphrase of the offline key, from this environment variable' })
-      .epilog('The maintainers re-establish the project with: claim, release sign --fresh --index URL, add --signed (docs/runbook.md, "Emergency takedown").') as never,
+      .option('reason', { type: 'string', describe: 'shown to installers: the files are yanked with reason "taken down: TEXT" (PEP 592)' })
+      .epilog(
+        'TUF installers (tufpip install, tufpip proxy) asking for its files then get missing-developer-signature ("the index may be compromised"), on purpose; ' +
+          'pip takes a yanked file only when pinned with ==, so an unpinned install finds no matching distribution. ' +
+          'The maintainers re-establish the project with: claim (new keys), release sign --fresh --index URL, add --signed (docs/runbook.md, "Emergency takedown").',
+      ) as never,
   handler: async (a) => {
     const { takedownProject } = await import('../commands/takedown.js');
-    const r = await takedownProject(a.dir, a.project, { offlineKey: a['offline-key'], passphraseEnv: a['passphrase-env'], onlineKey: a['online-key'] });
+    const r = await takedownProject(a.dir, a.project, { offlineKey: a['offline-key'], passphraseEnv: a['passphrase-env'], onlineKey: a['online-key'], reason: a.reason });
     if (a.json) return printJson(r);
-    say(a, `revoked ${r.project}'s delegation in ${r.revokedFrom}`);
+    say(a, `revoked the maintainers' keys of ${r.project}: project-${r.project} in ${r.revokedFrom} now names only key ${shortKeyId(r.keyid)}, and its version ${r.projectVersion} lists nothing`);
     for (const f of r.removed) say(a, `removed ${f}`);
-    say(a, `project ${r.project} was removed from the index; ${r.orphanedRoles.length} maintainer role(s) stay in the snapshot, no longer delegated`);
+    say(a, `the page of ${r.project} stays, every file yanked ("${r.yanked}"): TUF installers get the missing-developer-signature alarm; ${r.orphanedRoles.length} release role(s) stay in the snapshot, no longer delegated`);
     say(a, `published snapshot ${r.commit.snapshotVersion}, timestamp ${r.commit.timestampVersion}`);
   },
 };

@@ -9,7 +9,7 @@ import { keyIdOf, parsePublicKeyJson, shortKeyId, type PublicKeyJson } from '../
 import { normalizeProject, verifyProjectName } from '../../metadata/pep503.js';
 import { expiresAt } from '../../metadata/profile.js';
 import { CLAIMED, RECENTLY_CLAIMED, TARGETS, projectRole } from '../../metadata/roles.js';
-import { projectDelegation } from '../../metadata/releases.js';
+import { isTakedownDelegation, projectDelegation } from '../../metadata/releases.js';
 import { buildTargets, type DelegatedRoleJson, type Envelope, type TargetsSigned } from '../../metadata/builders.js';
 import { validSigners } from './release.js';
 import { loadSigner, passphraseFromEnv, type Signer } from '../keys/signer.js';
@@ -40,6 +40,8 @@ export interface ClaimResult {
    * them (and the releases they list) back in force until the maintainers publish a fresh release.
    */
   revived: string[];
+  /** The project was taken down (its delegation was the operator's key): this claim re-establishes it. */
+  afterTakedown: boolean;
   commit: CommitResult;
 }
 
@@ -98,6 +100,11 @@ export async function claimProject(repoDir: string, projectName: string, o: Clai
     const claimed = await ctx.published.role(CLAIMED);
     const recent = await ctx.published.role(RECENTLY_CLAIMED);
     const inClaimed = claimed.signed.delegations?.roles?.some((r) => r.name === projectRole(project));
+    const topDelegations = (await ctx.published.role(TARGETS)).signed.delegations?.roles ?? [];
+    const afterTakedown = [claimed, recent].some((role, i) => {
+      const d = role.signed.delegations?.roles?.find((r) => r.name === projectRole(project));
+      return d !== undefined && isTakedownDelegation(d, topDelegations.find((t) => t.name === (i === 0 ? CLAIMED : RECENTLY_CLAIMED))?.keyids ?? []);
+    });
     const role = projectDelegation(project, Object.keys(keys), o.threshold);
     let delegatedBy: string;
     if (o.recent) {
@@ -118,7 +125,7 @@ export async function claimProject(repoDir: string, projectName: string, o: Clai
     const wasDelegated = inClaimed || recent.signed.delegations?.roles?.some((r) => r.name === projectRole(project));
     const revived = wasDelegated ? [] : await revivedRoles(ctx, project, keys, o.threshold);
     const commit = await tx.commit();
-    return { project, role: projectRole(project), delegatedBy, keyids: role.keyids, threshold: o.threshold, unsignedFiles: unsigned, revived, commit };
+    return { project, role: projectRole(project), delegatedBy, keyids: role.keyids, threshold: o.threshold, unsignedFiles: unsigned, revived, afterTakedown, commit };
   });
 }
 
@@ -149,11 +156,22 @@ export async function promoteProjects(repoDir: string, o: OpenOptions & { offlin
     const signer = await offlineSigner(ctx, CLAIMED, o.offlineKey, o.passphraseEnv);
     let next = claimed.signed;
     const exp = expiresAt(now, config.expires.claimed);
+    const onlineIds = (await ctx.published.role(TARGETS)).signed.delegations?.roles?.find((t) => t.name === RECENTLY_CLAIMED)?.keyids ?? [];
     for (const r of moving) {
+      const project = r.name.slice('project-'.length);
+      tx.projectDelegators.set(r.name, CLAIMED);
+      if (isTakedownDelegation(r, onlineIds)) {
+        // Taken down while recently claimed: the online key must not end up trusted by claimed.
+        // The takedown moves to the claimed key: same empty project role, next version, re-signed.
+        next = withDelegation(next, claimed.version + 1, exp, project, { keys: { [signer.keyid]: signer.publicKey }, role: projectDelegation(project, [signer.keyid], 1) });
+        if (ctx.published.versionOf(r.name) !== undefined) {
+          tx.updateRole(r.name, buildTargets(ctx.published.versionOf(r.name)! + 1, expiresAt(now, config.expires.project), {}), [signer]);
+        }
+        continue;
+      }
       const keys: Record<string, PublicKeyJson> = {};
       for (const id of r.keyids) keys[id] = recent.signed.delegations!.keys[id];
-      next = withDelegation(next, claimed.version + 1, exp, r.name.slice('project-'.length), { keys, role: r });
-      tx.projectDelegators.set(r.name, CLAIMED);
+      next = withDelegation(next, claimed.version + 1, exp, project, { keys, role: r });
     }
     tx.updateRole(CLAIMED, next, [signer]);
     tx.updateRole(RECENTLY_CLAIMED, buildTargets(recent.version + 1, expiresAt(now, config.expires['recently-claimed']), recent.signed.targets, { keys: {}, roles: [] }), [await ctx.onlineSigner()]);

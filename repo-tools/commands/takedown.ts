@@ -1,25 +1,37 @@
-// `tufpip-repo takedown DIR PROJECT --offline-key claimed.pem`: the operator's emergency removal
-// of a developer-signed project (PEP 480: malware, a legal order). The operator cannot sign the
-// maintainers' roles, but owns their delegation: one transaction signed with the claimed key
-// (the online key for a recently-claimed project) removes the project's delegation, its files
-// (everything under packages/<project>/, right after the new timestamp: the bytes leave the served
-// tree at once, not at the next `gc`), any index-signed entry of them, its simple page and its
-// place in the project list.
-// The project's roles keep their entries in the snapshot: TUF spec 5.5.5 (tuf-js
-// `updateSnapshot`) refuses a new snapshot that drops a role a client already trusts. No
-// delegation names them any more, so no client loads them; `verify` reports them as no longer
-// delegated. The maintainers re-establish the project with `claim`, then `release sign --fresh`
-// (continues those version numbers, carries no old release) and `add --signed`.
+// `tufpip-repo takedown DIR PROJECT --offline-key claimed.pem [--reason TEXT]`: the operator's
+// emergency takedown of a developer-signed project (PEP 480: malware, a legal order). The operator
+// cannot sign the maintainers' roles, but owns their delegation. One transaction, signed with the
+// key of the delegating role (claimed: its offline key; recently-claimed: the online key):
+// - keeps the terminating delegation `project-<p>` -> `packages/<p>/*`, re-delegated to that
+//   operator key alone (threshold 1): the maintainers' keys are revoked, and the name stays
+//   protected (no file under packages/<p>/ can be vouched for by the online key: the delegation
+//   is terminating, TUF spec 5.6.7.2.4);
+// - publishes the next version of `project-<p>` (published version + 1, expiry as for a project
+//   role), signed with that key, listing no target and no delegation: the maintainers'
+//   `project-<p>--<v>` release roles are no longer reachable. They keep their snapshot entries
+//   (TUF spec 5.5.5 / tuf-js `updateSnapshot` refuse a snapshot that drops a trusted role);
+// - keeps the project's simple page, every file it offered marked yanked (PEP 592,
+//   `data-yanked="taken down: REASON"`), so an installer asking for the project requests a file and
+//   the client's signature-gap tripwire refuses it (missing-developer-signature), on purpose; plain
+//   pip sees only yanked files;
+// - deletes the files' bytes (plain and hash-named, right after the new timestamp, not at the next
+//   `gc`) and any index-signed entry of them, and records them as withdrawn (filenames are forever).
+// The maintainers re-establish the project with `claim` (new keys replace the delegation), then
+// `release sign --fresh --index URL` (continues project-<p>'s version numbers) and `add --signed`.
 import fsp from 'node:fs/promises';
+import { buildTargets } from '../../metadata/builders.js';
 import { TufpipError } from '../../metadata/errors.js';
 import { normalizeProject } from '../../metadata/pep503.js';
 import { expiresAt } from '../../metadata/profile.js';
+import { projectDelegation } from '../../metadata/releases.js';
 import { CLAIMED, RECENTLY_CLAIMED, projectRole } from '../../metadata/roles.js';
+import type { PageFile } from '../../metadata/simple-html.js';
 import { hashedPath, packagePath } from '../../metadata/target-paths.js';
 import { withRepo, type OpenOptions } from '../txn/open-repo.js';
 import { Transaction, type CommitResult } from '../txn/transaction.js';
-import { projectFiles, projectList, writeProjectList, writeProjectPage } from '../index/simple-pages.js';
+import { projectFiles, writeProjectPage } from '../index/simple-pages.js';
 import { offlineSigner, withDelegation } from './claim.js';
+import { checkReason } from './yank.js';
 
 /** A consistent-snapshot copy is named `<sha256>.<filename>` (target-paths.ts hashedPath). */
 const HASH_PREFIX = /^[0-9a-f]{64}\./;
@@ -28,15 +40,23 @@ export interface TakedownOptions extends OpenOptions {
   /** Offline key of `claimed` (file path or signer URI); not needed for a recently-claimed project. */
   offlineKey?: string;
   passphraseEnv?: string;
+  /** Shown to installers in the PEP 592 yank reason: `taken down: REASON`. */
+  reason?: string;
 }
 
 export interface TakedownResult {
   project: string;
-  /** The role whose delegation to project-<name> was removed. */
+  /** The role whose delegation to project-<name> now names the operator's key. */
   revokedFrom: string;
+  /** The operator key project-<name> is delegated to now. */
+  keyid: string;
+  /** The version of project-<name> published empty, signed with that key. */
+  projectVersion: number;
+  /** PEP 592 yank reason of every file left on the page. */
+  yanked: string;
   /** File names removed from the served tree. */
   removed: string[];
-  /** Maintainer roles left in the snapshot, no longer delegated. */
+  /** Maintainer release roles left in the snapshot, no longer delegated. */
   orphanedRoles: string[];
   commit: CommitResult;
 }
@@ -44,6 +64,8 @@ export interface TakedownResult {
 export async function takedownProject(repoDir: string, projectName: string, o: TakedownOptions = {}): Promise<TakedownResult> {
   const project = normalizeProject(projectName);
   const pRole = projectRole(project);
+  if (o.reason !== undefined) checkReason(o.reason);
+  const yanked = o.reason ? `taken down: ${o.reason}` : 'taken down';
   return withRepo(repoDir, o, async (ctx) => {
     const { published: pub, config, now } = ctx;
     const tx = new Transaction(ctx, 'takedown');
@@ -53,7 +75,14 @@ export async function takedownProject(repoDir: string, projectName: string, o: T
     if (!delegator) throw new TufpipError('REFUSED', `project ${project} is not developer-signed (not in claimed or recently-claimed): withdraw its files with tufpip-repo remove; nothing was published`);
     const signer = delegator.r === CLAIMED ? await offlineSigner(ctx, CLAIMED, o.offlineKey, o.passphraseEnv) : await ctx.onlineSigner();
     const expiry = config.expires[delegator.r === CLAIMED ? 'claimed' : 'recently-claimed'];
-    tx.updateRole(delegator.r, withDelegation(delegator.role.signed, delegator.role.version + 1, expiresAt(now, expiry), project), [signer]);
+    // The delegation stays (same name, same paths, terminating), to the operator's key alone.
+    const keys = { [signer.keyid]: signer.publicKey };
+    tx.updateRole(delegator.r, withDelegation(delegator.role.signed, delegator.role.version + 1, expiresAt(now, expiry), project, { keys, role: projectDelegation(project, [signer.keyid], 1) }), [signer]);
+    // The project role's next version lists nothing and delegates to nothing; the self-check
+    // verifies it against the new delegation (TUF spec 5.6.3 - 5.6.5), as for `add --signed`.
+    const projectVersion = (pub.versionOf(pRole) ?? 0) + 1;
+    tx.updateRole(pRole, buildTargets(projectVersion, expiresAt(now, config.expires.project), {}), [signer]);
+    tx.projectDelegators.set(pRole, delegator.r);
 
     // Every file the project has on the index: its page, what its published releases list, and
     // what is on disk under packages/<project>/ (files the index published before the claim are
@@ -64,20 +93,25 @@ export async function takedownProject(repoDir: string, projectName: string, o: T
       files.add(entry.replace(HASH_PREFIX, ''));
       tx.afterPublish({ op: 'remove', path: `packages/${project}/${entry}` });
     }
+    const page = new Map<string, PageFile>();
     const removeCopies = (filename: string, sha256: string) => {
       files.add(filename);
       tx.afterPublish({ op: 'remove', path: packagePath(project, filename) });
       tx.afterPublish({ op: 'remove', path: hashedPath(packagePath(project, filename), sha256) });
     };
-    for (const f of await projectFiles(tx, project)) removeCopies(f.filename, f.sha256);
+    for (const f of await projectFiles(tx, project)) {
+      removeCopies(f.filename, f.sha256);
+      page.set(f.filename, { ...f, yanked });
+    }
     const orphaned: string[] = [];
     if (pub.versionOf(pRole) !== undefined) {
-      orphaned.push(pRole);
       for (const d of (await pub.role(pRole)).signed.delegations?.roles ?? []) {
         if (pub.versionOf(d.name) === undefined) continue;
         orphaned.push(d.name);
         for (const [p, info] of Object.entries((await pub.role(d.name)).signed.targets)) {
-          removeCopies(p.slice(p.lastIndexOf('/') + 1), info.hashes.sha256);
+          const filename = p.slice(p.lastIndexOf('/') + 1);
+          removeCopies(filename, info.hashes.sha256);
+          if (!page.has(filename)) page.set(filename, { filename, sha256: info.hashes.sha256, yanked });
           // Filenames are forever: the maintainers' files are recorded as withdrawn too.
           tx.withdraw({ path: p, sha256: info.hashes.sha256, length: info.length });
         }
@@ -85,11 +119,10 @@ export async function takedownProject(repoDir: string, projectName: string, o: T
     }
     // Index-signed entries of the project (published before the claim) leave their bins.
     for (const f of files) if (await tx.getTarget(packagePath(project, f))) tx.setTarget(packagePath(project, f), null);
-    writeProjectPage(tx, project, []);
-    const projects = await projectList(tx);
-    if (projects.includes(project)) writeProjectList(tx, projects.filter((p) => p !== project));
+    // The page stays in its bin (and the project in the project list), every file yanked.
+    writeProjectPage(tx, project, [...page.values()]);
     const commit = await tx.commit();
     const removed = [...files].sort();
-    return { project, revokedFrom: delegator.r, removed, orphanedRoles: orphaned, commit };
+    return { project, revokedFrom: delegator.r, keyid: signer.keyid, projectVersion, yanked, removed, orphanedRoles: orphaned, commit };
   });
 }

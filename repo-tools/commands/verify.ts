@@ -14,7 +14,10 @@ import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS, TOP_LEVEL_ROLES, isBinRole, i
 import { hashedPath, projectOfTarget } from '../../metadata/target-paths.js';
 import { FileFetcher } from '../../client/file-fetcher.js';
 import { internals } from '../../client/tuf-internals.js';
+import type { Envelope, TargetsSigned } from '../../metadata/builders.js';
+import type { PublicKeyJson } from '../../metadata/keys.js';
 import { RepoLayout } from '../storage/layout.js';
+import { validSigners } from './release.js';
 import { lastJournalEntry } from '../storage/journal.js';
 import { findLinksOutOfSite, findSecretsUnderSite } from '../storage/secrets-guard.js';
 
@@ -41,6 +44,8 @@ export interface VerifyOptions {
   /** Trusted root file to start from (default: the repository's 1.root.json). */
   root?: string;
   onProgress?: (done: number, total: number, phase?: string) => void;
+  /** A published metadata file's bytes (`N.ROLE.json`), to explain a project role that does not verify. */
+  roleBytes?: (role: string, version: number) => Promise<Buffer | undefined>;
 }
 
 export function describeTufError(err: unknown): string {
@@ -80,15 +85,38 @@ export async function verifyWithUpdater(updater: Updater, checkFiles: FileChecke
     if (!(r === TARGETS || r === CLAIMED || r === RECENTLY_CLAIMED || r === BINS || isBinRole(r) || isProjectRole(r))) problems.push({ kind: 'metadata', message: `snapshot lists a role outside the role graph: ${r}` });
   }
   const listed = new Map<string, string>(); // target path -> first role listing it
-  const load = async (role: string, parent: string) => {
+  const load = async (role: string, parent: string, excuse?: () => Promise<string | undefined>) => {
     try {
       const md = await ui.loadTargets(role, parent);
       for (const p of Object.keys(md?.signed.targets ?? {})) if (!listed.has(p)) listed.set(p, role);
       return md;
     } catch (err) {
-      problems.push({ kind: 'metadata', message: `role ${role}: ${describeTufError(err)}` });
+      const why = await excuse?.();
+      if (why) warnings.push({ kind: 'unsigned', message: why });
+      else problems.push({ kind: 'metadata', message: `role ${role}: ${describeTufError(err)}` });
       return undefined;
     }
+  };
+  // A project taken down (its role emptied and signed with the delegator's own key) and claimed
+  // again with new keys: until its maintainers publish a release signed with them, the project
+  // role does not verify. Expected, and only that exact state: an empty role validly signed by
+  // the key of the role that delegates it (claimed / recently-claimed in the top-level targets).
+  const awaitingRelease = new Set<string>();
+  const reclaimedAfterTakedown = async (role: string, parent: string): Promise<string | undefined> => {
+    const v = meta[`${role}.json`]?.version;
+    const bytes = v === undefined ? undefined : await opts.roleBytes?.(role, v);
+    const top = ts.targets?.signed.delegations;
+    if (!bytes || !top) return undefined;
+    const keys: Record<string, PublicKeyJson> = {};
+    for (const id of top.roles?.[parent]?.keyIDs ?? []) if (top.keys[id]) keys[id] = top.keys[id].toJSON() as unknown as PublicKeyJson;
+    try {
+      const env = JSON.parse(bytes.toString('utf8')) as Envelope<TargetsSigned>;
+      if (Object.keys(env.signed.targets).length || env.signed.delegations || validSigners(env, keys).length === 0) return undefined;
+    } catch {
+      return undefined;
+    }
+    awaitingRelease.add(role);
+    return `project ${role.slice('project-'.length)} was taken down and claimed again: ${role} is still the takedown's (signed by ${parent}'s key), not yet a release signed with the new keys (release sign --fresh, add --signed); TUF clients refuse its files until then`;
   };
   await load(TARGETS, 'root');
   const projectParents = new Map<string, string>();
@@ -105,7 +133,7 @@ export async function verifyWithUpdater(updater: Updater, checkFiles: FileChecke
     else if (isProjectRole(role)) {
       const parent = projectParents.get(role);
       if (!parent) warnings.push({ kind: 'metadata', message: `role ${role} is in the snapshot but no longer delegated` });
-      else await load(role, parent);
+      else await load(role, parent, () => reclaimedAfterTakedown(role, parent));
     }
     opts.onProgress?.(++n, roleNames.length, 'roles');
   }
@@ -133,7 +161,9 @@ export async function verifyWithUpdater(updater: Updater, checkFiles: FileChecke
       info = await updater.getTargetInfo(p);
     } catch (err) {
       const project = projectOfTarget(p);
-      if (project && p.startsWith('packages/') && projectParents.has(`project-${project}`) && !meta[`project-${project}.json`]) {
+      if (project && p.startsWith('packages/') && awaitingRelease.has(`project-${project}`)) {
+        warnings.push({ kind: 'unsigned', message: `${p} is listed by ${role} but project ${project} awaits a release signed with its new keys` });
+      } else if (project && p.startsWith('packages/') && projectParents.has(`project-${project}`) && !meta[`project-${project}.json`]) {
         warnings.push({ kind: 'unsigned', message: `${p} is listed by ${role} but project ${project} is developer-signed with no signed release yet` });
       } else problems.push({ kind: 'metadata', message: `${p}: ${describeTufError(err)}` });
       continue;
@@ -199,7 +229,7 @@ export async function verifyRepo(repoDir: string, opts: VerifyOptions = {}): Pro
         if (plainBad && !plainMayLag) plainProblems.push(`${p} (plain name, what plain pip gets): ${plainBad}`);
         return out;
       },
-      opts,
+      { ...opts, roleBytes: (role, v) => fsp.readFile(layout.metadataFile(versionedFileName(role, v))).catch(() => undefined) },
     );
     // Plain names are replaced after each publication: if another command published while this
     // verify ran (a cron bump, an add), they may belong to the newer state. Only a mismatch with

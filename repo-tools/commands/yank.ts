@@ -28,7 +28,7 @@ export interface YankResult {
 }
 
 /** A reason goes into one HTML attribute and one pip warning line: printable, one line. */
-function checkReason(reason: string): void {
+export function checkReason(reason: string): void {
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f]/.test(reason)) throw new TufpipError('USAGE', '--reason must be one line of printable text (no control characters or newlines)');
   if (reason.length > 500) throw new TufpipError('USAGE', `--reason is ${reason.length} characters long; at most 500`);
