@@ -14,7 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { pipEnvironment } from '../client/pip-runner.js';
 import { serveRepo } from '../repo-tools/commands/serve.js';
-import { writeWheel } from '../test/helpers/wheels.js';
+import { writeWheel } from '../client/demo-wheels.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PACKAGES = 20;

@@ -1,3 +1,6 @@
 #!/usr/bin/env node
-import { runRepoCli } from '../dist/repo-tools/cli/main.js';
+// Guards first: whatever fails later ends with one line and an exit code, no stack trace.
+import { installCliGuards } from '../dist/client/cli/process-guards.js';
+installCliGuards('tufpip-repo');
+const { runRepoCli } = await import('../dist/repo-tools/cli/main.js');
 process.exitCode = await runRepoCli(process.argv.slice(2));

@@ -1,8 +1,10 @@
 // `npm run demo`: the whole main job on embedded defaults, with the real CLIs as a user runs them.
-// Writes two wheels (a package and its dependency), builds an index with the INSECURE published
-// keys in keys-example/ (see its README), serves it on loopback, trusts its root, runs
+// Writes two wheels (a package and its dependency), builds an index with keys generated for the
+// demo in its temporary directory (deleted at the end), serves it on loopback, trusts its root, runs
 // `tufpip install` into a fresh venv, prints what was verified and the package's output, then
 // stops the server and removes everything. Nothing outside one temporary directory is written.
+// Runs the same from a clone (`npm run demo`) and from an installed package
+// (`node "$(npm root -g)/tufpip/dist/client/demo.js"`): it needs only bin/ and dist/.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -10,10 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serveRepo } from '../repo-tools/commands/serve.js';
-import { writeWheel } from '../test/helpers/wheels.js';
+import { writeWheel } from './demo-wheels.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const KEYS = path.join(ROOT, 'keys-example');
 const PYTHON = process.env.TUFPIP_DEMO_PYTHON ?? 'python3';
 
 interface Run {
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tufpip-demo-'));
   let stopServer: (() => Promise<void>) | undefined;
   try {
-    process.stdout.write(`tufpip demo in ${tmp}\nWARNING: the index is signed with the PUBLISHED, INSECURE keys in ${KEYS} (demo only)\n`);
+    process.stdout.write(`tufpip demo in ${tmp} (keys generated for the demo, deleted at the end)\n`);
     const wheels = path.join(tmp, 'wheels');
     const files = [
       await writeWheel(wheels, {
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}/`;
     const repo = path.join(tmp, 'repo');
-    await tufpipRepo(['init', repo, '--url', url, '--bins', '16', '--keys-dir', KEYS]);
+    await tufpipRepo(['init', repo, '--url', url, '--bins', '16']);
     await tufpipRepo(['add', repo, ...files]);
     const server = await serveRepo(repo, { host: '127.0.0.1', port });
     stopServer = () => server.close();

@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # Makes sure what the end-to-end tests need is on the machine: a Python 3 with the venv module
-# and pip (tests create real virtual environments and run real pip, offline), and Debian's wheel
-# of `wheel` (/usr/share/python-wheels/wheel-*.whl: the sdist tests publish it on their index as
-# a build dependency of setuptools). Installs Debian's packages when missing (as root, e.g. on
-# CI); otherwise says what to install.
+# and pip (tests create real virtual environments and run real pip, offline); Debian's wheel of
+# `wheel` (/usr/share/python-wheels/wheel-*.whl: the sdist tests publish it on their index as a
+# build dependency of setuptools); and curl (the README's and runbook's commands, run by
+# test/docs-commands.test.ts, wait for the server with it). Installs Debian's packages when
+# missing (as root, e.g. on CI); otherwise says what to install.
 set -euo pipefail
 py="${TUFPIP_TEST_PYTHON:-python3}"
 python_ok() { "$py" -c 'import venv, ensurepip, sys; assert sys.version_info >= (3, 8)' >/dev/null 2>&1 && "$py" -m pip --version >/dev/null 2>&1; }
 wheel_ok() { compgen -G '/usr/share/python-wheels/wheel-*.whl' >/dev/null; }
-ok() { python_ok && wheel_ok; }
+ok() { python_ok && wheel_ok && command -v curl >/dev/null; }
 if ok; then exit 0; fi
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-  echo "ensure-test-deps: installing python3, python3-venv, python3-pip, python3-wheel-whl" >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv python3-pip python3-wheel-whl >/dev/null
+  echo "ensure-test-deps: installing python3, python3-venv, python3-pip, python3-wheel-whl, curl" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3 python3-venv python3-pip python3-wheel-whl curl >/dev/null
   python_ok || py=python3
   ok && exit 0
 fi
-echo "ensure-test-deps: the tests need Python 3 with venv and pip, and Debian's python3-wheel-whl (apt-get install python3-venv python3-pip python3-wheel-whl)" >&2
+echo "ensure-test-deps: the tests need Python 3 with venv and pip, Debian's python3-wheel-whl and curl (apt-get install python3-venv python3-pip python3-wheel-whl curl)" >&2
 exit 1

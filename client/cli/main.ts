@@ -3,8 +3,9 @@
 // failure exits 1 (usage errors included).
 import { createRequire } from 'node:module';
 import type yargsFactory from 'yargs';
-import { describeError, exitCodeFor } from '../../metadata/errors.js';
-import { redactUrls } from '../client-error.js';
+import { exitCodeFor } from '../../metadata/errors.js';
+import { packageVersion } from '../package-version.js';
+import { installCliGuards, reportError } from './process-guards.js';
 import { clientCommands } from './commands.js';
 import { pipCommands } from './pip-commands.js';
 
@@ -13,10 +14,17 @@ import { pipCommands } from './pip-commands.js';
 const yargs = createRequire(import.meta.url)('yargs/yargs') as typeof yargsFactory;
 
 export async function runClientCli(argv: string[]): Promise<number> {
+  installCliGuards('tufpip');
+  // `--version` alone: package.json's version. Not a yargs global option, because commands use
+  // `--version` for a package version (`remove DIR P --version 1.0`).
+  if (argv.length === 1 && argv[0] === '--version') {
+    process.stdout.write(`${packageVersion()}\n`);
+    return 0;
+  }
   let exitCode = 0;
   const parser = yargs(argv)
     .scriptName('tufpip')
-    .usage('$0 <command> [options]\n\nInstall Python packages from a TUF-protected index (PEP 458 + PEP 480): pip gets only verified files.')
+    .usage('$0 <command> [options]\n$0 --version\n\nInstall Python packages from a TUF-protected index (PEP 458 + PEP 480): pip gets only verified files.')
     .option('data-dir', { type: 'string', global: true, describe: 'tufpip data directory (default $TUFPIP_DATA_DIR or $XDG_DATA_HOME/tufpip)' })
     .command([...clientCommands, ...pipCommands])
     .demandCommand(1, 'give a command (see --help)')
@@ -33,8 +41,8 @@ export async function runClientCli(argv: string[]): Promise<number> {
     await parser.parseAsync();
   } catch (err) {
     exitCode = argv[0] === 'tuf' ? 1 : exitCodeFor(err);
-    // Credentials redacted once more at the boundary, whatever produced the message.
-    process.stderr.write(`tufpip: error: ${redactUrls(describeError(err))}\n`);
+    // Credentials are redacted once more at the boundary (reportError), whatever produced the message.
+    reportError('tufpip', err);
     if (exitCodeFor(err) === 2) process.stderr.write("run 'tufpip --help' for usage\n");
   }
   return exitCode;

@@ -260,16 +260,18 @@ const verify: CommandModule<object, OutputFlags & { dir?: string; url?: string; 
 
 const serve: CommandModule<object, Common & { host: string; port: number }> = {
   command: 'serve <dir>',
-  describe: 'serve site/ over HTTP (directory URLs serve index.html)',
+  describe: 'serve site/ over plain HTTP, on loopback unless --host says otherwise (production: TLS in front, docs/serving.md)',
   builder: (y) =>
     dirArg(y)
-      .option('host', { type: 'string', default: '127.0.0.1' })
-      .option('port', { type: 'number', default: 8080 })
+      .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on: 127.0.0.1 (loopback only), 0.0.0.0 or :: for every interface, or one address' })
+      .option('port', { type: 'number', default: 8080, describe: 'port to listen on (0: any free port)' })
       .option('quiet', { type: 'boolean', describe: 'do not log requests' }) as never,
   handler: async (a) => {
     const { serveRepo } = await import('../commands/serve.js');
+    const { isLoopbackHost } = await import('../../client/index-url.js');
     const s = await serveRepo(a.dir, { host: a.host, port: a.port, log: a.quiet ? undefined : (l) => process.stderr.write(l + '\n') });
     process.stdout.write(`serving ${path.resolve(a.dir, 'site')} at ${s.url} (pip: --index-url ${s.url}simple/)\n`);
+    if (!isLoopbackHost(a.host)) process.stderr.write('note: plain HTTP on a network address: in production put a TLS reverse proxy in front and listen on loopback (docs/serving.md)\n');
     await new Promise<void>((resolve) => {
       const stop = () => void s.close().then(resolve);
       process.once('SIGINT', stop);

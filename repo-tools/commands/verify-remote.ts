@@ -10,11 +10,13 @@ import { verifyWithUpdater, describeTufError, type VerifyOptions, type VerifyRep
 export async function verifyRemote(baseUrl: string, rootFile: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
   const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'tufpip-verify-'));
+  // The client's fetcher: honours HTTPS_PROXY/NO_PROXY and uses an idle timeout (DESIGN.md gaps).
+  // close() removes its download folder: nothing is left under TMPDIR, success or failure.
+  const fetcher = new HttpFetcher();
   try {
     await fsp.copyFile(rootFile, path.join(tmp, 'root.json'));
     await fsp.mkdir(path.join(tmp, 'targets'));
-    // The client's fetcher: honours HTTPS_PROXY/NO_PROXY and uses an idle timeout (DESIGN.md gaps).
-    const updater = new Updater({ metadataDir: tmp, metadataBaseUrl: `${base}metadata/`, targetBaseUrl: base, targetDir: path.join(tmp, 'targets'), fetcher: new HttpFetcher() });
+    const updater = new Updater({ metadataDir: tmp, metadataBaseUrl: `${base}metadata/`, targetBaseUrl: base, targetDir: path.join(tmp, 'targets'), fetcher });
     let i = 0;
     return await verifyWithUpdater(
       updater,
@@ -32,6 +34,7 @@ export async function verifyRemote(baseUrl: string, rootFile: string, opts: Veri
       opts,
     );
   } finally {
+    await fetcher.close();
     await fsp.rm(tmp, { recursive: true, force: true });
   }
 }
