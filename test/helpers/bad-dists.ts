@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import yazl from 'yazl';
+import { tarGz } from './wheels.js';
 
 const DATE = new Date('2020-01-01T00:00:00Z');
 
@@ -70,36 +71,11 @@ export function gzipOf(data: string | Buffer): Buffer {
   return zlib.gzipSync(data);
 }
 
-/** A ustar archive of these regular files (name -> text), as an sdist carries them. */
-export function tarBytes(members: Record<string, string>): Buffer {
-  const blocks: Buffer[] = [];
-  for (const [name, text] of Object.entries(members)) {
-    const content = Buffer.from(text);
-    const header = Buffer.alloc(512);
-    header.write(name, 0, 'latin1');
-    header.write('0000644\0', 100, 'latin1');
-    header.write('0000000\0', 108, 'latin1');
-    header.write('0000000\0', 116, 'latin1');
-    header.write(content.length.toString(8).padStart(11, '0') + '\0', 124, 'latin1');
-    header.write('13560000000\0', 136, 'latin1');
-    header.write('        ', 148, 'latin1');
-    header.write('0', 156, 'latin1');
-    header.write('ustar\0', 257, 'latin1');
-    header.write('00', 263, 'latin1');
-    let sum = 0;
-    for (const b of header) sum += b;
-    header.write(sum.toString(8).padStart(6, '0') + '\0 ', 148, 'latin1');
-    blocks.push(header, content, Buffer.alloc((512 - (content.length % 512)) % 512));
-  }
-  blocks.push(Buffer.alloc(1024));
-  return Buffer.concat(blocks);
-}
-
 /** An sdist (.tar.gz) named `filename` whose `top/PKG-INFO` says Name and Version (omitted: no PKG-INFO). */
 export function writeSdistAs(dir: string, filename: string, pkgInfo?: { top: string; name: string; version: string }): string {
   const members: Record<string, string> = {};
   const top = pkgInfo?.top ?? filename.replace(/\.tar\.gz$/, '');
   if (pkgInfo) members[`${top}/PKG-INFO`] = `Metadata-Version: 2.1\nName: ${pkgInfo.name}\nVersion: ${pkgInfo.version}\n`;
   members[`${top}/setup.py`] = 'raise SystemExit("test sdist")\n';
-  return writeBytes(dir, filename, zlib.gzipSync(tarBytes(members)));
+  return writeBytes(dir, filename, tarGz(Object.entries(members).map(([name, text]) => [name, Buffer.from(text)])));
 }
