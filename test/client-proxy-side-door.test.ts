@@ -11,7 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { runPip } from '../client/pip-runner.js';
 import type { FetchReport } from '../client/fetch-report.js';
-import { CLIENT_BIN, type RunResult } from './helpers/cli.js';
+import { CLIENT_BIN, runCommand, runNode, type RunResult } from './helpers/cli.js';
 import { basePython, freshVenv, type Venv } from './helpers/python.js';
 import { startProxy } from './helpers/loopback.js';
 import { expectOk } from './helpers/repo.js';
@@ -23,15 +23,7 @@ type Shell = RunResult;
 
 /** Runs a shell command line asynchronously (the index server runs in this process). */
 function sh(command: string, env: NodeJS.ProcessEnv): Promise<Shell> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('/bin/sh', ['-c', command], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  return runCommand('/bin/sh', ['-c', command], { env, timeoutMs: 300_000 });
 }
 
 function get(url: string): Promise<{ status: number; body: string }> {
@@ -212,16 +204,7 @@ describe('tufpip proxy is not a side door; "not on the index"', function () {
     const home = tmpDir('tufpip-home-');
     const env: NodeJS.ProcessEnv = {};
     for (const apply of Object.values(vectors)) Object.assign(env, apply(venv, home));
-    const run = (args: string[]) =>
-      new Promise<Shell>((resolve, reject) => {
-        const child = spawn(process.execPath, [CLIENT_BIN, '--data-dir', ix.dataDir, ...args], { env: userEnv(venv, home, env), stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        child.on('error', reject);
-        child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-      });
+    const run = (args: string[]): Promise<Shell> => runNode(CLIENT_BIN, ['--data-dir', ix.dataDir, ...args], { env: userEnv(venv, home, env), timeoutMs: 300_000 });
     const installed = await run(['install', 'alpha', '--python', venv.python]);
     expect(installed.code, installed.stderr).to.equal(0);
     expect(alphaVersion(venv)).to.equal('1.0');

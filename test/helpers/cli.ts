@@ -18,8 +18,13 @@ export interface RunOptions {
 }
 
 export function runNode(script: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
+  return runCommand(process.execPath, [script, ...args], opts);
+}
+
+/** Runs any program with ARGS (stdin: `opts.input`, then EOF), killed after `opts.timeoutMs`. */
+export function runCommand(command: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
