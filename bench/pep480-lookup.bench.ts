@@ -19,7 +19,7 @@ import { canonicalize } from '../metadata/canonical.js';
 import { projectRole } from '../metadata/roles.js';
 import type { TargetsSigned } from '../metadata/builders.js';
 import { serveRepo } from '../repo-tools/commands/serve.js';
-import { IndexClient } from '../client/index-client.js';
+import { IndexClient } from '../client/lib/index-client.js';
 
 export async function benchPep480Lookup(releases = 500, filesPerRelease = 10): Promise<Record<string, number>> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tufpip-bench-pep480-'));

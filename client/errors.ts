@@ -10,10 +10,10 @@ import {
   ExpiredMetadataError,
 } from 'tuf-js/dist/error.js';
 import { LengthOrHashMismatchError, UnsignedMetadataError } from '@tufjs/models/dist/error.js';
-import type { RefusalKind } from './api.js';
-import { ClientError, refusalMessage, tidyMessage, type RefusalContext } from './client-error.js';
+import type { RefusalKind } from './lib/api.js';
+import { ClientError, refusalMessage, tidyMessage, type RefusalContext } from './lib/client-error.js';
 
-export { ClientError, SignatureGapError, codeForKind, meaningOf, redactUrl, refusalMessage, tidyMessage, type RefusalContext } from './client-error.js';
+export { ClientError, SignatureGapError, codeForKind, meaningOf, redactUrl, refusalMessage, tidyMessage, type RefusalContext } from './lib/client-error.js';
 
 interface Rule {
   kind: RefusalKind;

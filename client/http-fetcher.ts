@@ -5,7 +5,7 @@
 //   the whole download, so a large wheel on a slow but steady link completes;
 // - the length limit from signed metadata is enforced as bytes arrive (and from Content-Length).
 // Also: a progress callback, HTTP 403/404 as tuf-js's own DownloadHTTPError (the end of the root
-// chain, TUF spec 5.3.3), and index credentials (client/index-credentials.ts) sent only to the
+// chain, TUF spec 5.3.3), and index credentials (client/lib/index-credentials.ts) sent only to the
 // index's own origin, never shown; a 401/403 says whether credentials were sent and how to give them.
 // Transport: node:http / node:https with keep-alive agents; through a proxy, http-proxy-agent
 // (absolute-URI requests) and https-proxy-agent (CONNECT tunnels), loaded only when a proxy is
@@ -25,7 +25,7 @@ import { DownloadError, DownloadHTTPError, DownloadLengthMismatchError } from 't
 import { TufpipError } from '../metadata/errors.js';
 import { proxyEnvFrom, proxyFor, type ProxyEnv } from './proxy-env.js';
 import { redactUrl } from './errors.js';
-import { authorizationHeader, credentialFromUrl } from './index-credentials.js';
+import { authorizationHeader, credentialFromUrl } from './lib/index-credentials.js';
 import '../metadata/linear-models.js'; // linear @tufjs/models parsing wherever tuf-js is used
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;

@@ -1,4 +1,4 @@
-// `--python` that is not a Python with pip (client/pip-runner.ts verifyPython, checked by fetch.ts
+// `--python` that is not a Python with pip (client/pip/pip-runner.ts verifyPython, checked by fetch.ts
 // whenever pip failed or "succeeded" without asking the verifying proxy anything): `tufpip install`
 // and `fetch` end with one line naming the program and exit 1, nothing fetched or installed, and
 // never "installed from 0 verified files" with exit 0. The real CLI as a child process; the

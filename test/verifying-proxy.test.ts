@@ -7,11 +7,11 @@ import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import type { VerifiedTarget, Vouch } from '../client/api.js';
+import type { VerifiedTarget, Vouch } from '../client/lib/api.js';
 import { ClientError, SignatureGapError } from '../client/errors.js';
-import { VerifyingProxy, type ProxySource } from '../client/verifying-proxy.js';
-import { ownersOf } from '../client/peer-uid.js';
-import { checkPolicy, type Policy } from '../client/policy.js';
+import { VerifyingProxy, type ProxySource } from '../client/proxy/verifying-proxy.js';
+import { ownersOf } from '../client/proxy/peer-uid.js';
+import { checkPolicy, type Policy } from '../client/lib/policy.js';
 import { tmpDir } from './helpers/tmp.js';
 import { projectListHtml, projectPageHtml } from '../metadata/simple-html.js';
 

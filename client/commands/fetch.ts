@@ -9,17 +9,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { TufpipError } from '../../metadata/errors.js';
 import { writeFileAtomicSync } from '../atomic-file.js';
-import { ClientError, redactUrl } from '../client-error.js';
-import { REPORT_FILE, REPORT_FORMAT, reportEntry, type FetchReport, type ReportEntry } from '../fetch-report.js';
-import { constraintFilesIn, downloadArgsFrom, requirementName, verifyPipArgs, verifyRequirement, verifyRequirementsFile } from '../pip-inputs.js';
+import { ClientError, redactUrl } from '../lib/client-error.js';
+import { REPORT_FILE, REPORT_FORMAT, reportEntry, type FetchReport, type ReportEntry } from '../lib/fetch-report.js';
+import { constraintFilesIn, downloadArgsFrom, requirementName, verifyPipArgs, verifyRequirement, verifyRequirementsFile } from '../pip/pip-inputs.js';
 import { projectPagePath } from '../../metadata/target-paths.js';
-import { PIP_TIMEOUT_SECONDS, pipFailedError, runPip, verifyPython } from '../pip-runner.js';
-import { missingBuildDependency, missingBuildDependencyError, onlyMissingPages } from '../build-deps.js';
-import { yankWarnings } from '../pip-warnings.js';
-import { NO_POLICY, checkPolicy, type Policy } from '../policy.js';
-import { RefusalsError } from '../refusal.js';
-import { scratchWriteError } from '../scratch-error.js';
-import { VerifyingProxy, deferredSource } from '../verifying-proxy.js';
+import { PIP_TIMEOUT_SECONDS, pipFailedError, runPip, verifyPython } from '../pip/pip-runner.js';
+import { missingBuildDependency, missingBuildDependencyError, onlyMissingPages } from '../pip/build-deps.js';
+import { yankWarnings } from '../pip/pip-warnings.js';
+import { NO_POLICY, checkPolicy, type Policy } from '../lib/policy.js';
+import { RefusalsError } from '../lib/refusal.js';
+import { scratchWriteError } from '../proxy/scratch-error.js';
+import { VerifyingProxy, deferredSource } from '../proxy/verifying-proxy.js';
 import { openTrustedIndex, resolveIndexUrl, type IndexChoice } from './open-index.js';
 
 export interface FetchCommandOptions extends IndexChoice {

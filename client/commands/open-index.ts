@@ -2,13 +2,13 @@
 // trust is bootstrapped out of band with `tufpip trust add`). Default: the only trusted index.
 // The transport rule (plain HTTP only on loopback unless --allow-http) is checked before the
 // trust store is read and before any connection (IndexClient.open -> verifyTransport).
-import type { FetchOptions } from '../api.js';
+import type { FetchOptions } from '../lib/api.js';
 import { TufpipError } from '../../metadata/errors.js';
-import { ClientError } from '../client-error.js';
-import type { IndexClient } from '../index-client.js';
-import { parseIndexUrl, verifyTransport } from '../index-url.js';
-import { TrustStore } from '../trust-store.js';
-import { defaultDataDir } from '../data-dir.js';
+import { ClientError } from '../lib/client-error.js';
+import type { IndexClient } from '../lib/index-client.js';
+import { parseIndexUrl, verifyTransport } from '../lib/index-url.js';
+import { TrustStore } from '../lib/trust-store.js';
+import { defaultDataDir } from '../lib/data-dir.js';
 
 export interface IndexChoice extends FetchOptions {
   /** Trusted index name or URL; default: the only trusted index. */
@@ -57,7 +57,7 @@ export async function openTrustedIndex(choice: IndexChoice, opts: { refresh?: bo
   const indexUrl = await resolveIndexUrl(choice);
   // Loaded here, not at the top: tuf-js and its models take a while to load, and the pip commands
   // start pip before that (see fetch.ts).
-  const { IndexClient } = await import('../index-client.js');
+  const { IndexClient } = await import('../lib/index-client.js');
   const client = await IndexClient.open({
     indexUrl,
     dataDir: choice.dataDir,

@@ -1,4 +1,4 @@
-// IndexClient: one TUF-protected index, as the library API (client/api.ts) promises. Verification is
+// IndexClient: one TUF-protected index, as the library API (client/lib/api.ts) promises. Verification is
 // tuf-js's Updater (DESIGN.md "Client": never re-implement the client workflow); this class adds
 // the trust store, the hardened fetcher and persistence, who-vouched reports, the PEP 480
 // signature-gap tripwire, atomic downloads and error classification.
@@ -9,17 +9,17 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { Updater, type TargetFile } from 'tuf-js';
 import { MetadataKind, type Metadata, type Targets } from '@tufjs/models';
-import '../metadata/linear-models.js';
-import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS, projectRole, isProjectRole } from '../metadata/roles.js';
-import { shortKeyId } from '../metadata/keys.js';
-import { TufpipError } from '../metadata/errors.js';
+import '../../metadata/linear-models.js';
+import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS, projectRole, isProjectRole } from '../../metadata/roles.js';
+import { shortKeyId } from '../../metadata/keys.js';
+import { TufpipError } from '../../metadata/errors.js';
 import type { DownloadOptions, OpenIndexOptions, VerifiedTarget, Vouch } from './api.js';
-import { ClientError, SignatureGapError, classifyTufError, meaningOf } from './errors.js';
-import { HttpFetcher, type FetchRecord, type OriginAuth } from './http-fetcher.js';
+import { ClientError, SignatureGapError, classifyTufError, meaningOf } from '../errors.js';
+import { HttpFetcher, type FetchRecord, type OriginAuth } from '../http-fetcher.js';
 import { authorizationHeader, credentialsHint, describeSource, resolveCredentials, type Credential } from './index-credentials.js';
-import { hardenUpdater, internals } from './tuf-internals.js';
-import { withMetadataLock } from './metadata-lock.js';
-import { commitTempFile, tempNameFor, writeFileAtomicSync } from './atomic-file.js';
+import { hardenUpdater, internals } from '../tuf-internals.js';
+import { withMetadataLock } from '../metadata-lock.js';
+import { commitTempFile, tempNameFor, writeFileAtomicSync } from '../atomic-file.js';
 import { defaultIndexName, parseIndexUrl, verifyTransport } from './index-url.js';
 import { TrustStore, keepRootVersion } from './trust-store.js';
 import { checkRootBytes } from './root-check.js';
@@ -43,7 +43,7 @@ interface ClientConfig extends Omit<OpenMetadataDirOptions, 'metadataDir' | 'met
   targetBaseUrl?: string;
   /** Root history directory (trust store and embedded roots), if any. */
   rootsDir?: string;
-  /** Index credentials per origin (client/index-credentials.ts). */
+  /** Index credentials per origin (client/lib/index-credentials.ts). */
   auth: OriginAuth[];
 }
 
@@ -433,7 +433,7 @@ function withoutCredentials(url: string): string {
   return u.href;
 }
 
-/** The credentials for the origin of `url` (client/index-credentials.ts precedence) and the 401/403 hint. */
+/** The credentials for the origin of `url` (client/lib/index-credentials.ts precedence) and the 401/403 hint. */
 function originAuth(url: string, name: string, indexDir?: string, given?: { credential: Credential; source: string }): OriginAuth {
   const { credential, source } = given ?? resolveCredentials({ url, name, indexDir });
   const clean = withoutCredentials(url);

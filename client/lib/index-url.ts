@@ -2,7 +2,7 @@
 // name (host[:port]) and the transport rule (DESIGN.md / issue 3: plain HTTP only on loopback
 // unless the user says --allow-http).
 import net from 'node:net';
-import { TufpipError } from '../metadata/errors.js';
+import { TufpipError } from '../../metadata/errors.js';
 import { ClientError, redactUrl } from './client-error.js';
 
 export interface IndexUrl {

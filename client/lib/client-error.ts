@@ -2,7 +2,7 @@
 // it is worded, with no dependency on tuf-js: modules on the path that starts pip import it from
 // here, so that loading tuf-js waits until pip runs (issue 3 "Speed"). The classification of
 // tuf-js errors, the ONE adapter (STYLE.md "Errors"), is client/errors.ts.
-import { TufpipError, type ErrorCode } from '../metadata/errors.js';
+import { TufpipError, type ErrorCode } from '../../metadata/errors.js';
 import type { RefusalKind } from './api.js';
 
 /** Where a failure happened, for the message: the index (display URL), role and target path. */

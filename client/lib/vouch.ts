@@ -3,9 +3,9 @@
 // signatures on it verify. Pure over verified metadata.
 import type { Key, Metadata, Root, Targets } from '@tufjs/models';
 import { MetadataKind } from '@tufjs/models';
-import { isProjectRole } from '../metadata/roles.js';
+import { isProjectRole } from '../../metadata/roles.js';
 import type { Vouch } from './api.js';
-import '../metadata/linear-models.js'; // linear @tufjs/models parsing wherever tuf-js is used
+import '../../metadata/linear-models.js'; // linear @tufjs/models parsing wherever tuf-js is used
 
 interface RoleKeys {
   keyIDs: string[];

@@ -3,9 +3,9 @@
 // self-signed to threshold. An expired root is accepted (spec 5.2: newer roots are fetched from it).
 import { createHash } from 'node:crypto';
 import { Metadata, MetadataKind, type Root } from '@tufjs/models';
-import '../metadata/linear-models.js';
-import { TufpipError } from '../metadata/errors.js';
-import { shortKeyId } from '../metadata/keys.js';
+import '../../metadata/linear-models.js';
+import { TufpipError } from '../../metadata/errors.js';
+import { shortKeyId } from '../../metadata/keys.js';
 
 export interface RootSummary {
   version: number;

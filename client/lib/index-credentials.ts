@@ -11,9 +11,9 @@
 // puts a secret in a message: sources are described by where they are, never by what they hold.
 import fs from 'node:fs';
 import path from 'node:path';
-import { TufpipError } from '../metadata/errors.js';
+import { TufpipError } from '../../metadata/errors.js';
 import { netrcCredentialFor } from './netrc.js';
-import { writeFileAtomicSync } from './atomic-file.js';
+import { writeFileAtomicSync } from '../atomic-file.js';
 
 export type Credential =
   | { scheme: 'basic'; username: string; password: string }

@@ -10,20 +10,20 @@ import type net from 'node:net';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { TufpipError } from '../metadata/errors.js';
-import { SIMPLE_INDEX, projectPagePath } from '../metadata/target-paths.js';
-import type { DownloadOptions, VerifiedTarget } from './api.js';
+import type { TufpipError } from '../../metadata/errors.js';
+import { SIMPLE_INDEX, projectPagePath } from '../../metadata/target-paths.js';
+import type { DownloadOptions, VerifiedTarget } from '../lib/api.js';
 import { CallQueue } from './call-queue.js';
-import { SignatureGapError } from './client-error.js';
+import { SignatureGapError } from '../lib/client-error.js';
 import { closeProjectName, noFileMessage, noProjectMessage, pageListsFile } from './not-on-index.js';
 import { otherUserReason } from './peer-uid.js';
 import { likelyChoice } from './prefetch-guess.js';
 import { offIndexLinks, routeRequest } from './proxy-routes.js';
 import { checkProxySecret, newProxySecret } from './proxy-secret.js';
 import { scratchWriteError } from './scratch-error.js';
-import { httpStatusFor, refusalOf, type Refusal } from './refusal.js';
+import { httpStatusFor, refusalOf, type Refusal } from '../lib/refusal.js';
 
-/** What the proxy needs of the client library (IndexClient, client/api.ts). */
+/** What the proxy needs of the client library (IndexClient, client/lib/api.ts). */
 export interface ProxySource {
   /** Runs the TUF update cycle (TUF spec 5.3-5.6). */
   refresh(): Promise<void>;
