@@ -1,6 +1,6 @@
 // The package's main entry (`import { IndexClient, ... } from 'tufpip'`): the client library.
 // See docs/client-library.md for an example.
-export type { Vouch, VerifiedTarget, RefusalKind, FetchOptions, OpenIndexOptions, DownloadOptions } from './lib/api.js';
+export type { Vouch, VerifiedTarget, RefusalKind, FetchOptions, OpenIndexOptions, DownloadOptions, IndexFetcher } from './lib/api.js';
 export { IndexClient, type OpenMetadataDirOptions } from './lib/index-client.js';
 export { ClientError, classifyTufError, redactUrl, type RefusalContext } from './errors.js';
 export { TrustStore, type TrustedIndex, type TrustedIndexRecord, type TrustedIndexStatus } from './lib/trust-store.js';

@@ -378,7 +378,7 @@ describe('verifying proxy (in-memory source)', () => {
     ]);
     source.files.set('simple/alpha/index.html', Buffer.from(page));
     await start({ prefetch: { maxBytes: 1_000_000 } });
-    proxy.prefetchPages(['simple/alpha/index.html', 'simple/nosuch/index.html']);
+    proxy.prefetchProjects(['alpha', 'nosuch']);
     await waitFor(() => source.calls.includes(`download ${WHEEL}`));
     expect(proxy.served.size).to.equal(0);
     expect(proxy.refusals).to.deep.equal([]); // a failed prefetch is not a refusal (pip may never ask)
@@ -393,7 +393,7 @@ describe('verifying proxy (in-memory source)', () => {
     let release!: () => void;
     source.gate = new Promise<void>((r) => (release = r));
     await start({ prefetch: { maxBytes: 1_000_000 } });
-    proxy.prefetchPages(['simple/alpha/index.html']);
+    proxy.prefetchProjects(['alpha']);
     await waitFor(() => source.inFlight === 1);
     let closed = false;
     const closing = proxy.close().then(() => (closed = true));
@@ -407,7 +407,7 @@ describe('verifying proxy (in-memory source)', () => {
   it('close() starts no new background work: a page being verified when it is called prefetches nothing', async () => {
     source.files.set('simple/alpha/index.html', Buffer.from(projectPageHtml('alpha', [{ filename: 'alpha-1.0-py3-none-any.whl', sha256: K }])));
     await start({ prefetch: { maxBytes: 1_000_000 } });
-    proxy.prefetchPages(['simple/alpha/index.html']);
+    proxy.prefetchProjects(['alpha']);
     await proxy.close();
     expect(source.calls.filter((c) => c.includes(WHEEL))).to.deep.equal([]);
     expect(source.inFlight).to.equal(0);
