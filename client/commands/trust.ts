@@ -111,9 +111,9 @@ export async function trustAdd(indexUrl: string, rootFile: string, opts: TrustAd
  */
 async function checkIndex(index: TrustedIndex, opts: TrustAddOptions, given?: Given): Promise<void> {
   const { IndexClient } = await import('../lib/index-client.js');
-  const client = await IndexClient.open({
+  // The index was just stored and its transport checked (trustAdd): not looked up again.
+  const client = IndexClient.openTrusted(index, {
     indexUrl: index.url,
-    dataDir: opts.dataDir,
     allowHttp: opts.allowHttp,
     credential: given?.credential,
     credentialSource: given?.source,
