@@ -5,5 +5,8 @@ installCliGuards('tufpip');
 // `fetch` and `install` start pip's interpreter before the CLI loads (client/pip-prewarm.ts).
 const { prewarmPipFor } = await import('../dist/client/pip-runner.js');
 prewarmPipFor(process.argv.slice(2));
+// Linear @tufjs/models parsing before any metadata is read (dist/tuf/linear-models.js).
+const { installLinearModels } = await import('../dist/tuf/linear-models.js');
+installLinearModels();
 const { runClientCli } = await import('../dist/client/cli/main.js');
 process.exitCode = await runClientCli(process.argv.slice(2));

@@ -2,8 +2,8 @@
 // DelegatedRole#isDelegatedPath of @tufjs/models 4.1.1 does: same boolean, same error.
 import { expect } from 'chai';
 import { createRequire } from 'node:module';
-import '../metadata/linear-models.js';
-import { upstreamIsDelegatedPath } from '../metadata/delegated-path-match.js';
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
+import { upstreamIsDelegatedPath } from '../tuf/delegated-path-match.js';
 import { rng, seedFrom } from './helpers/faults.js';
 
 const require = createRequire(import.meta.url);
