@@ -1,7 +1,8 @@
 // Linear parsing wherever tuf-js runs (tuf/linear-models.ts), installed explicitly by the entry
 // points, never as a side effect of importing a library module (test/architecture.test.ts checks
 // that half): the library entry and the worker entries install it when loaded alone (a fresh
-// process per module), both CLIs install it before running, and a cold refresh against a PEP
+// process per module), tufpip-repo before running a command, tufpip when a command loads the
+// client library (through its entry, once pip is spawned), and a cold refresh against a PEP
 // 458-sized repository (`tufpip-repo init --bins 16384`) works. Speed is measured in
 // bench/client-refresh.bench.ts, never asserted here.
 import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
@@ -42,14 +43,28 @@ describe('client: linear @tufjs/models parsing wherever tuf-js is used', () => {
     expect(await installsWhenLoaded(path.join(PROJECT_ROOT, 'dist', 'client', 'index-client.js'))).to.equal(false);
   });
 
-  it('both CLIs install them before running a command', () => {
-    for (const bin of ['tufpip.js', 'tufpip-repo.js']) {
-      const src = fs.readFileSync(path.join(PROJECT_ROOT, 'bin', bin), 'utf8');
-      const install = src.indexOf('installLinearModels();');
-      const cli = src.search(/await run(Client|Repo)Cli\(/);
-      expect(install, `${bin} calls installLinearModels()`).to.be.greaterThan(0);
-      expect(install, `${bin} installs before running the CLI`).to.be.lessThan(cli);
-    }
+  it('tufpip-repo installs them before running a command', () => {
+    const src = fs.readFileSync(path.join(PROJECT_ROOT, 'bin', 'tufpip-repo.js'), 'utf8');
+    const install = src.indexOf('installLinearModels();');
+    expect(install, 'bin/tufpip-repo.js calls installLinearModels()').to.be.greaterThan(0);
+    expect(install, 'before running the CLI').to.be.lessThan(src.indexOf('await runRepoCli('));
+  });
+
+  it('tufpip loads the client library only through its entry (client/index.ts installs them)', () => {
+    // Value imports of IndexClient's module other than the library entry's own re-export.
+    const direct: string[] = [];
+    const walk = (dir: string) => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        const p = path.join(dir, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.name.endsWith('.ts') && p !== path.join(PROJECT_ROOT, 'client', 'index.ts')) {
+          const src = fs.readFileSync(p, 'utf8');
+          if (/^\s*import\s+(?!type\b)[^;]*?from\s+'[^']*\/index-client\.js'|import\(\s*'[^']*\/index-client\.js'\s*\)/m.test(src)) direct.push(path.relative(PROJECT_ROOT, p));
+        }
+      }
+    };
+    walk(path.join(PROJECT_ROOT, 'client'));
+    expect(direct).to.deep.equal([]);
   });
 
   describe('a cold refresh against a 16,384-bin repository', () => {

@@ -1,4 +1,4 @@
-// Differential tests for metadata/linear-models.ts and metadata/canonical-fast.ts: every patched
+// Differential tests for tuf/linear-models.ts and metadata/canonical-fast.ts: every patched
 // function must behave exactly like the @tufjs/models 4.1.1 / @tufjs/canonical-json 2.0.0 original
 // it replaces (same objects, prototypes, own-key order, errors), plus one end-to-end signature check.
 //
