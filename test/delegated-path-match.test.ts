@@ -1,4 +1,4 @@
-// metadata/delegated-path-match.ts must decide every (pattern, target) exactly as the original
+// tuf/delegated-path-match.ts must decide every (pattern, target) exactly as the original
 // DelegatedRole#isDelegatedPath of @tufjs/models 4.1.1 does: same boolean, same error.
 import { expect } from 'chai';
 import { createRequire } from 'node:module';

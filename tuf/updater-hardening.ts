@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Updater } from 'tuf-js';
 import type { Metadata, Root, Snapshot, Targets, Timestamp } from '@tufjs/models';
 import { MetadataKind } from '@tufjs/models';
-import { writeFileAtomicSync } from '../client/atomic-file.js';
+import { writeFileAtomicSync } from '../io/atomic-file.js';
 
 export interface TrustedSetInternals {
   root: Metadata<Root>;
