@@ -64,8 +64,9 @@ export async function resolveIndex(choice: IndexChoice): Promise<ResolvedIndex> 
 export async function openTrustedIndex(choice: IndexChoice, opts: { refresh?: boolean; resolved?: ResolvedIndex } = {}): Promise<IndexClient> {
   const { indexUrl, index } = opts.resolved ?? (await resolveIndex(choice));
   // Loaded here, not at the top: tuf-js and its models take a while to load, and the pip commands
-  // start pip before that (see fetch.ts).
-  const { IndexClient } = await import('../lib/index-client.js');
+  // start pip before that (see fetch.ts). Through the library entry, which installs the linear
+  // @tufjs/models parsing (tuf/linear-models.ts) before anything is parsed.
+  const { IndexClient } = await import('../index.js');
   const client = IndexClient.openTrusted(index, {
     indexUrl,
     allowHttp: choice.allowHttp,
