@@ -10,7 +10,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RefusalKind } from '../client/api.js';
-import { IDLE_TIMEOUT_ENV } from '../client/idle-timeout.js';
+import { IDLE_TIMEOUT_ENV } from '../io/idle-timeout.js';
 import type { RootSigned } from '../metadata/builders.js';
 import { canonicalize } from '../metadata/canonical.js';
 import { binForPath } from '../metadata/hash-bins.js';

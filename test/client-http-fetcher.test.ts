@@ -7,9 +7,9 @@ import { expect } from 'chai';
 import type http from 'node:http';
 import { DefaultFetcher } from 'tuf-js/dist/fetcher.js';
 import { DownloadHTTPError, DownloadLengthMismatchError } from 'tuf-js/dist/error.js';
-import { HttpFetcher, SlowRetrievalError, NetworkError } from '../client/http-fetcher.js';
+import { HttpFetcher, SlowRetrievalError, NetworkError } from '../tuf/fetcher.js';
 import { classifyTufError } from '../client/errors.js';
-import { proxyEnvFrom } from '../client/proxy-env.js';
+import { proxyEnvFrom } from '../io/proxy-env.js';
 import { startHttp, startProxy, type Loopback } from './helpers/loopback.js';
 
 const BODY = Buffer.alloc(64 * 1024, 7);

@@ -10,7 +10,7 @@ import lockfile from 'proper-lockfile';
 import { Updater } from 'tuf-js';
 import '../metadata/linear-models.js';
 import { IndexClient, TrustStore } from '../client/index.js';
-import { HttpFetcher } from '../client/http-fetcher.js';
+import { HttpFetcher } from '../tuf/fetcher.js';
 import { TufFixture, newKey } from './helpers/tuf-fixture.js';
 import { PROJECT_ROOT } from './helpers/python.js';
 import { tmpDir } from './helpers/tmp.js';

@@ -4,7 +4,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Updater } from 'tuf-js';
-import { HttpFetcher } from '../../client/http-fetcher.js';
+import { HttpFetcher } from '../../tuf/fetcher.js';
 import { verifyWithUpdater, describeTufError, type VerifyOptions, type VerifyReport } from './verify.js';
 
 export async function verifyRemote(baseUrl: string, rootFile: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
