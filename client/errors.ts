@@ -46,7 +46,7 @@ const RULES: Rule[] = [
   // TUF spec 5.2.x "endless data": a download longer than metadata allows.
   { kind: 'endless-data', test: /DownloadLengthMismatchError|Max length reached/ },
   { kind: 'slow-retrieval', test: /SlowRetrievalError/ },
-  // HTTP 401/403 (client/http-fetcher.ts authDetail): credentials missing or refused, not "unreachable".
+  // HTTP 401/403 (io/http-transport.ts authDetail): credentials missing or refused, not "unreachable".
   { kind: 'credentials', test: /HTTP 40[13] for / },
   { kind: 'network', test: /DownloadHTTPError|NetworkError|ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|Failed to download/ },
 ];

@@ -2,7 +2,7 @@
 // tuf-js upgrade breaks at compile time, in one file). Used to enumerate roles for `verify` and to
 // close the gaps listed in DESIGN.md:
 // - persistMetadata: tuf-js writes with writeFileSync straight to the final name; replaced by
-//   write-temp + fsync + rename (client/atomic-file.ts);
+//   write-temp + fsync + rename (io/atomic-file.ts);
 // - loadTargets: tuf-js returns a role already in the trusted set by name, whoever delegates to it
 //   this time; a role reached through a second delegator is now verified against that delegator
 //   too (the "diamond delegation" fix of tuf-js 6.0.2 / python-tuf #2978).

@@ -1,4 +1,4 @@
-// client/http-fetcher.ts closes tuf-js 5.0.1's fetcher gaps. Each gap is shown on stock tuf-js
+// io/http-transport.ts (under tuf/fetcher.ts) closes tuf-js 5.0.1's fetcher gaps. Each gap is shown on stock tuf-js
 // (DefaultFetcher: Node's fetch, a whole-download deadline) and then closed, against real loopback
 // servers: proxies (HTTP_PROXY / NO_PROXY, a counting forward proxy), the idle timeout between
 // chunks (a slow but steady download succeeds, a stalled one is slow-retrieval), the length limit,
