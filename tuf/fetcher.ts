@@ -6,7 +6,6 @@ import { Readable } from 'node:stream';
 import { BaseFetcher } from 'tuf-js';
 import { DownloadError, DownloadHTTPError, DownloadLengthMismatchError } from 'tuf-js/dist/error.js';
 import { HttpTransport, type HttpTransportOptions, type FetchRecord, type TransportErrors } from '../io/http-transport.js';
-import '../metadata/linear-models.js'; // linear @tufjs/models parsing wherever tuf-js is used
 
 export { DEFAULT_IDLE_TIMEOUT_MS } from '../io/idle-timeout.js';
 export type { FetchRecord, OriginAuth } from '../io/http-transport.js';
