@@ -1,7 +1,7 @@
 // The client library's public contract (`import { ... } from 'tufpip'`). Implemented by
 // index-client.ts; consumed by the verifying proxy, the `tufpip` CLI and other installers.
 // Verification itself is tuf-js's Updater (DESIGN.md "Client"); this is everything around it.
-import type { FetchRecord } from '../http-fetcher.js';
+import type { FetchRecord } from '../../io/http-transport.js';
 
 /** Who vouched for a target (DESIGN.md "Client": every fetched file names its signers). */
 export interface Vouch {

@@ -3,7 +3,6 @@
 // the trust store, the hardened fetcher and persistence, who-vouched reports, the PEP 480
 // signature-gap tripwire, atomic downloads and error classification.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
@@ -15,7 +14,7 @@ import { shortKeyId } from '../../metadata/keys.js';
 import { TufpipError } from '../../metadata/errors.js';
 import type { DownloadOptions, IndexFetcher, OpenIndexOptions, VerifiedTarget, Vouch } from './api.js';
 import { ClientError, SignatureGapError, classifyTufError, meaningOf } from '../errors.js';
-import { HttpFetcher, type FetchRecord, type OriginAuth } from '../http-fetcher.js';
+import { HttpFetcher, type FetchRecord, type OriginAuth } from '../../tuf/fetcher.js';
 import { authorizationHeader, credentialsHint, describeSource, resolveCredentials, type Credential } from './index-credentials.js';
 import { hardenUpdater, internals } from '../../tuf/updater-hardening.js';
 import { withMetadataLock } from '../../io/metadata-lock.js';
@@ -25,6 +24,7 @@ import { TrustStore, keepRootVersion, type TrustedIndex } from './trust-store.js
 import { checkRootBytes } from './root-check.js';
 import { defaultDataDir } from './data-dir.js';
 import { delegationOf, vouchFor } from './vouch.js';
+import { sha256Hex } from '../../metadata/hash.js';
 
 /** Opening a bare TUF metadata directory (the `tufpip tuf` conformance commands). */
 export interface OpenMetadataDirOptions extends Omit<OpenIndexOptions, 'indexUrl' | 'dataDir' | 'trustedRoot'> {
@@ -110,7 +110,7 @@ export class IndexClient {
     const trustedRoot = opts.trustedRoot;
     const root = checkRootBytes(trustedRoot, 'trustedRoot');
     // Cached per (index, trusted root): a cached newer root was reached from exactly this root.
-    const id = createHash('sha256').update(`${url}\n${root.sha256}`).digest('hex').slice(0, 16);
+    const id = sha256Hex(`${url}\n${root.sha256}`).slice(0, 16);
     const dir = path.join(dataDir, 'embedded', id);
     const metadataDir = path.join(dir, 'metadata');
     const rootsDir = path.join(dir, 'roots');
@@ -231,7 +231,7 @@ export class IndexClient {
     try {
       await this.downloadVerified(updater, info, tmp);
       // A repository that signs no sha256 (other TUF repositories) still gets one reported.
-      if (!sha256) sha256 = createHash('sha256').update(await fsp.readFile(tmp)).digest('hex');
+      if (!sha256) sha256 = sha256Hex(await fsp.readFile(tmp));
       await commitTempFile(tmp, destFile, opts.durable ?? true);
     } finally {
       await fsp.rm(tmp, { force: true });
@@ -247,7 +247,7 @@ export class IndexClient {
     try {
       await this.downloadVerified(updater, info, file);
       const bytes = await fsp.readFile(file);
-      return { bytes, target: { ...target, sha256: target.sha256 || createHash('sha256').update(bytes).digest('hex') } };
+      return { bytes, target: { ...target, sha256: target.sha256 || sha256Hex(bytes) } };
     } finally {
       await fsp.rm(own ?? file, { recursive: true, force: true });
     }
