@@ -91,7 +91,7 @@ describe('IndexClient against the in-memory repository simulator', () => {
       expect(client.requests).to.equal(sim.log);
     });
 
-    it('follows a root rotation (TUF spec 5.3): new root keys sign the next timestamp', async () => {
+    it('follows a root rotation (TUF spec 5.3): root version 2, signed by the old and the new root keys', async () => {
       await client.refresh();
       sim.rotateRoot(2);
       sim.publish();
@@ -118,6 +118,12 @@ describe('IndexClient against the in-memory repository simulator', () => {
       client = await open();
       sim.corruptSignatures(bin);
       await expectRefused(client.lookup(ALPHA), 'bad-signature', bin);
+    });
+
+    it('bad-signature: a new root that the trusted root keys did not sign (TUF spec 5.3.4)', async () => {
+      sim.rotateRoot(1, { signedByOldKeys: false });
+      sim.publish();
+      await expectRefused(client.refresh(), 'bad-signature', 'root');
     });
 
     it('rollback: an older timestamp replayed after a newer one was seen', async () => {

@@ -173,9 +173,10 @@ export class RepositorySimulator extends BaseFetcher {
   /**
    * TUF spec 5.3: a new root version with `count` new root keys, signed by the old root keys and
    * the new ones (the old threshold vouches for the new root, the new threshold for itself).
+   * `signedByOldKeys: false` leaves the old keys' signatures out (an attacker's root).
    */
-  rotateRoot(count = 1): LocalSigner[] {
-    const old = this.rootSigners;
+  rotateRoot(count = 1, opts: { signedByOldKeys?: boolean } = {}): LocalSigner[] {
+    const old = opts.signedByOldKeys === false ? [] : this.rootSigners;
     this.rootSigners = Array.from({ length: count }, newSigner);
     this.root = this.makeRoot(this.root.version + 1);
     this.serveRoot([...old, ...this.rootSigners]);
