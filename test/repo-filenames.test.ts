@@ -18,15 +18,14 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { tufpipRepo, type RunResult } from './helpers/cli.js';
 import { expectOk } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
-import { PROJECT_ROOT, freshVenv, pipEnv, type Venv } from './helpers/python.js';
+import { freshVenv, pipEnv, type Venv } from './helpers/python.js';
 import { startServeCli } from './helpers/serve-cli.js';
 import { readPublished } from './helpers/tuf-client.js';
-import { runRepoKillable } from './helpers/faults.js';
+import { runRepoKillable, type KillOptions } from './helpers/faults.js';
 import { wheelBytes, writeWheel } from './helpers/wheels.js';
 import { wheelMembers, writeBytes, writeSdistAs, writeZip } from './helpers/bad-dists.js';
 import { claim, maintainers } from './helpers/pep480-fixture.js';
@@ -35,7 +34,6 @@ import { RepoLayout } from '../repo-tools/storage/layout.js';
 
 const run = promisify(execFile);
 const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-const KILL_AT = pathToFileURL(path.join(PROJECT_ROOT, 'dist', 'test', 'helpers', 'kill-at.js')).href;
 
 async function newRepo(): Promise<{ base: string; repo: string }> {
   const base = tmpDir('tufpip-filenames-');
@@ -159,7 +157,7 @@ describe('repo: filenames are forever, names and versions are checked (as PyPI)'
   });
 
   describe('the record under real SIGKILLs', () => {
-    const killed = (args: string[], env: Record<string, string>) => runRepoKillable(args, { env: { ...process.env, ...env, TUFPIP_LOCK_STALE_MS: '2000' }, nodeArgs: ['--import', KILL_AT] });
+    const killed = (args: string[], killAt: KillOptions['killAt']) => runRepoKillable(args, { env: { ...process.env, TUFPIP_LOCK_STALE_MS: '2000' }, killAt });
 
     it('remove killed after the record, before timestamp.json: still published, the record true, other bytes refused, the next remove completes', async () => {
       const { base, repo } = await newRepo();
@@ -168,7 +166,7 @@ describe('repo: filenames are forever, names and versions are checked (as PyPI)'
       const target = 'packages/kr/kr-1.0-py3-none-any.whl';
       expectOk(await tufpipRepo(['add', repo, a]), 'add');
       const ts = readPublished(repo).timestampVersion;
-      const r = await killed(['remove', repo, 'kr', '--file', 'kr-1.0-py3-none-any.whl'], { TUFPIP_TEST_KILL_BEFORE_APPEND: 'journal' });
+      const r = await killed(['remove', repo, 'kr', '--file', 'kr-1.0-py3-none-any.whl'], { beforeAppend: 'journal' });
       expect(r.signal, `${r.stdout}\n${r.stderr}`).to.equal('SIGKILL');
       expect(readPublished(repo).timestampVersion, 'the removal was not published').to.equal(ts);
       expect(readPublished(repo).targets.get(target)?.sha256).to.equal(sha256(a));
@@ -189,7 +187,7 @@ describe('repo: filenames are forever, names and versions are checked (as PyPI)'
       const target = 'packages/kt/kt-1.0-py3-none-any.whl';
       expectOk(await tufpipRepo(['add', repo, a]), 'add');
       const ts = readPublished(repo).timestampVersion;
-      const r = await killed(['remove', repo, 'kt', '--file', 'kt-1.0-py3-none-any.whl'], { TUFPIP_TEST_KILL_AFTER_RENAME: 'timestamp.json' });
+      const r = await killed(['remove', repo, 'kt', '--file', 'kt-1.0-py3-none-any.whl'], { afterRename: 'timestamp.json' });
       expect(r.signal, `${r.stdout}\n${r.stderr}`).to.equal('SIGKILL');
       expect(readPublished(repo).timestampVersion, 'the removal was published').to.equal(ts + 1);
       expect(readPublished(repo).targets.has(target)).to.equal(false);
@@ -204,7 +202,7 @@ describe('repo: filenames are forever, names and versions are checked (as PyPI)'
       const a = await writeWheel(path.join(base, 'a'), { name: 'ka', version: '1.0' });
       const b = await writeWheel(path.join(base, 'b'), { name: 'ka', version: '1.0', body: 'VERSION = "corrected"\n' });
       const ts = readPublished(repo).timestampVersion;
-      const r = await killed(['add', repo, a], { TUFPIP_TEST_KILL_BEFORE_APPEND: 'journal' });
+      const r = await killed(['add', repo, a], { beforeAppend: 'journal' });
       expect(r.signal, `${r.stdout}\n${r.stderr}`).to.equal('SIGKILL');
       expect(readPublished(repo).timestampVersion).to.equal(ts);
       expect(fs.existsSync(path.join(repo, 'retired-files'))).to.equal(false);
