@@ -11,7 +11,7 @@ import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { preload, REPO_BIN, startCommand, tufpipRepo } from './helpers/cli.js';
 import { untilClock } from './helpers/wait.js';
-import { expectOk } from './helpers/repo.js';
+import { expectOk, makeRepo } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { readPublished } from './helpers/tuf-client.js';
 import { writeSdist, writeWheel } from './helpers/wheels.js';
@@ -25,8 +25,7 @@ const { canonicalize } = require('@tufjs/canonical-json') as { canonicalize: (v:
 const DAY = 86400_000;
 const HOUR = 3600_000;
 
-const initCli = async (dir: string, ...extra: string[]) =>
-  expectOk(await tufpipRepo(['init', dir, '--url', 'http://127.0.0.1:8080/', '--bins', '4', ...extra]), 'init');
+const initCli = (dir: string, ...extra: string[]) => makeRepo({ dir, bins: 4, initArgs: extra });
 
 const verifyOk = async (dir: string) => {
   const r = await tufpipRepo(['verify', dir]);

@@ -26,7 +26,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tufpipRepo } from './helpers/cli.js';
-import { expectOk } from './helpers/repo.js';
+import { expectOk, makeRepo } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { readPublished, TufClient } from './helpers/tuf-client.js';
 import { writeSdist, writeWheel } from './helpers/wheels.js';
@@ -69,7 +69,7 @@ describe('repo: crash safety with real SIGKILLs (add, bump --force)', function (
     const base = tmpDir('tufpip-crash-');
     repo = path.join(base, 'repo');
     dists = path.join(base, 'dists');
-    expectOk(await tufpipRepo(['init', repo, '--url', 'http://127.0.0.1:8080/', '--bins', '64']), 'init');
+    await makeRepo({ dir: repo, bins: 64 });
     server = await serveRepo(repo, { host: '127.0.0.1', port: 0 });
     client = new TufClient(server.url, path.join(repo, 'site', 'metadata', '1.root.json'));
   });

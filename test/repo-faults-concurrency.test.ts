@@ -25,7 +25,7 @@ import { expect } from 'chai';
 import path from 'node:path';
 import fs from 'node:fs';
 import { tufpipRepo } from './helpers/cli.js';
-import { expectOk } from './helpers/repo.js';
+import { expectOk, makeRepo } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { writeSdist, writeWheel } from './helpers/wheels.js';
 import { readPublished, TufClient } from './helpers/tuf-client.js';
@@ -53,7 +53,7 @@ describe('repo faults: 20 concurrent add processes, a bump loop and readers on o
   before(async () => {
     base = tmpDir('tufpip-faults-conc-');
     repo = path.join(base, 'repo');
-    expectOk(await tufpipRepo(['init', repo, '--url', 'http://127.0.0.1:8080/', '--bins', '16']), 'init');
+    await makeRepo({ dir: repo, bins: 16 });
     server = await serveRepo(repo, { host: '127.0.0.1', port: 0 });
   });
 

@@ -38,7 +38,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tufpipRepo, type RunResult } from './helpers/cli.js';
-import { expectOk } from './helpers/repo.js';
+import { expectOk, makeRepo } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { PROJECT_ROOT } from './helpers/python.js';
 import { writeSdist, writeWheel } from './helpers/wheels.js';
@@ -79,7 +79,7 @@ describe('repo faults: SIGKILL of add, sync, bump and gc at random points', func
       const base = tmpDir(`tufpip-faults-crash-${laneNo}-`);
       const repo = path.join(base, 'repo');
       const inputs = path.join(base, 'in');
-      expectOk(await tufpipRepo(['init', repo, '--url', 'http://127.0.0.1:8080/', '--bins', String(bins)]), 'init');
+      await makeRepo({ dir: repo, bins: bins });
       const server = await serveRepo(repo, { host: '127.0.0.1', port: 0 });
       servers.push(server);
       const client = new TufClient(server.url, path.join(repo, 'site', 'metadata', '1.root.json'));
@@ -312,7 +312,7 @@ describe('repo faults: SIGKILL of add, sync, bump and gc at random points', func
   it('the real CLI: 4 adds and a bump --force waiting on a killed add\'s lock all succeed, each file published once', async () => {
     const base = tmpDir('tufpip-faults-stale-');
     const repo = path.join(base, 'repo');
-    expectOk(await tufpipRepo(['init', repo, '--url', 'http://127.0.0.1:8080/', '--bins', '4']), 'init');
+    await makeRepo({ dir: repo, bins: 4 });
     const expected = new Map<string, string>();
     for (let round = 0; round < 3; round++) {
       const victim = await writeWheel(path.join(base, `v${round}`), { name: `victim${round}`, version: '1.0' });

@@ -17,7 +17,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tufpipRepo } from './helpers/cli.js';
-import { expectOk } from './helpers/repo.js';
+import { expectOk, makeRepo } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { diffTrees, snapshotTree } from './helpers/tree.js';
 import { wheelFilename, writeWheel } from './helpers/wheels.js';
@@ -150,7 +150,7 @@ describe('repo faults: a full disk and file-size limits', function () {
     let repo2: string;
     before(async () => {
       repo2 = path.join(tmpDir('tufpip-faults-fsize-'), 'repo');
-      expectOk(await tufpipRepo(['init', repo2, '--url', 'http://127.0.0.1:8080/', '--bins', '2']), 'init');
+      await makeRepo({ dir: repo2, bins: 2 });
       // Enough files that each of the two bins is well over 4 KiB.
       const many = await Promise.all(Array.from({ length: 40 }, (_, i) => writeWheel(path.join(inputs, 'many'), { name: `many${i}`, version: '1.0' })));
       expectOk(await tufpipRepo(['add', repo2, ...many]), 'add');

@@ -20,7 +20,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { tufpipRepo, type RunResult } from './helpers/cli.js';
-import { expectOk } from './helpers/repo.js';
+import { expectOk, makeRepo } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { freshVenv, pipEnv, type Venv } from './helpers/python.js';
 import { startServeCli } from './helpers/serve-cli.js';
@@ -38,7 +38,7 @@ const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(fil
 async function newRepo(): Promise<{ base: string; repo: string }> {
   const base = tmpDir('tufpip-filenames-');
   const repo = path.join(base, 'repo');
-  expectOk(await tufpipRepo(['init', repo, '--url', 'http://127.0.0.1:8080/', '--bins', '4']), 'init');
+  await makeRepo({ dir: repo, bins: 4 });
   return { base, repo };
 }
 

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { tufpipRepo } from './helpers/cli.js';
-import { expectOk } from './helpers/repo.js';
+import { expectOk, makeRepo } from './helpers/repo.js';
 import { freshVenv, pipEnv, type Venv } from './helpers/python.js';
 import { startServeCli, type ServeProcess } from './helpers/serve-cli.js';
 import { tmpDir } from './helpers/tmp.js';
@@ -42,7 +42,7 @@ describe('repo: plain pip against a tufpip-repo index (PEP 503)', function () {
     const base = tmpDir('tufpip-pip-');
     repo = path.join(base, 'repo');
     const dists = path.join(base, 'dists');
-    expectOk(await tufpipRepo(['init', repo, '--url', 'http://127.0.0.1:8080/', '--bins', '16']), 'init');
+    await makeRepo({ dir: repo, bins: 16 });
     files = {
       alpha: await writeWheel(dists, { name: 'alpha', version: '1.0', deps: ['beta>=1.0'], body: 'import beta\nVERSION = "1.0"\n' }),
       beta: await writeWheel(dists, { name: 'beta', version: '1.0' }),

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { Updater } from 'tuf-js';
 import '../metadata/linear-models.js';
 import { tufpipRepo } from './helpers/cli.js';
-import { expectOk } from './helpers/repo.js';
+import { expectOk, makeRepo } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { readPublished, sha256File, TufClient } from './helpers/tuf-client.js';
 import { writeSdist, writeWheel } from './helpers/wheels.js';
@@ -34,7 +34,7 @@ describe('repo: a tuf-js client over real HTTP', function () {
     const base = tmpDir('tufpip-tufclient-');
     repo = path.join(base, 'repo');
     dists = path.join(base, 'dists');
-    expectOk(await tufpipRepo(['init', repo, '--url', 'http://127.0.0.1:8080/', '--bins', '16']), 'init');
+    await makeRepo({ dir: repo, bins: 16 });
     await addAll(
       await writeWheel(dists, { name: 'alpha', version: '1.0', deps: ['beta'] }),
       await writeWheel(dists, { name: 'alpha', version: '1.1', deps: ['beta'] }),

@@ -7,8 +7,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { expectOk } from './repo.js';
-import { tufpipRepo } from './cli.js';
+import { copyRepo, makeRepo } from './repo.js';
 import { writeSdist, writeWheel } from './wheels.js';
 import { signRole } from '../../repo-tools/txn/transaction.js';
 import { loadSigner } from '../../repo-tools/keys/signer.js';
@@ -156,16 +155,11 @@ export const repoDamages: Record<string, RepoDamage> = {
 export async function goldRepo(base: string): Promise<{ gold: string; inputs: string; fresh: string; copy: () => string }> {
   const gold = path.join(base, 'gold');
   const inputs = path.join(base, 'in');
-  expectOk(await tufpipRepo(['init', gold, '--url', 'http://127.0.0.1:8080/', '--bins', '4']), 'init');
   const alpha = await writeWheel(path.join(inputs, 'a'), { name: 'alpha', version: '1.0' });
   const beta = await writeWheel(path.join(inputs, 'a'), { name: 'beta', version: '1.0' });
-  expectOk(await tufpipRepo(['add', gold, alpha, beta, writeSdist(path.join(inputs, 'a'), 'alpha', '1.0')]), 'add');
+  await makeRepo({ dir: gold, bins: 4, files: [alpha, beta, writeSdist(path.join(inputs, 'a'), 'alpha', '1.0')] });
   const fresh = await writeWheel(path.join(inputs, 'fresh'), { name: 'fresh', version: '1.0' });
   let n = 0;
-  const copy = () => {
-    const dir = path.join(base, `r${n++}`);
-    fs.cpSync(gold, dir, { recursive: true, verbatimSymlinks: true });
-    return dir;
-  };
+  const copy = () => copyRepo(gold, path.join(base, `r${n++}`));
   return { gold, inputs, fresh, copy };
 }
