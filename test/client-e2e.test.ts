@@ -3,7 +3,6 @@
 // vouched for each file, and pip is never given a source outside the verified index.
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { shortKeyId } from '../metadata/keys.js';
@@ -13,6 +12,7 @@ import { freshVenv, pipEnv } from './helpers/python.js';
 import { expectOk } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { jsonOf, trustedIndex, type TrustedIndex } from './helpers/trusted-index.js';
+import { sha256File } from './helpers/hash.js';
 
 function runPipAsync(python: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -24,7 +24,6 @@ function runPipAsync(python: string, args: string[]): Promise<{ code: number | n
   });
 }
 
-const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 describe('client e2e: tufpip fetch / install / proxy with real pip', function () {
   let ix: TrustedIndex;
@@ -65,10 +64,10 @@ describe('client e2e: tufpip fetch / install / proxy with real pip', function ()
       'packages/beta/beta-1.1-py3-none-any.whl',
     ]);
     for (const f of report.files) {
-      expect(f.sha256, f.file).to.equal(sha256(path.join(dest, f.file)));
+      expect(f.sha256, f.file).to.equal(sha256File(path.join(dest, f.file)));
       expect(f.length).to.equal(fs.statSync(path.join(dest, f.file)).size);
       // The same bytes the index publishes, listed by the hash bin that signed them.
-      expect(f.sha256).to.equal(sha256(path.join(ix.site, f.target)));
+      expect(f.sha256).to.equal(sha256File(path.join(ix.site, f.target)));
       expect(f.vouchedBy).to.deep.include({ kind: 'index', keyids: [ix.onlineKeyId], threshold: 1, signedBy: [ix.onlineKeyId] });
       expect(f.vouchedBy.role).to.match(/^bin-[0-9a-f]+$/);
     }

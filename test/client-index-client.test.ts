@@ -3,15 +3,14 @@
 // downloading only timestamp.json, and refusals (not signed, tampered file, untrusted index,
 // plain HTTP off loopback).
 import { expect } from 'chai';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { IndexClient, ClientError, TrustStore } from '../client/index.js';
 import { makeRepo, serve, type TestRepo } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import type { RunningServer } from '../repo-tools/commands/serve.js';
+import { sha256 } from './helpers/hash.js';
 
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe('IndexClient (library API)', () => {
   let repo: TestRepo;

@@ -43,10 +43,11 @@ import { tmpDir } from './helpers/tmp.js';
 import { PROJECT_ROOT } from './helpers/python.js';
 import { writeSdist, writeWheel } from './helpers/wheels.js';
 import { readPublished, TufClient } from './helpers/tuf-client.js';
-import { checkPublished, expectClientLandsOn, expectOldOrNew, journalLines, killLockHolder, leftovers, lockDir, rng, rootFiles, RunTimes, runRepoKillable, seedFrom, sha256Of, targetOf, waitLockFreeOrStale, type KillableRun, type KillMode } from './helpers/faults.js';
+import { checkPublished, expectClientLandsOn, expectOldOrNew, journalLines, killLockHolder, leftovers, lockDir, rng, rootFiles, RunTimes, runRepoKillable, seedFrom, targetOf, waitLockFreeOrStale, type KillableRun, type KillMode } from './helpers/faults.js';
 import { pidAlive } from './helpers/wait.js';
 import { serveRepo, type RunningServer } from '../repo-tools/commands/serve.js';
 import { verifyRepo } from '../repo-tools/commands/verify.js';
+import { sha256File } from './helpers/hash.js';
 
 const SEED = seedFrom('TUFPIP_FAULTS_SEED');
 const STALE_MS = 2000;
@@ -193,7 +194,7 @@ describe('repo faults: SIGKILL of add, sync, bump and gc at random points', func
           stats.published++;
           // Published by a killed run: from now on it must never be lost either.
           for (const f of files) {
-            expected.set(targetOf(f), sha256Of(f));
+            expected.set(targetOf(f), sha256File(f));
             everChecked.add(targetOf(f));
           }
         }
@@ -325,7 +326,7 @@ describe('repo faults: SIGKILL of add, sync, bump and gc at random points', func
         versions.push((JSON.parse(r.stdout) as { commit: { timestampVersion: number } }).commit.timestampVersion);
       }
       expect(new Set(versions).size, `each waiter published its own timestamp version: ${versions.join(',')}`).to.equal(runs.length);
-      for (const f of files) expected.set(targetOf(f), sha256Of(f));
+      for (const f of files) expected.set(targetOf(f), sha256File(f));
       expect(checkPublished(repo, expected), 'every waiter\'s file is published').to.deep.equal([]);
       expect(leftovers(repo).filter((l) => l !== 'staging')).to.deep.equal([]);
       const v = await tufpipRepo(['verify', repo]);

@@ -21,8 +21,9 @@ import { expectOk, makeRepo } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { diffTrees, snapshotTree } from './helpers/tree.js';
 import { wheelFilename, writeWheel } from './helpers/wheels.js';
-import { checkPublished, listTree, runRepoKillable, sha256Of, type KillableRun } from './helpers/faults.js';
+import { checkPublished, listTree, runRepoKillable, type KillableRun } from './helpers/faults.js';
 import { readPublished } from './helpers/tuf-client.js';
+import { sha256File } from './helpers/hash.js';
 
 /** Free bytes for an unprivileged... here: any writer (tmpfs: bavail = bfree). */
 function freeBytes(dir: string): number {
@@ -122,7 +123,7 @@ describe('repo faults: a full disk and file-size limits', function () {
       if (r.code === 0) {
         succeededAt = k;
         const target = `packages/sweep${k}/${wheelFilename({ name: `sweep${k}`, version: '1.0' })}`;
-        published.set(target, sha256Of(wheel));
+        published.set(target, sha256File(wheel));
         break;
       }
       sweepLevels++;
@@ -139,7 +140,7 @@ describe('repo faults: a full disk and file-size limits', function () {
     fs.rmSync(filler, { force: true });
     const more = await writeWheel(path.join(inputs, 'after'), { name: 'afterspace', version: '1.0' });
     expectOk(await tufpipRepo(['add', repo, more]), 'add after freeing space');
-    published.set('packages/afterspace/afterspace-1.0-py3-none-any.whl', sha256Of(more));
+    published.set('packages/afterspace/afterspace-1.0-py3-none-any.whl', sha256File(more));
     expect(checkPublished(repo, published)).to.deep.equal([]);
     const v = await tufpipRepo(['verify', repo]);
     expect(v.code, v.stdout + v.stderr).to.equal(0);

@@ -4,7 +4,6 @@
 // honours data-requires-python, and every link carries the file's #sha256=.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,9 +13,9 @@ import { freshVenv, pipEnv, type Venv } from './helpers/python.js';
 import { startServeCli, type ServeProcess } from './helpers/serve-cli.js';
 import { tmpDir } from './helpers/tmp.js';
 import { writeSdist, writeWheel } from './helpers/wheels.js';
+import { sha256 } from './helpers/hash.js';
 
 const run = promisify(execFile);
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 async function pipInstall(venv: Venv, indexUrl: string, ...reqs: string[]): Promise<string> {
   const { stdout, stderr } = await run(venv.python, ['-m', 'pip', 'install', '--index-url', indexUrl, ...reqs], { env: pipEnv(), maxBuffer: 16 << 20 }).catch(

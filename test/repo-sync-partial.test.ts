@@ -3,7 +3,6 @@
 // maintainers did not sign are left out, one line each, everything else is published in one
 // transaction and the exit code is 5 ("partial"); `--strict` refuses the whole folder (exit 1).
 import { expect } from 'chai';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tufpipRepo } from './helpers/cli.js';
@@ -11,8 +10,8 @@ import { claim, maintainers, signRelease } from './helpers/pep480-fixture.js';
 import { copyRepo, expectOk, makeRepo } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { writeSdist, writeWheel } from './helpers/wheels.js';
+import { sha256 } from './helpers/hash.js';
 
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const timestamp = (repo: string) => fs.readFileSync(path.join(repo, 'site', 'metadata', 'timestamp.json'));
 
 /** Targets of every bin and every project role the repository publishes (path -> sha256). */

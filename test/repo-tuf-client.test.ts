@@ -10,7 +10,8 @@ import '../metadata/linear-models.js';
 import { tufpipRepo } from './helpers/cli.js';
 import { expectOk, makeRepo } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
-import { readPublished, sha256File, TufClient } from './helpers/tuf-client.js';
+import { readPublished, TufClient } from './helpers/tuf-client.js';
+import { sha256File } from './helpers/hash.js';
 import { writeSdist, writeWheel } from './helpers/wheels.js';
 import { serveRepo, type RunningServer } from '../repo-tools/commands/serve.js';
 

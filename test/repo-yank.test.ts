@@ -5,7 +5,6 @@
 // roles and the package files stay byte for byte as they were.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -17,10 +16,10 @@ import { expectOk, makeRepo } from './helpers/repo.js';
 import { startServeCli, type ServeProcess } from './helpers/serve-cli.js';
 import { tmpDir } from './helpers/tmp.js';
 import { wheelFilename, writeSdist, writeWheel, type WheelSpec } from './helpers/wheels.js';
+import { sha256 } from './helpers/hash.js';
 
 const BINS = 16;
 const run = promisify(execFile);
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const REASON = 'broken <build> & "quotes"';
 const ESCAPED = 'broken &lt;build&gt; &amp; &quot;quotes&quot;';
 

@@ -6,13 +6,13 @@
 // of what a repository publishes and leaves behind: the state after a kill is exactly the previous
 // or the next complete one (journal, lock, staging, temporary files, roots).
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
 import lockfile from 'proper-lockfile';
 import { preload, REPO_BIN } from './cli.js';
 import { readPublished, type PublishedState, type TufClient } from './tuf-client.js';
+import { sha256File } from './hash.js';
 
 /** mulberry32: a small seeded generator, so a failing run can be replayed. */
 export function rng(seed: number): () => number {
@@ -146,10 +146,6 @@ export function journalLines(repo: string): JournalLine[] {
   return out;
 }
 
-export function sha256Of(file: string): string {
-  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-}
-
 function walk(dir: string, out: string[] = []): string[] {
   let entries: fs.Dirent[];
   try {
@@ -187,7 +183,7 @@ export function leftovers(repo: string): string[] {
 export function rootFiles(repo: string): Map<string, string> {
   const md = path.join(repo, 'site', 'metadata');
   const out = new Map<string, string>();
-  for (const f of fs.readdirSync(md).filter((n) => /^\d+\.root\.json$/.test(n)).sort()) out.set(f, sha256Of(path.join(md, f)));
+  for (const f of fs.readdirSync(md).filter((n) => /^\d+\.root\.json$/.test(n)).sort()) out.set(f, sha256File(path.join(md, f)));
   return out;
 }
 
@@ -208,9 +204,9 @@ export function checkPublished(repo: string, expected: Map<string, string>, opts
     if (got.sha256 !== sha) problems.push(`${p} is published with sha256 ${got.sha256}, expected ${sha}`);
     const dir = path.join(repo, 'site', ...path.posix.dirname(p).split('/'));
     const hashed = path.join(dir, `${sha}.${path.posix.basename(p)}`);
-    if (!fs.existsSync(hashed) || sha256Of(hashed) !== sha) problems.push(`${p}: hash-named copy missing or wrong`);
+    if (!fs.existsSync(hashed) || sha256File(hashed) !== sha) problems.push(`${p}: hash-named copy missing or wrong`);
     const plain = path.join(repo, 'site', ...p.split('/'));
-    if (!opts.plainMayLag && (!fs.existsSync(plain) || sha256Of(plain) !== sha)) problems.push(`${p}: plain name missing or wrong`);
+    if (!opts.plainMayLag && (!fs.existsSync(plain) || sha256File(plain) !== sha)) problems.push(`${p}: plain name missing or wrong`);
   }
   return problems;
 }
@@ -340,7 +336,7 @@ export function expectOldOrNew(c: OldOrNew): boolean {
     expect(pages, `${what}: exactly the new projects' pages were published`).to.deep.equal([...c.newPages].sort());
   }
   for (const [p, t] of pre.targets) if (p.startsWith('packages/')) expect(post.targets.get(p)?.sha256, `${what}: ${p} kept`).to.equal(t.sha256);
-  for (const f of c.files) expect(post.targets.get(targetOf(f))?.sha256, `${what}: ${f}`).to.equal(sha256Of(f));
+  for (const f of c.files) expect(post.targets.get(targetOf(f))?.sha256, `${what}: ${f}`).to.equal(sha256File(f));
   return true;
 }
 
