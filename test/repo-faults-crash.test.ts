@@ -44,7 +44,7 @@ import { PROJECT_ROOT } from './helpers/python.js';
 import { writeSdist, writeWheel } from './helpers/wheels.js';
 import { readPublished, TufClient } from './helpers/tuf-client.js';
 import { checkPublished, expectClientLandsOn, expectOldOrNew, journalLines, killLockHolder, leftovers, lockDir, rng, rootFiles, RunTimes, runRepoKillable, seedFrom, targetOf, waitLockFreeOrStale, type KillableRun, type KillMode } from './helpers/faults.js';
-import { pidAlive } from './helpers/wait.js';
+import { pidAlive, until } from './helpers/wait.js';
 import { serveRepo, type RunningServer } from '../repo-tools/commands/serve.js';
 import { verifyRepo } from '../repo-tools/commands/verify.js';
 import { sha256File } from './helpers/hash.js';
@@ -285,7 +285,7 @@ describe('repo faults: SIGKILL of add, sync, bump and gc at random points', func
         expect(fs.existsSync(path.join(dir, 'lock')), 'the killed holder left its lock').to.equal(true);
         // The racers start once the lock is stale (a crash long ago; then cron and an upload start
         // in the same minute): their first attempts all find it stale, nearly at once.
-        while (fs.statSync(path.join(dir, 'lock')).mtimeMs > Date.now() - STALE_MS - 50) await new Promise((r) => setTimeout(r, 20));
+        await until(() => fs.statSync(path.join(dir, 'lock')).mtimeMs <= Date.now() - STALE_MS - 50, 'the killed holder\'s lock to go stale');
         const outs = await Promise.all(
           Array.from({ length: 8 }, () => {
             const c = locker(dir, 'race');
