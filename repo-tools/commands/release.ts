@@ -17,7 +17,7 @@ import { RELEASE_BUNDLE_FORMAT, isReleaseRoleOf, planRelease, releaseRoleName, t
 import type { Envelope, SignatureJson, TargetsSigned } from '../../metadata/builders.js';
 import { loadSigner, passphraseFromEnv, type Signer } from '../keys/signer.js';
 import { checkDistribution } from '../dist-check.js';
-import { writeFileAtomic } from '../storage/fs-atomic.js';
+import { writeFileAtomic } from '../../io/atomic-file.js';
 import { registeredMaintainers, type RegisteredMaintainers } from './registered-maintainers.js';
 
 export interface ReleaseBundle {
