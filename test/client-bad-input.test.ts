@@ -12,14 +12,21 @@
 //   3. paths with '..' and names that are paths, a destination that is a file, a corrupted trust
 //      store;
 //   4. requirements and pip arguments that would give pip a source outside the verified index,
-//      and a proxy on a non-loopback address: refused before pip runs, the venv unchanged.
+//      and a proxy on a non-loopback address: refused before pip runs, the venv unchanged;
+//   5. `--python` that is not a Python with pip (client/pip-runner.ts verifyPython, checked by
+//      fetch.ts whenever pip failed or "succeeded" without asking the verifying proxy anything):
+//      `tufpip install` and `fetch` end with one line naming the program and exit 1, nothing
+//      fetched or installed, and never "installed from 0 verified files" with exit 0. The
+//      interpreter started ahead (pip-prewarm.ts) is part of every run, and one row proves that a
+//      program that takes its arguments like the prewarmed interpreter is still caught.
 import { expect } from 'chai';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tufpip, type RunResult } from './helpers/cli.js';
 import { md, goldRepo, repoDamages, truncate, validlySigned } from './helpers/damaged-repo.js';
 import { listTree } from './helpers/faults.js';
-import { freshVenv } from './helpers/python.js';
+import { basePython, freshVenv } from './helpers/python.js';
 import { expectOk } from './helpers/repo.js';
 import { expectRefused, type Refused } from './helpers/refusal.js';
 import { tmpDir } from './helpers/tmp.js';
@@ -27,6 +34,12 @@ import { diffTrees, snapshotTree } from './helpers/tree.js';
 import { trustedIndex, type TrustedIndex } from './helpers/trusted-index.js';
 import { TufFixture, newKey, signEnvelope } from './helpers/tuf-fixture.js';
 import { serveRepo, type RunningServer } from '../repo-tools/commands/serve.js';
+
+function script(dir: string, name: string, body: string): string {
+  const file = path.join(dir, name);
+  fs.writeFileSync(file, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+  return file;
+}
 
 interface Row extends Refused {
   /** Prepares the row's own folder `dir` and returns the arguments of `tufpip`. */
@@ -266,6 +279,76 @@ describe('client: bad input to tufpip is refused with one clear line and changes
       'proxy --host 0.0.0.0 (not loopback, without --allow-http)': { args: () => ['--data-dir', ix.dataDir, 'proxy', '--host', '0.0.0.0'], code: 2, error: /not a loopback address/ },
     });
 
-    after(() => console.log(`      client bad input: ${refusedCount} refusals`));
   });
+
+  // --- 5. --python that is not a Python with pip --------------------------------------------------
+
+  describe('--python that is not a Python with pip: one clear error, exit 1, nothing done', () => {
+    const dir = tmpDir('tufpip-pythons-');
+    const log = path.join(dir, 'stdin-taker.log');
+    let ix: TrustedIndex;
+    before(async () => {
+      ix = await trustedIndex();
+    });
+    after(async () => {
+      await ix?.close();
+    });
+
+    const cases: Record<string, { python: () => string; message: RegExp; after?: () => void }> = {
+      '/bin/true (exits 0 and runs nothing)': {
+        python: () => '/bin/true',
+        message: /^\/bin\/true is not a Python with pip: `\/bin\/true -m pip --version` printed no pip version; give a Python that has pip with --python PATH; nothing was (installed|fetched)$/,
+      },
+      '/bin/false': {
+        python: () => '/bin/false',
+        message: /^\/bin\/false is not a Python with pip: `\/bin\/false -m pip --version` exited with 1; .*nothing was (installed|fetched)$/,
+      },
+      'a script that prints something else and exits 0': {
+        python: () => script(dir, 'garbage', 'echo "hello from a shell script"; echo "pip 23.2 (not really)"; exit 0'),
+        message: /is not a Python with pip: `.*garbage -m pip --version` printed no pip version \(pip 23\.2 \(not really\)\); .*nothing was (installed|fetched)$/,
+      },
+      'a program that takes the arguments the prewarmed interpreter is handed, and exits 0': {
+        python: () => script(dir, 'stdin-taker', `echo "start $1" >> '${log}'; cat >> '${log}'; echo >> '${log}'; exit 0`),
+        message: /stdin-taker is not a Python with pip: .* printed no pip version; .*nothing was (installed|fetched)$/,
+        after: () => {
+          const text = fs.readFileSync(log, 'utf8');
+          expect(text, 'started ahead with -c, and handed pip\'s arguments on stdin').to.match(/^start -c\n\["download",/m);
+          fs.rmSync(log);
+        },
+      },
+      'a path that does not exist': {
+        python: () => path.join(dir, 'no-such-python'),
+        message: /^python interpreter not found: .*no-such-python \(give one with --python PATH\)/,
+      },
+      'a folder': {
+        python: () => dir,
+        message: /^cannot run .* -m pip: .*EACCES/,
+      },
+      'a Python without pip (venv --without-pip)': {
+        python: () => {
+          const venv = path.join(dir, 'nopip');
+          if (!fs.existsSync(venv)) execFileSync(basePython(), ['-m', 'venv', '--without-pip', venv]);
+          return path.join(venv, 'bin', 'python');
+        },
+        message: /nopip\/bin\/python is not a Python with pip: `.*nopip\/bin\/python -m pip --version` exited with 1 \(.*No module named pip\); .*nothing was (installed|fetched)$/,
+      },
+    };
+
+    table(
+      Object.fromEntries(
+        Object.entries(cases).flatMap(([name, c]) =>
+          (['install', 'fetch'] as const).map((command): [string, Row] => [
+            `${command} --python ${name}`,
+            {
+              args: (d) => ['--data-dir', ix.dataDir, ...(command === 'install' ? ['install', 'alpha'] : ['fetch', 'alpha', '-d', path.join(d, 'out')]), '--python', c.python()],
+              error: c.message,
+              after: () => c.after?.(),
+            },
+          ]),
+        ),
+      ),
+    );
+  });
+
+  after(() => console.log(`      client bad input: ${refusedCount} refusals`));
 });
