@@ -18,9 +18,12 @@
 //      `tufpip install` and `fetch` end with one line naming the program and exit 1, nothing
 //      fetched or installed, and never "installed from 0 verified files" with exit 0. The
 //      interpreter started ahead (pip-prewarm.ts) is part of every run, and one row proves that a
-//      program that takes its arguments like the prewarmed interpreter is still caught.
+//      program that takes its arguments like the prewarmed interpreter is still caught;
+//   6. a URL requirement or requirements-file URL with credentials: refused, the credentials
+//      redacted in the message and never printed.
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tufpip, type RunResult } from './helpers/cli.js';
@@ -48,6 +51,10 @@ interface Row extends Refused {
   mayAdd?: RegExp;
   /** What else must hold afterwards (nothing stored, nothing created). */
   after?: (dir: string) => void | Promise<void>;
+  /** What stderr must say besides (a redacted URL). */
+  also?: RegExp[];
+  /** Secrets the output must never contain. */
+  never?: string[];
 }
 
 let refusedCount = 0;
@@ -60,6 +67,8 @@ function table(rows: Record<string, Row>): void {
       const before = snapshotTree(dir);
       const r: RunResult = await tufpip(args);
       expectRefused(r, 'tufpip', row, `tufpip ${args.join(' ')}`);
+      for (const re of row.also ?? []) expect(r.stderr).to.match(re);
+      for (const secret of row.never ?? []) expect(r.stdout + r.stderr, 'a secret was printed').to.not.include(secret);
       const changed = diffTrees(before, snapshotTree(dir)).filter((l) => !row.mayAdd?.test(l));
       expect(changed, `tufpip ${args.join(' ')}: nothing changed`).to.deep.equal([]);
       await row.after?.(dir);
@@ -348,6 +357,26 @@ describe('client: bad input to tufpip is refused with one clear line and changes
         ),
       ),
     );
+  });
+
+
+  // --- 6. credentials in refused inputs -----------------------------------------------------------
+
+  describe('a URL requirement or requirements-file URL with credentials: refused with them redacted', () => {
+    const PASSWORD = `pw-${randomBytes(8).toString('hex')}`;
+    const TOKEN = `tok-${randomBytes(12).toString('hex')}`;
+    const redacted = { code: 2, error: /is a URL|is a URL or a path/, also: [/https:\/\/(alice:)?\*\*\*\*@files\.example/], never: [PASSWORD, TOKEN] };
+    table({
+      'fetch of a URL requirement with credentials': { ...redacted, args: (dir) => ['--data-dir', path.join(dir, 'data'), 'fetch', `https://alice:${PASSWORD}@files.example/alpha-1.0-py3-none-any.whl`, '-d', path.join(dir, 'out')] },
+      'fetch -r of a requirements file with a URL requirement with credentials': {
+        ...redacted,
+        args: (dir) => {
+          fs.writeFileSync(path.join(dir, 'requirements.txt'), `alpha\nbeta @ https://alice:${PASSWORD}@files.example/beta-1.0-py3-none-any.whl\n`);
+          return ['--data-dir', path.join(dir, 'data'), 'fetch', '-r', path.join(dir, 'requirements.txt'), '-d', path.join(dir, 'out')];
+        },
+      },
+      'install -r of a requirements-file URL with a token': { ...redacted, args: (dir) => ['--data-dir', path.join(dir, 'data'), 'install', '-r', `https://${TOKEN}@files.example/requirements.txt`] },
+    });
   });
 
   after(() => console.log(`      client bad input: ${refusedCount} refusals`));
