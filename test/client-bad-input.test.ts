@@ -30,13 +30,13 @@ import { tufpip, type RunResult } from './helpers/cli.js';
 import { md, goldRepo, repoDamages, truncate, validlySigned } from './helpers/damaged-repo.js';
 import { listTree } from './helpers/faults.js';
 import { basePython, freshVenv } from './helpers/python.js';
-import { expectOk } from './helpers/repo.js';
+import { expectOk, serve } from './helpers/repo.js';
 import { expectRefused, type Refused } from './helpers/refusal.js';
 import { tmpDir } from './helpers/tmp.js';
 import { diffTrees, snapshotTree } from './helpers/tree.js';
 import { trustedIndex, type TrustedIndex } from './helpers/trusted-index.js';
 import { TufFixture, newKey, signEnvelope } from './helpers/tuf-fixture.js';
-import { serveRepo, type RunningServer } from '../repo-tools/commands/serve.js';
+import type { RunningServer } from '../repo-tools/commands/serve.js';
 
 function script(dir: string, name: string, body: string): string {
   const file = path.join(dir, name);
@@ -147,7 +147,7 @@ describe('client: bad input to tufpip is refused with one clear line and changes
     const servers: RunningServer[] = [];
     before(async () => {
       ({ gold, copy } = await goldRepo(tmpDir('tufpip-client-bad-gold-')));
-      goldServer = await serveRepo(gold, { host: '127.0.0.1', port: 0 });
+      goldServer = await serve(gold);
     });
     after(async () => {
       await goldServer?.close();
@@ -158,7 +158,7 @@ describe('client: bad input to tufpip is refused with one clear line and changes
       it(`served: ${name} -> refused as ${c.client!.source.replace(/\\/g, '')}, nothing unverified written`, async () => {
         const repo = copy();
         await c.damage(repo);
-        const server = await serveRepo(repo, { host: '127.0.0.1', port: 0 });
+        const server = await serve(repo);
         servers.push(server);
         const work = tmpDir('tufpip-faults-client-');
         const mdDir = path.join(work, 'metadata');

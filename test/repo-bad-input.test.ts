@@ -20,8 +20,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { REPO_BIN, tufpipRepo, type RunOptions, type RunResult } from './helpers/cli.js';
 import { goldRepo, repoDamages } from './helpers/damaged-repo.js';
 import { expectRefused } from './helpers/refusal.js';
-import { serveRepo } from '../repo-tools/commands/serve.js';
-import { expectOk } from './helpers/repo.js';
+import { expectOk, serve } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { diffTrees, snapshotTree } from './helpers/tree.js';
 import { gzipOf, wheelMembers, writeBytes, writeSdistAs, writeZip } from './helpers/bad-dists.js';
@@ -588,7 +587,7 @@ describe('repo: a damaged repository, huge files, non-UTF-8 names, symbolic link
       const add = await tufpipRepo(['add', r, fresh]);
       expectRefused(add, 'tufpip-repo', { error: /refusing to publish: symbolic link under the served tree points outside it: .*site\/k -> \.\.\/keys/ }, 'add with a link out of site/');
       expect(diffTrees(before, snapAll(r)), 'nothing changed').to.deep.equal([]);
-      const server = await serveRepo(r, { host: '127.0.0.1', port: 0 });
+      const server = await serve(r);
       try {
         for (const p of ['k/online.pem', 'k/', 'packages/alpha/passwd']) {
           const res = await fetch(server.url + p);

@@ -26,12 +26,12 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tufpipRepo } from './helpers/cli.js';
-import { expectOk, makeRepo } from './helpers/repo.js';
+import { expectOk, makeRepo, serve } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { readPublished, TufClient } from './helpers/tuf-client.js';
 import { writeSdist, writeWheel } from './helpers/wheels.js';
 import { expectOldOrNew, journalLines, killLockHolder, lockDir, lockMtime, rng, RunTimes, runRepoKillable, seedFrom, targetOf, waitLockFreeOrStale, type KillableRun } from './helpers/faults.js';
-import { serveRepo, type RunningServer } from '../repo-tools/commands/serve.js';
+import type { RunningServer } from '../repo-tools/commands/serve.js';
 
 const STALE_MS = 2000;
 const UNIFORM_KILLS = 30;
@@ -70,7 +70,7 @@ describe('repo: crash safety with real SIGKILLs (add, bump --force)', function (
     repo = path.join(base, 'repo');
     dists = path.join(base, 'dists');
     await makeRepo({ dir: repo, bins: 64 });
-    server = await serveRepo(repo, { host: '127.0.0.1', port: 0 });
+    server = await serve(repo);
     client = new TufClient(server.url, path.join(repo, 'site', 'metadata', '1.root.json'));
   });
 

@@ -25,12 +25,12 @@ import { expect } from 'chai';
 import path from 'node:path';
 import fs from 'node:fs';
 import { tufpipRepo } from './helpers/cli.js';
-import { expectOk, makeRepo } from './helpers/repo.js';
+import { expectOk, makeRepo, serve } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { writeSdist, writeWheel } from './helpers/wheels.js';
 import { readPublished, TufClient } from './helpers/tuf-client.js';
 import { checkPublished, journalLines, leftovers, median, rng, runRepoKillable, seedFrom, type KillableRun } from './helpers/faults.js';
-import { serveRepo, type RunningServer } from '../repo-tools/commands/serve.js';
+import type { RunningServer } from '../repo-tools/commands/serve.js';
 import { sha256File } from './helpers/hash.js';
 
 const WRITERS = 20;
@@ -55,7 +55,7 @@ describe('repo faults: 20 concurrent add processes, a bump loop and readers on o
     base = tmpDir('tufpip-faults-conc-');
     repo = path.join(base, 'repo');
     await makeRepo({ dir: repo, bins: 16 });
-    server = await serveRepo(repo, { host: '127.0.0.1', port: 0 });
+    server = await serve(repo);
   });
 
   after(async () => {

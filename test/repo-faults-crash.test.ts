@@ -38,14 +38,14 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tufpipRepo, type RunResult } from './helpers/cli.js';
-import { expectOk, makeRepo } from './helpers/repo.js';
+import { expectOk, makeRepo, serve } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { PROJECT_ROOT } from './helpers/python.js';
 import { writeSdist, writeWheel } from './helpers/wheels.js';
 import { readPublished, TufClient } from './helpers/tuf-client.js';
 import { checkPublished, expectClientLandsOn, expectOldOrNew, journalLines, killLockHolder, leftovers, lockDir, rng, rootFiles, RunTimes, runRepoKillable, seedFrom, targetOf, waitLockFreeOrStale, type KillableRun, type KillMode } from './helpers/faults.js';
 import { pidAlive, until } from './helpers/wait.js';
-import { serveRepo, type RunningServer } from '../repo-tools/commands/serve.js';
+import type { RunningServer } from '../repo-tools/commands/serve.js';
 import { verifyRepo } from '../repo-tools/commands/verify.js';
 import { sha256File } from './helpers/hash.js';
 
@@ -81,7 +81,7 @@ describe('repo faults: SIGKILL of add, sync, bump and gc at random points', func
       const repo = path.join(base, 'repo');
       const inputs = path.join(base, 'in');
       await makeRepo({ dir: repo, bins: bins });
-      const server = await serveRepo(repo, { host: '127.0.0.1', port: 0 });
+      const server = await serve(repo);
       servers.push(server);
       const client = new TufClient(server.url, path.join(repo, 'site', 'metadata', '1.root.json'));
       const roots = rootFiles(repo);

@@ -8,12 +8,12 @@ import path from 'node:path';
 import { Updater } from 'tuf-js';
 import '../metadata/linear-models.js';
 import { tufpipRepo } from './helpers/cli.js';
-import { expectOk, makeRepo } from './helpers/repo.js';
+import { expectOk, makeRepo, serve } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { readPublished, TufClient } from './helpers/tuf-client.js';
 import { sha256File } from './helpers/hash.js';
 import { writeSdist, writeWheel } from './helpers/wheels.js';
-import { serveRepo, type RunningServer } from '../repo-tools/commands/serve.js';
+import type { RunningServer } from '../repo-tools/commands/serve.js';
 
 describe('repo: a tuf-js client over real HTTP', function () {
   this.timeout(120_000);
@@ -44,7 +44,7 @@ describe('repo: a tuf-js client over real HTTP', function () {
       writeSdist(dists, 'beta', '1.0'),
     );
     await addAll(await writeWheel(dists, { name: 'big', version: '1.0', padding: 300_000 }), writeSdist(dists, 'epsilon', '0.1'));
-    server = await serveRepo(repo, { host: '127.0.0.1', port: 0, log: (l) => requests.push(l) });
+    server = await serve(repo, (l) => requests.push(l));
   });
 
   after(async () => {

@@ -54,7 +54,7 @@ export function copyRepo(repoDir: string, dir = path.join(tmpDir('tufpip-repo-co
   return dir;
 }
 
-/** Serves a repository's site/ on a free loopback port; stop it with close(). */
-export function serve(repoDir: string): Promise<RunningServer> {
-  return serveRepo(repoDir, { host: '127.0.0.1', port: 0 });
+/** Serves a repository's site/ on a free loopback port (`log`: each request line); stop it with close(). */
+export function serve(repoDir: string, log?: (line: string) => void): Promise<RunningServer> {
+  return serveRepo(repoDir, { host: '127.0.0.1', port: 0, ...(log ? { log } : {}) });
 }
