@@ -21,6 +21,7 @@
 //      program that takes its arguments like the prewarmed interpreter is still caught;
 //   6. a URL requirement or requirements-file URL with credentials: refused, the credentials
 //      redacted in the message and never printed.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

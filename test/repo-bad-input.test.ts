@@ -13,6 +13,7 @@
 // under site/ that points outside it is reported by verify, blocks publishing, and is never
 // followed by `tufpip-repo serve`. (The same damage served to the client, and the client's own
 // bad input: test/client-bad-input.test.ts.)
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';

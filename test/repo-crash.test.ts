@@ -22,6 +22,7 @@
 // generator: replay a failure with TUFPIP_CRASH_SEED=<the seed in the failure message>. The
 // kills, timings and checks are the crash harness's (test/helpers/faults.ts), shared with
 // test/repo-faults-crash.test.ts.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Updater } from 'tuf-js';
 import type { TargetFile } from '@tufjs/models';
-import '../../metadata/linear-models.js';
+import '../setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { tmpDir } from './tmp.js';
 import { sha256File } from './hash.js';
 
