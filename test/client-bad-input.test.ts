@@ -380,5 +380,5 @@ describe('client: bad input to tufpip is refused with one clear line and changes
     });
   });
 
-  after(() => console.log(`      client bad input: ${refusedCount} refusals`));
+  after(() => console.log(`      client bad input: ${refusedCount} refused runs of tufpip`));
 });

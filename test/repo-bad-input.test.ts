@@ -27,6 +27,13 @@ import { diffTrees, snapshotTree } from './helpers/tree.js';
 import { gzipOf, wheelMembers, writeBytes, writeSdistAs, writeZip } from './helpers/bad-dists.js';
 import { wheelBytes, writeSdist, writeWheel } from './helpers/wheels.js';
 
+/** Refused runs this file saw (its figure, printed at the end). */
+let refused = 0;
+const refuse = (...args: Parameters<typeof expectRefused>): void => {
+  expectRefused(...args);
+  refused++;
+};
+
 /** Every output of every command this file runs, to check that no private key is ever printed. */
 const outputs: { args: string[]; text: string }[] = [];
 
@@ -398,7 +405,7 @@ describe('repo: bad input is refused with one clear line and changes nothing', f
         const r = await cli(args, { env, cwd: c.cwd?.() });
         const verify = args[0] === 'verify';
         // verify's error lists each problem under its one-line summary (and its report on stdout).
-        expectRefused(r, 'tufpip-repo', { code: c.code, error: c.error, multiLine: verify, stdoutOk: verify }, name);
+        refuse(r, 'tufpip-repo', { code: c.code, error: c.error, multiLine: verify, stdoutOk: verify }, name);
         if (verify) {
           expect(r.stderr.split('\n')[0].slice('tufpip-repo: error: '.length)).to.match(c.error);
           expect(r.stderr).to.match(/\[secret\] private key material under site\/: .*backup\.bak/);
@@ -503,11 +510,11 @@ describe('repo: a damaged repository, huge files, non-UTF-8 names, symbolic link
       const before = snapAll(repo);
       for (const args of [['add', repo, fresh], ['bump', repo, '--force'], ['status', repo]]) {
         const r = await tufpipRepo(args);
-        expectRefused(r, 'tufpip-repo', { error: c.error }, `${name}: tufpip-repo ${args[0]}`);
+        refuse(r, 'tufpip-repo', { error: c.error }, `${name}: tufpip-repo ${args[0]}`);
         expect(diffTrees(before, snapAll(repo)), `${name}: tufpip-repo ${args[0]} changed nothing`).to.deep.equal([]);
       }
       const v = await tufpipRepo(['verify', repo]);
-      expectRefused(v, 'tufpip-repo', { error: c.verify, multiLine: true, stdoutOk: true }, `${name}: tufpip-repo verify`);
+      refuse(v, 'tufpip-repo', { error: c.verify, multiLine: true, stdoutOk: true }, `${name}: tufpip-repo verify`);
       expect(v.stderr.split('\n')[0]).to.match(/^tufpip-repo: error: (verify found \d+ problems?:|.*config\.json|trusted root)/);
       expect(diffTrees(before, snapAll(repo)), `${name}: verify changed nothing`).to.deep.equal([]);
     });
@@ -542,7 +549,7 @@ describe('repo: a damaged repository, huge files, non-UTF-8 names, symbolic link
       }, 5);
       const code = await new Promise<number | null>((r) => child.on('close', r));
       clearInterval(poll);
-      expectRefused({ code, signal: null, stdout, stderr }, 'tufpip-repo', { error: /huge-1\.0-py3-none-any\.whl is not a valid wheel/ }, 'add of a 100 MB non-wheel');
+      refuse({ code, signal: null, stdout, stderr }, 'tufpip-repo', { error: /huge-1\.0-py3-none-any\.whl is not a valid wheel/ }, 'add of a 100 MB non-wheel');
       expect(peakKiB, 'the memory high-water mark was sampled').to.be.greaterThan(0);
       expect(peakKiB * 1024, `peak resident memory ${Math.round(peakKiB / 1024)} MiB stays below the file's 100 MiB`).to.be.below(100 * 1024 * 1024);
       expect(diffTrees(before, snapAll(repo))).to.deep.equal([]);
@@ -567,9 +574,9 @@ describe('repo: a damaged repository, huge files, non-UTF-8 names, symbolic link
         }
       };
       const add = viaShell(`add "${repo}" "${dir}/bad$(printf '\\377\\376')-1.0-py3-none-any.whl"`);
-      expectRefused(add, 'tufpip-repo', { error: /the file name is not valid UTF-8/ }, 'add of a non-UTF-8 name');
+      refuse(add, 'tufpip-repo', { error: /the file name is not valid UTF-8/ }, 'add of a non-UTF-8 name');
       const sync = await tufpipRepo(['sync', repo, dir]);
-      expectRefused(sync, 'tufpip-repo', { error: /a file name under .* is not valid UTF-8 \(bytes 626164fffe2d312e302d7079332d6e6f6e652d616e792e77686c\)/ }, 'sync of a folder with a non-UTF-8 name');
+      refuse(sync, 'tufpip-repo', { error: /a file name under .* is not valid UTF-8 \(bytes 626164fffe2d312e302d7079332d6e6f6e652d616e792e77686c\)/ }, 'sync of a folder with a non-UTF-8 name');
       expect(diffTrees(before, snapAll(repo))).to.deep.equal([]);
     });
 
@@ -581,12 +588,12 @@ describe('repo: a damaged repository, huge files, non-UTF-8 names, symbolic link
       fs.symlinkSync('alpha-1.0-py3-none-any.whl', path.join(r, 'site', 'packages', 'alpha', 'same.whl'));
       const before = snapAll(r);
       const v = await tufpipRepo(['verify', r]);
-      expectRefused(v, 'tufpip-repo', { error: /\[symlink\] symbolic link under site\/ points outside it: .*site\/k -> \.\.\/keys/, multiLine: true, stdoutOk: true }, 'verify with links out of site/');
+      refuse(v, 'tufpip-repo', { error: /\[symlink\] symbolic link under site\/ points outside it: .*site\/k -> \.\.\/keys/, multiLine: true, stdoutOk: true }, 'verify with links out of site/');
       expect(v.stderr).to.match(/passwd -> \/etc\/passwd/);
       expect(v.stderr, 'the link inside site/ is not a problem').to.not.match(/same\.whl/);
       expect(v.stderr).to.match(/verify found 2 problems/);
       const add = await tufpipRepo(['add', r, fresh]);
-      expectRefused(add, 'tufpip-repo', { error: /refusing to publish: symbolic link under the served tree points outside it: .*site\/k -> \.\.\/keys/ }, 'add with a link out of site/');
+      refuse(add, 'tufpip-repo', { error: /refusing to publish: symbolic link under the served tree points outside it: .*site\/k -> \.\.\/keys/ }, 'add with a link out of site/');
       expect(diffTrees(before, snapAll(r)), 'nothing changed').to.deep.equal([]);
       const server = await serve(r);
       try {
@@ -594,6 +601,7 @@ describe('repo: a damaged repository, huge files, non-UTF-8 names, symbolic link
           const res = await fetch(server.url + p);
           const body = await res.text();
           expect(res.status, `GET /${p}`).to.equal(404);
+          refused++;
           expect(body).to.not.match(/PRIVATE KEY|root:/);
         }
         const ok = await fetch(server.url + 'packages/alpha/same.whl');
@@ -605,4 +613,6 @@ describe('repo: a damaged repository, huge files, non-UTF-8 names, symbolic link
     });
 
   });
+
+  after(() => console.log(`      repo bad input: ${refused} refused runs of tufpip-repo`));
 });
