@@ -403,13 +403,13 @@ describe('verifying proxy (in-memory source)', () => {
     await start({ prefetch: { maxBytes: 1_000_000 } });
     proxy.prefetchPages(['simple/alpha/index.html']);
     await waitFor(() => source.inFlight === 1);
-    let closed = false;
-    const closing = proxy.close().then(() => (closed = true));
-    await new Promise((r) => setImmediate(r));
-    expect(closed, 'close() returned while a download was writing into the cache').to.equal(false);
-    release();
+    // The download is released only once the server has stopped (the moment a close() that did
+    // not wait for background work would return): close() must return after it finished.
+    (proxy as unknown as { server: http.Server }).server.once('close', () => setImmediate(release));
+    let inFlightWhenClosed = -1;
+    const closing = proxy.close().then(() => (inFlightWhenClosed = source.inFlight));
     await closing;
-    expect(source.inFlight).to.equal(0);
+    expect(inFlightWhenClosed, 'close() returned while a download was writing into the cache').to.equal(0);
   });
 
   it('close() starts no new background work: a page being verified when it is called prefetches nothing', async () => {
