@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import type { RefusalKind } from '../client/api.js';
+import type { RefusalKind } from '../client/lib/api.js';
 import { buildTimestamp, type RootSigned, type TimestampSigned } from '../metadata/builders.js';
 import { canonicalize } from '../metadata/canonical.js';
 import { projectPageHtml } from '../metadata/simple-html.js';

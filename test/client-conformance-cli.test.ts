@@ -1,4 +1,4 @@
-// `tufpip tuf init/refresh/download` and the `client/conformance-client` wrapper: the TUF
+// `tufpip tuf init/refresh/download` and the `bin/conformance-client` wrapper: the TUF
 // ecosystem's client-under-test CLI (tuf-conformance CLIENT-CLI.md), against a `tufpip-repo`
 // repository served on loopback. Exit 0 on success and 1 on any failure; no request at init;
 // non-versioned metadata names; a valid target already in --target-dir is not downloaded again.
@@ -13,7 +13,7 @@ import { PROJECT_ROOT } from './helpers/python.js';
 import { tmpDir } from './helpers/tmp.js';
 import type { RunResult } from './helpers/cli.js';
 
-const WRAPPER = path.join(PROJECT_ROOT, 'client', 'conformance-client');
+const WRAPPER = path.join(PROJECT_ROOT, 'bin', 'conformance-client');
 
 function client(args: string[]): Promise<RunResult> {
   return new Promise((resolve, reject) => {
@@ -27,7 +27,7 @@ function client(args: string[]): Promise<RunResult> {
   });
 }
 
-describe('client: conformance CLI (tufpip tuf, client/conformance-client)', () => {
+describe('client: conformance CLI (tufpip tuf, bin/conformance-client)', () => {
   let repo: TestRepo;
   let server: RunningServer;
   const requests: string[] = [];

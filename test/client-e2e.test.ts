@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { shortKeyId } from '../metadata/keys.js';
-import type { FetchReport } from '../client/fetch-report.js';
+import type { FetchReport } from '../client/lib/fetch-report.js';
 import { CLIENT_BIN } from './helpers/cli.js';
 import { freshVenv, pipEnv } from './helpers/python.js';
 import { expectOk } from './helpers/repo.js';

@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FetchReport } from '../client/fetch-report.js';
+import type { FetchReport } from '../client/lib/fetch-report.js';
 import { hashedPath } from '../metadata/target-paths.js';
 import { setuptoolsWheel, wheelWheel } from './helpers/build-backend.js';
 import { freshVenv, pipEnv, type Venv } from './helpers/python.js';

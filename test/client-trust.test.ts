@@ -6,8 +6,8 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import { IndexClient, TrustStore, type TrustedIndexStatus } from '../client/index.js';
-import { defaultDataDir } from '../client/data-dir.js';
-import { TufFixture, newKey } from './helpers/tuf-fixture.js';
+import { defaultDataDir } from '../client/lib/data-dir.js';
+import { TufFixture, newKey, signEnvelope } from './helpers/tuf-fixture.js';
 import { tufpip, type RunResult } from './helpers/cli.js';
 import { tmpDir } from './helpers/tmp.js';
 

@@ -8,11 +8,11 @@ import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import type { VerifiedTarget, Vouch } from '../client/api.js';
+import type { VerifiedTarget, Vouch } from '../client/lib/api.js';
 import { ClientError, SignatureGapError } from '../client/errors.js';
-import { VerifyingProxy, type ProxySource } from '../client/verifying-proxy.js';
-import { ownersOf } from '../client/peer-uid.js';
-import { checkPolicy, type Policy } from '../client/policy.js';
+import { VerifyingProxy, type ProxySource } from '../client/proxy/verifying-proxy.js';
+import { ownersOf } from '../client/proxy/peer-uid.js';
+import { checkPolicy, type Policy } from '../client/lib/policy.js';
 import { until } from './helpers/wait.js';
 import { tmpDir } from './helpers/tmp.js';
 import { projectListHtml, projectPageHtml } from '../metadata/simple-html.js';
@@ -386,7 +386,7 @@ describe('verifying proxy (in-memory source)', () => {
     ]);
     source.files.set('simple/alpha/index.html', Buffer.from(page));
     await start({ prefetch: { maxBytes: 1_000_000 } });
-    proxy.prefetchPages(['simple/alpha/index.html', 'simple/nosuch/index.html']);
+    proxy.prefetchProjects(['alpha', 'nosuch']);
     await waitFor(() => source.calls.includes(`download ${WHEEL}`));
     expect(proxy.served.size).to.equal(0);
     expect(proxy.refusals).to.deep.equal([]); // a failed prefetch is not a refusal (pip may never ask)
@@ -401,7 +401,7 @@ describe('verifying proxy (in-memory source)', () => {
     let release!: () => void;
     source.gate = new Promise<void>((r) => (release = r));
     await start({ prefetch: { maxBytes: 1_000_000 } });
-    proxy.prefetchPages(['simple/alpha/index.html']);
+    proxy.prefetchProjects(['alpha']);
     await waitFor(() => source.inFlight === 1);
     // The download is released only once the server has stopped (the moment a close() that did
     // not wait for background work would return): close() must return after it finished.
@@ -415,7 +415,7 @@ describe('verifying proxy (in-memory source)', () => {
   it('close() starts no new background work: a page being verified when it is called prefetches nothing', async () => {
     source.files.set('simple/alpha/index.html', Buffer.from(projectPageHtml('alpha', [{ filename: 'alpha-1.0-py3-none-any.whl', sha256: K }])));
     await start({ prefetch: { maxBytes: 1_000_000 } });
-    proxy.prefetchPages(['simple/alpha/index.html']);
+    proxy.prefetchProjects(['alpha']);
     await proxy.close();
     expect(source.calls.filter((c) => c.includes(WHEEL))).to.deep.equal([]);
     expect(source.inFlight).to.equal(0);

@@ -1,7 +1,7 @@
 // The report of a fetch (DESIGN.md "Client": every fetched file is reported with its hash and who
 // vouched for it: the project's developer keys, or the repository's online key). Written as
 // `<dir>/tufpip-report.json` and printed one line per file.
-import { shortKeyId } from '../metadata/short-key-id.js';
+import { shortKeyId } from '../../metadata/short-key-id.js';
 import type { VerifiedTarget, Vouch } from './api.js';
 import type { Refusal } from './refusal.js';
 
