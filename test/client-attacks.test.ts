@@ -24,6 +24,7 @@ import { tmpDir } from './helpers/tmp.js';
 import { newKey, signEnvelope } from './helpers/tuf-fixture.js';
 import { jsonOf, trustedIndex, type TrustedIndex } from './helpers/trusted-index.js';
 import { wheelBytes, writeWheel } from './helpers/wheels.js';
+import { sha256File } from './helpers/hash.js';
 
 const BETA = 'packages/beta/beta-1.1-py3-none-any.whl';
 
@@ -31,10 +32,6 @@ const BETA = 'packages/beta/beta-1.1-py3-none-any.whl';
 function expectCleanError(stderr: string): void {
   expect(stderr, stderr).to.match(/^tufpip: error: /m);
   expect(stderr, stderr).to.not.match(/^\s+at |Node\.js v\d/m);
-}
-
-function sha256File(file: string): string {
-  return sha256Hex(fs.readFileSync(file));
 }
 
 /** Rewrites a served target in place: its plain and hash-prefixed (consistent snapshot) names. */

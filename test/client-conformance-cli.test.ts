@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { serveRepo, type RunningServer } from '../repo-tools/commands/serve.js';
-import { makeRepo, type TestRepo } from './helpers/repo.js';
+import type { RunningServer } from '../repo-tools/commands/serve.js';
+import { makeRepo, serve, type TestRepo } from './helpers/repo.js';
 import { PROJECT_ROOT } from './helpers/python.js';
 import { tmpDir } from './helpers/tmp.js';
 import type { RunResult } from './helpers/cli.js';
@@ -35,7 +35,7 @@ describe('client: conformance CLI (tufpip tuf, bin/conformance-client)', () => {
 
   before(async () => {
     repo = await makeRepo({ wheels: [{ name: 'gamma', version: '1.0' }] });
-    server = await serveRepo(repo.dir, { host: '127.0.0.1', port: 0, log: (l) => requests.push(l) });
+    server = await serve(repo.dir, (l) => requests.push(l));
   });
   after(async () => {
     await server.close();

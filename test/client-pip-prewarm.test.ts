@@ -11,7 +11,7 @@ import { prewarmHint, startPipPrewarm, takePrewarmedPip } from '../client/pip/pi
 import { pipEnvironment } from '../client/pip/pip-runner.js';
 import { basePython } from './helpers/python.js';
 import { tmpDir } from './helpers/tmp.js';
-import { pidAlive } from './helpers/faults.js';
+import { processGone } from './helpers/wait.js';
 import { trustedIndex, type TrustedIndex } from './helpers/trusted-index.js';
 
 /** An interpreter that logs each start (pid, first argument) and then is the real one. */
@@ -30,10 +30,7 @@ function loggingPython(dir: string): { python: string; starts: () => { pid: numb
   };
 }
 
-async function gone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 50 && pidAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
-  return !pidAlive(pid);
-}
+const gone = (pid: number) => processGone(pid, 5000);
 
 describe('pip started ahead (client/pip/pip-prewarm.ts)', function () {
   this.timeout(300_000);
