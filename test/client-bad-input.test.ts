@@ -13,7 +13,7 @@
 //      store;
 //   4. requirements and pip arguments that would give pip a source outside the verified index,
 //      and a proxy on a non-loopback address: refused before pip runs, the venv unchanged;
-//   5. `--python` that is not a Python with pip (client/pip-runner.ts verifyPython, checked by
+//   5. `--python` that is not a Python with pip (client/pip/pip-runner.ts verifyPython, checked by
 //      fetch.ts whenever pip failed or "succeeded" without asking the verifying proxy anything):
 //      `tufpip install` and `fetch` end with one line naming the program and exit 1, nothing
 //      fetched or installed, and never "installed from 0 verified files" with exit 0. The
