@@ -2,7 +2,7 @@
 // Pure: time comes in as `expires` strings computed by the caller from a passed-in `now`.
 import { SPEC_VERSION } from './profile.js';
 import { BIN_PREFIX, CLAIMED, RECENTLY_CLAIMED, BINS, SNAPSHOT } from './roles.js';
-import { ALL_TARGET_PATTERNS, PACKAGE_PATTERNS } from './target-paths.js';
+import { TOP_DELEGATIONS } from './role-graph.js';
 import type { PublicKeyJson } from './keys.js';
 import { canonicalVersionMeta, canonicalString } from './canonical.js';
 
@@ -111,13 +111,10 @@ export function topDelegations(k: TopDelegationKeys): DelegationsJson {
     [k.recentlyClaimed.keyid]: k.recentlyClaimed.key,
     [k.bins.keyid]: k.bins.key,
   };
+  const keyid = { [CLAIMED]: k.claimed.keyid, [RECENTLY_CLAIMED]: k.recentlyClaimed.keyid, [BINS]: k.bins.keyid };
   return {
     keys,
-    roles: [
-      { name: CLAIMED, keyids: [k.claimed.keyid], threshold: 1, terminating: false, paths: PACKAGE_PATTERNS },
-      { name: RECENTLY_CLAIMED, keyids: [k.recentlyClaimed.keyid], threshold: 1, terminating: false, paths: PACKAGE_PATTERNS },
-      { name: BINS, keyids: [k.bins.keyid], threshold: 1, terminating: false, paths: ALL_TARGET_PATTERNS },
-    ],
+    roles: TOP_DELEGATIONS.map((d) => ({ name: d.name, keyids: [keyid[d.name]], threshold: 1, terminating: d.terminating, paths: [...d.paths] })),
   };
 }
 

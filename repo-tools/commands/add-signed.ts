@@ -13,6 +13,7 @@ import { serializeEnvelope, type Envelope, type TargetsSigned } from '../../meta
 import { TufpipError } from '../../metadata/errors.js';
 import { parseDistFilename } from '../../metadata/pep503.js';
 import { CLAIMED, RECENTLY_CLAIMED, projectRole } from '../../metadata/roles.js';
+import { PROJECT_DELEGATORS } from '../../metadata/role-graph.js';
 import { isReleaseRoleOf } from '../../metadata/releases.js';
 import { hashedPath, packagePath, projectOfTarget } from '../../metadata/target-paths.js';
 import type { PageFile } from '../../metadata/simple-html.js';
@@ -72,7 +73,7 @@ export async function addSigned(repoDir: string, bundleFile: string, files: stri
       // The project must be developer-signed (claimed), and we verify against that delegation.
       let delegatorName: string | undefined;
       let delegatorBytes: Buffer | undefined;
-      for (const r of [CLAIMED, RECENTLY_CLAIMED]) {
+      for (const r of PROJECT_DELEGATORS) {
         const loaded = await pub.role(r);
         if (loaded.signed.delegations?.roles?.some((d) => d.name === pRole)) {
           delegatorName = r;

@@ -9,6 +9,7 @@ import { keyIdOf, parsePublicKeyJson, shortKeyId, type PublicKeyJson } from '../
 import { normalizeProject, verifyProjectName } from '../../metadata/pep503.js';
 import { expiresAt } from '../../metadata/profile.js';
 import { CLAIMED, RECENTLY_CLAIMED, TARGETS, projectRole } from '../../metadata/roles.js';
+import { projectNameOf } from '../../metadata/role-graph.js';
 import { isTakedownDelegation, projectDelegation } from '../../metadata/releases.js';
 import { buildTargets, type DelegatedRoleJson, type Envelope, type TargetsSigned } from '../../metadata/builders.js';
 import { validSigners } from './release.js';
@@ -158,7 +159,7 @@ export async function promoteProjects(repoDir: string, o: OpenOptions & { offlin
     const exp = expiresAt(now, config.expires.claimed);
     const onlineIds = (await ctx.published.role(TARGETS)).signed.delegations?.roles?.find((t) => t.name === RECENTLY_CLAIMED)?.keyids ?? [];
     for (const r of moving) {
-      const project = r.name.slice('project-'.length);
+      const project = projectNameOf(r.name);
       tx.projectDelegators.set(r.name, CLAIMED);
       if (isTakedownDelegation(r, onlineIds)) {
         // Taken down while recently claimed: the online key must not end up trusted by claimed.

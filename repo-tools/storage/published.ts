@@ -18,7 +18,8 @@ import path from 'node:path';
 import { Metadata, MetadataKind } from '@tufjs/models';
 import type { Envelope, RootSigned, SnapshotSigned, TargetsSigned, TimestampSigned } from '../../metadata/builders.js';
 import { TufpipError } from '../../metadata/errors.js';
-import { BINS, CLAIMED, RECENTLY_CLAIMED, ROOT, TARGETS, TIMESTAMP, TOP_LEVEL_ROLES, isBinRole, isTargetsRoleName, versionedFileName } from '../../metadata/roles.js';
+import { ROOT, TARGETS, TIMESTAMP, TOP_LEVEL_ROLES, isProjectRole, isTargetsRoleName, versionedFileName } from '../../metadata/roles.js';
+import { delegatorOf } from '../../metadata/role-graph.js';
 import '../../metadata/linear-models.js';
 import type { RepoLayout } from './layout.js';
 import { SnapshotText } from '../../metadata/snapshot-text.js';
@@ -239,10 +240,8 @@ export class Published {
    * transaction's self-check and by clients.
    */
   private async verifiedModel(name: string, bytes: Buffer, file: string, version: number, parsed?: unknown): Promise<AnyMetadata> {
-    let delegator: AnyMetadata | undefined;
-    if (name === TARGETS) delegator = this.rootModel;
-    else if (name === CLAIMED || name === RECENTLY_CLAIMED || name === BINS) delegator = await this.model(TARGETS);
-    else if (isBinRole(name)) delegator = await this.model(BINS);
+    const by = isProjectRole(name) ? undefined : delegatorOf(name);
+    const delegator = by === ROOT ? this.rootModel : by === undefined ? undefined : await this.model(by);
     const md = verifiedRoleModel(name, bytes, file, version, delegator, parsed);
     this.models.set(name, md);
     return md;

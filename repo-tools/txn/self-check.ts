@@ -14,7 +14,8 @@ import type { SnapshotText } from '../../metadata/snapshot-text.js';
 import { MetaFile } from '@tufjs/models';
 import { installLinearModels } from '../../metadata/linear-models.js';
 import { TufpipError } from '../../metadata/errors.js';
-import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS, isBinRole, isProjectRole } from '../../metadata/roles.js';
+import { BINS, TARGETS, isBinRole } from '../../metadata/roles.js';
+import { chainTo, delegatorOf as graphDelegatorOf } from '../../metadata/role-graph.js';
 
 installLinearModels();
 
@@ -61,18 +62,17 @@ export interface EditedSnapshot {
   edits: Map<string, number>;
 }
 
+/** TUF spec 5.6.3: the role whose keys sign `role` (metadata/role-graph.ts); SELF_CHECK when unknown. */
 export function delegatorOf(role: string, projectDelegator?: (r: string) => string): string {
-  if (role === TARGETS) return 'root';
-  if (role === CLAIMED || role === RECENTLY_CLAIMED || role === BINS) return TARGETS;
-  if (isBinRole(role)) return BINS;
-  if (isProjectRole(role) && projectDelegator) return projectDelegator(role);
-  throw new TufpipError('SELF_CHECK', `no delegator known for role ${role}`);
+  const d = graphDelegatorOf(role, projectDelegator);
+  if (d === undefined) throw new TufpipError('SELF_CHECK', `no delegator known for role ${role}`);
+  return d;
 }
 
 /** The delegators of the bins from the top: [role, its bytes after this transaction, its delegator]. */
 export async function binsChain(changedRoles: Map<string, Buffer>, roleBytes: (role: string) => Promise<Buffer>): Promise<[string, Uint8Array, string][]> {
   const chain: [string, Uint8Array, string][] = [];
-  for (let r = BINS; r !== 'root'; r = delegatorOf(r)) chain.unshift([r, changedRoles.get(r) ?? (await roleBytes(r)), delegatorOf(r)]);
+  for (const r of chainTo(BINS)) chain.push([r, changedRoles.get(r) ?? (await roleBytes(r)), delegatorOf(r)]);
   return chain;
 }
 

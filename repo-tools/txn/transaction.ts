@@ -19,13 +19,8 @@ import {
 import { expiresAt, expiryKeyForRole } from '../../metadata/profile.js';
 import { binForPath } from '../../metadata/hash-bins.js';
 import { hashedPath } from '../../metadata/target-paths.js';
-import { BINS, isBinRole, isOnlineRole, versionedFileName } from '../../metadata/roles.js';
+import { BINS, CLAIMED, isBinRole, isOnlineRole, versionedFileName } from '../../metadata/roles.js';
 
-/** A release role `project-<p>--<v>` is delegated by `project-<p>` (metadata/releases.ts). */
-function releaseParent(role: string): string | undefined {
-  const i = role.indexOf('--');
-  return role.startsWith('project-') && i > 0 ? role.slice(0, i) : undefined;
-}
 import { TufpipError } from '../../metadata/errors.js';
 import type { Signer } from '../keys/signer.js';
 import type { RepoContext } from './context.js';
@@ -386,7 +381,7 @@ export class Transaction {
       snapshot: !snapshotChanged ? undefined : newVersions ? { oldVersions: pub.versions, newVersions } : { oldSnapshot: oldSnapshot!, edits },
       changedRoles: newRoleBytes,
       roleBytes: async (role) => (await pub.role(role)).bytes,
-      projectDelegator: (role) => this.projectDelegators.get(role) ?? releaseParent(role) ?? 'claimed',
+      projectDelegator: (role) => this.projectDelegators.get(role) ?? CLAIMED,
       newRootBytes: this.newRoot?.bytes,
       alsoVerify: [...this.alsoVerify],
       verifiedBins: bulk,
