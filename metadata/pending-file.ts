@@ -11,7 +11,7 @@ import { TufpipError } from './errors.js';
 import { parsePublicKeyJson, type PublicKeyJson } from './keys.js';
 import { isProposableRole, type ProposableRole } from './proposals.js';
 import { describeRoleChanges } from './role-diff.js';
-import { checkSignatures, checkThreshold, type ThresholdReport } from './signatures.js';
+import { checkSignatures, checkThreshold, type ThresholdReport } from './threshold.js';
 
 export const PENDING_FORMAT = 'tufpip-pending/1';
 

@@ -21,6 +21,7 @@ import { checkDistribution, hashFile, type CheckedDist } from '../dist-check.js'
 import { withRepo, type OpenOptions } from '../txn/open-repo.js';
 import { Transaction, type CommitResult } from '../txn/transaction.js';
 import { RepoLayout } from '../storage/layout.js';
+import { verifyModelDelegate } from '../storage/published.js';
 import { projectFiles, projectList, writeProjectList, writeProjectPage } from '../index/simple-pages.js';
 import { loadBundle } from './release.js';
 import { verifyOneSpelling } from './add.js';
@@ -90,7 +91,7 @@ export async function addSigned(repoDir: string, bundleFile: string, files: stri
       const checkCommon = (role: string, env: Envelope<TargetsSigned>, md: ReturnType<typeof toMetadata>, parent: ReturnType<typeof toMetadata>) => {
         // TUF spec 5.6.3 / PEP 480: a threshold of valid signatures by the delegated keys.
         try {
-          parent.verifyDelegate(role, md);
+          verifyModelDelegate(parent, role, md);
         } catch (err) {
           throw refuse(`${role}: ${(err as Error).message} (threshold of the project's registered keys not met, or a bad signature)`);
         }

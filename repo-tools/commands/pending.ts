@@ -9,7 +9,7 @@ import { TufpipError } from '../../metadata/errors.js';
 import { allSignerKeys, pendingStatus, sha256Hex, signedBytesOf, type PendingFile, type PendingStatus } from '../../metadata/pending-file.js';
 import { shortKeyId } from '../../metadata/keys.js';
 import { canonicalize } from '../../metadata/canonical.js';
-import { checkSignatures } from '../../metadata/signatures.js';
+import { checkSignatures } from '../../metadata/threshold.js';
 import { planPublish, type PublishedState, type RolePlan } from '../../metadata/publish-plan.js';
 import { isProposableRole, type ProposableRole } from '../../metadata/proposals.js';
 import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS } from '../../metadata/roles.js';

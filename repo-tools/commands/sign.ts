@@ -7,7 +7,7 @@ import fsp from 'node:fs/promises';
 import { TufpipError } from '../../metadata/errors.js';
 import { shortKeyId } from '../../metadata/keys.js';
 import { allSignerKeys, pendingStatus, sha256Hex, signedBytesOf, type PendingStatus } from '../../metadata/pending-file.js';
-import { ed25519Verifies } from '../../metadata/signatures.js';
+import { ed25519Verifies } from '../../metadata/threshold.js';
 import { loadSigner, passphraseFromEnv } from '../keys/signer.js';
 import { loadPendingFile, persistPendingFile } from '../storage/pending-store.js';
 
