@@ -11,6 +11,7 @@ import '../../metadata/linear-models.js';
 import { canonicalize } from '../../metadata/canonical.js';
 import { serializeEnvelope, type Envelope, type TargetsSigned } from '../../metadata/builders.js';
 import { TufpipError } from '../../metadata/errors.js';
+import { parseEnvelope } from '../../metadata/envelope.js';
 import { parseDistFilename } from '../../metadata/pep503.js';
 import { CLAIMED, RECENTLY_CLAIMED, projectRole } from '../../metadata/roles.js';
 import { PROJECT_DELEGATORS } from '../../metadata/role-graph.js';
@@ -83,7 +84,7 @@ export async function addSigned(repoDir: string, bundleFile: string, files: stri
         }
       }
       if (!delegatorName || !delegatorBytes) throw refuse(`project ${project} is not claimed (tufpip-repo claim) on this index`);
-      const delegator = Metadata.fromJSON(MetadataKind.Targets, JSON.parse(delegatorBytes.toString('utf8')));
+      const delegator = Metadata.fromJSON(MetadataKind.Targets, parseEnvelope(delegatorBytes, delegatorName) as unknown as Parameters<typeof Metadata.fromJSON>[1]);
 
       const projEnv = bundle.roles[pRole];
       if (!projEnv) throw refuse(`the bundle has no ${pRole} metadata`);

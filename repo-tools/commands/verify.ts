@@ -10,6 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Updater, type TargetFile, type BaseFetcher } from 'tuf-js';
 import { installLinearModels } from '../../metadata/linear-models.js';
 import { TufpipError } from '../../metadata/errors.js';
+import { parseEnvelope } from '../../metadata/envelope.js';
 import { BINS, TARGETS, TOP_LEVEL_ROLES, isBinRole, isProjectRole, versionedFileName } from '../../metadata/roles.js';
 import { PROJECT_DELEGATORS, isGraphRole, isReleaseRole, projectNameOf, releaseParent } from '../../metadata/role-graph.js';
 import { hashedPath, projectOfTarget } from '../../metadata/target-paths.js';
@@ -111,7 +112,7 @@ export async function verifyWithUpdater(updater: Updater, checkFiles: FileChecke
     const keys: Record<string, PublicKeyJson> = {};
     for (const id of top.roles?.[parent]?.keyIDs ?? []) if (top.keys[id]) keys[id] = top.keys[id].toJSON() as unknown as PublicKeyJson;
     try {
-      const env = JSON.parse(bytes.toString('utf8')) as Envelope<TargetsSigned>;
+      const env = parseEnvelope<TargetsSigned>(bytes, versionedFileName(role, v!));
       if (Object.keys(env.signed.targets).length || env.signed.delegations || validSigners(env, keys).length === 0) return undefined;
     } catch {
       return undefined;

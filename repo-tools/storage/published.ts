@@ -22,6 +22,7 @@ import { ROOT, TARGETS, TIMESTAMP, TOP_LEVEL_ROLES, isProjectRole, isTargetsRole
 import { delegatorOf } from '../../metadata/role-graph.js';
 import { verifyDelegate, type DelegatorSigned, type ThresholdReport } from '../../metadata/threshold.js';
 import { canonicalize } from '../../metadata/canonical.js';
+import { parseEnvelope, parseJsonText } from '../../metadata/envelope.js';
 import '../../metadata/linear-models.js';
 import type { RepoLayout } from './layout.js';
 import { SnapshotText } from '../../metadata/snapshot-text.js';
@@ -34,14 +35,7 @@ export type AnyMetadata = Metadata<any>; // eslint-disable-line @typescript-esli
  * change its input; a 1M-target build parsed each of its 16,384 bins twice).
  */
 function parseModel(kind: MetadataKind, bytes: Buffer, where: string, parsed?: unknown): AnyMetadata {
-  let json: unknown = parsed;
-  if (json === undefined) {
-    try {
-      json = JSON.parse(bytes.toString('utf8'));
-    } catch (err) {
-      throw new TufpipError('BAD_INPUT', `published ${where} is not valid JSON`, { cause: err });
-    }
-  }
+  const json = parsed === undefined ? parseJsonText(bytes.toString('utf8'), `published ${where}`) : parsed;
   try {
     return Metadata.fromJSON(kind as MetadataKind.Targets, json as Parameters<typeof Metadata.fromJSON>[1]);
   } catch (err) {
@@ -107,20 +101,6 @@ export interface LoadedRole {
   bytes: Buffer;
   signed: TargetsSigned;
   signatures: Envelope['signatures'];
-}
-
-export function parseEnvelope<T>(bytes: Buffer, where: string): { signatures: Envelope['signatures']; signed: T } {
-  let v: unknown;
-  try {
-    v = JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw new TufpipError('BAD_INPUT', `${where} is not valid JSON`, { cause: err });
-  }
-  const e = v as { signatures?: unknown; signed?: unknown };
-  if (!e || typeof e !== 'object' || !Array.isArray(e.signatures) || !e.signed || typeof e.signed !== 'object') {
-    throw new TufpipError('BAD_INPUT', `${where} is not TUF metadata (needs "signed" and "signatures")`);
-  }
-  return e as { signatures: Envelope['signatures']; signed: T };
 }
 
 async function readFileOr(file: string, what: string): Promise<Buffer> {

@@ -14,6 +14,7 @@ import type { SnapshotText } from '../../metadata/snapshot-text.js';
 import { MetaFile } from '@tufjs/models';
 import { installLinearModels } from '../../metadata/linear-models.js';
 import { TufpipError } from '../../metadata/errors.js';
+import { parseEnvelope } from '../../metadata/envelope.js';
 import { BINS, TARGETS, isBinRole } from '../../metadata/roles.js';
 import { chainTo, delegatorOf as graphDelegatorOf } from '../../metadata/role-graph.js';
 
@@ -113,7 +114,7 @@ export async function selfCheck(i: SelfCheckInput): Promise<void> {
     store.updateTimestamp(i.newTimestampBytes);
     if (!i.snapshotChanged) {
       // TUF spec 5.5.2: the snapshot the new timestamp names must match by length and hash.
-      const ts = JSON.parse(i.newTimestampBytes.toString('utf8')) as { signed: { meta: Record<string, unknown> } };
+      const ts = parseEnvelope<{ meta: Record<string, unknown> }>(i.newTimestampBytes, 'timestamp.json');
       MetaFile.fromJSON(ts.signed.meta['snapshot.json'] as Parameters<typeof MetaFile.fromJSON>[0]).verify(i.snapshotBytes);
       return;
     }

@@ -22,6 +22,7 @@ import { hashedPath } from '../../metadata/target-paths.js';
 import { BINS, CLAIMED, isBinRole, isOnlineRole, versionedFileName } from '../../metadata/roles.js';
 
 import { TufpipError } from '../../metadata/errors.js';
+import { parseEnvelope } from '../../metadata/envelope.js';
 import type { Signer } from '../keys/signer.js';
 import type { RepoContext } from './context.js';
 import { DurableBatch, existsSync, fsyncDir, linkOrCopy, writeFileAtomic, writeFileAtomicSync, writeImmutableSync } from '../storage/fs-atomic.js';
@@ -221,7 +222,7 @@ export class Transaction {
     }
     // Roles replaced whole (PEP 480 project and release roles): compared with their published version.
     const replaced: [string, TargetsSigned][] = [...this.roleUpdates].map(([r, u]) => [r, u.signed]);
-    for (const [r, { bytes }] of this.presigned) replaced.push([r, (JSON.parse(bytes.toString('utf8')) as { signed: TargetsSigned }).signed]);
+    for (const [r, { bytes }] of this.presigned) replaced.push([r, parseEnvelope<TargetsSigned>(bytes, r).signed]);
     for (const [role, signed] of replaced) {
       const before = pub.versionOf(role) === undefined ? {} : (await pub.role(role)).signed.targets;
       const after = signed.targets ?? {};
