@@ -19,8 +19,8 @@ import { ClientError, SignatureGapError, classifyTufError, meaningOf } from './e
 import { HttpFetcher, type FetchRecord, type OriginAuth } from './http-fetcher.js';
 import { authorizationHeader, credentialsHint, describeSource, resolveCredentials, type Credential } from './index-credentials.js';
 import { hardenUpdater, internals } from './tuf-internals.js';
-import { withMetadataLock } from './metadata-lock.js';
-import { commitTempFile, tempNameFor, writeFileAtomicSync } from './atomic-file.js';
+import { withMetadataLock } from '../io/metadata-lock.js';
+import { commitTempFile, tempNameFor, writeFileAtomicSync } from '../io/atomic-file.js';
 import { defaultIndexName, parseIndexUrl, verifyTransport } from './index-url.js';
 import { TrustStore, keepRootVersion } from './trust-store.js';
 import { checkRootBytes } from './root-check.js';

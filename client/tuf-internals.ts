@@ -11,7 +11,7 @@ import type { Updater } from 'tuf-js';
 import type { Metadata, Root, Snapshot, Targets, Timestamp } from '@tufjs/models';
 import { MetadataKind } from '@tufjs/models';
 import '../metadata/linear-models.js';
-import { writeFileAtomicSync } from './atomic-file.js';
+import { writeFileAtomicSync } from '../io/atomic-file.js';
 
 export interface TrustedSetInternals {
   root: Metadata<Root>;

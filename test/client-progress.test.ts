@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { IndexClient } from '../client/index.js';
-import { downloadProgress } from '../client/cli/progress.js';
+import { downloadProgress } from '../io/cli/progress.js';
 import { TufFixture } from './helpers/tuf-fixture.js';
 import { tmpDir } from './helpers/tmp.js';
 

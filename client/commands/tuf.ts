@@ -7,7 +7,7 @@ import { TufpipError } from '../../metadata/errors.js';
 import type { VerifiedTarget } from '../api.js';
 import { IndexClient } from '../index-client.js';
 import { checkRootBytes, type RootSummary } from '../root-check.js';
-import { writeFileAtomicSync } from '../atomic-file.js';
+import { writeFileAtomicSync } from '../../io/atomic-file.js';
 
 export interface TufCommonOptions {
   metadataDir: string;

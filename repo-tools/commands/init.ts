@@ -25,7 +25,7 @@ import { SIMPLE_INDEX, hashedPath } from '../../metadata/target-paths.js';
 import { privateKeyFromPem, type LocalSigner } from '../keys/signer.js';
 import { writeNewKey } from '../keys/keygen.js';
 import { CONFIG_FORMAT, RepoLayout, type RepoConfig } from '../storage/layout.js';
-import { DurableBatch, fsyncDir, writeFileAtomic } from '../storage/fs-atomic.js';
+import { DurableBatch, fsyncDir, writeFileAtomic } from '../../io/atomic-file.js';
 import { appendJournal } from '../storage/journal.js';
 import { selfCheck } from '../txn/self-check.js';
 import { sha256Hex, signRole } from '../txn/transaction.js';

@@ -18,7 +18,7 @@ import type { Envelope, SignatureJson, TargetsSigned } from '../../metadata/buil
 import { checkSignatures } from '../../metadata/threshold.js';
 import { loadSigner, passphraseFromEnv, type Signer } from '../keys/signer.js';
 import { checkDistribution } from '../dist-check.js';
-import { writeFileAtomic } from '../storage/fs-atomic.js';
+import { writeFileAtomic } from '../../io/atomic-file.js';
 import { registeredMaintainers, type RegisteredMaintainers } from './registered-maintainers.js';
 
 export interface ReleaseBundle {

@@ -3,7 +3,7 @@
 // the two is finished by the next command that takes the lock. Append-only JSON lines, fsynced.
 import fs from 'node:fs';
 import type { RepoLayout } from './layout.js';
-import { linkOrCopy } from './fs-atomic.js';
+import { linkOrCopy } from '../../io/atomic-file.js';
 
 export type PostStep =
   | { op: 'copy'; from: string; to: string } // target paths under site/

@@ -25,7 +25,7 @@ import { TufpipError } from '../../metadata/errors.js';
 import { parseEnvelope } from '../../metadata/envelope.js';
 import type { Signer } from '../keys/signer.js';
 import type { RepoContext } from './context.js';
-import { DurableBatch, existsSync, fsyncDir, linkOrCopy, writeFileAtomic, writeFileAtomicSync, writeImmutableSync } from '../storage/fs-atomic.js';
+import { DurableBatch, existsSync, fsyncDir, linkOrCopy, writeFileAtomic, writeFileAtomicSync, writeImmutableSync } from '../../io/atomic-file.js';
 import { appendJournal, runPostSteps, type PostStep } from '../storage/journal.js';
 import { appendRetired, loadRetired, truncateRetired, type RetiredRecord } from '../storage/retired-files.js';
 import { isPackageTarget, retiredConflict, withdrawnTargets, type RetiredFile } from '../../metadata/filename-record.js';
