@@ -7,7 +7,7 @@ import { buildTargets, type DelegationsJson, type TargetInfo, type TargetsSigned
 import type { PublicKeyJson } from './keys.js';
 import { expiresAt } from './profile.js';
 import { projectRole } from './roles.js';
-import { RELEASE_SEPARATOR, projectDelegationShape, releaseParent } from './role-graph.js';
+import { RELEASE_SEPARATOR, projectDelegationShape, releaseDelegationShape, releaseParent } from './role-graph.js';
 import { packagePath } from './target-paths.js';
 
 export const RELEASE_BUNDLE_FORMAT = 'tufpip-release/1';
@@ -93,7 +93,7 @@ export function planRelease(i: ReleasePlanInput): ReleasePlan {
   delegated.set(release, Object.keys(targets).sort());
   const delegations: DelegationsJson = {
     keys: i.keys,
-    roles: [...delegated.keys()].sort().map((name) => ({ name, keyids, threshold: i.threshold, terminating: true, paths: delegated.get(name)! })),
+    roles: [...delegated.keys()].sort().map((name) => ({ name, keyids, threshold: i.threshold, ...releaseDelegationShape(delegated.get(name)!) })),
   };
   roles.set(projectRole(i.project), buildTargets((cur?.project.version ?? 0) + 1, exp, {}, delegations));
   return { roles };

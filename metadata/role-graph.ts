@@ -43,6 +43,11 @@ export function projectDelegationShape(project: string): { terminating: true; pa
   return { terminating: true, paths: projectPatterns(project) };
 }
 
+/** PEP 480 in tufpip: a release role's delegation (from its project role) is terminating, for exactly its files. */
+export function releaseDelegationShape(files: readonly string[]): { terminating: true; paths: string[] } {
+  return { terminating: true, paths: [...files] };
+}
+
 /** The separator of a release role `project-<p>--<v>`; a PEP 503 name never contains `--`. */
 export const RELEASE_SEPARATOR = '--';
 
