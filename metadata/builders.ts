@@ -1,7 +1,7 @@
 // Builders for the signed part of every role (TUF spec "Document formats"), as plain wire JSON.
 // Pure: time comes in as `expires` strings computed by the caller from a passed-in `now`.
 import { SPEC_VERSION } from './profile.js';
-import { BIN_PREFIX, CLAIMED, RECENTLY_CLAIMED, BINS, SNAPSHOT } from './roles.js';
+import { BIN_PREFIX, CLAIMED, RECENTLY_CLAIMED, BINS, SNAPSHOT, bitLengthFor } from './roles.js';
 import { TOP_DELEGATIONS } from './role-graph.js';
 import type { PublicKeyJson } from './keys.js';
 import { canonicalVersionMeta, canonicalString } from './canonical.js';
@@ -125,7 +125,7 @@ export function binDelegations(onlineKey: PublicKeyJson, onlineKeyId: string, bi
     succinct_roles: {
       keyids: [onlineKeyId],
       threshold: 1,
-      bit_length: Math.log2(binCount),
+      bit_length: bitLengthFor(binCount),
       name_prefix: BIN_PREFIX,
     },
   };
