@@ -5,8 +5,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { Metadata, MetadataKind } from '@tufjs/models';
-import '../../metadata/linear-models.js';
+import { Metadata, MetadataKind } from '../../tuf/models.js';
 import { canonicalize } from '../../metadata/canonical.js';
 import { TufpipError } from '../../metadata/errors.js';
 import { keyIdOf, parsePublicKeyJson, shortKeyId, type PublicKeyJson } from '../../metadata/keys.js';

@@ -5,15 +5,15 @@
 // on the main thread and in worker threads (bin-rebuild-pool.ts); docs/design-decisions.md "A bulk
 // rebuild runs on every core" gives the reason.
 import { sign, type KeyObject } from 'node:crypto';
-import type { TrustedMetadataStore } from 'tuf-js/dist/store.js';
-import { Metadata, MetadataKind } from '@tufjs/models';
+import { Metadata, MetadataKind } from '../../tuf/models.js';
+import { describeTufError } from '../../tuf/error-classifier.js';
 import { canonicalize } from '../../metadata/canonical.js';
 import { buildTargets, serializeEnvelope, type TargetInfo, type TargetsSigned } from '../../metadata/builders.js';
 import { TufpipError } from '../../metadata/errors.js';
 import { BINS, versionedFileName } from '../../metadata/roles.js';
 import { readPublishedRole, verifiedRoleModel, type AnyMetadata } from '../storage/published.js';
 import { parseEnvelope } from '../../metadata/envelope.js';
-import { forgetRole, loadCheckStore, type CheckStoreInputs } from './check-store.js';
+import { forgetRole, loadCheckStore, type CheckStoreInputs, type TrustedMetadataStore } from '../../tuf/self-check-store.js';
 
 export interface BinRebuildSetup extends CheckStoreInputs {
   metadataDir: string;
@@ -36,8 +36,7 @@ export interface BinJob {
 
 export function selfCheckRefusal(role: string, err: unknown): TufpipError {
   if (err instanceof TufpipError) return err;
-  const name = (err as Error)?.constructor?.name ?? 'Error';
-  return new TufpipError('SELF_CHECK', `self-check refused the new metadata (${role}: ${name}: ${(err as Error)?.message ?? String(err)}); nothing was published`, { cause: err });
+  return new TufpipError('SELF_CHECK', `self-check refused the new metadata (${role}: ${describeTufError(err)}); nothing was published`, { cause: err });
 }
 
 export class BinRebuilder {

@@ -20,15 +20,12 @@
 // verified need (their versions taken from the verified text), and tuf-js's own
 // updateDelegatedTargets (TUF spec 5.6) verifies those roles as it would with the full snapshot.
 // `tufpip-repo verify` still runs the whole client update with tuf-js's Updater.
-import { Metadata, MetadataKind, type Root } from '@tufjs/models';
-import type { TrustedMetadataStore } from 'tuf-js/dist/store.js';
-import { installLinearModels } from '../../metadata/linear-models.js';
+import type { Metadata, Root } from '../../tuf/models.js';
+import { trustVerifiedSnapshot, type TrustedMetadataStore } from '../../tuf/self-check-store.js';
 import { SnapshotText } from '../../metadata/snapshot-text.js';
 import { TufpipError } from '../../metadata/errors.js';
 import { checkThreshold, type KeyJson } from '../../metadata/threshold.js';
 import type { EditedSnapshot } from './self-check.js';
-
-installLinearModels();
 
 function refuse(message: string): never {
   throw new TufpipError('SELF_CHECK', `self-check refused the new snapshot (${message}); nothing was published`);
@@ -81,12 +78,5 @@ export function trustSnapshotEdit(store: TrustedMetadataStore, bytes: Buffer, ed
     if (version === undefined) refuse(`${role}.json is not listed`);
     meta[`${role}.json`] = { version };
   }
-  const model = Metadata.fromJSON(MetadataKind.Snapshot, {
-    signatures: [],
-    signed: { _type: 'snapshot', spec_version: next.specVersion, version: next.version, expires: next.expires, meta },
-  });
-  // TrustedMetadataStore has no public way to load a snapshot verified elsewhere: set it as its
-  // updateSnapshot would (tuf-js 5.0.1 is pinned exactly; test/repo-self-check.test.ts covers it).
-  (store as unknown as { trustedSet: Record<string, unknown> }).trustedSet.snapshot = model;
-  (store as unknown as { checkFinalSnapsnot(): void }).checkFinalSnapsnot();
+  trustVerifiedSnapshot(store, { specVersion: next.specVersion, version: next.version, expires: next.expires, meta });
 }
