@@ -28,7 +28,8 @@ import { CONFIG_FORMAT, RepoLayout, type RepoConfig } from '../storage/layout.js
 import { DurableBatch, fsyncDir, writeFileAtomic } from '../../io/atomic-file.js';
 import { appendJournal } from '../storage/journal.js';
 import { selfCheck } from '../txn/self-check.js';
-import { sha256Hex, signRole } from '../txn/transaction.js';
+import { signRole } from '../txn/transaction.js';
+import { sha256Hex } from '../../metadata/hash.js';
 
 export interface InitOptions {
   dir: string;

@@ -14,7 +14,7 @@ import { parseEnvelope } from '../../metadata/envelope.js';
 import { BINS, TARGETS, TOP_LEVEL_ROLES, isBinRole, isProjectRole, versionedFileName } from '../../metadata/roles.js';
 import { PROJECT_DELEGATORS, isGraphRole, isReleaseRole, projectNameOf, releaseParent } from '../../metadata/role-graph.js';
 import { hashedPath, projectOfTarget } from '../../metadata/target-paths.js';
-import { FileFetcher } from '../../client/file-fetcher.js';
+import { FileFetcher } from '../../tuf/file-fetcher.js';
 import { internals } from '../../tuf/updater-hardening.js';
 import type { Envelope, TargetsSigned } from '../../metadata/builders.js';
 import type { PublicKeyJson } from '../../metadata/keys.js';

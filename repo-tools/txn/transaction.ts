@@ -2,7 +2,6 @@
 // targets roles, snapshot), a self-check of everything a client would verify, then timestamp.json
 // replaced last with write-temp, fsync, rename. A crash at any point leaves the previously
 // published repository intact: nothing it references is changed before the rename.
-import { createHash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import path from 'node:path';
 import fs from 'node:fs';
@@ -23,6 +22,7 @@ import { BINS, CLAIMED, isBinRole, isOnlineRole, versionedFileName } from '../..
 
 import { TufpipError } from '../../metadata/errors.js';
 import { parseEnvelope } from '../../metadata/envelope.js';
+import { sha256Hex } from '../../metadata/hash.js';
 import type { Signer } from '../keys/signer.js';
 import type { RepoContext } from './context.js';
 import { DurableBatch, existsSync, fsyncDir, linkOrCopy, writeFileAtomic, writeFileAtomicSync, writeImmutableSync } from '../../io/atomic-file.js';
@@ -79,10 +79,6 @@ function dirsFrom(first: string, last: string): string[] {
     if (d === first || d === path.dirname(d)) break;
   }
   return out;
-}
-
-export function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 /** Signs canonical bytes with each signer and returns the serialised metadata file. */

@@ -9,7 +9,8 @@ import { packagePath } from '../../metadata/target-paths.js';
 import { writeNewKey } from '../../repo-tools/keys/keygen.js';
 import { projectFiles, writeProjectPage } from '../../repo-tools/index/simple-pages.js';
 import { withRepo } from '../../repo-tools/txn/open-repo.js';
-import { Transaction, sha256Hex, type CommitResult } from '../../repo-tools/txn/transaction.js';
+import { Transaction, type CommitResult } from '../../repo-tools/txn/transaction.js';
+import { sha256Hex } from '../../metadata/hash.js';
 import { tufpipRepo, type RunResult } from './cli.js';
 import { expectOk } from './repo.js';
 import { tmpDir } from './tmp.js';
@@ -85,11 +86,4 @@ export async function indexOnlyAdd(repoDir: string, file: string): Promise<Commi
     writeProjectPage(tx, dist.project, [...files, { filename: dist.filename, sha256 }]);
     return tx.commit();
   });
-}
-
-/** Copies a repository directory (a template built once per describe) for one test. */
-export function copyRepo(repoDir: string): string {
-  const dir = path.join(tmpDir('tufpip-repo-copy-'), 'repo');
-  fs.cpSync(repoDir, dir, { recursive: true });
-  return dir;
 }

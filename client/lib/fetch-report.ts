@@ -1,8 +1,8 @@
 // The report of a fetch (DESIGN.md "Client": every fetched file is reported with its hash and who
 // vouched for it: the project's developer keys, or the repository's online key). Written as
 // `<dir>/tufpip-report.json` and printed one line per file.
-import { shortKeyId } from '../metadata/short-key-id.js';
-import { releaseParent } from '../metadata/role-graph.js';
+import { shortKeyId } from '../../metadata/short-key-id.js';
+import { releaseParent } from '../../metadata/role-graph.js';
 import type { VerifiedTarget, Vouch } from './api.js';
 import type { Refusal } from './refusal.js';
 
