@@ -14,7 +14,7 @@ import { canonicalize } from '../metadata/canonical.js';
 import { projectPageHtml } from '../metadata/simple-html.js';
 import { hashedPath } from '../metadata/target-paths.js';
 import { privateKeyFromPem } from '../repo-tools/keys/signer.js';
-import { parseEnvelope } from '../repo-tools/storage/published.js';
+import { parseEnvelope } from '../metadata/envelope.js';
 import { signRole } from '../repo-tools/txn/transaction.js';
 import { sha256Hex } from '../metadata/hash.js';
 import { freshVenv } from './helpers/python.js';

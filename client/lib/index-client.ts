@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { Updater, type TargetFile } from '../../tuf/updater.js';
 import { MetadataKind, type Metadata, type Targets } from '../../tuf/models.js';
-import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS, projectRole, isProjectRole } from '../../metadata/roles.js';
+import { BINS, TARGETS, projectRole, isProjectRole } from '../../metadata/roles.js';
+import { PROJECT_DELEGATORS } from '../../metadata/role-graph.js';
 import { shortKeyId } from '../../metadata/keys.js';
 import { TufpipError } from '../../metadata/errors.js';
 import type { DownloadOptions, IndexFetcher, OpenIndexOptions, VerifiedTarget, Vouch } from './api.js';
@@ -377,7 +378,7 @@ export class IndexClient {
     const top = ui.trustedSet.targets;
     if (!top) return;
     const role = projectRole(m[1]);
-    for (const delegatorName of [CLAIMED, RECENTLY_CLAIMED]) {
+    for (const delegatorName of PROJECT_DELEGATORS) {
       if (!delegationOf(top, delegatorName)) continue;
       const delegator = await this.loadRole(u, delegatorName, TARGETS, targetPath);
       const d = delegator?.signed.delegations?.roles?.[role];

@@ -11,7 +11,8 @@ import { canonicalize } from '../../metadata/canonical.js';
 import { buildTargets, serializeEnvelope, type TargetInfo, type TargetsSigned } from '../../metadata/builders.js';
 import { TufpipError } from '../../metadata/errors.js';
 import { BINS, versionedFileName } from '../../metadata/roles.js';
-import { parseEnvelope, readPublishedRole, verifiedRoleModel, type AnyMetadata } from '../storage/published.js';
+import { readPublishedRole, verifiedRoleModel, type AnyMetadata } from '../storage/published.js';
+import { parseEnvelope } from '../../metadata/envelope.js';
 import { forgetRole, loadCheckStore, type CheckStoreInputs, type TrustedMetadataStore } from '../../tuf/self-check-store.js';
 
 export interface BinRebuildSetup extends CheckStoreInputs {
