@@ -5,6 +5,7 @@ import { RepoLayout } from '../storage/layout.js';
 import { Published } from '../storage/published.js';
 import { withRepoLock, type LockOptions } from '../storage/lock.js';
 import { recoverJournal } from '../storage/journal.js';
+import { LocalDiskStorage } from '../storage/local-disk.js';
 import { loadSigner, type Signer } from '../keys/signer.js';
 import type { RepoContext } from './context.js';
 import { TufpipError } from '../../metadata/errors.js';
@@ -35,6 +36,7 @@ export async function withRepo<T>(dir: string, opts: OpenOptions, fn: (ctx: Repo
         config,
         published,
         lock,
+        storage: new LocalDiskStorage(layout, lock),
         now: opts.now ?? new Date(),
         async onlineSigner() {
           if (!signer) {
