@@ -84,7 +84,11 @@ export class LocalDiskStorage implements Storage {
   }
 
   async delete(area: Area, name: string): Promise<void> {
-    await fsp.rm(this.file(area, name), { force: true });
+    fs.rmSync(this.file(area, name), { force: true });
+  }
+
+  async putMutable(name: string, copyOf: string): Promise<void> {
+    await linkOrCopy(this.layout.targetFile(copyOf), this.layout.targetFile(name));
   }
 
   async begin(head: Buffer | undefined, targets: string[], metadataObjects = 0): Promise<Publication> {
@@ -200,13 +204,5 @@ class LocalPublication implements Publication {
     for (const d of this.createdDirs.reverse()) await fsp.rmdir(d).catch(() => undefined);
     if (this.journalSize !== undefined) await fsp.truncate(this.layout.journalFile, this.journalSize).catch(() => undefined);
     if (this.retiredSize !== undefined) truncateRetired(this.layout, this.retiredSize);
-  }
-
-  async putMutable(name: string, copyOf: string): Promise<void> {
-    await linkOrCopy(this.layout.targetFile(copyOf), this.layout.targetFile(name));
-  }
-
-  async deleteMutable(name: string): Promise<void> {
-    fs.rmSync(this.layout.targetFile(name), { force: true });
   }
 }

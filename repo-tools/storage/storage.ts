@@ -38,8 +38,16 @@ export interface Storage {
   read(area: Area, name: string): Promise<Buffer | undefined>;
   /** Names of the objects of an area starting with `prefix` (a folder prefix ends in '/'). */
   list(area: Area, prefix: string): Promise<string[]>;
-  /** Removes an object (absent: nothing to do). Only for objects no published head names. */
+  /**
+   * Removes an object (absent: nothing to do): an object no published head names, or after a
+   * commit a plain-named target the new head no longer lists (publish order: journal post steps).
+   */
   delete(area: Area, name: string): Promise<void>;
+  /**
+   * After a commit, in publish order: a plain-named target replaced by a copy of another object
+   * (readers see the old or the new bytes, never none).
+   */
+  putMutable(name: string, copyOf: string): Promise<void>;
   /**
    * Starts a publication over `head`: the bytes of timestamp.json this writer read before it
    * planned (undefined: an empty repository). `targets` are the target names it will put: a
@@ -76,10 +84,6 @@ export interface Publication {
   commit(timestamp: Uint8Array): Promise<void>;
   /** Before the commit: removes what this publication created and cuts its private records back. */
   abort(): Promise<void>;
-  /** After the commit, in publish order: a plain-named target replaced by a copy of another. */
-  putMutable(name: string, copyOf: string): Promise<void>;
-  /** After the commit: a plain-named target removed. */
-  deleteMutable(name: string): Promise<void>;
 }
 
 /** Private state: outside the served tree, read and written by the writer holding the lock. */

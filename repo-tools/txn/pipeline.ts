@@ -155,19 +155,41 @@ export async function persistPublication(storage: Storage, head: Buffer | undefi
   return publication;
 }
 
+/** Post steps of a committed publication, in publish order (plain-named pages, removals). */
+export async function runPostSteps(storage: Storage, steps: PostStep[]): Promise<void> {
+  for (const s of steps) {
+    if (s.op === 'copy') await storage.putMutable(s.to, s.from);
+    else await storage.delete('targets', s.path);
+  }
+}
+
 /**
  * After the commit: plain-named pages for plain pip and removals, in publish order, then the
  * journal closes the publication (a crash in between is finished by the next writer).
  */
-export async function finishPublication(storage: Storage, publication: Publication, post: PostStep[], done: JournalEntry): Promise<void> {
+export async function finishPublication(storage: Storage, post: PostStep[], done: JournalEntry): Promise<void> {
   try {
-    for (const s of post) {
-      if (s.op === 'copy') await publication.putMutable(s.to, s.from);
-      else await publication.deleteMutable(s.path);
-    }
+    await runPostSteps(storage, post);
     await storage.state.appendJournal(done);
   } catch (err) {
     if (!isFsError(err)) throw err;
     throw new TufpipError('IO', `timestamp ${done.timestampVersion} was published, but updating the plain-named pages failed (${(err as Error).message}): the next tufpip-repo command finishes it`, { cause: err });
   }
+}
+
+/**
+ * Run by the next writer (under the lock) before anything else: finishes a publication that
+ * committed but crashed before its post steps, or abandons one that never committed (its new
+ * objects are unreferenced: `gc` removes them).
+ */
+export async function recoverPublication(storage: Storage, publishedTimestampVersion: number): Promise<'none' | 'finished' | 'abandoned'> {
+  const last = await storage.state.lastJournalEntry();
+  if (!last || last.state === 'done') return 'none';
+  if (last.timestampVersion === publishedTimestampVersion) {
+    await runPostSteps(storage, last.post ?? []);
+    await storage.state.appendJournal({ ...last, state: 'done', post: undefined, time: new Date().toISOString() });
+    return 'finished';
+  }
+  await storage.state.appendJournal({ ...last, state: 'done', post: undefined, time: new Date().toISOString(), command: 'abandoned' });
+  return 'abandoned';
 }

@@ -298,7 +298,7 @@ export class Transaction {
     let t3 = 0;
     const txn = `${ts.version}-${process.pid}`;
     const storage = this.ctx.storage;
-    const publication = await persistPublication(storage, pub.timestampBytes, {
+    await persistPublication(storage, pub.timestampBytes, {
       command: this.command,
       content: this.content,
       roles: plan.payloads.map((p) => [versionedFileName(p.role, p.version), newRoleBytes.get(p.role)!]),
@@ -313,7 +313,7 @@ export class Transaction {
         t3 = performance.now();
       },
     });
-    await finishPublication(storage, publication, this.post, { txn, state: 'done', timestampVersion: ts.version, time: new Date().toISOString() });
+    await finishPublication(storage, this.post, { txn, state: 'done', timestampVersion: ts.version, time: new Date().toISOString() });
     try {
       const due = plan.payloads.filter((p) => p.due).map((p) => ({ role: p.role, ...p.due! }));
       if (snap) due.push({ role: 'snapshot', expires: snap.expires, periodDays: config.expires.snapshot });
