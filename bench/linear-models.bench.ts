@@ -1,4 +1,4 @@
-// Benchmark for metadata/linear-models.ts: Metadata.fromJSON + verifyDelegate (what a tuf-js
+// Benchmark for tuf/linear-models.ts: Metadata.fromJSON + verifyDelegate (what a tuf-js
 // refresh() does per role) on a snapshot with 16,385 entries and a targets role with 10,000
 // targets, upstream @tufjs/models 4.1.1 vs patched, plus @tufjs/canonical-json vs fastCanonicalize.
 // The originals are quadratic, so they are measured at 1,000 / 2,000 / 4,000 entries (each doubling
@@ -6,43 +6,15 @@
 //
 // Run: node dist/bench/linear-models.bench.js   (prints one line per figure, in milliseconds)
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { Metadata, MetadataKind, Root, Snapshot, Targets } from '@tufjs/models';
-import type { JSONObject } from '@tufjs/models/dist/utils/types.js';
+import { Metadata, MetadataKind, type JSONObject } from '../tuf/models.js';
 import { fastCanonicalize } from '../metadata/canonical-fast.js';
-import { upstreamMethods } from '../metadata/linear-models.js';
+import { installLinearModels, upstreamMethods, withUpstreamModels } from '../tuf/linear-models.js';
 
-const require = createRequire(import.meta.url);
-const { Delegations } = require('@tufjs/models/dist/delegations.js') as typeof import('@tufjs/models/dist/delegations.js');
-const canonicalJson = require('@tufjs/canonical-json') as { canonicalize: (value: unknown) => string };
-
-// The upstream methods, captured before linear-models.js is imported (dynamically, below).
-const SLOTS: ReadonlyArray<readonly [object, string]> = [
-  [Snapshot, 'fromJSON'], [Snapshot.prototype, 'toJSON'],
-  [Targets, 'fromJSON'], [Targets.prototype, 'toJSON'],
-  [Delegations, 'fromJSON'], [Delegations.prototype, 'toJSON'],
-  [Root, 'fromJSON'], [Root.prototype, 'toJSON'],
-  [canonicalJson, 'canonicalize'],
-];
-const currentMethods = (): unknown[] => SLOTS.map(([owner, name]) => Reflect.get(owner, name));
-const setMethods = (methods: unknown[]): void => {
-  SLOTS.forEach(([owner, name], i) => Reflect.set(owner, name, methods[i]));
-};
-const ORIGINALS = [...upstreamMethods];
-const referenceCanonicalize = ORIGINALS[8] as (value: unknown) => string;
-
-function withOriginals<T>(fn: () => T): T {
-  const saved = currentMethods();
-  setMethods(ORIGINALS);
-  try {
-    return fn();
-  } finally {
-    setMethods(saved);
-  }
-}
+// Upstream @tufjs/canonical-json canonicalize (captured by tuf/linear-models.ts before any patch).
+const referenceCanonicalize = upstreamMethods[8] as (value: unknown) => string;
 
 const EXPIRES = '2030-01-01T00:00:00Z';
 
@@ -89,10 +61,7 @@ function median(runs: number, fn: () => void): number {
 
 /** Figures in milliseconds (and one ratio), keyed by what was measured. */
 export async function benchLinearModels(): Promise<Record<string, number>> {
-  const linear = await import('../metadata/linear-models.js');
-  linear.installLinearModels();
-  // If linear-models.js was loaded before this module, ORIGINALS are the patched methods.
-  const haveOriginals = currentMethods().every((method, i) => method !== ORIGINALS[i]);
+  installLinearModels();
 
   const key = ed25519();
   const role = { keyids: [key.keyid], threshold: 1 };
@@ -115,7 +84,7 @@ export async function benchLinearModels(): Promise<Record<string, number>> {
     for (const entries of [1000, 2000, 4000]) {
       const run = loadAndVerify[name](key.envelope(build(entries)));
       figures[`${name} fromJSON+verifyDelegate original ${entries} entries ms`] =
-        haveOriginals ? withOriginals(() => millis(run)) : NaN;
+        withUpstreamModels(() => millis(run));
       figures[`${name} fromJSON+verifyDelegate patched ${entries} entries ms`] = median(5, run);
     }
     const largest = figures[`${name} fromJSON+verifyDelegate original 4000 entries ms`];

@@ -20,6 +20,10 @@ import { projectRole } from '../metadata/roles.js';
 import type { TargetsSigned } from '../metadata/builders.js';
 import { serveRepo } from '../repo-tools/commands/serve.js';
 import { IndexClient } from '../client/index-client.js';
+import { installLinearModels } from '../tuf/linear-models.js';
+
+// A bench entry: parse as the CLIs do (linear @tufjs/models, tuf/linear-models.ts).
+installLinearModels();
 
 export async function benchPep480Lookup(releases = 500, filesPerRelease = 10): Promise<Record<string, number>> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tufpip-bench-pep480-'));

@@ -14,6 +14,10 @@ import { Transaction } from '../repo-tools/txn/transaction.js';
 import { addFiles } from '../repo-tools/commands/add.js';
 import { bump } from '../repo-tools/commands/bump.js';
 import { writeWheel } from '../client/demo-wheels.js';
+import { installLinearModels } from '../tuf/linear-models.js';
+
+// A bench entry: parse as the CLIs do (linear @tufjs/models, tuf/linear-models.ts).
+installLinearModels();
 
 const BINS = 16384;
 

@@ -1,10 +1,14 @@
 // `npm run bench`: every benchmark, one after the other; each prints its own figures.
 // Sizes can be reduced for a quick run with BENCH_QUICK=1.
 import { benchRepo } from './repo.bench.js';
+import { installLinearModels } from '../tuf/linear-models.js';
 import { benchLinearModels } from './linear-models.bench.js';
 import { benchClientRefresh } from './client-refresh.bench.js';
 import { benchFetch } from './fetch.bench.js';
 import { benchPep480Lookup } from './pep480-lookup.bench.js';
+
+// A bench entry: parse as the CLIs do (linear @tufjs/models, tuf/linear-models.ts).
+installLinearModels();
 
 const quick = !!process.env.BENCH_QUICK;
 const section = (t: string) => console.log(`\n== ${t}`);

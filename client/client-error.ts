@@ -1,9 +1,12 @@
 // The client's boundary error (ClientError: a refusal with the attack class it stopped) and how
 // it is worded, with no dependency on tuf-js: modules on the path that starts pip import it from
 // here, so that loading tuf-js waits until pip runs (issue 3 "Speed"). The classification of
-// tuf-js errors, the ONE adapter (STYLE.md "Errors"), is client/errors.ts.
+// tuf-js errors, the ONE adapter (STYLE.md "Errors"), is tuf/error-classifier.ts (wrapped by client/errors.ts).
 import { TufpipError, type ErrorCode } from '../metadata/errors.js';
 import type { RefusalKind } from './api.js';
+import { redactUrls } from '../metadata/redact.js';
+
+export { redactUrl, redactUrls } from '../metadata/redact.js';
 
 /** Where a failure happened, for the message: the index (display URL), role and target path. */
 export interface RefusalContext {
@@ -59,25 +62,6 @@ export class ClientError extends TufpipError {
 /** The refused-because sentence every refusal ends with. */
 export function meaningOf(kind: RefusalKind): string {
   return MEANING[kind];
-}
-
-/**
- * Credentials in `user:password@` redacted as pip does (pip/_internal/utils/misc.py
- * `redact_netloc`): `user:****@host`, and `****@host` for a token given as the user name.
- */
-function redactUserinfo(userinfo: string): string {
-  const i = userinfo.indexOf(':');
-  return i < 0 ? '****' : `${userinfo.slice(0, i)}:****`;
-}
-
-/** A URL with its credentials redacted (never print a credential URL). */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/?#@]*)@/i, (_m, scheme: string, userinfo: string) => `${scheme}${redactUserinfo(userinfo)}@`);
-}
-
-/** Every URL's credentials redacted (pip's form), anywhere in a text. */
-export function redactUrls(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/)([^/\s?#@"']*)@/gi, (_m, scheme: string, userinfo: string) => `${scheme}${redactUserinfo(userinfo)}@`);
 }
 
 /** Key IDs shortened to 8 hex digits and credential URLs redacted, in any text shown to users. */

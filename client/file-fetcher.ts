@@ -6,7 +6,6 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { BaseFetcher } from 'tuf-js';
 import { DownloadHTTPError } from 'tuf-js/dist/error.js';
-import '../metadata/linear-models.js'; // linear @tufjs/models parsing wherever tuf-js is used
 
 export class FileFetcher extends BaseFetcher {
   /** Every URL fetched, in order (tests count downloads with it). */

@@ -26,7 +26,6 @@ import { TufpipError } from '../metadata/errors.js';
 import { proxyEnvFrom, proxyFor, type ProxyEnv } from './proxy-env.js';
 import { redactUrl } from './errors.js';
 import { authorizationHeader, credentialFromUrl } from './index-credentials.js';
-import '../metadata/linear-models.js'; // linear @tufjs/models parsing wherever tuf-js is used
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 

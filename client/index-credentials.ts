@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TufpipError } from '../metadata/errors.js';
 import { netrcCredentialFor } from './netrc.js';
-import { writeFileAtomicSync } from './atomic-file.js';
+import { writeFileAtomicSync } from '../io/atomic-file.js';
 
 export type Credential =
   | { scheme: 'basic'; username: string; password: string }

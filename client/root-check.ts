@@ -1,9 +1,8 @@
 // Checks a root.json before it becomes a trust anchor (TUF spec 5.2: the trusted root is loaded and
-// must be signed by a threshold of its own root keys): parsed by @tufjs/models, type root,
+// must be signed by a threshold of its own root keys): parsed by @tufjs/models (tuf/models.ts), type root,
 // self-signed to threshold. An expired root is accepted (spec 5.2: newer roots are fetched from it).
 import { createHash } from 'node:crypto';
-import { Metadata, MetadataKind, type Root } from '@tufjs/models';
-import '../metadata/linear-models.js';
+import { Metadata, MetadataKind, type Root } from '../tuf/models.js';
 import { TufpipError } from '../metadata/errors.js';
 import { shortKeyId } from '../metadata/keys.js';
 

@@ -16,7 +16,7 @@ import { TufpipError } from '../metadata/errors.js';
 import { versionedFileName } from '../metadata/roles.js';
 import type { RootSummary } from './root-check.js';
 import { defaultIndexName, parseIndexUrl } from './index-url.js';
-import { writeFileAtomicSync } from './atomic-file.js';
+import { writeFileAtomicSync } from '../io/atomic-file.js';
 import { defaultDataDir } from './data-dir.js';
 import { CREDENTIALS_FILE, persistStoredCredential, type Credential } from './index-credentials.js';
 
@@ -157,7 +157,7 @@ export class TrustStore {
   async remove(name: string): Promise<TrustedIndex> {
     const index = (await this.list()).find((i) => i.name === name);
     if (!index) throw new TufpipError('NOT_FOUND', `no trusted index named ${name} (see 'tufpip trust list')`);
-    const { withMetadataLock } = await import('./metadata-lock.js');
+    const { withMetadataLock } = await import('../io/metadata-lock.js');
     await withMetadataLock(index.metadataDir, async () => {
       // The secret first: a crash never leaves credentials behind an index that is no longer listed.
       await fsp.rm(path.join(index.dir, CREDENTIALS_FILE), { force: true });

@@ -6,6 +6,7 @@
 // mirror really served the attack. Each attack is built so that a client lacking the check would
 // install successfully (the test would then fail). The honest controls install.
 // Scenario table in the style of python-tuf tests/test_updater_key_rotations.py.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -3,6 +3,7 @@
 // (RefusalKind) and the file or role in the message, a non-zero exit, and the venv unchanged
 // (pip install never ran). Scenario table in the style of python-tuf's
 // tests/test_updater_key_rotations.py.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import fs from 'node:fs';
 import net from 'node:net';

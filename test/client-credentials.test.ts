@@ -4,6 +4,7 @@
 // `trust add` (stored apart, 0600), $TUFPIP_INDEX_<NAME>_AUTH / _TOKEN, netrc ($NETRC). A 401/403
 // says credentials are missing or refused and how to give them; credentials go to the index's
 // origin only; and no secret appears in any output, report or file but the credentials file.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Updater } from 'tuf-js';
-import '../metadata/linear-models.js';
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { IndexClient, ClientError } from '../client/index.js';
 import { HttpFetcher } from '../client/http-fetcher.js';
 import { TufFixture, delegation, delegationsOf, newKey, type TestKey } from './helpers/tuf-fixture.js';

@@ -1,6 +1,7 @@
 // client/errors.ts classifyTufError: the one adapter from tuf-js 5.0.1 / @tufjs/models 4.1.1
 // errors to refusal kinds, by class and, for the snapshot/targets failures tuf-js rewraps as
 // RuntimeError("Unable to load ... error Error: <inner>"), by the inner message.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import { BadVersionError, DownloadHTTPError, DownloadLengthMismatchError, ExpiredMetadataError, RuntimeError } from 'tuf-js/dist/error.js';
 import { LengthOrHashMismatchError, UnsignedMetadataError } from '@tufjs/models/dist/error.js';

@@ -2,6 +2,7 @@
 // verifying proxy served, byte for byte; anything else fails the fetch and nothing reaches the
 // destination. pip only downloads through the proxy, so the test makes the interpreter plant a
 // file in that folder after pip has run (a stand-in for anything else writing there mid-run).
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';

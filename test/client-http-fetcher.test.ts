@@ -3,6 +3,7 @@
 // servers: proxies (HTTP_PROXY / NO_PROXY, a counting forward proxy), the idle timeout between
 // chunks (a slow but steady download succeeds, a stalled one is slow-retrieval), the length limit,
 // progress, HTTP errors as tuf-js's own DownloadHTTPError, credentials never shown.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import type http from 'node:http';
 import { DefaultFetcher } from 'tuf-js/dist/fetcher.js';

@@ -2,6 +2,7 @@
 // (refresh, lookup with who vouched, download, fetchBytes, verifyLocalFile), the warm refresh
 // downloading only timestamp.json, and refusals (not signed, tampered file, untrusted index,
 // plain HTTP off loopback).
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';

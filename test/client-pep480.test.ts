@@ -3,6 +3,7 @@
 // repository (test/helpers/tuf-fixture.ts: `tufpip-repo` has no claim command yet). The report
 // names the developer keys and threshold; the installer's policy and the signature-gap tripwire
 // refuse what the maintainers did not sign, and nothing is installed.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';

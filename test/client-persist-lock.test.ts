@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { Updater } from 'tuf-js';
-import '../metadata/linear-models.js';
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { IndexClient, TrustStore } from '../client/index.js';
 import { HttpFetcher } from '../client/http-fetcher.js';
 import { TufFixture, newKey } from './helpers/tuf-fixture.js';

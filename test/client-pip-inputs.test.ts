@@ -1,5 +1,6 @@
 // Unit tests of the pure parts of the pip-facing client: proxy routing (PEP 503 names, the served
 // tree), what the user may tell pip, the policy file, the report lines and pip's environment.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';

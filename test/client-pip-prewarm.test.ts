@@ -3,6 +3,7 @@
 // checked arguments. Proven here: the hint reads the command line as the CLI will; a fetch runs
 // pip in that interpreter (and verifies as ever); a refused input never reaches it, and it does
 // not outlive tufpip; an interpreter that is not the one finally chosen is stopped, not used.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';

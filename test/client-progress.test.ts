@@ -1,11 +1,12 @@
 // Download progress: IndexClient reports bytes per target path; the CLI draws cli-progress bars on
 // an interactive terminal only, and nothing under --json or --quiet or when not a TTY.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { IndexClient } from '../client/index.js';
-import { downloadProgress } from '../client/cli/progress.js';
+import { downloadProgress } from '../io/cli/progress.js';
 import { TufFixture } from './helpers/tuf-fixture.js';
 import { tmpDir } from './helpers/tmp.js';
 

@@ -1,6 +1,7 @@
 // Proxies end to end: the real `tufpip` CLI (a child process, as users run it) refreshes and
 // downloads from an HTTPS index through a CONNECT proxy named by HTTPS_PROXY, and an IndexClient
 // refreshes a plain-HTTP loopback index through HTTP_PROXY. The proxy counts what went through it.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import fs from 'node:fs';
 import type http from 'node:http';

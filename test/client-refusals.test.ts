@@ -1,6 +1,7 @@
 // Every attack class the client names (client/errors.ts classifyTufError, the one adapter from
 // tuf-js errors), each proved to fire against a real repository served on loopback, with the
 // honest path passing on the same fixture. Scenario table (STYLE.md): name -> what the server does.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';

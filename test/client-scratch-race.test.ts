@@ -2,6 +2,7 @@
 // removed (by a tmp cleaner, or the user) while the verifying proxy still downloads into it.
 // The fetch fails with one clear line and a documented exit code, nothing is fetched, and no
 // folder is left behind. Real index behind a slow loopback mirror, the real CLI, real pip.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';

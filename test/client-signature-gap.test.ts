@@ -3,6 +3,7 @@
 // signature (the index may be compromised), never quietly "not found", and the message says
 // whether the index's own bin lists it. Role graph as in DESIGN.md: targets -> claimed,
 // recently-claimed, bins (succinct) -> bin-*; claimed / recently-claimed -> project-<name>.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import fs from 'node:fs';
 import { IndexClient, ClientError } from '../client/index.js';

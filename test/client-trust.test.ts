@@ -1,6 +1,7 @@
 // `tufpip trust add/list/remove` (the real CLI as a child process) and the trust store: one
 // directory per index under the data directory (--data-dir, $TUFPIP_DATA_DIR, $XDG_DATA_HOME/tufpip),
 // roots checked before they are stored, URLs normalised, root rotations followed and kept.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';

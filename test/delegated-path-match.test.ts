@@ -1,9 +1,9 @@
-// metadata/delegated-path-match.ts must decide every (pattern, target) exactly as the original
+// tuf/delegated-path-match.ts must decide every (pattern, target) exactly as the original
 // DelegatedRole#isDelegatedPath of @tufjs/models 4.1.1 does: same boolean, same error.
 import { expect } from 'chai';
 import { createRequire } from 'node:module';
-import '../metadata/linear-models.js';
-import { upstreamIsDelegatedPath } from '../metadata/delegated-path-match.js';
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
+import { upstreamIsDelegatedPath } from '../tuf/delegated-path-match.js';
 import { rng, seedFrom } from './helpers/faults.js';
 
 const require = createRequire(import.meta.url);

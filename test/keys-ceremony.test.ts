@@ -5,6 +5,7 @@
 // what is complete and consistent, and refuses otherwise with nothing changed. Renewing an
 // offline role is the same flow with only --expires; `bump` warns until it is published.
 // Every command is the real CLI; no output may contain private key material.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -6,6 +6,7 @@
 // v1 and cached metadata signed by the old keys updates and downloads a package, a fresh client
 // does too, `verify` passes and the cron job (`bump`) keeps working.
 // Then: metadata signed with a stolen online key is refused once that key is replaced.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -5,6 +5,7 @@
 // raised, the online key replaced, the targets key replaced, a root key removed, the threshold
 // lowered; new packages are published in between, so only a client that followed the whole chain
 // can see them.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import path from 'node:path';
 import type { RunningServer } from '../repo-tools/commands/serve.js';

@@ -4,7 +4,7 @@
 // client's own code, TUF spec 5.3.4 - 5.3.5) accepts; a key counts once however often it signs.
 import { expect } from 'chai';
 import { TrustedMetadataStore } from 'tuf-js/dist/store.js';
-import '../metadata/linear-models.js';
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { buildRoot, serializeEnvelope, type Envelope, type RootSigned } from '../metadata/builders.js';
 import { canonicalize } from '../metadata/canonical.js';
 import { checkRootChain } from '../metadata/root-rotation.js';

@@ -7,6 +7,7 @@
 //   - crafted straight into site/metadata (no publish): the client itself follows valid chains and
 //     refuses the invalid link, keeping the last root it could verify (TUF spec 5.3.4).
 // Plus the links the table cannot express: a skipped version (TUF spec 5.3.5).
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';

@@ -1,4 +1,4 @@
-// Differential tests for metadata/linear-models.ts and metadata/canonical-fast.ts: every patched
+// Differential tests for tuf/linear-models.ts and metadata/canonical-fast.ts: every patched
 // function must behave exactly like the @tufjs/models 4.1.1 / @tufjs/canonical-json 2.0.0 original
 // it replaces (same objects, prototypes, own-key order, errors), plus one end-to-end signature check.
 //
@@ -12,7 +12,7 @@ import util from 'node:util';
 import { Metadata, MetadataKind, Root, Snapshot, Targets } from '@tufjs/models';
 import type { JSONObject } from '@tufjs/models/dist/utils/types.js';
 
-import { upstreamMethods } from '../metadata/linear-models.js';
+import { upstreamMethods } from '../tuf/linear-models.js';
 const require = createRequire(import.meta.url);
 const { Delegations } = require('@tufjs/models/dist/delegations.js') as typeof import('@tufjs/models/dist/delegations.js');
 const { DelegatedRole, SuccinctRoles } = require('@tufjs/models/dist/role.js') as typeof import('@tufjs/models/dist/role.js');
@@ -400,11 +400,11 @@ const NAMED_CASES: Array<[Kind, string, unknown]> = [
 // --- tests ----------------------------------------------------------------------------------
 
 describe('linear-models', () => {
-  let linear: typeof import('../metadata/linear-models.js');
+  let linear: typeof import('../tuf/linear-models.js');
   let fast: typeof import('../metadata/canonical-fast.js');
 
   before(async () => {
-    linear = await import('../metadata/linear-models.js');
+    linear = await import('../tuf/linear-models.js');
     fast = await import('../metadata/canonical-fast.js');
     linear.installLinearModels();
   });

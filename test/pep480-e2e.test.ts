@@ -4,6 +4,7 @@
 // The index: `alpha` (index-signed, online key) and `beta` (depends on alpha), claimed by three
 // maintainers m1, m2, m3 with threshold 2. beta 1.0 was published before the claim.
 // Every refusal: exit 1, the class of problem in the message, nothing installed (venv unchanged).
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';

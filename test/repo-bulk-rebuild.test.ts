@@ -3,6 +3,7 @@
 // threads and a repository that verifies; each check fires on this thread and in a worker thread
 // (batches go out in order: with one worker, jobs 0-63 are its first two batches and jobs 64-95
 // this thread's first), and a refused rebuild publishes nothing.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import fs from 'node:fs';
 import { createHash, generateKeyPairSync } from 'node:crypto';

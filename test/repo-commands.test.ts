@@ -3,6 +3,7 @@
 // waiting for the lock), `remove` (--file, --version, a whole project), `status --json`,
 // `gc --keep 0s`, `sync`, and `keygen` (modes, key IDs per the spec, cross-checked against a
 // securesystemslib test vector, encrypted keys).
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';

@@ -15,6 +15,7 @@
 //    corrupted client trust store: a clear error, a non-zero exit, nothing changed. A symbolic
 //    link under site/ that points outside it is reported by verify, blocks publishing, and is
 //    never followed by `tufpip-repo serve`.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';

@@ -21,6 +21,7 @@
 //
 // Seeded (which writers also re-add a published file, the order they are started in): replay with
 // TUFPIP_FAULTS_SEED=<seed printed in the failure>.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import path from 'node:path';
 import fs from 'node:fs';

@@ -33,6 +33,7 @@
 // The lock's stale time is lowered to 2 s (TUFPIP_LOCK_STALE_MS; the minimum proper-lockfile
 // accepts). Delays and choices come from a seeded generator: replay a failure with
 // TUFPIP_FAULTS_SEED=<seed in the failure message>.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';

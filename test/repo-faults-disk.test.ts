@@ -12,6 +12,7 @@
 // makes the writes fail with EFBIG: a wheel over the limit (the staging copy fails), and a limit
 // between the wheel's size and the size of the bin it must rewrite (a metadata write fails).
 // The tmpfs is unmounted in after().
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';

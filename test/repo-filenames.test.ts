@@ -13,6 +13,7 @@
 //   outside them is an error naming them; a bundle short of the registered threshold is never
 //   reported complete.
 // (Each refusal's one-line message and unchanged repository: test/repo-bad-input.test.ts.)
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';

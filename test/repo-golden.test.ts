@@ -9,6 +9,7 @@
 // If the metadata format changes on purpose, regenerate the manifest with
 //   TUFPIP_UPDATE_GOLDEN=1 npx mocha dist/test/repo-golden.test.js
 // and review the diff of test/fixtures/golden-init.json.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import { createHash, createPrivateKey, createPublicKey, verify as edVerify } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -16,7 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Metadata, MetadataKind, Root, Snapshot, Targets } from '@tufjs/models';
 import type { JSONObject } from '@tufjs/models/dist/utils/types.js';
-import { upstreamMethods } from '../metadata/linear-models.js';
+import { upstreamMethods } from '../tuf/linear-models.js';
 import { keyIdOf, type PublicKeyJson } from '../metadata/keys.js';
 import { initRepo, type InitResult } from '../repo-tools/commands/init.js';
 import { privateKeyFromPem } from '../repo-tools/keys/signer.js';

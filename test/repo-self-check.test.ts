@@ -4,6 +4,7 @@
 // repository (its keys, its published files), damages one thing, and expects a SELF_CHECK
 // refusal; the honest rows pass. Both snapshot paths are covered: edited as text (an add) and
 // built in full (a new role, or a published snapshot not in tufpip's shape).
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';

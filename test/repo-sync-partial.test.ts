@@ -2,6 +2,7 @@
 // real commands: files already published with the same bytes are no-ops; new files the
 // maintainers did not sign are left out, one line each, everything else is published in one
 // transaction and the exit code is 5 ("partial"); `--strict` refuses the whole folder (exit 1).
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';

@@ -2,6 +2,7 @@
 // sides: `tufpip-repo takedown` (one transaction signed with the offline claimed key) served by
 // the real `tufpip-repo serve`, what `tufpip install` and plain pip then see in real venvs, and
 // how the maintainers re-establish the project (claim, release sign --fresh, add --signed).
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Updater } from 'tuf-js';
-import '../metadata/linear-models.js';
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { tufpipRepo } from './helpers/cli.js';
 import { expectOk } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';

@@ -3,6 +3,7 @@
 // yanked version is skipped unless pinned with `==`, where pip installs it with its yank warning.
 // For a developer-signed project (PEP 480) the yank re-signs only the page's bin: the maintainers'
 // roles and the package files stay byte for byte as they were.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';

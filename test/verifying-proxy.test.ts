@@ -1,6 +1,7 @@
 // The verifying proxy against an in-memory source (STYLE.md: a test double implementing the
 // library interface; counting calls shows nothing extra was fetched). End-to-end behaviour with
 // real tuf-js, a real index and real pip is in client-e2e.test.ts and client-attacks.test.ts.
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import http from 'node:http';

@@ -4,8 +4,8 @@
 // (fetch, install, proxy) come from pip-commands.ts.
 import type { Argv, CommandModule } from 'yargs';
 import { shortKeyId } from '../../metadata/short-key-id.js';
-import { printJson, say, type OutputFlags } from './output.js';
-import { downloadProgress } from './progress.js';
+import { printJson, say, type OutputFlags } from '../../io/cli/output.js';
+import { downloadProgress } from '../../io/cli/progress.js';
 
 /** Options every command sees (declared in main.ts). */
 export interface GlobalFlags extends OutputFlags {

@@ -4,8 +4,8 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { FetchReport } from '../fetch-report.js';
 import type { GlobalFlags } from './commands.js';
-import { printJson, say, note } from './output.js';
-import { downloadProgress } from './progress.js';
+import { printJson, say, note } from '../../io/cli/output.js';
+import { downloadProgress } from '../../io/cli/progress.js';
 
 interface IndexFlags extends GlobalFlags {
   index?: string;

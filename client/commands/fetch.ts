@@ -8,7 +8,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { TufpipError } from '../../metadata/errors.js';
-import { writeFileAtomicSync } from '../atomic-file.js';
+import { writeFileAtomicSync } from '../../io/atomic-file.js';
 import { ClientError, redactUrl } from '../client-error.js';
 import { REPORT_FILE, REPORT_FORMAT, reportEntry, type FetchReport, type ReportEntry } from '../fetch-report.js';
 import { constraintFilesIn, downloadArgsFrom, requirementName, verifyPipArgs, verifyRequirement, verifyRequirementsFile } from '../pip-inputs.js';

@@ -56,8 +56,9 @@ export async function resolveIndexUrl(choice: IndexChoice): Promise<string> {
 export async function openTrustedIndex(choice: IndexChoice, opts: { refresh?: boolean } = {}): Promise<IndexClient> {
   const indexUrl = await resolveIndexUrl(choice);
   // Loaded here, not at the top: tuf-js and its models take a while to load, and the pip commands
-  // start pip before that (see fetch.ts).
-  const { IndexClient } = await import('../index-client.js');
+  // start pip before that (see fetch.ts). Through the library entry, which installs the linear
+  // @tufjs/models parsing (tuf/linear-models.ts) before anything is parsed.
+  const { IndexClient } = await import('../index.js');
   const client = await IndexClient.open({
     indexUrl,
     dataDir: choice.dataDir,

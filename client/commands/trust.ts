@@ -110,7 +110,7 @@ export async function trustAdd(indexUrl: string, rootFile: string, opts: TrustAd
  * later commands will find (environment, netrc).
  */
 async function checkIndex(index: TrustedIndex, opts: TrustAddOptions, given?: Given): Promise<void> {
-  const { IndexClient } = await import('../index-client.js');
+  const { IndexClient } = await import('../index.js'); // the library entry (linear parsing installed)
   const client = await IndexClient.open({
     indexUrl: index.url,
     dataDir: opts.dataDir,

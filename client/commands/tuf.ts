@@ -5,9 +5,9 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { TufpipError } from '../../metadata/errors.js';
 import type { VerifiedTarget } from '../api.js';
-import { IndexClient } from '../index-client.js';
+import type { IndexClient } from '../index-client.js';
 import { checkRootBytes, type RootSummary } from '../root-check.js';
-import { writeFileAtomicSync } from '../atomic-file.js';
+import { writeFileAtomicSync } from '../../io/atomic-file.js';
 
 export interface TufCommonOptions {
   metadataDir: string;
@@ -37,6 +37,7 @@ async function openDir(o: TufCommonOptions, targetBaseUrl?: string): Promise<Ind
   } catch (err) {
     throw new TufpipError('NOT_FOUND', `no root.json in ${o.metadataDir}: run 'tufpip tuf init TRUSTED_ROOT --metadata-dir ${o.metadataDir}' first`, { cause: err });
   }
+  const { IndexClient } = await import('../index.js'); // the library entry (linear parsing installed)
   return IndexClient.openMetadataDir({
     metadataDir: o.metadataDir,
     metadataBaseUrl: o.metadataUrl,

@@ -5,7 +5,8 @@ import type { Argv, CommandModule } from 'yargs';
 import { TufpipError } from '../../metadata/errors.js';
 import { EXPIRY_KEYS, type ExpiryKey } from '../../metadata/profile.js';
 import { shortKeyId } from '../../metadata/keys.js';
-import { printJson, progressBar, say, note, type OutputFlags } from './output.js';
+import { printJson, say, note, type OutputFlags } from '../../io/cli/output.js';
+import { progressBar } from '../../io/cli/progress.js';
 import { offlineCommands } from './offline-commands.js';
 
 interface Common extends OutputFlags {

@@ -3,7 +3,7 @@
 // print; they throw on failure and never exit (main.ts maps errors to exit codes).
 import type { Argv, CommandModule } from 'yargs';
 import { shortKeyId } from '../../metadata/keys.js';
-import { printJson, say, type OutputFlags } from './output.js';
+import { printJson, say, type OutputFlags } from '../../io/cli/output.js';
 
 const json = (y: Argv) => y.option('json', { type: 'boolean', describe: 'print machine-readable JSON on stdout' });
 const ids = (l: string[]) => l.map(shortKeyId).join(', ') || 'none';

@@ -6,8 +6,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import fse from 'fs-extra';
-import { Metadata, MetadataKind } from '@tufjs/models';
-import '../../metadata/linear-models.js';
+import { Metadata, MetadataKind } from '../../tuf/models.js';
 import { canonicalize } from '../../metadata/canonical.js';
 import { serializeEnvelope, type Envelope, type TargetsSigned } from '../../metadata/builders.js';
 import { TufpipError } from '../../metadata/errors.js';
@@ -23,7 +22,7 @@ import { RepoLayout } from '../storage/layout.js';
 import { projectFiles, projectList, writeProjectList, writeProjectPage } from '../index/simple-pages.js';
 import { loadBundle } from './release.js';
 import { verifyOneSpelling } from './add.js';
-import { describeTufError } from './verify.js';
+import { describeTufError } from '../../tuf/error-classifier.js';
 
 export interface AddSignedResult {
   project: string;

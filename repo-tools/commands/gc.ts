@@ -8,7 +8,7 @@ import { TufpipError } from '../../metadata/errors.js';
 import { ROOT } from '../../metadata/roles.js';
 import { hashedPath } from '../../metadata/target-paths.js';
 import { withRepo, type OpenOptions } from '../txn/open-repo.js';
-import { writeFileAtomic } from '../storage/fs-atomic.js';
+import { writeFileAtomic } from '../../io/atomic-file.js';
 
 export interface GcOptions extends OpenOptions {
   /** Keep anything modified within this many milliseconds (clients mid-update use old files). */

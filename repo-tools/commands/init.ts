@@ -18,7 +18,7 @@ import { SIMPLE_INDEX } from '../../metadata/target-paths.js';
 import { privateKeyFromPem, type LocalSigner } from '../keys/signer.js';
 import { writeNewKey } from '../keys/keygen.js';
 import { CONFIG_FORMAT, RepoLayout, type RepoConfig } from '../storage/layout.js';
-import { fsyncDir } from '../storage/fs-atomic.js';
+import { fsyncDir } from '../../io/atomic-file.js';
 import { LocalDiskStorage } from '../storage/local-disk.js';
 import { selfCheck } from '../txn/self-check.js';
 import { persistPublication, sha256Hex, signPayloads, signRole } from '../txn/pipeline.js';

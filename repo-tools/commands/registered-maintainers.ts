@@ -9,8 +9,8 @@ import path from 'node:path';
 import { TufpipError } from '../../metadata/errors.js';
 import type { PublicKeyJson } from '../../metadata/keys.js';
 import { CLAIMED, RECENTLY_CLAIMED, TARGETS, projectRole, versionedFileName } from '../../metadata/roles.js';
-import { loadCheckStore } from '../txn/check-store.js';
-import { describeTufError } from './verify.js';
+import { loadCheckStore } from '../../tuf/self-check-store.js';
+import { describeTufError } from '../../tuf/error-classifier.js';
 
 export interface RegisteredMaintainers {
   /** claimed or recently-claimed. */

@@ -5,8 +5,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { Key, Metadata, MetadataKind } from '@tufjs/models';
-import '../../metadata/linear-models.js';
+import { Key, Metadata, MetadataKind } from '../../tuf/models.js';
 import { canonicalize } from '../../metadata/canonical.js';
 import { TufpipError } from '../../metadata/errors.js';
 import { keyIdOf, parsePublicKeyJson, shortKeyId, type PublicKeyJson } from '../../metadata/keys.js';
@@ -17,7 +16,7 @@ import { RELEASE_BUNDLE_FORMAT, isReleaseRoleOf, planRelease, releaseRoleName, t
 import type { Envelope, SignatureJson, TargetsSigned } from '../../metadata/builders.js';
 import { loadSigner, passphraseFromEnv, type Signer } from '../keys/signer.js';
 import { checkDistribution } from '../dist-check.js';
-import { writeFileAtomic } from '../storage/fs-atomic.js';
+import { writeFileAtomic } from '../../io/atomic-file.js';
 import { registeredMaintainers, type RegisteredMaintainers } from './registered-maintainers.js';
 
 export interface ReleaseBundle {

@@ -1,15 +1,12 @@
 // `tufpip-repo status`: per role: version, expiry, keys, threshold, valid signatures, file size
 // against the clients' limits (tuf-js config.ts), and warnings. The 2^n bins are summarised.
-import { Metadata, MetadataKind } from '@tufjs/models';
-import { installLinearModels } from '../../metadata/linear-models.js';
+import { Metadata, MetadataKind } from '../../tuf/models.js';
 import { CLIENT_LIMITS, OFFLINE_WARNING_DAYS, expiryKeyForRole, isDue } from '../../metadata/profile.js';
 import { BINS, CLAIMED, RECENTLY_CLAIMED, ROOT, SNAPSHOT, TARGETS, TIMESTAMP, isBinRole, isOnlineRole } from '../../metadata/roles.js';
 import { shortKeyId } from '../../metadata/keys.js';
 import { RepoLayout } from '../storage/layout.js';
 import { Published } from '../storage/published.js';
 import { onlineRoleExpiries } from '../storage/expiry-cache.js';
-
-installLinearModels();
 
 export interface RoleStatus {
   role: string;

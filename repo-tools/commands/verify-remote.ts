@@ -3,9 +3,10 @@
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Updater } from 'tuf-js';
+import { Updater } from '../../tuf/updater.js';
+import { describeTufError } from '../../tuf/error-classifier.js';
 import { HttpFetcher } from '../../client/http-fetcher.js';
-import { verifyWithUpdater, describeTufError, type VerifyOptions, type VerifyReport } from './verify.js';
+import { verifyWithUpdater, type VerifyOptions, type VerifyReport } from './verify.js';
 
 export async function verifyRemote(baseUrl: string, rootFile: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;

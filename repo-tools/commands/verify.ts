@@ -7,21 +7,19 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { Updater, type TargetFile, type BaseFetcher } from 'tuf-js';
-import { installLinearModels } from '../../metadata/linear-models.js';
+import { Updater, type TargetFile, type BaseFetcher } from '../../tuf/updater.js';
+import { describeTufError } from '../../tuf/error-classifier.js';
 import { TufpipError } from '../../metadata/errors.js';
 import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS, TOP_LEVEL_ROLES, isBinRole, isProjectRole, versionedFileName } from '../../metadata/roles.js';
 import { hashedPath, projectOfTarget } from '../../metadata/target-paths.js';
 import { FileFetcher } from '../../client/file-fetcher.js';
-import { internals } from '../../client/tuf-internals.js';
+import { internals } from '../../tuf/updater-hardening.js';
 import type { Envelope, TargetsSigned } from '../../metadata/builders.js';
 import type { PublicKeyJson } from '../../metadata/keys.js';
 import { RepoLayout } from '../storage/layout.js';
 import { validSigners } from './release.js';
 import { lastJournalEntry } from '../storage/journal.js';
 import { findLinksOutOfSite, findSecretsUnderSite } from '../storage/secrets-guard.js';
-
-installLinearModels();
 
 export interface VerifyProblem {
   kind: string;
@@ -46,11 +44,6 @@ export interface VerifyOptions {
   onProgress?: (done: number, total: number, phase?: string) => void;
   /** A published metadata file's bytes (`N.ROLE.json`), to explain a project role that does not verify. */
   roleBytes?: (role: string, version: number) => Promise<Buffer | undefined>;
-}
-
-export function describeTufError(err: unknown): string {
-  const e = err as Error;
-  return `${e?.constructor?.name ?? 'Error'}: ${e?.message ?? String(err)}`;
 }
 
 /** Checks one target's files; returns problems as strings (the file checker of a verify run). */

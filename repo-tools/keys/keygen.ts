@@ -5,7 +5,7 @@ import path from 'node:path';
 import fse from 'fs-extra';
 import { ed25519KeyJson, keyIdOf, type PublicKeyJson } from '../../metadata/keys.js';
 import { TufpipError } from '../../metadata/errors.js';
-import { writeFileAtomic } from '../storage/fs-atomic.js';
+import { writeFileAtomic } from '../../io/atomic-file.js';
 
 export interface GeneratedKey {
   pem: string;

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { RepoLayout } from './layout.js';
-import { writeFileAtomic, writeFileAtomicSync } from './fs-atomic.js';
+import { writeFileAtomic, writeFileAtomicSync } from '../../io/atomic-file.js';
 import type { Published } from './published.js';
 import { isOnlineRole } from '../../metadata/roles.js';
 

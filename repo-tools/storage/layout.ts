@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import fse from 'fs-extra';
 import { TufpipError } from '../../metadata/errors.js';
 import { EXPIRY_KEYS, defaultExpiryDays, verifyBinCount, type ExpiryKey } from '../../metadata/profile.js';
-import { writeFileAtomic } from './fs-atomic.js';
+import { writeFileAtomic } from '../../io/atomic-file.js';
 
 export const CONFIG_FORMAT = 'tufpip-repo/1';
 

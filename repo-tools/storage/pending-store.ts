@@ -7,7 +7,7 @@ import { TufpipError } from '../../metadata/errors.js';
 import { parsePendingFile, serializePending, type PendingFile } from '../../metadata/pending-file.js';
 import { PROPOSABLE_ROLES, type ProposableRole } from '../../metadata/proposals.js';
 import type { RepoLayout } from './layout.js';
-import { writeFileAtomic } from './fs-atomic.js';
+import { writeFileAtomic } from '../../io/atomic-file.js';
 
 export function pendingDir(layout: RepoLayout): string {
   return path.join(layout.dir, 'pending');

@@ -15,11 +15,10 @@
 // verify is ~3x a signature here): a `bump` re-signing all 16,384 bins takes ~2 s more.
 import fs from 'node:fs';
 import path from 'node:path';
-import { Metadata, MetadataKind } from '@tufjs/models';
+import { Metadata, MetadataKind } from '../../tuf/models.js';
 import type { Envelope, RootSigned, SnapshotSigned, TargetsSigned, TimestampSigned } from '../../metadata/builders.js';
 import { TufpipError } from '../../metadata/errors.js';
 import { BINS, CLAIMED, RECENTLY_CLAIMED, ROOT, TARGETS, TIMESTAMP, TOP_LEVEL_ROLES, isBinRole, isTargetsRoleName, versionedFileName } from '../../metadata/roles.js';
-import '../../metadata/linear-models.js';
 import type { RepoLayout } from './layout.js';
 import { SnapshotText } from '../../metadata/snapshot-text.js';
 

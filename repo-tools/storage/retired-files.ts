@@ -7,7 +7,7 @@
 // re-add of a corrected file.
 import fs from 'node:fs';
 import type { RepoLayout } from './layout.js';
-import { fsyncDir } from './fs-atomic.js';
+import { fsyncDir } from '../../io/atomic-file.js';
 import type { RetiredFile } from '../../metadata/filename-record.js';
 
 function recordFile(layout: RepoLayout): string {

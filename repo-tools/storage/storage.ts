@@ -7,7 +7,7 @@
 // Contract, for every backend:
 // - Objects are named by area and name: `metadata` (N.role.json, timestamp.json) and `targets`
 //   (target paths: hash-named copies, plain-named package files and pages).
-// - One writer at a time publishes (the caller holds the repository lock: storage/lock.ts); the
+// - One writer at a time publishes (the caller holds the repository lock: io/lock.ts); the
 //   commit point still checks the head, so a writer that lost the lock publishes nothing.
 // - Order: a publication puts immutable objects (content, targets roles, snapshot, then a new
 //   root), `flush()`es them, writes its private records (publication records below), then

@@ -2,6 +2,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { BinRebuilder, type BinJob, type BinRebuildSetup } from './bin-rebuild.js';
 import { TufpipError, type ErrorCode } from '../../metadata/errors.js';
+import { installLinearModels } from '../../tuf/linear-models.js';
 
 export type BinBatchReply = { ok: true; results: [string, Uint8Array][] } | { ok: false; code: ErrorCode; message: string };
 
@@ -10,6 +11,8 @@ function failure(err: unknown): BinBatchReply {
   return { ok: false, code: 'SELF_CHECK', message: `bulk rebuild failed: ${(err as Error)?.message ?? String(err)}; nothing was published` };
 }
 
+// Worker entry: parses as the main thread does (linear @tufjs/models: tuf/linear-models.ts).
+installLinearModels();
 if (parentPort && workerData) {
   const port = parentPort;
   let rebuilder: BinRebuilder | undefined;

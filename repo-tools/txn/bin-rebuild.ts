@@ -5,8 +5,8 @@
 // on the main thread and in worker threads (bin-rebuild-pool.ts); docs/design-decisions.md "A bulk
 // rebuild runs on every core" gives the reason.
 import type { KeyObject } from 'node:crypto';
-import type { TrustedMetadataStore } from 'tuf-js/dist/store.js';
-import { Metadata, MetadataKind } from '@tufjs/models';
+import { Metadata, MetadataKind } from '../../tuf/models.js';
+import { describeTufError } from '../../tuf/error-classifier.js';
 import type { TargetInfo, TargetsSigned } from '../../metadata/builders.js';
 import { editedTargetsText } from '../../metadata/publication-plan.js';
 import { TufpipError } from '../../metadata/errors.js';
@@ -14,7 +14,7 @@ import { BINS, versionedFileName } from '../../metadata/roles.js';
 import { parseEnvelope, readPublishedRole, verifiedRoleModel, type AnyMetadata } from '../storage/published.js';
 import { LocalSigner } from '../keys/signer.js';
 import { signRoleSync } from './pipeline.js';
-import { forgetRole, loadCheckStore, type CheckStoreInputs } from './check-store.js';
+import { forgetRole, loadCheckStore, type CheckStoreInputs, type TrustedMetadataStore } from '../../tuf/self-check-store.js';
 
 export interface BinRebuildSetup extends CheckStoreInputs {
   metadataDir: string;
@@ -39,8 +39,7 @@ export interface BinJob {
 
 export function selfCheckRefusal(role: string, err: unknown): TufpipError {
   if (err instanceof TufpipError) return err;
-  const name = (err as Error)?.constructor?.name ?? 'Error';
-  return new TufpipError('SELF_CHECK', `self-check refused the new metadata (${role}: ${name}: ${(err as Error)?.message ?? String(err)}); nothing was published`, { cause: err });
+  return new TufpipError('SELF_CHECK', `self-check refused the new metadata (${role}: ${describeTufError(err)}); nothing was published`, { cause: err });
 }
 
 export class BinRebuilder {

@@ -2,7 +2,7 @@
 // online signer, the lock, the storage it publishes through, and a fixed `now` (TUF spec 5.1: one reference time per operation).
 import type { RepoConfig, RepoLayout } from '../storage/layout.js';
 import type { Published } from '../storage/published.js';
-import type { LockHandle } from '../storage/lock.js';
+import type { LockHandle } from '../../io/lock.js';
 import type { Signer } from '../keys/signer.js';
 import type { Storage } from '../storage/storage.js';
 

@@ -3,7 +3,7 @@
 import path from 'node:path';
 import { RepoLayout } from '../storage/layout.js';
 import { Published } from '../storage/published.js';
-import { withRepoLock, type LockOptions } from '../storage/lock.js';
+import { withRepoLock, type LockOptions } from '../../io/lock.js';
 import { LocalDiskStorage } from '../storage/local-disk.js';
 import { recoverPublication } from './pipeline.js';
 import { loadSigner, type Signer } from '../keys/signer.js';

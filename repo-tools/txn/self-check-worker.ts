@@ -1,9 +1,11 @@
 // A share of a large self-check (repo-tools/txn/self-check.ts), in a worker thread: tuf-js's own
-// TrustedMetadataStore, loaded as the main thread's (check-store.ts), then this share of the
+// TrustedMetadataStore, loaded as the main thread's (tuf/self-check-store.ts), then this share of the
 // changed roles (TUF spec 5.6). A transaction that re-signs all 16,384 bins verifies them on every
 // core instead of one.
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadCheckStore, type CheckStoreInputs } from './check-store.js';
+import { installLinearModels } from '../../tuf/linear-models.js';
+import { loadCheckStore, type CheckStoreInputs } from '../../tuf/self-check-store.js';
+import { tufErrorName } from '../../tuf/error-classifier.js';
 
 export interface SelfCheckJob extends CheckStoreInputs {
   /** This share: [role, bytes, its delegator]. */
@@ -22,8 +24,10 @@ function run(job: SelfCheckJob): SelfCheckReply {
     }
     return { ok: true };
   } catch (err) {
-    return { ok: false, role: at.role, name: (err as Error)?.constructor?.name ?? 'Error', message: (err as Error)?.message ?? String(err) };
+    return { ok: false, role: at.role, name: tufErrorName(err), message: (err as Error)?.message ?? String(err) };
   }
 }
 
+// Worker entry: parses as the main thread does (linear @tufjs/models: tuf/linear-models.ts).
+installLinearModels();
 if (parentPort && workerData) parentPort.postMessage(run(workerData as SelfCheckJob));

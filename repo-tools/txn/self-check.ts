@@ -4,19 +4,16 @@
 // Two refinements for speed (docs/design-decisions.md): a snapshot edited as text gets the same
 // TUF spec 5.5 checks on its bytes without a full parse (snapshot-edit-check.ts), and thousands
 // of changed bins are verified by several stores at once (self-check-worker.ts).
-import { TrustedMetadataStore } from 'tuf-js/dist/store.js';
+import { TrustedMetadataStore, type CheckStoreInputs } from '../../tuf/self-check-store.js';
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { trustSnapshotEdit } from './snapshot-edit-check.js';
 import type { SelfCheckJob, SelfCheckReply } from './self-check-worker.js';
-import type { CheckStoreInputs } from './check-store.js';
 import type { SnapshotText } from '../../metadata/snapshot-text.js';
-import { MetaFile } from '@tufjs/models';
-import { installLinearModels } from '../../metadata/linear-models.js';
+import { MetaFile } from '../../tuf/models.js';
+import { describeTufError } from '../../tuf/error-classifier.js';
 import { TufpipError } from '../../metadata/errors.js';
 import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS, isBinRole, isProjectRole } from '../../metadata/roles.js';
-
-installLinearModels();
 
 export interface SelfCheckInput {
   rootBytes: Buffer;
@@ -76,7 +73,7 @@ export async function binsChain(changedRoles: Map<string, Buffer>, roleBytes: (r
   return chain;
 }
 
-/** What a store in another thread is loaded from (check-store.ts): the same bytes as this one. */
+/** What a store in another thread is loaded from (tuf/self-check-store.ts): the same bytes as this one. */
 export function checkStoreInputs(i: Pick<SelfCheckInput, 'rootBytes' | 'newRootBytes' | 'oldTimestampBytes' | 'newTimestampBytes' | 'snapshotBytes'>, chain: [string, Uint8Array, string][]): CheckStoreInputs {
   return { rootBytes: i.rootBytes, newRootBytes: i.newRootBytes, oldTimestampBytes: i.oldTimestampBytes, newTimestampBytes: i.newTimestampBytes, snapshotBytes: i.snapshotBytes, chain };
 }
@@ -173,7 +170,6 @@ export async function selfCheck(i: SelfCheckInput): Promise<void> {
     }
   } catch (err) {
     if (err instanceof TufpipError) throw err;
-    const name = (err as Error)?.constructor?.name ?? 'Error';
-    throw new TufpipError('SELF_CHECK', `self-check refused the new metadata (${name}: ${(err as Error).message}); nothing was published`, { cause: err });
+    throw new TufpipError('SELF_CHECK', `self-check refused the new metadata (${describeTufError(err)}); nothing was published`, { cause: err });
   }
 }

@@ -10,7 +10,7 @@
 //     canonicalize(JSON.parse(...)) gives back, and what the key signed is what clients verify;
 //   - 5.5.2: length and hashes named by the new timestamp (tuf-js's MetaFile.verify);
 //   - 5.5.3: a threshold of the trusted root's snapshot keys signed the signed text (the rule of
-//     @tufjs/models' Metadata.verifyDelegate; keys loaded with its getPublicKey);
+//     @tufjs/models' Metadata.verifyDelegate; keys loaded with its getPublicKey: tuf/models.ts);
 //   - 5.5.4: the version is the one the new timestamp names;
 //   - 5.5.5: compared with the published snapshot (verified against the published, signed
 //     timestamp when the repository was opened), every entry is still there, only the edited
@@ -21,19 +21,12 @@
 // updateDelegatedTargets (TUF spec 5.6) verifies those roles as it would with the full snapshot.
 // `tufpip-repo verify` still runs the whole client update with tuf-js's Updater.
 import crypto from 'node:crypto';
-import { createRequire } from 'node:module';
-import { Metadata, MetadataKind, type Root } from '@tufjs/models';
-import type { TrustedMetadataStore } from 'tuf-js/dist/store.js';
-import { installLinearModels } from '../../metadata/linear-models.js';
+import type { Metadata, Root } from '../../tuf/models.js';
+import { publicKeyOf } from '../../tuf/models.js';
+import { trustVerifiedSnapshot, type TrustedMetadataStore } from '../../tuf/self-check-store.js';
 import { SnapshotText } from '../../metadata/snapshot-text.js';
 import { TufpipError } from '../../metadata/errors.js';
 import type { EditedSnapshot } from './self-check.js';
-
-installLinearModels();
-
-const require = createRequire(import.meta.url);
-// The same module object linear-models.ts patches (memoised): read the function at call time.
-const keyUtils = require('@tufjs/models/dist/utils/key.js') as { getPublicKey: (info: { keyType: string; scheme: string; keyVal: string }) => crypto.KeyObject };
 
 function refuse(message: string): never {
   throw new TufpipError('SELF_CHECK', `self-check refused the new snapshot (${message}); nothing was published`);
@@ -51,7 +44,7 @@ function verifySnapshotSignatures(root: Metadata<Root>, snap: SnapshotText): voi
     const sig = sigs.get(keyid);
     if (!key || !sig || !key.keyVal.public) continue;
     try {
-      const publicKey = keyUtils.getPublicKey({ keyType: key.keyType, scheme: key.scheme, keyVal: key.keyVal.public });
+      const publicKey = publicKeyOf({ keyType: key.keyType, scheme: key.scheme, keyVal: key.keyVal.public });
       if (crypto.verify(undefined, data, publicKey, Buffer.from(sig, 'hex'))) signing.add(keyid);
     } catch {
       // an unusable key or signature counts as no signature, as in Metadata.verifyDelegate
@@ -97,12 +90,5 @@ export function trustSnapshotEdit(store: TrustedMetadataStore, bytes: Buffer, ed
     if (version === undefined) refuse(`${role}.json is not listed`);
     meta[`${role}.json`] = { version };
   }
-  const model = Metadata.fromJSON(MetadataKind.Snapshot, {
-    signatures: [],
-    signed: { _type: 'snapshot', spec_version: next.specVersion, version: next.version, expires: next.expires, meta },
-  });
-  // TrustedMetadataStore has no public way to load a snapshot verified elsewhere: set it as its
-  // updateSnapshot would (tuf-js 5.0.1 is pinned exactly; test/repo-self-check.test.ts covers it).
-  (store as unknown as { trustedSet: Record<string, unknown> }).trustedSet.snapshot = model;
-  (store as unknown as { checkFinalSnapsnot(): void }).checkFinalSnapsnot();
+  trustVerifiedSnapshot(store, { specVersion: next.specVersion, version: next.version, expires: next.expires, meta });
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import { Updater, type BaseFetcher } from 'tuf-js';
-import '../../metadata/linear-models.js';
+import '../setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { buildRoot, serializeEnvelope, type RootSigned } from '../../metadata/builders.js';
 import { canonicalize } from '../../metadata/canonical.js';
 import type { PublicKeyJson } from '../../metadata/keys.js';

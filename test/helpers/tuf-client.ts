@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Updater } from 'tuf-js';
 import type { TargetFile } from '@tufjs/models';
-import '../../metadata/linear-models.js';
+import '../setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { tmpDir } from './tmp.js';
 
 export interface PublishedTarget {

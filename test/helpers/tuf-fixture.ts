@@ -22,7 +22,7 @@ import { ed25519KeyJson, keyIdOf, type PublicKeyJson } from '../../metadata/keys
 import { SPEC_VERSION } from '../../metadata/profile.js';
 import { hashedPath } from '../../metadata/target-paths.js';
 import { createSiteServer } from '../../repo-tools/commands/serve.js';
-import { writeFileAtomicSync } from '../../client/atomic-file.js';
+import { writeFileAtomicSync } from '../../io/atomic-file.js';
 import { tmpDir } from './tmp.js';
 
 export interface TestKey {

@@ -13,7 +13,7 @@
 //   delegations.js  Delegations.fromJSON, Delegations.prototype.toJSON  (keysFromJSON, rolesFromJSON, keysToJSON)
 //   root.js         Root.fromJSON, Root.prototype.toJSON                (keysFromJSON, rolesFromJSON,
 //                                                                        keysToJSON, rolesToJSON)
-//   @tufjs/canonical-json's exported `canonicalize` -> fastCanonicalize (canonical-fast.ts), which
+//   @tufjs/canonical-json's exported `canonicalize` -> fastCanonicalize (metadata/canonical-fast.ts), which
 //   @tufjs/models looks up at call time for signing and signature verification; measured
 //   faster on a 16,385-entry snapshot (bench/linear-models.bench.ts: ~2.8x).
 // The replacements produce the same objects (classes, own properties and their order,
@@ -28,9 +28,12 @@
 // Root's constructor default-roles reduce (4 fixed entries) and Metadata.fromJSON (already linear)
 // are left alone.
 //
-// Loaded for its side effect: importing this module installs the patches; installLinearModels()
-// is exported for callers that prefer to be explicit and is idempotent.
-// Delete this file (and its import) once upstream builds these maps linearly.
+// Importing this module changes nothing: the entry points call installLinearModels() (idempotent)
+// before anything parses metadata: bin/tufpip.js, bin/tufpip-repo.js, the library entry
+// client/index.ts (docs/client-library.md), the worker entries, the demo, bench and tests.
+// `upstreamMethods` are the originals, captured when this module is evaluated (never patched by
+// then, since only installLinearModels() patches).
+// Delete this file (and the install calls) once upstream builds these maps linearly.
 import { createRequire } from 'node:module';
 import { Key, MetaFile, Root, Snapshot, TargetFile, Targets } from '@tufjs/models';
 import type { Delegations as DelegationsType } from '@tufjs/models/dist/delegations.js';
@@ -40,7 +43,7 @@ import type {
   SuccinctRoles as SuccinctRolesType,
 } from '@tufjs/models/dist/role.js';
 import type { JSONObject, JSONValue } from '@tufjs/models/dist/utils/types.js';
-import { fastCanonicalize } from './canonical-fast.js';
+import { fastCanonicalize } from '../metadata/canonical-fast.js';
 import { installDelegatedPathMatch } from './delegated-path-match.js';
 
 // The classes and helpers @tufjs/models does not export from its index, from the same
@@ -90,6 +93,34 @@ export const upstreamMethods: readonly unknown[] = [
   canonicalJson.canonicalize,
 ];
 
+/** The slots upstreamMethods lists, in its order (owner object, property name). */
+const SLOTS: ReadonlyArray<readonly [object, string]> = [
+  [Snapshot, 'fromJSON'],
+  [Snapshot.prototype, 'toJSON'],
+  [Targets, 'fromJSON'],
+  [Targets.prototype, 'toJSON'],
+  [Delegations, 'fromJSON'],
+  [Delegations.prototype, 'toJSON'],
+  [Root, 'fromJSON'],
+  [Root.prototype, 'toJSON'],
+  [canonicalJson, 'canonicalize'],
+];
+
+/**
+ * Runs `fn` with the upstream methods of upstreamMethods swapped back in (nested calls too:
+ * Targets.fromJSON -> Delegations.fromJSON, toJSON -> canonicalize), then restores what was there.
+ * For the differential test and the benchmark, which compare the patch with upstream.
+ */
+export function withUpstreamModels<T>(fn: () => T): T {
+  const saved = SLOTS.map(([owner, name]) => Reflect.get(owner, name));
+  SLOTS.forEach(([owner, name], i) => Reflect.set(owner, name, upstreamMethods[i]));
+  try {
+    return fn();
+  } finally {
+    SLOTS.forEach(([owner, name], i) => Reflect.set(owner, name, saved[i]));
+  }
+}
+
 /** Replace the quadratic @tufjs/models methods (see the header) with linear ones. Idempotent. */
 export function installLinearModels(): void {
   if (installed) return;
@@ -107,7 +138,7 @@ export function installLinearModels(): void {
   installed = true;
 }
 
-/** Whether installLinearModels() has run (it runs when this module is first imported). */
+/** Whether installLinearModels() has run in this process (or worker thread). */
 export function isLinearModelsInstalled(): boolean {
   return installed;
 }
@@ -333,5 +364,3 @@ function rootRolesFromJSON(data: JSONValue | undefined): Record<string, RoleType
   }
   return roles;
 }
-
-installLinearModels();

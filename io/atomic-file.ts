@@ -1,28 +1,41 @@
-// Atomic file writes: write a temporary file in the same directory, fsync, rename over the final
-// name, fsync the directory (python-tuf `_persist_metadata`; DESIGN.md "Publishing rules").
+// Atomic file writes, for both sides (DESIGN.md "Publishing rules"; STYLE.md "Verify before you
+// write, write ... atomically"; python-tuf updater.py `_persist_metadata`): write a temporary file
+// in the same directory, fsync it, rename it over the final name, fsync the directory. A reader (or
+// a crash) sees the old file or the new one, never a torn one.
+//
+// Temporary files are named `.<name>.<pid>.<random>.tmp` (tempNameFor): `tufpip-repo gc` reads the
+// pid back to remove those of dead processes, and no metadata or target name takes that form.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 
-/**
- * fsync(2) of a directory (its entries: a rename or a new name is durable). Synchronous inside:
- * a transaction makes a handful of these calls, and each thread-pool round trip of the async API
- * cost more than the call itself (an `add` spent ~10 ms waiting on round trips of this kind).
- */
-export async function fsyncDir(dir: string): Promise<void> {
+/** fsync(2) errors meaning "this file system cannot fsync a directory" (the rename stays atomic). */
+const DIR_FSYNC_UNSUPPORTED = new Set(['EISDIR', 'EINVAL', 'EPERM', 'EBADF', 'ENOTSUP']);
+
+/** fsync(2) of a directory: its entries (a rename, a new name) become durable. */
+export function fsyncDirSync(dir: string): void {
   let fd: number | undefined;
   try {
     fd = fs.openSync(dir, 'r');
     fs.fsyncSync(fd);
-  } catch {
-    // Some file systems do not support fsync on directories; the rename is still atomic.
+  } catch (err) {
+    if (!DIR_FSYNC_UNSUPPORTED.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
   }
 }
 
+/**
+ * fsyncDirSync behind a promise. Synchronous inside: a transaction makes a handful of these calls,
+ * and each thread-pool round trip of the async API cost more than the call itself.
+ */
+export async function fsyncDir(dir: string): Promise<void> {
+  fsyncDirSync(dir);
+}
+
+/** A temporary name next to `file` (see the header). */
 export function tempNameFor(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }
@@ -110,27 +123,33 @@ export function existsSync(p: string): boolean {
 }
 
 /**
- * Synchronous variant for batches (a transaction writing thousands of bins): one thread-pool
- * round trip per call is what dominates otherwise. Same guarantees as writeFileAtomic.
+ * Synchronous writeFileAtomic (tuf-js persists metadata synchronously; a transaction writing
+ * thousands of bins pays one thread-pool round trip per async call otherwise).
+ * `durable: false` skips the fsyncs (the rename stays atomic): for files whose loss after a power
+ * cut only costs a download or a recomputation, because they are verified or rebuilt on use.
+ * `mode` applies from creation (0o600 for secrets: never readable by others, not even briefly).
  */
-export function writeFileAtomicSync(file: string, data: string | Uint8Array, mode = 0o644, fsync = true): void {
+export function writeFileAtomicSync(file: string, data: string | Uint8Array, durable = true, mode = 0o644): void {
+  writeTempAndRenameSync(file, data, mode, durable);
+  if (durable) fsyncDirSync(path.dirname(file));
+}
+
+/** temp + (fsync) + rename; the directory is not synced (the caller syncs it, or a batch does). */
+function writeTempAndRenameSync(file: string, data: string | Uint8Array, mode: number, fsync: boolean): void {
   const tmp = tempNameFor(file);
   const fd = fs.openSync(tmp, 'wx', mode);
   try {
-    fs.writeFileSync(fd, data);
-    if (fsync) fs.fsyncSync(fd);
+    try {
+      fs.writeFileSync(fd, data);
+      if (fsync) fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
   } catch (err) {
-    fs.closeSync(fd);
     fs.rmSync(tmp, { force: true });
     throw err;
-  } finally {
-    try {
-      fs.closeSync(fd);
-    } catch {
-      // already closed
-    }
   }
-  fs.renameSync(tmp, file);
 }
 
 /** Synchronous writeImmutable: skips a file that already holds exactly these bytes. */
@@ -141,7 +160,7 @@ export function writeImmutableSync(file: string, data: Uint8Array, fsync = true)
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
-  writeFileAtomicSync(file, data, 0o644, fsync);
+  writeTempAndRenameSync(file, data, 0o644, fsync);
 }
 
 /**
@@ -183,4 +202,21 @@ export class DurableBatch {
     }
     this.files = [];
   }
+}
+
+/**
+ * Moves an already-written temporary file (named by tempNameFor) into place: fsync, rename, fsync
+ * the directory. `durable: false` skips the fsyncs (the rename stays atomic).
+ */
+export async function commitTempFile(tmp: string, file: string, durable = true): Promise<void> {
+  if (durable) {
+    const fh = await fsp.open(tmp, 'r+');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+  await fsp.rename(tmp, file);
+  if (durable) fsyncDirSync(path.dirname(file));
 }

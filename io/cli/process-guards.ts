@@ -8,7 +8,7 @@
 // - An error nobody caught prints one line and exits with its code (metadata/errors.ts
 //   exitCodeFor). TUFPIP_DEBUG=1 adds the stack trace, for bug reports.
 import { describeError, exitCodeFor } from '../../metadata/errors.js';
-import { redactUrls } from '../client-error.js';
+import { redactUrls } from '../../metadata/redact.js';
 
 let installed = false;
 let outputFailed = false;

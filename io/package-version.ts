@@ -1,5 +1,5 @@
 // The version both CLIs print for `--version`: package.json's, read from the installed package
-// (dist/client/ is two levels below the package root in a clone and in an installed tarball).
+// (dist/io/ is two levels below the package root in a clone and in an installed tarball).
 import fs from 'node:fs';
 
 export function packageVersion(): string {

@@ -1,8 +1,8 @@
 // The one place that reaches into tuf-js 5.0.1's Updater beyond its public API (typed here so a
-// tuf-js upgrade breaks at compile time, in one file). Used to enumerate roles for `verify` and to
-// close the gaps listed in DESIGN.md:
+// tuf-js upgrade breaks at compile time, in one file). Used by the client (client/index-client.ts)
+// and `tufpip-repo verify` to enumerate roles, and to close the gaps listed in DESIGN.md:
 // - persistMetadata: tuf-js writes with writeFileSync straight to the final name; replaced by
-//   write-temp + fsync + rename (client/atomic-file.ts);
+//   write-temp + fsync + rename (writeFileAtomicSync);
 // - loadTargets: tuf-js returns a role already in the trusted set by name, whoever delegates to it
 //   this time; a role reached through a second delegator is now verified against that delegator
 //   too (the "diamond delegation" fix of tuf-js 6.0.2 / python-tuf #2978).
@@ -10,8 +10,7 @@ import path from 'node:path';
 import type { Updater } from 'tuf-js';
 import type { Metadata, Root, Snapshot, Targets, Timestamp } from '@tufjs/models';
 import { MetadataKind } from '@tufjs/models';
-import '../metadata/linear-models.js';
-import { writeFileAtomicSync } from './atomic-file.js';
+import { writeFileAtomicSync } from '../io/atomic-file.js';
 
 export interface TrustedSetInternals {
   root: Metadata<Root>;

@@ -1,5 +1,6 @@
-// Download progress bars (cli-progress) on an interactive terminal; nothing at all under --json,
-// --quiet or when the stream is not a TTY (pipes, CI logs). One bar per file being downloaded.
+// Progress bars (cli-progress) on an interactive terminal; nothing at all under --json, --quiet or
+// when the stream is not a TTY (pipes, CI logs): downloadProgress (one bar per file being
+// downloaded, `tufpip`) and progressBar (one bar per phase of a long command, `tufpip-repo`).
 import { createRequire } from 'node:module';
 import type cliProgressTypes from 'cli-progress';
 import type { OutputFlags } from './output.js';
@@ -51,6 +52,28 @@ export function downloadProgress(flags: OutputFlags, stream: Stream = process.st
     },
     stop() {
       multi.stop();
+    },
+  };
+}
+
+/** A progress callback that draws a bar on an interactive stderr, and nothing otherwise. */
+export function progressBar(flags: OutputFlags): { update: (done: number, total: number, phase?: string) => void; stop: () => void } {
+  if (flags.json || flags.quiet || !process.stderr.isTTY) return { update: () => undefined, stop: () => undefined };
+  const cliProgress = loadCliProgress();
+  let bar: cliProgressTypes.SingleBar | undefined;
+  let phase = '';
+  return {
+    update(done, total, p = '') {
+      if (!bar || p !== phase) {
+        bar?.stop();
+        phase = p;
+        bar = new cliProgress.SingleBar({ stream: process.stderr, format: `${p.padEnd(9)} [{bar}] {value}/{total} {eta_formatted}`, hideCursor: true }, cliProgress.Presets.shades_classic);
+        bar.start(total, done);
+      }
+      bar.update(done);
+    },
+    stop() {
+      bar?.stop();
     },
   };
 }

@@ -16,7 +16,7 @@
 // Patterns that are not strings or are longer than minimatch accepts go to the original method,
 // so its errors are unchanged. path_hash_prefixes delegations are not touched.
 //
-// Installed by metadata/linear-models.ts. Delete this file (and its call) once upstream caches or
+// Installed by installLinearModels() (tuf/linear-models.ts). Delete this file (and its call) once upstream caches or
 // short-circuits literal patterns.
 import { createRequire } from 'node:module';
 import type { DelegatedRole as DelegatedRoleType } from '@tufjs/models/dist/role.js';

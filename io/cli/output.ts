@@ -1,5 +1,5 @@
-// Output helpers for the `tufpip` commands: JSON for scripts on stdout, plain lines for people,
-// notes on stderr. Quiet under --json.
+// Output helpers of both CLIs: JSON for scripts on stdout, plain lines for people, notes on
+// stderr. Quiet under --json or --quiet. (Progress bars: io/cli/progress.ts.)
 export interface OutputFlags {
   json?: boolean;
   quiet?: boolean;

@@ -1,7 +1,7 @@
 // One writer at a time per metadata directory: an in-process queue (several IndexClients or
-// concurrent proxy requests in one process) and a cross-process lock (proper-lockfile: a
-// `<dir>.lock` directory beside the metadata directory, refreshed while held, taken over when stale
-// after a crash). tuf-js 5.0.1 has neither (DESIGN.md "Runtime and dependencies").
+// concurrent proxy requests in one process) and a cross-process lock (io/lock.ts: a `<dir>.lock`
+// directory beside the metadata directory, refreshed while held, taken over when stale after a
+// crash). tuf-js 5.0.1 has neither (DESIGN.md "Runtime and dependencies").
 //
 // The cross-process lock lingers for a few milliseconds after each use, so that a burst of calls
 // (the verifying proxy looking up forty targets one after another) takes it once instead of forty
@@ -9,8 +9,8 @@
 // most MAX_HOLD_MS in a row, so another process waiting for it gets its turn, and proper-lockfile
 // removes it when the process exits.
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
 import { TufpipError } from '../metadata/errors.js';
+import { acquireDirLock, type DirLock } from './lock.js';
 
 const queues = new Map<string, Promise<unknown>>();
 
@@ -20,22 +20,21 @@ const LINGER_MS = 20;
 const MAX_HOLD_MS = 500;
 
 interface Held {
-  release: () => Promise<void>;
+  lock: DirLock;
   since: number;
-  compromised?: Error;
   timer?: NodeJS.Timeout;
 }
 
 /** Cross-process locks this process holds, by directory (in use or lingering). */
 const held = new Map<string, Held>();
 
-export interface LockOptions {
+export interface MetadataLockOptions {
   /** How long to wait for another process (ms). Default 120,000. */
   waitMs?: number;
 }
 
 /** Runs `fn` while holding the lock of `dir` (which must exist). */
-export async function withMetadataLock<T>(dir: string, fn: () => Promise<T>, opts: LockOptions = {}): Promise<T> {
+export async function withMetadataLock<T>(dir: string, fn: () => Promise<T>, opts: MetadataLockOptions = {}): Promise<T> {
   const key = path.resolve(dir);
   const previous = queues.get(key) ?? Promise.resolve();
   const run = previous.catch(() => undefined).then(() => withProcessLock(key, fn, opts));
@@ -47,9 +46,9 @@ export async function withMetadataLock<T>(dir: string, fn: () => Promise<T>, opt
   }
 }
 
-async function withProcessLock<T>(dir: string, fn: () => Promise<T>, opts: LockOptions): Promise<T> {
+async function withProcessLock<T>(dir: string, fn: () => Promise<T>, opts: MetadataLockOptions): Promise<T> {
   let h = held.get(dir);
-  if (h && !h.compromised) {
+  if (h && !h.lock.compromised()) {
     clearTimeout(h.timer);
     h.timer = undefined;
   } else {
@@ -60,7 +59,7 @@ async function withProcessLock<T>(dir: string, fn: () => Promise<T>, opts: LockO
   try {
     return await fn();
   } finally {
-    if (lock.compromised || Date.now() - lock.since >= MAX_HOLD_MS) {
+    if (lock.lock.compromised() || Date.now() - lock.since >= MAX_HOLD_MS) {
       await releaseLock(dir, lock);
     } else {
       lock.timer = setTimeout(() => void releaseLock(dir, lock), LINGER_MS);
@@ -69,33 +68,24 @@ async function withProcessLock<T>(dir: string, fn: () => Promise<T>, opts: LockO
   }
 }
 
-async function acquire(dir: string, opts: LockOptions): Promise<Held> {
-  const waitMs = opts.waitMs ?? 120_000;
-  const h: Held = { release: async () => undefined, since: 0 };
-  try {
-    h.release = await lockfile.lock(dir, {
-      realpath: false,
-      stale: 20_000,
-      update: 5_000,
-      retries: { retries: Math.ceil(waitMs / 100), factor: 1, minTimeout: 50, maxTimeout: 100 },
-      // Our writes are atomic renames, so a lost lock cannot tear a file; note it and go on.
-      onCompromised: (err) => {
-        h.compromised = err;
-      },
-    });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ELOCKED') {
-      throw new TufpipError('LOCKED', `another tufpip process holds the metadata lock of ${dir} (waited ${Math.round(waitMs / 1000)} s)`, { cause: err });
-    }
-    throw new TufpipError('IO', `cannot lock ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
-  }
-  h.since = Date.now();
-  return h;
+async function acquire(dir: string, opts: MetadataLockOptions): Promise<Held> {
+  // Our writes are atomic renames, so a lost (compromised) lock cannot tear a file: the holder
+  // finishes its call and takes the lock anew for the next one.
+  const lock = await acquireDirLock({
+    target: dir,
+    waitMs: opts.waitMs ?? 120_000,
+    staleMs: 20_000,
+    updateMs: 5_000,
+    retryMs: [50, 100],
+    lockedError: (waited, cause) => new TufpipError('LOCKED', `another tufpip process holds the metadata lock of ${dir} (waited ${Math.round(waited / 1000)} s)`, { cause }),
+    ioError: (code, cause) => new TufpipError('IO', `cannot lock ${dir}: ${code}`, { cause }),
+  });
+  return { lock, since: Date.now() };
 }
 
 async function releaseLock(dir: string, h: Held): Promise<void> {
   clearTimeout(h.timer);
   h.timer = undefined;
   if (held.get(dir) === h) held.delete(dir);
-  if (!h.compromised) await h.release().catch(() => undefined);
+  await h.lock.release();
 }
