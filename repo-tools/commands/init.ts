@@ -216,7 +216,7 @@ export async function initRepo(o: InitOptions): Promise<InitResult> {
       onlinePassphraseEnv: o.passphrase ? o.passphraseEnv : undefined,
       keysDir: keysInside ? 'keys' : keysDir,
     };
-    await tmp.saveConfig(config);
+    await storage.state.saveConfig(config);
     await storage.state.appendJournal({ txn: `1-${process.pid}`, state: 'done', command: 'init', timestampVersion: 1, time: now.toISOString() });
     await fsp.rename(tmpDir, layout.dir);
     await fsyncDir(path.dirname(layout.dir));

@@ -9,7 +9,7 @@ import { TufpipError } from '../../metadata/errors.js';
 import type { RetiredFile } from '../../metadata/filename-record.js';
 import { DurableBatch, existsSync, fsyncDir, linkOrCopy, writeFileAtomic, writeFileAtomicSync, writeImmutableSync } from '../../io/atomic-file.js';
 import { appendJournal, lastJournalEntry, type JournalEntry } from './journal.js';
-import type { RepoLayout } from './layout.js';
+import type { RepoConfig, RepoLayout } from './layout.js';
 import type { LockHandle } from '../../io/lock.js';
 import { appendRetired, loadRetired, truncateRetired, type RetiredRecord } from './retired-files.js';
 import { verifyNoSecretsUnderSite } from './secrets-guard.js';
@@ -43,6 +43,9 @@ class LocalPrivateState implements PrivateState {
   }
   loadRetired(): RetiredRecord {
     return loadRetired(this.layout);
+  }
+  saveConfig(config: RepoConfig): Promise<void> {
+    return this.layout.saveConfig(config);
   }
 }
 

@@ -25,6 +25,7 @@
 import type { JournalEntry } from './journal.js';
 import type { RetiredFile } from '../../metadata/filename-record.js';
 import type { RetiredRecord } from './retired-files.js';
+import type { RepoConfig } from './layout.js';
 
 export type Area = 'metadata' | 'targets';
 
@@ -93,4 +94,6 @@ export interface PrivateState {
   appendJournal(entry: JournalEntry): Promise<void>;
   /** The record of withdrawn package files (metadata/filename-record.ts). */
   loadRetired(): RetiredRecord;
+  /** Writes the repository's configuration (init; durable when it returns). */
+  saveConfig(config: RepoConfig): Promise<void>;
 }

@@ -1,7 +1,9 @@
-// One atomic publication (DESIGN.md "Publishing rules"): new versioned files first (content,
-// targets roles, snapshot), a self-check of everything a client would verify, then timestamp.json
-// replaced last with write-temp, fsync, rename. A crash at any point leaves the previously
-// published repository intact: nothing it references is changed before the rename.
+// One atomic publication (DESIGN.md "Publishing rules"), the API the publishing commands build:
+// target edits, replaced and presigned roles, a new root, content and post steps. commit() runs
+// the one pipeline (pipeline.ts): the pure plan (metadata/publication-plan.ts), signing through
+// Signers, the self-check of everything a client would verify, then persisting through the
+// repository's Storage with timestamp.json last. A crash at any point leaves the previously
+// published repository intact: nothing it references is changed before the commit point.
 import { performance } from 'node:perf_hooks';
 import fsp from 'node:fs/promises';
 import { type TargetInfo, type TargetsSigned } from '../../metadata/builders.js';
