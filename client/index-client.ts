@@ -3,7 +3,6 @@
 // the trust store, the hardened fetcher and persistence, who-vouched reports, the PEP 480
 // signature-gap tripwire, atomic downloads and error classification.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -14,7 +13,7 @@ import { shortKeyId } from '../metadata/keys.js';
 import { TufpipError } from '../metadata/errors.js';
 import type { DownloadOptions, OpenIndexOptions, VerifiedTarget, Vouch } from './api.js';
 import { ClientError, SignatureGapError, classifyTufError, meaningOf } from './errors.js';
-import { HttpFetcher, type FetchRecord, type OriginAuth } from './http-fetcher.js';
+import { HttpFetcher, type FetchRecord, type OriginAuth } from '../tuf/fetcher.js';
 import { authorizationHeader, credentialsHint, describeSource, resolveCredentials, type Credential } from './index-credentials.js';
 import { hardenUpdater, internals } from '../tuf/updater-hardening.js';
 import { withMetadataLock } from '../io/metadata-lock.js';
@@ -24,6 +23,7 @@ import { TrustStore, keepRootVersion } from './trust-store.js';
 import { checkRootBytes } from './root-check.js';
 import { defaultDataDir } from './data-dir.js';
 import { delegationOf, vouchFor } from './vouch.js';
+import { sha256Hex } from '../metadata/hash.js';
 
 /** Opening a bare TUF metadata directory (the `tufpip tuf` conformance commands). */
 export interface OpenMetadataDirOptions extends Omit<OpenIndexOptions, 'indexUrl' | 'dataDir' | 'trustedRoot'> {
@@ -100,7 +100,7 @@ export class IndexClient {
     if (opts.trustedRoot) {
       const root = checkRootBytes(opts.trustedRoot, 'trustedRoot');
       // Cached per (index, trusted root): a cached newer root was reached from exactly this root.
-      const id = createHash('sha256').update(`${url}\n${root.sha256}`).digest('hex').slice(0, 16);
+      const id = sha256Hex(`${url}\n${root.sha256}`).slice(0, 16);
       const dir = path.join(dataDir, 'embedded', id);
       metadataDir = path.join(dir, 'metadata');
       rootsDir = path.join(dir, 'roots');
@@ -221,7 +221,7 @@ export class IndexClient {
     try {
       await this.downloadVerified(updater, info, tmp);
       // A repository that signs no sha256 (other TUF repositories) still gets one reported.
-      if (!sha256) sha256 = createHash('sha256').update(await fsp.readFile(tmp)).digest('hex');
+      if (!sha256) sha256 = sha256Hex(await fsp.readFile(tmp));
       await commitTempFile(tmp, destFile, opts.durable ?? true);
     } finally {
       await fsp.rm(tmp, { force: true });
@@ -236,7 +236,7 @@ export class IndexClient {
     try {
       await this.downloadVerified(updater, info, file);
       const bytes = await fsp.readFile(file);
-      return { bytes, target: { ...target, sha256: target.sha256 || createHash('sha256').update(bytes).digest('hex') } };
+      return { bytes, target: { ...target, sha256: target.sha256 || sha256Hex(bytes) } };
     } finally {
       await fsp.rm(file, { force: true });
     }

@@ -7,17 +7,16 @@
 //      character but A-Z and 0-9 as `_` ("127.0.0.1:8080" -> TUFPIP_INDEX_127_0_0_1_8080_AUTH);
 //   3. what `tufpip trust add` stored: <data-dir>/indexes/<name>/credentials (mode 0600);
 //   4. netrc ($NETRC, ~/.netrc), for the index's host name, as pip reads it (Basic only).
-// A credential is sent only to the index's own origin (client/http-fetcher.ts). Nothing here ever
+// A credential is sent only to the index's own origin (io/http-transport.ts). Nothing here ever
 // puts a secret in a message: sources are described by where they are, never by what they hold.
 import fs from 'node:fs';
 import path from 'node:path';
 import { TufpipError } from '../metadata/errors.js';
 import { netrcCredentialFor } from './netrc.js';
 import { writeFileAtomicSync } from '../io/atomic-file.js';
+import { credentialFromUrl, type Credential } from '../io/http-auth.js';
 
-export type Credential =
-  | { scheme: 'basic'; username: string; password: string }
-  | { scheme: 'bearer'; token: string };
+export { authorizationHeader, credentialFromUrl, type Credential } from '../io/http-auth.js';
 
 export type CredentialSource =
   | { kind: 'url' }
@@ -43,23 +42,6 @@ export function credentialEnvNames(name: string): { auth: string; token: string 
 export function basicFromValue(value: string): Credential {
   const i = value.indexOf(':');
   return i < 0 ? { scheme: 'basic', username: value, password: '' } : { scheme: 'basic', username: value.slice(0, i), password: value.slice(i + 1) };
-}
-
-/** Credentials written in a URL (`https://USER:PASSWORD@host/`, or pip's token form `https://TOKEN@host/`). */
-export function credentialFromUrl(url: string): Credential | undefined {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return undefined;
-  }
-  if (!u.username && !u.password) return undefined;
-  return { scheme: 'basic', username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) };
-}
-
-/** The Authorization header value for a credential (RFC 7617 Basic, RFC 6750 Bearer). */
-export function authorizationHeader(c: Credential): string {
-  return c.scheme === 'bearer' ? `Bearer ${c.token}` : `Basic ${Buffer.from(`${c.username}:${c.password}`, 'utf8').toString('base64')}`;
 }
 
 /** Where credentials came from, for messages and `trust list` (never the secret itself). */

@@ -1,9 +1,11 @@
 // Index URLs: one normal form per index (trailing slash, no credentials, no query), its default
 // name (host[:port]) and the transport rule (DESIGN.md / issue 3: plain HTTP only on loopback
 // unless the user says --allow-http).
-import net from 'node:net';
 import { TufpipError } from '../metadata/errors.js';
 import { ClientError, redactUrl } from './client-error.js';
+import { isLoopbackHost } from '../io/loopback-host.js';
+
+export { isLoopbackHost } from '../io/loopback-host.js';
 
 export interface IndexUrl {
   /** Normal form without credentials: the trust store's key and what messages show. */
@@ -34,14 +36,6 @@ export function parseIndexUrl(input: string): IndexUrl {
 /** Default index name: host[:port] of its URL. */
 export function defaultIndexName(url: string): string {
   return new URL(url).host;
-}
-
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost' || h.endsWith('.localhost')) return true;
-  if (net.isIPv4(h)) return h.startsWith('127.');
-  if (net.isIPv6(h)) return h === '::1' || /^::ffff:127\./.test(h);
-  return false;
 }
 
 /** Refuses plain HTTP to a non-loopback host unless allowed (metadata is signed, but privacy and

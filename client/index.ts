@@ -16,5 +16,5 @@ export { TrustStore, type TrustedIndex, type TrustedIndexRecord, type TrustedInd
 export { checkRootBytes, type RootSummary } from './root-check.js';
 export { defaultDataDir } from './data-dir.js';
 export { parseIndexUrl, defaultIndexName, isLoopbackHost, verifyTransport, type IndexUrl } from './index-url.js';
-export { HttpFetcher, SlowRetrievalError, NetworkError, DEFAULT_IDLE_TIMEOUT_MS, type HttpFetcherOptions, type FetchRecord } from './http-fetcher.js';
+export { HttpFetcher, SlowRetrievalError, NetworkError, DEFAULT_IDLE_TIMEOUT_MS, type HttpFetcherOptions, type FetchRecord } from '../tuf/fetcher.js';
 export { TufpipError, exitCodeFor, describeError, type ErrorCode } from '../metadata/errors.js';

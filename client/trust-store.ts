@@ -3,7 +3,7 @@
 //
 //   <data-dir>/indexes/<name>/index.json        { name, url, addedAt, initialRoot }
 //   <data-dir>/indexes/<name>/metadata/          tuf-js metadata dir (root.json = current trusted root)
-//   <data-dir>/indexes/<name>/metadata.lock      cross-process lock (client/metadata-lock.ts)
+//   <data-dir>/indexes/<name>/metadata.lock      cross-process lock (io/metadata-lock.ts)
 //   <data-dir>/indexes/<name>/roots/N.root.json  every root version trusted so far (root history)
 //   <data-dir>/indexes/<name>/credentials        index credentials given to `trust add` (mode 0600,
 //                                                in a 0700 directory; client/index-credentials.ts)

@@ -1,6 +1,6 @@
 // TUF key JSON and key IDs (TUF spec "Key objects", "KEYID").
-import { createHash } from 'node:crypto';
 import { canonicalize } from './canonical.js';
+import { sha256Hex } from './hash.js';
 
 export interface PublicKeyJson {
   keytype: 'ed25519';
@@ -21,7 +21,7 @@ export function ed25519KeyJson(publicHex: string): PublicKeyJson {
 /** TUF spec: KEYID is the sha256 of the canonical JSON of {keytype, scheme, keyval}. */
 export function keyIdOf(key: PublicKeyJson): string {
   const body = { keytype: key.keytype, scheme: key.scheme, keyval: key.keyval };
-  return createHash('sha256').update(canonicalize(body)).digest('hex');
+  return sha256Hex(canonicalize(body));
 }
 
 export { shortKeyId } from './short-key-id.js';

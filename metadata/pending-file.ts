@@ -4,10 +4,10 @@
 // (for root, the trusted root's keys and threshold too: TUF spec 5.3.4), the published version it
 // follows (to review the changes independently), and the sha256 of the content every signer signs.
 // Pure: parsing, status, serialisation.
-import { createHash } from 'node:crypto';
 import type { Envelope, RootSigned, SignatureJson, TargetsSigned } from './builders.js';
 import { canonicalize } from './canonical.js';
 import { TufpipError } from './errors.js';
+import { sha256Hex } from './hash.js';
 import { parsePublicKeyJson, type PublicKeyJson } from './keys.js';
 import { isProposableRole, type ProposableRole } from './proposals.js';
 import { describeRoleChanges } from './role-diff.js';
@@ -48,10 +48,6 @@ export interface PendingFile {
 
 export function signedBytesOf(signed: object): Buffer {
   return Buffer.from(canonicalize(signed), 'utf8');
-}
-
-export function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 export function serializePending(p: PendingFile): string {

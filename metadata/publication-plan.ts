@@ -2,10 +2,10 @@
 // edits and the clock, the signed payloads of every role that changes. Pure: no I/O, no clock
 // (`now` is given: TUF spec 5.1, one reference time per operation), no keys. The pipeline
 // (repo-tools/txn/) signs what this returns, self-checks it and persists it.
-import { createHash } from 'node:crypto';
 import { canonicalize } from './canonical.js';
 import { buildTargets, buildTimestamp, canonicalSnapshot, type TargetInfo, type TargetsSigned } from './builders.js';
 import { TufpipError } from './errors.js';
+import { sha256Hex } from './hash.js';
 import { expiresAt, expiryKeyForRole, type ExpiryKey } from './profile.js';
 import { isOnlineRole } from './roles.js';
 import type { SnapshotText } from './snapshot-text.js';
@@ -156,7 +156,7 @@ export function planPublication(state: PublishedState, edits: PublicationEdits, 
       const signed = buildTimestamp(timestampVersion, timestampExpires, {
         version: snapshotVersion,
         length: snapshotBytes.length,
-        sha256: createHash('sha256').update(snapshotBytes).digest('hex'),
+        sha256: sha256Hex(snapshotBytes),
       });
       return { version: timestampVersion, expires: timestampExpires, signedText: canonicalize(signed) };
     },

@@ -5,11 +5,12 @@
 // checks on upload (PEP 503 names, PEP 440 versions: `1.0` == `1.0.0`).
 import fs from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
 import yauzl from 'yauzl';
 import { Parser as TarParser } from 'tar';
 import { normalizeProject, parseDistFilename, type DistFilename } from '../metadata/pep503.js';
 import { TufpipError } from '../metadata/errors.js';
+import { sha256File } from '../io/hash.js';
+import { sha256Hex } from '../metadata/hash.js';
 import { sameVersion, versionKey } from '../metadata/pep440.js';
 
 /** Distributions up to this size are checked and hashed from memory (and staged synchronously). */
@@ -21,16 +22,6 @@ export interface CheckedDist {
   length: number;
   sha256: string;
   requiresPython?: string;
-}
-
-export async function hashFile(file: string): Promise<{ sha256: string; length: number }> {
-  const h = createHash('sha256');
-  let length = 0;
-  for await (const chunk of fs.createReadStream(file)) {
-    h.update(chunk as Buffer);
-    length += (chunk as Buffer).length;
-  }
-  return { sha256: h.digest('hex'), length };
 }
 
 /** A zip from its bytes when the caller read them (small files), else from the file. */
@@ -179,6 +170,6 @@ export async function checkDistribution(file: string): Promise<CheckedDist> {
   } catch (err) {
     throw new TufpipError('BAD_INPUT', `${name} is not a valid ${dist.kind}: ${(err as Error).message}`, { cause: err });
   }
-  const { sha256, length } = bytes ? { sha256: createHash('sha256').update(bytes).digest('hex'), length: bytes.length } : await hashFile(file);
+  const { sha256, length } = bytes ? { sha256: sha256Hex(bytes), length: bytes.length } : await sha256File(file);
   return { dist, file, length, sha256, requiresPython };
 }

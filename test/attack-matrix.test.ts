@@ -11,7 +11,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RefusalKind } from '../client/api.js';
-import { IDLE_TIMEOUT_ENV } from '../client/idle-timeout.js';
+import { IDLE_TIMEOUT_ENV } from '../io/idle-timeout.js';
 import type { RootSigned } from '../metadata/builders.js';
 import { canonicalize } from '../metadata/canonical.js';
 import { binForPath } from '../metadata/hash-bins.js';
@@ -47,7 +47,7 @@ const BETA = 'packages/beta/beta-1.1-py3-none-any.whl';
 const ALPHA_PAGE = 'simple/alpha/index.html';
 /** The hash bin listing alpha's simple page: the first role every install below reads. */
 const ALPHA_BIN = binForPath(ALPHA_PAGE, BINS);
-/** A short idle timeout for the slow-retrieval rows ($TUFPIP_IDLE_TIMEOUT_MS, client/idle-timeout.ts). */
+/** A short idle timeout for the slow-retrieval rows ($TUFPIP_IDLE_TIMEOUT_MS, io/idle-timeout.ts). */
 const IDLE_MS = 2000;
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
@@ -417,7 +417,7 @@ describe('attack matrix: tufpip install through a malicious mirror refuses every
         env: { [IDLE_TIMEOUT_ENV]: String(IDLE_MS) },
         // Bytes keep coming, but 4 idle timeouts apart.
         mount: async ({ mirror }) => [mirror.when(targetUrls(ALPHA), misbehave.trickle(16, 4 * IDLE_MS))],
-        // TUF spec "slow retrieval": the client's per-chunk idle timeout (client/http-fetcher.ts).
+        // TUF spec "slow retrieval": the client's per-chunk idle timeout (io/http-transport.ts).
         kind: 'slow-retrieval',
         names: new RegExp(`no data from \\S+alpha-1\\.0-py3-none-any\\.whl for ${IDLE_MS} ms`),
       },

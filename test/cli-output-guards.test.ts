@@ -1,5 +1,5 @@
 // Both CLIs end with one clear line and a documented exit code, never a Node stack trace
-// (client/cli/process-guards.ts): `--version`; output into a pipe whose reader has gone (`| head`:
+// (io/cli/process-guards.ts): `--version`; output into a pipe whose reader has gone (`| head`:
 // EPIPE) is discarded and the command keeps its own exit code; an output that cannot be written
 // (disk full) is one line and exit 1; an error nobody caught is one line (the stack only under
 // TUFPIP_DEBUG=1). Real processes, real pipes made by bash.

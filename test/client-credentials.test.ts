@@ -239,7 +239,7 @@ describe('client: private indexes (credentials from the URL, the environment, ne
       servers.push(index);
       // In a child process that trusts the test certificate (NODE_EXTRA_CA_CERTS is read at start-up).
       const script = `
-        import { HttpFetcher } from ${JSON.stringify(path.join(PROJECT_ROOT, 'dist', 'client', 'http-fetcher.js'))};
+        import { HttpFetcher } from ${JSON.stringify(path.join(PROJECT_ROOT, 'dist', 'tuf', 'fetcher.js'))};
         const f = new HttpFetcher({ auth: [{ origin: ${JSON.stringify(new URL(index.url).origin)}, authorization: 'Bearer XYZ' }] });
         for (const u of process.argv.slice(1)) await f.downloadBytes(u, 100);
         await f.close();`;

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Updater } from 'tuf-js';
 import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { IndexClient, ClientError } from '../client/index.js';
-import { HttpFetcher } from '../client/http-fetcher.js';
+import { HttpFetcher } from '../tuf/fetcher.js';
 import { TufFixture, delegation, delegationsOf, newKey, type TestKey } from './helpers/tuf-fixture.js';
 import { tmpDir } from './helpers/tmp.js';
 

@@ -1,4 +1,4 @@
-// client/http-fetcher.ts closes tuf-js 5.0.1's fetcher gaps. Each gap is shown on stock tuf-js
+// io/http-transport.ts (under tuf/fetcher.ts) closes tuf-js 5.0.1's fetcher gaps. Each gap is shown on stock tuf-js
 // (DefaultFetcher: Node's fetch, a whole-download deadline) and then closed, against real loopback
 // servers: proxies (HTTP_PROXY / NO_PROXY, a counting forward proxy), the idle timeout between
 // chunks (a slow but steady download succeeds, a stalled one is slow-retrieval), the length limit,
@@ -8,9 +8,9 @@ import { expect } from 'chai';
 import type http from 'node:http';
 import { DefaultFetcher } from 'tuf-js/dist/fetcher.js';
 import { DownloadHTTPError, DownloadLengthMismatchError } from 'tuf-js/dist/error.js';
-import { HttpFetcher, SlowRetrievalError, NetworkError } from '../client/http-fetcher.js';
+import { HttpFetcher, SlowRetrievalError, NetworkError } from '../tuf/fetcher.js';
 import { classifyTufError } from '../client/errors.js';
-import { proxyEnvFrom } from '../client/proxy-env.js';
+import { proxyEnvFrom } from '../io/proxy-env.js';
 import { startHttp, startProxy, type Loopback } from './helpers/loopback.js';
 
 const BODY = Buffer.alloc(64 * 1024, 7);

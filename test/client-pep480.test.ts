@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { shortKeyId } from '../metadata/keys.js';
 import { projectListHtml, projectPageHtml } from '../metadata/simple-html.js';
-import { sha256Hex } from '../repo-tools/txn/transaction.js';
+import { sha256Hex } from '../metadata/hash.js';
 import { tufpip, type RunResult } from './helpers/cli.js';
 import { freshVenv } from './helpers/python.js';
 import { expectOk } from './helpers/repo.js';

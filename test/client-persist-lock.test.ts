@@ -10,7 +10,7 @@ import lockfile from 'proper-lockfile';
 import { Updater } from 'tuf-js';
 import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { IndexClient, TrustStore } from '../client/index.js';
-import { HttpFetcher } from '../client/http-fetcher.js';
+import { HttpFetcher } from '../tuf/fetcher.js';
 import { TufFixture, newKey } from './helpers/tuf-fixture.js';
 import { PROJECT_ROOT } from './helpers/python.js';
 import { tmpDir } from './helpers/tmp.js';

@@ -133,7 +133,7 @@ describe('keys: offline ceremonies (propose, sign, pending, publish)', function 
     expect(fs.readFileSync(file).equals(bytes)).to.equal(true);
 
     // Even with the recorded hash updated, the earlier signatures no longer verify.
-    const { sha256Hex } = await import('../metadata/pending-file.js');
+    const { sha256Hex } = await import('../metadata/hash.js');
     edited.pending.signedSha256 = sha256Hex(canonicalize(edited.signed));
     fs.writeFileSync(file, JSON.stringify(edited));
     bytes = fs.readFileSync(file);

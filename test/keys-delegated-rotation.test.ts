@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { buildTimestamp, serializeEnvelope, type Envelope, type RootSigned, type TargetsSigned, type TimestampSigned } from '../metadata/builders.js';
 import { canonicalize } from '../metadata/canonical.js';
-import { sha256Hex } from '../metadata/pending-file.js';
+import { sha256Hex } from '../metadata/hash.js';
 import { privateKeyFromPem } from '../repo-tools/keys/signer.js';
 import { tufpipRepo } from './helpers/cli.js';
 import { expectOk } from './helpers/repo.js';

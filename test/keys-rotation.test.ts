@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { RootSigned } from '../metadata/builders.js';
 import { canonicalize } from '../metadata/canonical.js';
-import { sha256Hex } from '../metadata/pending-file.js';
+import { sha256Hex } from '../metadata/hash.js';
 import { tufpipRepo } from './helpers/cli.js';
 import { expectOk } from './helpers/repo.js';
 import { diffTrees, snapshotTree } from './helpers/tree.js';

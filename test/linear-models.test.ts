@@ -2,9 +2,10 @@
 // function must behave exactly like the @tufjs/models 4.1.1 / @tufjs/canonical-json 2.0.0 original
 // it replaces (same objects, prototypes, own-key order, errors), plus one end-to-end signature check.
 //
-// The originals are captured when this module is evaluated, before linear-models.js is imported
-// (dynamically, in `before`), and are swapped back in around each "original" call so that nested
-// calls (Targets.fromJSON -> Delegations.fromJSON, toJSON -> canonicalize) are original too.
+// The originals are tuf/linear-models.ts's `upstreamMethods`, captured when that module is
+// evaluated (importing it patches nothing; installLinearModels() does, whoever calls it first), and
+// are swapped back in around each "original" call so that nested calls (Targets.fromJSON ->
+// Delegations.fromJSON, toJSON -> canonicalize) are original too.
 import { expect } from 'chai';
 import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -19,7 +20,7 @@ const { DelegatedRole, SuccinctRoles } = require('@tufjs/models/dist/role.js') a
 const { UnsignedMetadataError } = require('@tufjs/models/dist/error.js') as typeof import('@tufjs/models/dist/error.js');
 const canonicalJson = require('@tufjs/canonical-json') as { canonicalize: (value: unknown) => string };
 
-// --- originals, captured before the patch ---------------------------------------------------
+// --- originals (upstreamMethods), whatever was installed since ------------------------------
 
 const SLOTS: ReadonlyArray<readonly [object, string]> = [
   [Snapshot, 'fromJSON'],
@@ -413,8 +414,9 @@ describe('linear-models', () => {
     expect(linear.isLinearModelsInstalled()).to.equal(true);
     const installed = currentMethods();
     installed.forEach((method, i) => {
-      // If this fails, linear-models.js was imported before this file captured the originals,
-      // and the differential tests below would compare the patch with itself.
+      // If this fails, upstreamMethods holds patched methods (something patched before
+      // tuf/linear-models.js was evaluated), and the differential tests below would compare the
+      // patch with itself.
       expect(method, `slot ${i} replaced`).to.not.equal(ORIGINALS[i]);
     });
     expect(canonicalJson.canonicalize).to.equal(fast.fastCanonicalize);

@@ -18,7 +18,7 @@
 // re-estimated from such runs, so the spread follows the machine's load.
 //
 // The lock's stale time is lowered to 2 s for the child processes (TUFPIP_LOCK_STALE_MS, see
-// repo-tools/storage/lock.ts) so the kills fit in about two minutes. Delays come from a seeded
+// io/lock.ts) so the kills fit in about two minutes. Delays come from a seeded
 // generator: replay a failure with TUFPIP_CRASH_SEED=<the seed in the failure message>.
 import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';

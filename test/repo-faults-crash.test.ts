@@ -295,14 +295,14 @@ describe('repo faults: SIGKILL of add, sync, bump and gc at random points', func
   });
 
   it('a stale lock is taken over by exactly one of 8 waiters (30 rounds: a SIGKILLed holder, then a race)', async () => {
-    // Each locker runs the product's withRepoLock (dist/repo-tools/storage/lock.js). In its
+    // Each locker runs the product's withRepoLock (dist/io/lock.js). In its
     // critical section it creates cs/<pid>, checks that no other process is in it, waits 40 ms,
     // checks again. `hold` lockers never leave: they are SIGKILLed holding the lock. The race it
     // guards against is timing-dependent (proper-lockfile issue #121: stat says stale, rmdir
     // removes the lock another waiter has just re-created): with the previous lock.ts, a
     // standalone run of this scenario saw two holders at once in 3 of 20 rounds, later runs in
     // none, so this is a regression guard rather than a proof.
-    const lockModule = path.join(PROJECT_ROOT, 'dist', 'repo-tools', 'storage', 'lock.js');
+    const lockModule = path.join(PROJECT_ROOT, 'dist', 'io', 'lock.js');
     const code = `
       import fs from 'node:fs';
       const { withRepoLock } = await import(${JSON.stringify(lockModule)});

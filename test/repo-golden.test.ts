@@ -12,22 +12,18 @@
 import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import { createHash, createPrivateKey, createPublicKey, verify as edVerify } from 'node:crypto';
-import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Metadata, MetadataKind, Root, Snapshot, Targets } from '@tufjs/models';
+import { Metadata, MetadataKind, type Root } from '@tufjs/models';
 import type { JSONObject } from '@tufjs/models/dist/utils/types.js';
-import { upstreamMethods } from '../tuf/linear-models.js';
+import { upstreamMethods, withUpstreamModels } from '../tuf/linear-models.js';
 import { keyIdOf, type PublicKeyJson } from '../metadata/keys.js';
 import { initRepo, type InitResult } from '../repo-tools/commands/init.js';
 import { privateKeyFromPem } from '../repo-tools/keys/signer.js';
 import { PROJECT_ROOT } from './helpers/python.js';
 import { tmpDir } from './helpers/tmp.js';
 
-const require = createRequire(import.meta.url);
-const canonicalJson = require('@tufjs/canonical-json') as { canonicalize: (v: unknown) => string };
-const { Delegations } = require('@tufjs/models/dist/delegations.js') as typeof import('@tufjs/models/dist/delegations.js');
-/** @tufjs/canonical-json's own canonicalize, whatever linear-models.ts installed since. */
+/** @tufjs/canonical-json's own canonicalize, whatever tuf/linear-models.ts installed since. */
 const referenceCanonicalize = upstreamMethods[8] as (v: unknown) => string;
 
 const NOW = new Date('2090-01-01T00:00:00Z');
@@ -37,27 +33,6 @@ const KEY_NAMES = ['root-1', 'root-2', 'root-3', 'targets', 'claimed', 'bins', '
 const KEYS_DIR = path.join(PROJECT_ROOT, 'keys-example');
 const GOLDEN = path.join(PROJECT_ROOT, 'test', 'fixtures', 'golden-init.json');
 
-/** The patched @tufjs/models slots, swapped back to upstream around `fn` (as linear-models.test.ts does). */
-const SLOTS: ReadonlyArray<readonly [object, string]> = [
-  [Snapshot, 'fromJSON'],
-  [Snapshot.prototype, 'toJSON'],
-  [Targets, 'fromJSON'],
-  [Targets.prototype, 'toJSON'],
-  [Delegations, 'fromJSON'],
-  [Delegations.prototype, 'toJSON'],
-  [Root, 'fromJSON'],
-  [Root.prototype, 'toJSON'],
-  [canonicalJson, 'canonicalize'],
-];
-function withUpstream<T>(fn: () => T): T {
-  const saved = SLOTS.map(([o, n]) => Reflect.get(o, n));
-  SLOTS.forEach(([o, n], i) => Reflect.set(o, n, upstreamMethods[i]));
-  try {
-    return fn();
-  } finally {
-    SLOTS.forEach(([o, n], i) => Reflect.set(o, n, saved[i]));
-  }
-}
 
 /** Every file under dir: relative path -> sha256. */
 function hashes(dir: string): Record<string, string> {
@@ -160,7 +135,7 @@ describe('repo: deterministic golden metadata (keys-example/, fixed now)', funct
     ];
     expect(signedBy.map(([f]) => f).sort()).to.deep.equal([...files].sort());
 
-    withUpstream(() => {
+    withUpstreamModels(() => {
       const load = (f: string, kind: MetadataKind) => Metadata.fromJSON(kind as MetadataKind.Targets, structuredClone(parsed.get(f)!)) as Metadata<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
       for (const [file, kind, delegatorFile, role] of signedBy) {
         const m = load(file, kind);

@@ -87,7 +87,7 @@ interface TufFlags extends GlobalFlags {
 
 async function tufCommon(a: TufFlags, progress?: (p: string, r: number, t: number) => void) {
   if (!a['metadata-url']) throw Object.assign(new Error('--metadata-url is required'), { code: 'USAGE' });
-  const { idleTimeoutFromEnv } = await import('../idle-timeout.js');
+  const { idleTimeoutFromEnv } = await import('../../io/idle-timeout.js');
   return {
     metadataDir: a['metadata-dir'],
     metadataUrl: a['metadata-url'],

@@ -46,7 +46,7 @@ async function policyOf(a: IndexFlags) {
 
 async function common(a: IndexFlags) {
   // $TUFPIP_IDLE_TIMEOUT_MS: the per-chunk download idle timeout (TUF slow retrieval), default 30 s.
-  const { idleTimeoutFromEnv } = await import('../idle-timeout.js');
+  const { idleTimeoutFromEnv } = await import('../../io/idle-timeout.js');
   return { index: a.index, dataDir: a['data-dir'], allowHttp: a['allow-http'], python: a.python, idleTimeoutMs: idleTimeoutFromEnv() };
 }
 
@@ -157,7 +157,7 @@ const proxy: CommandModule<object, IndexFlags & { host: string; port: number; re
   handler: async (a) => {
     const { startProxyService } = await import('../commands/proxy.js');
     const { describeRefusal } = await import('../refusal.js');
-    const { idleTimeoutFromEnv } = await import('../idle-timeout.js');
+    const { idleTimeoutFromEnv } = await import('../../io/idle-timeout.js');
     const service = await startProxyService({
       index: a.index,
       dataDir: a['data-dir'],

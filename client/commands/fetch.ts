@@ -2,12 +2,12 @@
 // against the verifying proxy on loopback, and every file pip saved is checked against what the
 // proxy verified before it is moved to the destination (DESIGN.md "Client"). Any refusal during
 // the run fails the whole fetch: a refused file is never replaced by "whatever pip found next".
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { TufpipError } from '../../metadata/errors.js';
+import { sha256File } from '../../io/hash.js';
 import { writeFileAtomicSync } from '../../io/atomic-file.js';
 import { ClientError, redactUrl } from '../client-error.js';
 import { REPORT_FILE, REPORT_FORMAT, reportEntry, type FetchReport, type ReportEntry } from '../fetch-report.js';
@@ -80,27 +80,6 @@ async function verifyPythonFor(python: string | undefined, consequence: string):
     if (err instanceof TufpipError) throw new TufpipError(err.code, `${err.message}; ${consequence}`, { cause: err.cause });
     throw err;
   }
-}
-
-/** Files up to this size are hashed from one synchronous read (a stream costs ~0.4 ms a file). */
-const READ_WHOLE_MAX = 8 * 1024 * 1024;
-
-function sha256File(file: string): Promise<{ sha256: string; length: number }> {
-  if (fs.statSync(file).size <= READ_WHOLE_MAX) {
-    const bytes = fs.readFileSync(file);
-    return Promise.resolve({ sha256: createHash('sha256').update(bytes).digest('hex'), length: bytes.length });
-  }
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    let length = 0;
-    fs.createReadStream(file)
-      .on('data', (c) => {
-        h.update(c);
-        length += c.length;
-      })
-      .on('error', reject)
-      .on('end', () => resolve({ sha256: h.digest('hex'), length }));
-  });
 }
 
 async function moveFile(from: string, to: string): Promise<void> {

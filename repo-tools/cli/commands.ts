@@ -269,7 +269,7 @@ const serve: CommandModule<object, Common & { host: string; port: number }> = {
       .option('quiet', { type: 'boolean', describe: 'do not log requests' }) as never,
   handler: async (a) => {
     const { serveRepo } = await import('../commands/serve.js');
-    const { isLoopbackHost } = await import('../../client/index-url.js');
+    const { isLoopbackHost } = await import('../../io/loopback-host.js');
     const s = await serveRepo(a.dir, { host: a.host, port: a.port, log: a.quiet ? undefined : (l) => process.stderr.write(l + '\n') });
     process.stdout.write(`serving ${path.resolve(a.dir, 'site')} at ${s.url} (pip: --index-url ${s.url}simple/)\n`);
     if (!isLoopbackHost(a.host)) process.stderr.write('note: plain HTTP on a network address: in production put a TLS reverse proxy in front and listen on loopback (docs/serving.md)\n');

@@ -15,7 +15,8 @@ import { CLAIMED, RECENTLY_CLAIMED, projectRole } from '../../metadata/roles.js'
 import { isReleaseRoleOf } from '../../metadata/releases.js';
 import { hashedPath, packagePath, projectOfTarget } from '../../metadata/target-paths.js';
 import type { PageFile } from '../../metadata/simple-html.js';
-import { checkDistribution, hashFile, type CheckedDist } from '../dist-check.js';
+import { checkDistribution, type CheckedDist } from '../dist-check.js';
+import { sha256File } from '../../io/hash.js';
 import { withRepo, type OpenOptions } from '../txn/open-repo.js';
 import { Transaction, type CommitResult } from '../txn/transaction.js';
 import { RepoLayout } from '../storage/layout.js';
@@ -148,7 +149,7 @@ export async function addSigned(repoDir: string, bundleFile: string, files: stri
             added.push(filename);
           } else {
             const onDisk = layout.targetFile(hashedPath(p, info.hashes.sha256));
-            const h = await hashFile(onDisk).catch(() => undefined);
+            const h = await sha256File(onDisk).catch(() => undefined);
             if (!h || h.sha256 !== info.hashes.sha256 || h.length !== info.length) throw refuse(`${filename} is listed by the release but was not given and is not on the index`);
           }
           const requiresPython = g ? g.requiresPython : previousPage.get(filename)?.requiresPython;

@@ -11,7 +11,8 @@ import { distIdentity, findSpellingConflict } from '../../metadata/dist-identity
 import { packagePath } from '../../metadata/target-paths.js';
 import { CLAIMED, RECENTLY_CLAIMED, projectRole } from '../../metadata/roles.js';
 import type { PageFile } from '../../metadata/simple-html.js';
-import { IN_MEMORY_MAX, checkDistribution, hashFile, type CheckedDist } from '../dist-check.js';
+import { IN_MEMORY_MAX, checkDistribution, type CheckedDist } from '../dist-check.js';
+import { sha256File } from '../../io/hash.js';
 import { withRepo, type OpenOptions } from '../txn/open-repo.js';
 import { Transaction, type CommitResult } from '../txn/transaction.js';
 import { projectFiles, projectList, writeProjectList, writeProjectPage } from '../index/simple-pages.js';
@@ -101,7 +102,7 @@ async function stage(layout: RepoLayout, files: string[], opts: AddOptions): Pro
       const base = path.basename(f);
       const prev = seen.get(base);
       if (prev !== undefined) {
-        const [a, b] = await Promise.all([hashFile(prev), hashFile(f)]);
+        const [a, b] = await Promise.all([sha256File(prev), sha256File(f)]);
         if (a.sha256 !== b.sha256) throw new TufpipError('CONFLICT', `two different files named ${base}: ${prev} and ${f}`);
         continue;
       }

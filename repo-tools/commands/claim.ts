@@ -48,7 +48,7 @@ export interface ClaimResult {
 /** Loads and checks the offline signer of `role` against the delegation in `targets`. */
 export async function offlineSigner(ctx: RepoContext, role: string, uri: string | undefined, passphraseEnv?: string): Promise<Signer> {
   if (!uri) throw new TufpipError('USAGE', `signing ${role} needs its offline key: --offline-key FILE`);
-  const signer = await loadSigner(uri.includes(':') && !uri.startsWith('/') ? uri : `file:${uri}`, { passphrase: passphraseFromEnv(passphraseEnv) });
+  const signer = await loadSigner(uri, { passphrase: passphraseFromEnv(passphraseEnv) });
   const targets = await ctx.published.role(TARGETS);
   const d = targets.signed.delegations?.roles?.find((r) => r.name === role);
   if (!d?.keyids.includes(signer.keyid)) {

@@ -111,7 +111,7 @@ export async function gcRepo(repoDir: string, opts: GcOptions = {}): Promise<GcR
       }
     }
     // Temporary files of atomic writes outside site/ (config, journal, expiry caches) whose writer
-    // was killed before its rename: named `.<file>.<pid>.<random>.tmp` by fs-atomic.
+    // was killed before its rename: named `.<file>.<pid>.<random>.tmp` by io/atomic-file.ts.
     for (const name of await fsp.readdir(layout.dir).catch(() => [] as string[])) {
       const m = /^\..+\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
       if (!m || pidAlive(Number(m[1]))) continue;

@@ -21,7 +21,8 @@ import { CONFIG_FORMAT, RepoLayout, type RepoConfig } from '../storage/layout.js
 import { fsyncDir } from '../../io/atomic-file.js';
 import { LocalDiskStorage } from '../storage/local-disk.js';
 import { selfCheck } from '../txn/self-check.js';
-import { persistPublication, sha256Hex, signPayloads, signRole } from '../txn/pipeline.js';
+import { persistPublication, signPayloads, signRole } from '../txn/pipeline.js';
+import { sha256Hex } from '../../metadata/hash.js';
 
 export interface InitOptions {
   dir: string;

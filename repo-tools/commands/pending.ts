@@ -6,7 +6,8 @@
 // the thresholds the file itself names). Read-only; `--discard ROLE` removes one proposal.
 import fsp from 'node:fs/promises';
 import { TufpipError } from '../../metadata/errors.js';
-import { allSignerKeys, pendingStatus, sha256Hex, signedBytesOf, type PendingFile, type PendingStatus } from '../../metadata/pending-file.js';
+import { allSignerKeys, pendingStatus, signedBytesOf, type PendingFile, type PendingStatus } from '../../metadata/pending-file.js';
+import { sha256Hex } from '../../metadata/hash.js';
 import { shortKeyId } from '../../metadata/keys.js';
 import { canonicalize } from '../../metadata/canonical.js';
 import { checkSignatures } from '../../metadata/signatures.js';

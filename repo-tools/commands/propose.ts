@@ -7,7 +7,8 @@ import { TufpipError } from '../../metadata/errors.js';
 import type { Envelope, RootSigned, TargetsSigned } from '../../metadata/builders.js';
 import type { PublicKeyJson } from '../../metadata/keys.js';
 import { normalizeProject, verifyProjectName } from '../../metadata/pep503.js';
-import { PENDING_FORMAT, sha256Hex, signedBytesOf, type PendingFile, type SignerSet } from '../../metadata/pending-file.js';
+import { PENDING_FORMAT, signedBytesOf, type PendingFile, type SignerSet } from '../../metadata/pending-file.js';
+import { sha256Hex } from '../../metadata/hash.js';
 import { expiresAt } from '../../metadata/profile.js';
 import {
   emptyChanges,

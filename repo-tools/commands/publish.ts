@@ -10,6 +10,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { canonicalize } from '../../metadata/canonical.js';
 import { TufpipError } from '../../metadata/errors.js';
+import { signerKeyFile, signerUriText } from '../../metadata/signer-uri.js';
 import type { PublicKeyJson } from '../../metadata/keys.js';
 import { signedBytesOf, type PendingFile } from '../../metadata/pending-file.js';
 import { planPublish, type PublishedState, type PublishPlan } from '../../metadata/publish-plan.js';
@@ -92,8 +93,9 @@ export async function publishPending(repoDir: string, o: PublishOptions = {}): P
     // As for every command: a flag's relative path is the user's (cwd), config.json's the repository's.
     const baseDir = o.onlineKey ? process.cwd() : layout.dir;
     const raw = o.onlineKey ?? config.onlineSigner;
-    const uri = /^[a-z][a-z0-9+.-]*:/i.test(raw) ? raw : `file:${raw}`;
-    const keyFile = uri.startsWith('file:') ? path.resolve(baseDir, uri.slice(5)) : undefined;
+    const uri = signerUriText(raw);
+    const file = signerKeyFile(uri);
+    const keyFile = file !== undefined ? path.resolve(baseDir, file) : undefined;
     if (keyFile && layout.isUnderSite(keyFile)) throw new TufpipError('REFUSED', `the online key ${uri} is under site/: move it out of the served tree`);
     const envName = config.onlinePassphraseEnv;
     if (envName && process.env[envName] === undefined) {

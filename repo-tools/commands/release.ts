@@ -161,7 +161,7 @@ export interface RoleSignatureStatus {
 
 export async function releaseSign(o: ReleaseSignOptions): Promise<{ out: string; status: RoleSignatureStatus[] }> {
   const project = normalizeProject(o.project);
-  const signer = await loadSigner(o.key.includes(':') && !o.key.startsWith('/') ? o.key : `file:${o.key}`, { passphrase: passphraseFromEnv(o.passphraseEnv) });
+  const signer = await loadSigner(o.key, { passphrase: passphraseFromEnv(o.passphraseEnv) });
   if (o.files.length === 0) throw new TufpipError('USAGE', 'give the release files to sign');
   const files: ReleaseFile[] = [];
   let version: string | undefined;
@@ -256,7 +256,7 @@ export async function releaseSign(o: ReleaseSignOptions): Promise<{ out: string;
 /** Adds this maintainer's signature to every role of a bundle; the signed content is unchanged. */
 export async function releaseAddSignature(file: string, key: string, passphraseEnv?: string): Promise<RoleSignatureStatus[]> {
   const bundle = await loadBundle(file);
-  const signer = await loadSigner(key.includes(':') && !key.startsWith('/') ? key : `file:${key}`, { passphrase: passphraseFromEnv(passphraseEnv) });
+  const signer = await loadSigner(key, { passphrase: passphraseFromEnv(passphraseEnv) });
   const pr = bundle.roles[projectRole(bundle.project)];
   const keys = pr?.signed.delegations?.keys ?? {};
   if (!keys[signer.keyid]) throw new TufpipError('BAD_KEY', `key ${shortKeyId(signer.keyid)} is not one of this release's maintainer keys (${Object.keys(keys).map(shortKeyId).join(', ')})`);

@@ -6,7 +6,8 @@
 import fsp from 'node:fs/promises';
 import { TufpipError } from '../../metadata/errors.js';
 import { shortKeyId } from '../../metadata/keys.js';
-import { allSignerKeys, pendingStatus, sha256Hex, signedBytesOf, type PendingStatus } from '../../metadata/pending-file.js';
+import { allSignerKeys, pendingStatus, signedBytesOf, type PendingStatus } from '../../metadata/pending-file.js';
+import { sha256Hex } from '../../metadata/hash.js';
 import { ed25519Verifies } from '../../metadata/signatures.js';
 import { loadSigner, passphraseFromEnv } from '../keys/signer.js';
 import { loadPendingFile, persistPendingFile } from '../storage/pending-store.js';
@@ -42,8 +43,7 @@ export async function signPending(file: string, o: SignOptions): Promise<SignRes
       throw new TufpipError('REFUSED', `${file}: the signature by key ${shortKeyId(s.keyid)} does not verify over the content of ${what} (content or signature altered): nothing was signed`);
     }
   }
-  const uri = /^[a-z][a-z0-9+.-]*:/i.test(o.key) && !/^[a-z]:[\\/]/i.test(o.key) ? o.key : `file:${o.key}`;
-  const signer = await loadSigner(uri, { passphrase: passphraseFromEnv(o.passphraseEnv) });
+  const signer = await loadSigner(o.key, { passphrase: passphraseFromEnv(o.passphraseEnv) });
   if (!keys[signer.keyid]) {
     const sets = p.pending.signers.map((s) => `${s.label}: ${s.keyids.map(shortKeyId).join(', ')}`).join('; ');
     throw new TufpipError('BAD_KEY', `key ${shortKeyId(signer.keyid)} (${o.key}) cannot sign ${what}: the keys that can are ${sets}; nothing was signed`);

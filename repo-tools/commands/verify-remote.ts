@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Updater } from '../../tuf/updater.js';
 import { describeTufError } from '../../tuf/error-classifier.js';
-import { HttpFetcher } from '../../client/http-fetcher.js';
+import { HttpFetcher } from '../../tuf/fetcher.js';
 import { verifyWithUpdater, type VerifyOptions, type VerifyReport } from './verify.js';
 
 export async function verifyRemote(baseUrl: string, rootFile: string, opts: VerifyOptions = {}): Promise<VerifyReport> {

@@ -12,7 +12,7 @@ import { describeTufError } from '../../tuf/error-classifier.js';
 import { TufpipError } from '../../metadata/errors.js';
 import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS, TOP_LEVEL_ROLES, isBinRole, isProjectRole, versionedFileName } from '../../metadata/roles.js';
 import { hashedPath, projectOfTarget } from '../../metadata/target-paths.js';
-import { FileFetcher } from '../../client/file-fetcher.js';
+import { FileFetcher } from '../../tuf/file-fetcher.js';
 import { internals } from '../../tuf/updater-hardening.js';
 import type { Envelope, TargetsSigned } from '../../metadata/builders.js';
 import type { PublicKeyJson } from '../../metadata/keys.js';

@@ -4,7 +4,7 @@ import fsp from 'node:fs/promises';
 import { parseProjectList, parseProjectPage, projectListHtml, projectPageHtml, type PageFile } from '../../metadata/simple-html.js';
 import { hashedPath, projectPagePath, SIMPLE_INDEX } from '../../metadata/target-paths.js';
 import type { Transaction } from '../txn/transaction.js';
-import { sha256Hex } from '../txn/transaction.js';
+import { sha256Hex } from '../../metadata/hash.js';
 import { TufpipError } from '../../metadata/errors.js';
 
 async function readPublishedPage(tx: Transaction, targetPath: string): Promise<string | undefined> {

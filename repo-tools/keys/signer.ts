@@ -6,6 +6,7 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { ed25519KeyJson, keyIdOf, type PublicKeyJson } from '../../metadata/keys.js';
 import { TufpipError } from '../../metadata/errors.js';
+import { parseSignerUri } from '../../metadata/signer-uri.js';
 import { rawPublicHex } from './keygen.js';
 
 export interface Signer {
@@ -94,15 +95,11 @@ registerSignerScheme('env', async (rest, opts) => {
 
 /** Loads a signer from a URI such as `file:keys/online.pem` or `env:TUFPIP_ONLINE_KEY`. */
 export async function loadSigner(uri: string, opts: SignerOptions = {}): Promise<Signer> {
-  const i = uri.indexOf(':');
-  const scheme = i > 0 ? uri.slice(0, i) : '';
+  // A string without a scheme is a file path (metadata/signer-uri.ts).
+  const { scheme, rest } = parseSignerUri(uri);
   const loader = schemes.get(scheme);
-  if (!loader) {
-    // A bare path is a file.
-    if (i <= 1) return schemes.get('file')!(uri, opts);
-    throw new TufpipError('BAD_KEY', `unknown signer scheme ${JSON.stringify(scheme)} (known: ${[...schemes.keys()].join(', ')})`);
-  }
-  return loader(uri.slice(i + 1), opts);
+  if (!loader) throw new TufpipError('BAD_KEY', `unknown signer scheme ${JSON.stringify(scheme)} (known: ${[...schemes.keys()].join(', ')})`);
+  return loader(rest, opts);
 }
 
 /** Reads a passphrase from the environment variable named by `--passphrase-env`. */

@@ -9,6 +9,7 @@ import { recoverPublication } from './pipeline.js';
 import { loadSigner, type Signer } from '../keys/signer.js';
 import type { RepoContext } from './context.js';
 import { TufpipError } from '../../metadata/errors.js';
+import { signerKeyFile } from '../../metadata/signer-uri.js';
 
 export interface OpenOptions extends LockOptions {
   /** Set by `publish`: the one command that may finish a publish interrupted after its root. */
@@ -48,7 +49,8 @@ export async function withRepo<T>(dir: string, opts: OpenOptions, fn: (ctx: Repo
               throw new TufpipError('BAD_KEY', `the online key is encrypted: set ${envName} (config.json onlinePassphraseEnv) to its passphrase`);
             }
             signer = await loadSigner(uri, { baseDir: opts.onlineKey ? process.cwd() : layout.dir, passphrase: envName ? process.env[envName] : undefined });
-            if (uri.startsWith('file:') && layout.isUnderSite(path.resolve(opts.onlineKey ? process.cwd() : layout.dir, uri.slice(5)))) {
+            const keyFile = signerKeyFile(uri);
+            if (keyFile !== undefined && layout.isUnderSite(path.resolve(opts.onlineKey ? process.cwd() : layout.dir, keyFile))) {
               throw new TufpipError('REFUSED', `the online key ${uri} is under site/: move it out of the served tree`);
             }
             const expected = published.root.signed.roles.timestamp.keyids;

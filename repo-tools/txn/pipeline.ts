@@ -5,7 +5,6 @@
 //   order: content, targets roles, snapshot, new root, private records, timestamp.json last).
 // A bulk rebuild of thousands of bins (bin-rebuild*.ts) is this pipeline's sign and self-check
 // stage for those bins, run on every core with the same per-role functions.
-import { createHash } from 'node:crypto';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { serializeEnvelope } from '../../metadata/builders.js';
 import { TufpipError } from '../../metadata/errors.js';
@@ -23,10 +22,6 @@ export interface ContentFile {
   source: { bytes: Buffer } | { file: string };
   /** Package files get their plain name before publishing (a new name nobody references yet). */
   plainBeforePublish: boolean;
-}
-
-export function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
 }
 
 /** Signs canonical bytes with each signer and returns the serialised metadata file. */

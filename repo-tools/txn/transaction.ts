@@ -18,6 +18,7 @@ function releaseParent(role: string): string | undefined {
   return role.startsWith('project-') && i > 0 ? role.slice(0, i) : undefined;
 }
 import { TufpipError } from '../../metadata/errors.js';
+import { sha256Hex } from '../../metadata/hash.js';
 import type { Signer } from '../keys/signer.js';
 import type { RepoContext } from './context.js';
 import type { PostStep } from '../storage/journal.js';
@@ -27,9 +28,9 @@ import { recordScannedDirs } from '../storage/secrets-guard.js';
 import { advanceDueSummary } from '../storage/expiry-cache.js';
 import { binsChain, checkStoreInputs, selfCheck } from './self-check.js';
 import { rebuildBins } from './bin-rebuild-pool.js';
-import { finishPublication, persistPublication, sha256Hex, signPayloads, signRole, type ContentFile } from './pipeline.js';
+import { finishPublication, persistPublication, signPayloads, signRole, type ContentFile } from './pipeline.js';
 
-export { sha256Hex, signRole, type ContentFile };
+export { signRole, type ContentFile };
 
 export interface CommitResult {
   noop: boolean;

@@ -14,7 +14,7 @@ import { canonicalize } from '../../metadata/canonical.js';
 import type { PublicKeyJson } from '../../metadata/keys.js';
 import { writeNewKey } from '../../repo-tools/keys/keygen.js';
 import { privateKeyFromPem, type LocalSigner } from '../../repo-tools/keys/signer.js';
-import { FileFetcher } from '../../client/file-fetcher.js';
+import { FileFetcher } from '../../tuf/file-fetcher.js';
 import { tufpipRepo, type RunResult } from './cli.js';
 import { expectOk } from './repo.js';
 import { tmpDir } from './tmp.js';

@@ -9,7 +9,7 @@
 //   - endless data (no Content-Length, never ends: TUF "endless data" attack);
 //   - a slow trickle: the honest bytes, a few at a time with a pause between chunks, below or above
 //     the client's idle timeout (TUF "slow retrieval" attack; the client's timeout is
-//     $TUFPIP_IDLE_TIMEOUT_MS, client/idle-timeout.ts);
+//     $TUFPIP_IDLE_TIMEOUT_MS, io/idle-timeout.ts);
 //   - an HTTP status.
 // Every request is logged with the rule that answered it, so a test can prove its attack was
 // actually served (a test whose attack never reached the client cannot fail for the right reason).

@@ -1,9 +1,11 @@
 // The download idle timeout of the `tufpip` commands (TUF "slow retrieval" attack): how long a
-// download may go without receiving a byte before it is abandoned. Default 30 s
-// (client/http-fetcher.ts DEFAULT_IDLE_TIMEOUT_MS); `$TUFPIP_IDLE_TIMEOUT_MS` overrides it for
+// download may go without receiving a byte before it is abandoned (io/http-transport.ts). Default
+// 30 s (DEFAULT_IDLE_TIMEOUT_MS); `$TUFPIP_IDLE_TIMEOUT_MS` overrides it for
 // fetch, install, proxy and tuf (whose --idle-timeout flag wins), e.g. for a slow link, or for
 // tests that mount a slow-retrieval attack without waiting 30 s. The environment is passed in.
 import { TufpipError } from '../metadata/errors.js';
+
+export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
 
 export const IDLE_TIMEOUT_ENV = 'TUFPIP_IDLE_TIMEOUT_MS';
 

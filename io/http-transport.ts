@@ -1,16 +1,20 @@
-// The client's HTTP fetcher for tuf-js (a `BaseFetcher`), closing three tuf-js 5.0.1 gaps
-// (DESIGN.md "Runtime and dependencies"):
+// The HTTP GET both sides download with (no tuf-js here: the tuf-js fetchers over it are
+// tuf/fetcher.ts), closing three tuf-js 5.0.1 gaps (DESIGN.md "Runtime and dependencies"):
 // - proxies: HTTPS_PROXY / HTTP_PROXY / ALL_PROXY / NO_PROXY are honoured (Node 20's fetch ignores them);
 // - timeouts: an idle timeout between chunks (and until the response headers), not one deadline for
-//   the whole download, so a large wheel on a slow but steady link completes;
-// - the length limit from signed metadata is enforced as bytes arrive (and from Content-Length).
-// Also: a progress callback, HTTP 403/404 as tuf-js's own DownloadHTTPError (the end of the root
-// chain, TUF spec 5.3.3), and index credentials (client/index-credentials.ts) sent only to the
-// index's own origin, never shown; a 401/403 says whether credentials were sent and how to give them.
+//   the whole download, so a large wheel on a slow but steady link completes (TUF "slow retrieval");
+// - the length limit from signed metadata is enforced as bytes arrive (and from Content-Length)
+//   (TUF "endless data", spec 5.7.3).
+// Also: a progress callback, redirects (at most 5; to https or the same origin), retries of
+// connection errors and 5xx before any byte, and credentials sent only to their own origin, never
+// shown; a 401/403 says whether credentials were sent and how to give them.
 // Transport: node:http / node:https with keep-alive agents; through a proxy, http-proxy-agent
 // (absolute-URI requests) and https-proxy-agent (CONNECT tunnels), loaded only when a proxy is
 // configured. (undici took ~90 ms to load and several times more CPU per request: `tufpip fetch`
 // runs this while pip starts on the same cores, issue 3 "Speed".)
+//
+// Failures are made by a TransportErrors factory, so that a caller gets its own error classes
+// (tuf/fetcher.ts: tuf-js's DownloadError family, which tuf-js's Updater checks for).
 import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -20,37 +24,43 @@ import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
 import { Readable } from 'node:stream';
-import { BaseFetcher } from 'tuf-js';
-import { DownloadError, DownloadHTTPError, DownloadLengthMismatchError } from 'tuf-js/dist/error.js';
 import { TufpipError } from '../metadata/errors.js';
+import { redactUrl } from '../metadata/redact.js';
 import { proxyEnvFrom, proxyFor, type ProxyEnv } from './proxy-env.js';
-import { redactUrl } from './errors.js';
-import { authorizationHeader, credentialFromUrl } from './index-credentials.js';
+import { authorizationHeader, credentialFromUrl } from './http-auth.js';
+import { DEFAULT_IDLE_TIMEOUT_MS } from './idle-timeout.js';
 
-export const DEFAULT_IDLE_TIMEOUT_MS = 30_000;
+/** How each failure of a download is reported (the classes are the caller's). */
+export interface TransportErrors {
+  /** No byte arrived for longer than the idle timeout (TUF "slow retrieval"). */
+  slowRetrieval(message: string): Error;
+  /** The server could not be reached, or the connection broke. */
+  network(message: string, cause?: unknown): Error;
+  /** A final HTTP status other than 200. */
+  httpStatus(message: string, status: number): Error;
+  /** More bytes than allowed (TUF "endless data"). */
+  tooLong(message: string): Error;
+}
 
-/** No byte arrived for longer than the idle timeout (TUF "slow retrieval"). */
-export class SlowRetrievalError extends DownloadError {
-  constructor(message: string) {
-    super(message);
-    this.name = 'SlowRetrievalError';
+/** A failure of an HttpTransport without a TransportErrors of its own; `name` tells which. */
+export class TransportError extends Error {
+  constructor(
+    name: 'SlowRetrievalError' | 'NetworkError' | 'DownloadHTTPError' | 'DownloadLengthMismatchError',
+    message: string,
+    readonly statusCode?: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = name;
   }
 }
 
-/** The server could not be reached, or the connection broke. */
-export class NetworkError extends DownloadError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message);
-    this.name = 'NetworkError';
-    if (options?.cause !== undefined) Object.defineProperty(this, 'cause', { value: options.cause, enumerable: false });
-  }
-}
-
-/** Named so that tuf-js's `${error}` rewrap keeps the class name (client/errors.ts). */
-function named<E extends Error>(err: E, name: string): E {
-  err.name = name;
-  return err;
-}
+const PLAIN_ERRORS: TransportErrors = {
+  slowRetrieval: (m) => new TransportError('SlowRetrievalError', m),
+  network: (m, cause) => new TransportError('NetworkError', m, undefined, { cause }),
+  httpStatus: (m, status) => new TransportError('DownloadHTTPError', m, status),
+  tooLong: (m) => new TransportError('DownloadLengthMismatchError', m),
+};
 
 export interface FetchRecord {
   url: string;
@@ -69,7 +79,7 @@ export interface OriginAuth {
   hint?: string;
 }
 
-export interface HttpFetcherOptions {
+export interface HttpTransportOptions {
   idleTimeoutMs?: number;
   userAgent?: string;
   /** Progress of one URL: bytes received and the expected total. */
@@ -80,41 +90,40 @@ export interface HttpFetcherOptions {
   retries?: number;
   /** Index credentials, per origin. */
   auth?: OriginAuth[];
+  /** The error classes of failures; default TransportError. */
+  errors?: TransportErrors;
 }
 
-interface Opened {
+export interface Opened {
   body: Readable;
   contentLength?: number;
   record: FetchRecord;
 }
 
-export class HttpFetcher extends BaseFetcher {
+export class HttpTransport {
   /** Every request made, in order (tests and the benchmark count metadata requests with it). */
   readonly log: FetchRecord[] = [];
   private readonly idleTimeoutMs: number;
   private readonly userAgent: string;
-  private readonly onProgress?: HttpFetcherOptions['onProgress'];
+  private readonly onProgress?: HttpTransportOptions['onProgress'];
   private readonly proxyEnv: ProxyEnv;
   private readonly retries: number;
   private readonly auth: OriginAuth[];
   private readonly agents = new Map<string, http.Agent>();
   private scratch?: Promise<string>;
   private scratchCount = 0;
+  private readonly errors: TransportErrors;
+  /** The failures this transport made (passed through unchanged, never wrapped again). */
+  private readonly own = new WeakSet<object>();
 
-  constructor(opts: HttpFetcherOptions = {}) {
-    super();
+  constructor(opts: HttpTransportOptions = {}) {
     this.idleTimeoutMs = opts.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     this.userAgent = opts.userAgent ?? 'tufpip';
     this.onProgress = opts.onProgress;
     this.proxyEnv = opts.proxyEnv ?? proxyEnvFrom(process.env);
     this.retries = opts.retries ?? 2;
     this.auth = opts.auth ?? [];
-  }
-
-  /** tuf-js's stream interface (used by nothing in tuf-js 5.0.1 once downloadFile is overridden). */
-  override async fetch(url: string): Promise<ReadableStream<Uint8Array<ArrayBuffer>>> {
-    const { body } = await this.open(url, Number.MAX_SAFE_INTEGER);
-    return Readable.toWeb(body) as unknown as ReadableStream<Uint8Array<ArrayBuffer>>;
+    this.errors = opts.errors ?? PLAIN_ERRORS;
   }
 
   /**
@@ -122,7 +131,7 @@ export class HttpFetcher extends BaseFetcher {
    * signed metadata, or the configured maximum for files whose length is not signed), and hands
    * the file to `handler`, which verifies it. The temporary file is removed afterwards.
    */
-  override async downloadFile<T>(url: string, maxLength: number, handler: (file: string) => Promise<T>): Promise<T> {
+  async downloadFile<T>(url: string, maxLength: number, handler: (file: string) => Promise<T>): Promise<T> {
     const file = await this.scratchFile();
     try {
       const { body, contentLength, record } = await this.open(url, maxLength);
@@ -142,7 +151,7 @@ export class HttpFetcher extends BaseFetcher {
           // TUF spec "endless data": never accept more bytes than signed metadata allows.
           if (received > maxLength) {
             discard(body);
-            throw named(new DownloadLengthMismatchError(`${redactUrl(url)} sent more than the ${maxLength} bytes signed metadata allows`), 'DownloadLengthMismatchError');
+            throw this.fail(this.errors.tooLong(`${redactUrl(url)} sent more than the ${maxLength} bytes signed metadata allows`));
           }
           if (!out.write(next.value)) await once(out, 'drain');
           this.onProgress?.(url, received, total);
@@ -185,12 +194,12 @@ export class HttpFetcher extends BaseFetcher {
     for (const a of all) a.destroy();
   }
 
-  /** Resolves with `p`, or rejects with SlowRetrievalError when it takes longer than the idle timeout. */
+  /** Resolves with `p`, or rejects with a slow-retrieval error when it takes longer than the idle timeout. */
   private idle<V>(p: Promise<V>, url: string, onTimeout: () => void): Promise<V> {
     return new Promise<V>((resolve, reject) => {
       const timer = setTimeout(() => {
         onTimeout();
-        reject(new SlowRetrievalError(`no data from ${redactUrl(url)} for ${this.idleTimeoutMs} ms`));
+        reject(this.fail(this.errors.slowRetrieval(`no data from ${redactUrl(url)} for ${this.idleTimeoutMs} ms`)));
       }, this.idleTimeoutMs);
       p.then(
         (v) => {
@@ -205,10 +214,16 @@ export class HttpFetcher extends BaseFetcher {
     });
   }
 
+  /** Marks `err` as made here (see `own`). */
+  private fail(err: Error): Error {
+    this.own.add(err);
+    return err;
+  }
+
   private streamError(err: unknown, url: string): Error {
-    if (err instanceof DownloadError) return err;
+    if (typeof err === 'object' && err !== null && this.own.has(err)) return err as Error;
     const code = (err as { code?: string } | null)?.code;
-    return new NetworkError(`connection to ${redactUrl(url)} broke: ${code ?? (err as Error)?.message ?? String(err)}`, { cause: err });
+    return this.fail(this.errors.network(`connection to ${redactUrl(url)} broke: ${code ?? (err as Error)?.message ?? String(err)}`, err));
   }
 
   private async agentFor(target: URL): Promise<http.Agent> {
@@ -261,7 +276,8 @@ export class HttpFetcher extends BaseFetcher {
     return { response, abort: () => req.destroy() };
   }
 
-  private async open(url: string, maxLength: number): Promise<Opened> {
+  /** Sends a GET for `url` (credentials, redirects, retries) and resolves with its 200 response. */
+  async open(url: string, maxLength: number): Promise<Opened> {
     let target = new URL(url);
     const headers: Record<string, string> = { 'user-agent': this.userAgent, accept: '*/*' };
     const auth: OriginAuth = { ...this.auth.find((a) => a.origin === target.origin), origin: target.origin };
@@ -275,20 +291,20 @@ export class HttpFetcher extends BaseFetcher {
     if (auth.authorization) headers.authorization = auth.authorization;
     let redirects = 0;
     for (let attempt = 0; ; attempt++) {
-      if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new NetworkError(`cannot reach ${redactUrl(url)}: unsupported protocol ${target.protocol}`);
+      if (target.protocol !== 'http:' && target.protocol !== 'https:') throw this.fail(this.errors.network(`cannot reach ${redactUrl(url)}: unsupported protocol ${target.protocol}`));
       let res: http.IncomingMessage;
       try {
         const sent = await this.send(target, headers);
         // TUF "slow retrieval": the response head is also subject to the idle timeout.
         res = await this.idle(sent.response, url, sent.abort);
       } catch (err) {
-        if (err instanceof SlowRetrievalError) throw err;
+        if (typeof err === 'object' && err !== null && this.own.has(err)) throw err; // slow retrieval
         if (attempt < this.retries) {
           await delay(200 * 2 ** attempt);
           continue;
         }
         const code = (err as { code?: string }).code;
-        throw new NetworkError(`cannot reach ${redactUrl(url)}: ${code ?? (err as Error).message}`, { cause: err });
+        throw this.fail(this.errors.network(`cannot reach ${redactUrl(url)}: ${code ?? (err as Error).message}`, err));
       }
       const status = res.statusCode ?? 0;
       if (status !== 200) {
@@ -308,8 +324,8 @@ export class HttpFetcher extends BaseFetcher {
           await delay(200 * 2 ** attempt);
           continue;
         }
-        // TUF spec 5.3.3: a 403/404 for the next root ends the root chain; tuf-js checks this class.
-        throw named(new DownloadHTTPError(`HTTP ${status} for ${redactUrl(url)}${authDetail(status, auth, !!headers.authorization)}`, status), 'DownloadHTTPError');
+        // TUF spec 5.3.3: a 403/404 for the next root ends the root chain (the caller's class).
+        throw this.fail(this.errors.httpStatus(`HTTP ${status} for ${redactUrl(url)}${authDetail(status, auth, !!headers.authorization)}`, status));
       }
       const lengthHeader = res.headers['content-length'];
       const contentLength = typeof lengthHeader === 'string' && /^\d+$/.test(lengthHeader) ? Number(lengthHeader) : undefined;
@@ -317,10 +333,7 @@ export class HttpFetcher extends BaseFetcher {
       this.log.push(record);
       if (contentLength !== undefined && contentLength > maxLength) {
         discard(res);
-        throw named(
-          new DownloadLengthMismatchError(`${redactUrl(url)} is ${contentLength} bytes, more than the ${maxLength} bytes signed metadata allows`),
-          'DownloadLengthMismatchError',
-        );
+        throw this.fail(this.errors.tooLong(`${redactUrl(url)} is ${contentLength} bytes, more than the ${maxLength} bytes signed metadata allows`));
       }
       return { body: res, contentLength, record };
     }
@@ -347,7 +360,7 @@ function writeFailed(file: string, err: Error): TufpipError {
 }
 
 /**
- * What a 401/403 means for credentials (client/errors.ts classifies "HTTP 401/403 for" as
+ * What a 401/403 means for credentials (the client's error classifier reads "HTTP 401/403 for" as
  * 'credentials'): whether any were sent (and from where), and how to give them.
  */
 function authDetail(status: number, auth: OriginAuth, sent: boolean): string {
