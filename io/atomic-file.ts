@@ -220,3 +220,25 @@ export async function commitTempFile(tmp: string, file: string, durable = true):
   await fsp.rename(tmp, file);
   if (durable) fsyncDirSync(path.dirname(file));
 }
+
+/**
+ * Moves `from` to `to` atomically: a rename, or across file systems (EXDEV) a copy under a
+ * temporary name next to `to` renamed into place (removed if the copy fails). Not fsynced: for
+ * files verified again on use.
+ */
+export async function moveFile(from: string, to: string): Promise<void> {
+  try {
+    await fsp.rename(from, to);
+    return;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+  }
+  const tmp = tempNameFor(to);
+  try {
+    await fsp.copyFile(from, tmp);
+    await fsp.rename(tmp, to);
+  } catch (err) {
+    await fsp.rm(tmp, { force: true });
+    throw err;
+  }
+}

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { TufpipError } from '../../metadata/errors.js';
 import { sha256File } from '../../io/hash.js';
-import { writeFileAtomicSync } from '../../io/atomic-file.js';
+import { moveFile, writeFileAtomicSync } from '../../io/atomic-file.js';
 import { ClientError, redactUrl } from '../client-error.js';
 import { REPORT_FILE, REPORT_FORMAT, reportEntry, type FetchReport, type ReportEntry } from '../fetch-report.js';
 import { constraintFilesIn, downloadArgsFrom, requirementName, verifyPipArgs, verifyRequirement, verifyRequirementsFile } from '../pip-inputs.js';
@@ -79,17 +79,6 @@ async function verifyPythonFor(python: string | undefined, consequence: string):
   } catch (err) {
     if (err instanceof TufpipError) throw new TufpipError(err.code, `${err.message}; ${consequence}`, { cause: err.cause });
     throw err;
-  }
-}
-
-async function moveFile(from: string, to: string): Promise<void> {
-  try {
-    await fsp.rename(from, to);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-    const tmp = `${to}.tufpip-${process.pid}.tmp`;
-    await fsp.copyFile(from, tmp);
-    await fsp.rename(tmp, to);
   }
 }
 
