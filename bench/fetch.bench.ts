@@ -12,9 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { pipEnvironment } from '../client/pip-runner.js';
+import { pipEnvironment } from '../client/pip/pip-runner.js';
 import { serveRepo } from '../repo-tools/commands/serve.js';
-import { writeWheel } from '../client/demo-wheels.js';
+import { writeWheel } from '../demo/demo-wheels.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PACKAGES = 20;

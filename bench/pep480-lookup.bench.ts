@@ -19,7 +19,7 @@ import { canonicalize } from '../metadata/canonical.js';
 import { projectRole } from '../metadata/roles.js';
 import type { TargetsSigned } from '../metadata/builders.js';
 import { serveRepo } from '../repo-tools/commands/serve.js';
-import { IndexClient } from '../client/index-client.js';
+import { IndexClient } from '../client/lib/index-client.js';
 import { installLinearModels } from '../tuf/linear-models.js';
 
 // A bench entry: parse as the CLIs do (linear @tufjs/models, tuf/linear-models.ts).

@@ -13,7 +13,7 @@ import { withRepo } from '../repo-tools/txn/open-repo.js';
 import { Transaction } from '../repo-tools/txn/transaction.js';
 import { addFiles } from '../repo-tools/commands/add.js';
 import { bump } from '../repo-tools/commands/bump.js';
-import { writeWheel } from '../client/demo-wheels.js';
+import { writeWheel } from '../demo/demo-wheels.js';
 import { installLinearModels } from '../tuf/linear-models.js';
 
 // A bench entry: parse as the CLIs do (linear @tufjs/models, tuf/linear-models.ts).

@@ -2,8 +2,8 @@
 // Guards first: whatever fails later ends with one line and an exit code, no stack trace.
 import { installCliGuards } from '../dist/io/cli/process-guards.js';
 installCliGuards('tufpip');
-// `fetch` and `install` start pip's interpreter before the CLI loads (client/pip-prewarm.ts).
-const { prewarmPipFor } = await import('../dist/client/pip-runner.js');
+// `fetch` and `install` start pip's interpreter before the CLI loads (client/pip/pip-prewarm.ts).
+const { prewarmPipFor } = await import('../dist/client/pip/pip-runner.js');
 prewarmPipFor(process.argv.slice(2));
 // The linear @tufjs/models parsing (dist/tuf/linear-models.js) is installed by the library entry
 // (dist/client/index.js), through which the commands load the client library: after pip is

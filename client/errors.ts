@@ -2,9 +2,9 @@
 // failure becomes the client's boundary error, ClientError (client-error.ts, re-exported here),
 // worded for a user to act on (STYLE.md "Errors").
 import { classifyTufFailure } from '../tuf/error-classifier.js';
-import { ClientError, refusalMessage, tidyMessage, type RefusalContext } from './client-error.js';
+import { ClientError, refusalMessage, tidyMessage, type RefusalContext } from './lib/client-error.js';
 
-export { ClientError, SignatureGapError, codeForKind, meaningOf, redactUrl, refusalMessage, tidyMessage, type RefusalContext } from './client-error.js';
+export { ClientError, SignatureGapError, codeForKind, meaningOf, redactUrl, refusalMessage, tidyMessage, type RefusalContext } from './lib/client-error.js';
 
 /**
  * TUF spec 5 (client workflow): every failure of tuf-js's Updater mapped to the attack class it

@@ -9,12 +9,12 @@ import { installLinearModels } from '../tuf/linear-models.js';
 
 installLinearModels();
 
-export type { Vouch, VerifiedTarget, RefusalKind, FetchOptions, OpenIndexOptions, DownloadOptions } from './api.js';
-export { IndexClient, type OpenMetadataDirOptions } from './index-client.js';
+export type { Vouch, VerifiedTarget, RefusalKind, FetchOptions, OpenIndexOptions, DownloadOptions, IndexFetcher } from './lib/api.js';
+export { IndexClient, type OpenMetadataDirOptions } from './lib/index-client.js';
 export { ClientError, classifyTufError, redactUrl, type RefusalContext } from './errors.js';
-export { TrustStore, type TrustedIndex, type TrustedIndexRecord, type TrustedIndexStatus } from './trust-store.js';
-export { checkRootBytes, type RootSummary } from './root-check.js';
-export { defaultDataDir } from './data-dir.js';
-export { parseIndexUrl, defaultIndexName, isLoopbackHost, verifyTransport, type IndexUrl } from './index-url.js';
+export { TrustStore, type TrustedIndex, type TrustedIndexRecord, type TrustedIndexStatus } from './lib/trust-store.js';
+export { checkRootBytes, type RootSummary } from './lib/root-check.js';
+export { defaultDataDir } from './lib/data-dir.js';
+export { parseIndexUrl, defaultIndexName, isLoopbackHost, verifyTransport, type IndexUrl } from './lib/index-url.js';
 export { HttpFetcher, SlowRetrievalError, NetworkError, DEFAULT_IDLE_TIMEOUT_MS, type HttpFetcherOptions, type FetchRecord } from '../tuf/fetcher.js';
 export { TufpipError, exitCodeFor, describeError, type ErrorCode } from '../metadata/errors.js';

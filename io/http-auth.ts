@@ -1,6 +1,6 @@
 // HTTP credentials as a request carries them: written in a URL (pip's form) and as an
 // Authorization header (RFC 7617 Basic, RFC 6750 Bearer). Pure; where credentials come from is
-// the client's business (client/index-credentials.ts).
+// the client's business (client/lib/index-credentials.ts).
 
 export type Credential =
   | { scheme: 'basic'; username: string; password: string }

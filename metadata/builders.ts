@@ -1,8 +1,8 @@
 // Builders for the signed part of every role (TUF spec "Document formats"), as plain wire JSON.
 // Pure: time comes in as `expires` strings computed by the caller from a passed-in `now`.
 import { SPEC_VERSION } from './profile.js';
-import { BIN_PREFIX, CLAIMED, RECENTLY_CLAIMED, BINS, SNAPSHOT } from './roles.js';
-import { ALL_TARGET_PATTERNS, PACKAGE_PATTERNS } from './target-paths.js';
+import { BIN_PREFIX, CLAIMED, RECENTLY_CLAIMED, BINS, SNAPSHOT, bitLengthFor } from './roles.js';
+import { TOP_DELEGATIONS } from './role-graph.js';
 import type { PublicKeyJson } from './keys.js';
 import { canonicalVersionMeta, canonicalString } from './canonical.js';
 
@@ -111,13 +111,10 @@ export function topDelegations(k: TopDelegationKeys): DelegationsJson {
     [k.recentlyClaimed.keyid]: k.recentlyClaimed.key,
     [k.bins.keyid]: k.bins.key,
   };
+  const keyid = { [CLAIMED]: k.claimed.keyid, [RECENTLY_CLAIMED]: k.recentlyClaimed.keyid, [BINS]: k.bins.keyid };
   return {
     keys,
-    roles: [
-      { name: CLAIMED, keyids: [k.claimed.keyid], threshold: 1, terminating: false, paths: PACKAGE_PATTERNS },
-      { name: RECENTLY_CLAIMED, keyids: [k.recentlyClaimed.keyid], threshold: 1, terminating: false, paths: PACKAGE_PATTERNS },
-      { name: BINS, keyids: [k.bins.keyid], threshold: 1, terminating: false, paths: ALL_TARGET_PATTERNS },
-    ],
+    roles: TOP_DELEGATIONS.map((d) => ({ name: d.name, keyids: [keyid[d.name]], threshold: 1, terminating: d.terminating, paths: [...d.paths] })),
   };
 }
 
@@ -128,7 +125,7 @@ export function binDelegations(onlineKey: PublicKeyJson, onlineKeyId: string, bi
     succinct_roles: {
       keyids: [onlineKeyId],
       threshold: 1,
-      bit_length: Math.log2(binCount),
+      bit_length: bitLengthFor(binCount),
       name_prefix: BIN_PREFIX,
     },
   };

@@ -1,10 +1,10 @@
 // PEP 458 "Metadata Scalability" / TAP 15: a target's bin is the leftmost bit_length bits of
 // sha256(target path), the same rule as @tufjs/models SuccinctRoles.getRoleForTarget.
 import { hash } from 'node:crypto';
-import { binName } from './roles.js';
+import { binName, bitLengthFor } from './roles.js';
 
 export function binIndexForPath(targetPath: string, binCount: number): number {
-  const bitLength = Math.log2(binCount);
+  const bitLength = bitLengthFor(binCount);
   // One-shot with hex output: ~4x less than a Buffer digest (which allocates a Buffer per path)
   // and ~7x less than createHash. The first 8 hex digits are the leftmost 32 bits.
   const digest = hash('sha256', targetPath, 'hex');

@@ -7,11 +7,12 @@
 import type { Envelope, RootSigned, SignatureJson, TargetsSigned } from './builders.js';
 import { canonicalize } from './canonical.js';
 import { TufpipError } from './errors.js';
+import { parseJsonText } from './envelope.js';
 import { sha256Hex } from './hash.js';
 import { parsePublicKeyJson, type PublicKeyJson } from './keys.js';
 import { isProposableRole, type ProposableRole } from './proposals.js';
 import { describeRoleChanges } from './role-diff.js';
-import { checkSignatures, checkThreshold, type ThresholdReport } from './signatures.js';
+import { checkSignatures, checkThreshold, type ThresholdReport } from './threshold.js';
 
 export const PENDING_FORMAT = 'tufpip-pending/1';
 
@@ -60,13 +61,7 @@ function fail(where: string, what: string): never {
 
 /** Parses and checks the shape of a pending file; keys are checked like `.pub.json` files. */
 export function parsePendingFile(text: string, where: string): PendingFile {
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch (err) {
-    throw new TufpipError('BAD_INPUT', `${where} is not valid JSON`, { cause: err });
-  }
-  const p = v as Partial<PendingFile> | null;
+  const p = parseJsonText(text, where) as Partial<PendingFile> | null;
   if (!p || typeof p !== 'object') fail(where, 'not an object');
   const info = p.pending as Partial<PendingInfo> | undefined;
   if (!info || info.format !== PENDING_FORMAT) fail(where, 'no "pending" section of this format');

@@ -1,7 +1,7 @@
 // The PEP 458 / PEP 480 profile: default expiries, bins, client limits. Configuration values
 // are chosen at `init` and stored in the repository's config; these are the defaults.
 
-import { BINS, CLAIMED, RECENTLY_CLAIMED, ROOT, SNAPSHOT, TARGETS, TIMESTAMP } from './roles.js';
+import { BINS, CLAIMED, RECENTLY_CLAIMED, ROOT, SNAPSHOT, TARGETS, TIMESTAMP, isBinRole, isProjectRole } from './roles.js';
 
 export const SPEC_VERSION = '1.0.31';
 
@@ -38,8 +38,8 @@ export const CLIENT_LIMITS = {
 } as const;
 
 export function expiryKeyForRole(role: string): ExpiryKey {
-  if (/^bin-[0-9a-f]+$/.test(role)) return 'bin';
-  if (role.startsWith('project-')) return 'project';
+  if (isBinRole(role)) return 'bin';
+  if (isProjectRole(role)) return 'project';
   if ((EXPIRY_KEYS as readonly string[]).includes(role)) return role as ExpiryKey;
   throw new Error(`no expiry setting for role ${role}`);
 }

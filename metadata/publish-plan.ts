@@ -11,7 +11,7 @@ import type { PendingFile } from './pending-file.js';
 import type { ProposableRole } from './proposals.js';
 import { BINS, CLAIMED, RECENTLY_CLAIMED, ROOT, SNAPSHOT, TARGETS, TIMESTAMP } from './roles.js';
 import { checkRootChain, describeThreshold } from './root-rotation.js';
-import { checkThreshold, type ThresholdReport } from './signatures.js';
+import { checkThreshold, type ThresholdReport } from './threshold.js';
 
 export interface PublishedRole {
   version: number;

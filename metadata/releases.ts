@@ -7,22 +7,23 @@ import { buildTargets, type DelegationsJson, type TargetInfo, type TargetsSigned
 import type { PublicKeyJson } from './keys.js';
 import { expiresAt } from './profile.js';
 import { projectRole } from './roles.js';
-import { packagePath, projectPatterns } from './target-paths.js';
+import { RELEASE_SEPARATOR, projectDelegationShape, releaseDelegationShape, releaseParent } from './role-graph.js';
+import { packagePath } from './target-paths.js';
 
 export const RELEASE_BUNDLE_FORMAT = 'tufpip-release/1';
 
 /** Release role name: project role + `--` + the version, lower-cased, other characters as `_`. */
 export function releaseRoleName(project: string, version: string): string {
-  return `${projectRole(project)}--${version.toLowerCase().replace(/[^a-z0-9.]/g, '_')}`;
+  return `${projectRole(project)}${RELEASE_SEPARATOR}${version.toLowerCase().replace(/[^a-z0-9.]/g, '_')}`;
 }
 
 export function isReleaseRoleOf(role: string, project: string): boolean {
-  return role.startsWith(`${projectRole(project)}--`);
+  return releaseParent(role) === projectRole(project);
 }
 
 /** The delegation a `claim` records in claimed / recently-claimed (DESIGN.md role graph). */
 export function projectDelegation(project: string, keyids: string[], threshold: number) {
-  return { name: projectRole(project), keyids: [...keyids].sort(), threshold, terminating: true, paths: projectPatterns(project) };
+  return { name: projectRole(project), keyids: [...keyids].sort(), threshold, ...projectDelegationShape(project) };
 }
 
 /**
@@ -92,7 +93,7 @@ export function planRelease(i: ReleasePlanInput): ReleasePlan {
   delegated.set(release, Object.keys(targets).sort());
   const delegations: DelegationsJson = {
     keys: i.keys,
-    roles: [...delegated.keys()].sort().map((name) => ({ name, keyids, threshold: i.threshold, terminating: true, paths: delegated.get(name)! })),
+    roles: [...delegated.keys()].sort().map((name) => ({ name, keyids, threshold: i.threshold, ...releaseDelegationShape(delegated.get(name)!) })),
   };
   roles.set(projectRole(i.project), buildTargets((cur?.project.version ?? 0) + 1, exp, {}, delegations));
   return { roles };

@@ -6,7 +6,7 @@
 import type { Envelope, RootSigned } from './builders.js';
 import { canonicalize } from './canonical.js';
 import { shortKeyId } from './keys.js';
-import { checkThreshold, type ThresholdReport } from './signatures.js';
+import { checkThreshold, type ThresholdReport } from './threshold.js';
 
 export interface RootChainReport {
   fromVersion: number;

@@ -10,7 +10,7 @@ import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RefusalKind } from '../client/api.js';
+import type { RefusalKind } from '../client/lib/api.js';
 import { IDLE_TIMEOUT_ENV } from '../io/idle-timeout.js';
 import type { RootSigned } from '../metadata/builders.js';
 import { canonicalize } from '../metadata/canonical.js';

@@ -1,10 +1,10 @@
-// client/build-deps.ts reads pip's output: which build dependency was missing, for which sdist.
+// client/pip/build-deps.ts reads pip's output: which build dependency was missing, for which sdist.
 // The download and install texts are pip 23.2.1's own, captured from runs here; the nested one is
 // laid out the same way (pip indents a subprocess's output inside its error). The end-to-end
 // cases with real pip are in client-sdist.test.ts.
 import { expect } from 'chai';
-import { missingBuildDependency, missingBuildDependencyError, onlyMissingPages } from '../client/build-deps.js';
-import type { Refusal } from '../client/refusal.js';
+import { missingBuildDependency, missingBuildDependencyError, onlyMissingPages } from '../client/pip/build-deps.js';
+import type { Refusal } from '../client/lib/refusal.js';
 
 const DOWNLOAD_STDOUT = `Looking in indexes: http://127.0.0.1:46661/simple/
 Collecting sdonly
@@ -27,7 +27,7 @@ error: subprocess-exited-with-error
 ╰─> See above for output.
 `;
 
-describe('build dependencies read from pip output (client/build-deps.ts)', () => {
+describe('build dependencies read from pip output (client/pip/build-deps.ts)', () => {
   it('names the requirement and the sdist pip was building (download through the proxy)', () => {
     const stderr = SUBPROCESS_FAILED(`      Looking in indexes: http://127.0.0.1:46661/simple/
       ERROR: Could not find a version that satisfies the requirement setuptools>=40 (from versions: none)

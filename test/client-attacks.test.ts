@@ -8,13 +8,13 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import type { RefusalKind } from '../client/api.js';
+import type { RefusalKind } from '../client/lib/api.js';
 import { buildTimestamp, type RootSigned, type TimestampSigned } from '../metadata/builders.js';
 import { canonicalize } from '../metadata/canonical.js';
 import { projectPageHtml } from '../metadata/simple-html.js';
 import { hashedPath } from '../metadata/target-paths.js';
 import { privateKeyFromPem } from '../repo-tools/keys/signer.js';
-import { parseEnvelope } from '../repo-tools/storage/published.js';
+import { parseEnvelope } from '../metadata/envelope.js';
 import { signRole } from '../repo-tools/txn/transaction.js';
 import { sha256Hex } from '../metadata/hash.js';
 import { freshVenv } from './helpers/python.js';
@@ -24,6 +24,7 @@ import { tmpDir } from './helpers/tmp.js';
 import { newKey, signEnvelope } from './helpers/tuf-fixture.js';
 import { jsonOf, trustedIndex, type TrustedIndex } from './helpers/trusted-index.js';
 import { wheelBytes, writeWheel } from './helpers/wheels.js';
+import { sha256File } from './helpers/hash.js';
 
 const BETA = 'packages/beta/beta-1.1-py3-none-any.whl';
 
@@ -31,10 +32,6 @@ const BETA = 'packages/beta/beta-1.1-py3-none-any.whl';
 function expectCleanError(stderr: string): void {
   expect(stderr, stderr).to.match(/^tufpip: error: /m);
   expect(stderr, stderr).to.not.match(/^\s+at |Node\.js v\d/m);
-}
-
-function sha256File(file: string): string {
-  return sha256Hex(fs.readFileSync(file));
 }
 
 /** Rewrites a served target in place: its plain and hash-prefixed (consistent snapshot) names. */

@@ -1,4 +1,4 @@
-// `tufpip tuf init/refresh/download` and the `client/conformance-client` wrapper: the TUF
+// `tufpip tuf init/refresh/download` and the `bin/conformance-client` wrapper: the TUF
 // ecosystem's client-under-test CLI (tuf-conformance CLIENT-CLI.md), against a `tufpip-repo`
 // repository served on loopback. Exit 0 on success and 1 on any failure; no request at init;
 // non-versioned metadata names; a valid target already in --target-dir is not downloaded again.
@@ -7,13 +7,13 @@ import { createHash } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { serveRepo, type RunningServer } from '../repo-tools/commands/serve.js';
-import { makeRepo, type TestRepo } from './helpers/repo.js';
+import type { RunningServer } from '../repo-tools/commands/serve.js';
+import { makeRepo, serve, type TestRepo } from './helpers/repo.js';
 import { PROJECT_ROOT } from './helpers/python.js';
 import { tmpDir } from './helpers/tmp.js';
 import type { RunResult } from './helpers/cli.js';
 
-const WRAPPER = path.join(PROJECT_ROOT, 'client', 'conformance-client');
+const WRAPPER = path.join(PROJECT_ROOT, 'bin', 'conformance-client');
 
 function client(args: string[]): Promise<RunResult> {
   return new Promise((resolve, reject) => {
@@ -27,7 +27,7 @@ function client(args: string[]): Promise<RunResult> {
   });
 }
 
-describe('client: conformance CLI (tufpip tuf, client/conformance-client)', () => {
+describe('client: conformance CLI (tufpip tuf, bin/conformance-client)', () => {
   let repo: TestRepo;
   let server: RunningServer;
   const requests: string[] = [];
@@ -35,7 +35,7 @@ describe('client: conformance CLI (tufpip tuf, client/conformance-client)', () =
 
   before(async () => {
     repo = await makeRepo({ wheels: [{ name: 'gamma', version: '1.0' }] });
-    server = await serveRepo(repo.dir, { host: '127.0.0.1', port: 0, log: (l) => requests.push(l) });
+    server = await serve(repo.dir, (l) => requests.push(l));
   });
   after(async () => {
     await server.close();

@@ -10,14 +10,14 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FetchReport } from '../client/fetch-report.js';
+import type { FetchReport } from '../client/lib/fetch-report.js';
 import { DownloadHTTPError } from 'tuf-js/dist/error.js';
 import { exitCodeFor } from '../metadata/errors.js';
-import { redactUrl, tidyMessage } from '../client/client-error.js';
+import { redactUrl, tidyMessage } from '../client/lib/client-error.js';
 import { classifyTufError } from '../client/errors.js';
-import { httpStatusFor } from '../client/refusal.js';
-import { credentialEnvNames, resolveCredentials } from '../client/index-credentials.js';
-import { parseNetrc } from '../client/netrc.js';
+import { httpStatusFor } from '../client/lib/refusal.js';
+import { credentialEnvNames, resolveCredentials } from '../client/lib/index-credentials.js';
+import { parseNetrc } from '../client/lib/netrc.js';
 import { CLIENT_BIN, tufpip, type RunResult } from './helpers/cli.js';
 import { startAuthIndex, type AuthIndex } from './helpers/auth-index.js';
 import { selfSignedCert, startHttp, type Loopback } from './helpers/loopback.js';
@@ -450,23 +450,7 @@ describe('client: private indexes (credentials from the URL, the environment, ne
     });
   });
 
-  describe('refused inputs that carry credentials', () => {
-    it('a URL requirement or requirements-file URL with credentials is refused with them redacted', async () => {
-      const dataDir = newDataDir();
-      const reqs = path.join(tmpDir('tufpip-cred-reqs-'), 'requirements.txt');
-      fs.writeFileSync(reqs, `alpha\nbeta @ https://alice:${PASSWORD}@files.example/beta-1.0-py3-none-any.whl\n`);
-      for (const args of [
-        ['fetch', `https://alice:${PASSWORD}@files.example/alpha-1.0-py3-none-any.whl`, '-d', newDest()],
-        ['fetch', '-r', reqs, '-d', newDest()],
-        ['install', '-r', `https://${TOKEN}@files.example/requirements.txt`],
-      ]) {
-        const r = await run(dataDir, args);
-        expect(r.code, r.stderr).to.equal(2);
-        expect(r.stderr).to.match(/is a URL|is a URL or a path/);
-        expect(r.stderr).to.match(/https:\/\/(alice:)?\*\*\*\*@files\.example/);
-      }
-    });
-  });
+  // Refused inputs that carry credentials (redacted in the message): test/client-bad-input.test.ts.
 
   describe('HTTP Bearer index', () => {
     it('trust add --token-env stores the token (0600); fetch and install use it', async () => {

@@ -3,16 +3,16 @@
 // vouched for each file, and pip is never given a source outside the verified index.
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { shortKeyId } from '../metadata/keys.js';
-import type { FetchReport } from '../client/fetch-report.js';
+import type { FetchReport } from '../client/lib/fetch-report.js';
 import { CLIENT_BIN } from './helpers/cli.js';
 import { freshVenv, pipEnv } from './helpers/python.js';
 import { expectOk } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { jsonOf, trustedIndex, type TrustedIndex } from './helpers/trusted-index.js';
+import { sha256File } from './helpers/hash.js';
 
 function runPipAsync(python: string, args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -24,7 +24,6 @@ function runPipAsync(python: string, args: string[]): Promise<{ code: number | n
   });
 }
 
-const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 describe('client e2e: tufpip fetch / install / proxy with real pip', function () {
   let ix: TrustedIndex;
@@ -65,10 +64,10 @@ describe('client e2e: tufpip fetch / install / proxy with real pip', function ()
       'packages/beta/beta-1.1-py3-none-any.whl',
     ]);
     for (const f of report.files) {
-      expect(f.sha256, f.file).to.equal(sha256(path.join(dest, f.file)));
+      expect(f.sha256, f.file).to.equal(sha256File(path.join(dest, f.file)));
       expect(f.length).to.equal(fs.statSync(path.join(dest, f.file)).size);
       // The same bytes the index publishes, listed by the hash bin that signed them.
-      expect(f.sha256).to.equal(sha256(path.join(ix.site, f.target)));
+      expect(f.sha256).to.equal(sha256File(path.join(ix.site, f.target)));
       expect(f.vouchedBy).to.deep.include({ kind: 'index', keyids: [ix.onlineKeyId], threshold: 1, signedBy: [ix.onlineKeyId] });
       expect(f.vouchedBy.role).to.match(/^bin-[0-9a-f]+$/);
     }
@@ -90,29 +89,7 @@ describe('client e2e: tufpip fetch / install / proxy with real pip', function ()
     ]);
   });
 
-  const outside: Record<string, { reqs: (reqFile: string) => string[]; pipArgs?: string[]; file?: string }> = {
-    'an --extra-index-url line in a requirements file': { file: 'alpha\n--extra-index-url https://pypi.org/simple\n', reqs: (f) => ['-r', f] },
-    'a -f line in an included requirements file': { file: '-r more.txt\n', reqs: (f) => ['-r', f] },
-    'a direct URL requirement': { reqs: () => ['alpha @ https://example.org/alpha-1.0-py3-none-any.whl'] },
-    'a local wheel path': { reqs: () => ['./alpha-1.0-py3-none-any.whl'] },
-    'an --index-url pip argument after --': { reqs: () => ['alpha'], pipArgs: ['--index-url', 'https://pypi.org/simple'] },
-    'an abbreviated --find-links pip argument after --': { reqs: () => ['alpha'], pipArgs: ['--find=/tmp'] },
-  };
-  for (const [name, c] of Object.entries(outside)) {
-    it(`refuses ${name} before pip runs (usage error, exit 2)`, async () => {
-      const dir = tmpDir('tufpip-outside-');
-      const file = path.join(dir, 'requirements.txt');
-      if (c.file) fs.writeFileSync(file, c.file);
-      fs.writeFileSync(path.join(dir, 'more.txt'), '-f /tmp/wheels\n');
-      const venv = freshVenv();
-      const before = venv.fingerprint();
-      const r = await ix.run(['install', ...c.reqs(file), '--python', venv.python, ...(c.pipArgs ? ['--', ...c.pipArgs] : [])]);
-      expect(r.code, r.stderr).to.equal(2);
-      expect(r.stderr).to.match(/tufpip gives pip only files verified/);
-      expect(venv.fingerprint()).to.equal(before);
-    });
-  }
-
+  // Requirements and pip arguments that would give pip another source: test/client-bad-input.test.ts.
   it('passes resolution options after -- to the verified download too (--no-deps)', async () => {
     const venv = freshVenv();
     const r = expectOk(await ix.run(['install', 'alpha', '--python', venv.python, '--json', '--', '--no-deps']), 'install --no-deps');
@@ -156,11 +133,5 @@ describe('client e2e: tufpip fetch / install / proxy with real pip', function ()
     expect(events.map((e) => e.event)).to.deep.equal(['listening', 'refused', 'stopped']);
     expect(events[1]).to.include({ kind: 'not-on-index', target: 'simple/nosuch/index.html' });
     expect(events[2].served!.sort()).to.deep.equal(['packages/alpha/alpha-1.0-py3-none-any.whl', 'packages/beta/beta-1.1-py3-none-any.whl']);
-  });
-
-  it('proxy: refuses a non-loopback listening address without --allow-http', async () => {
-    const r = await ix.run(['proxy', '--host', '0.0.0.0']);
-    expect(r.code).to.equal(2);
-    expect(r.stderr).to.match(/not a loopback address/);
   });
 });

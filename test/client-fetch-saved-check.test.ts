@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fetchVerified } from '../client/commands/fetch.js';
-import { ClientError } from '../client/client-error.js';
+import { ClientError } from '../client/lib/client-error.js';
 import { basePython } from './helpers/python.js';
 import { tmpDir } from './helpers/tmp.js';
 import { trustedIndex, type TrustedIndex } from './helpers/trusted-index.js';

@@ -4,15 +4,14 @@
 // plain HTTP off loopback).
 import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { IndexClient, ClientError, TrustStore } from '../client/index.js';
 import { makeRepo, serve, type TestRepo } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import type { RunningServer } from '../repo-tools/commands/serve.js';
+import { sha256 } from './helpers/hash.js';
 
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe('IndexClient (library API)', () => {
   let repo: TestRepo;

@@ -40,7 +40,7 @@ describe('client: linear @tufjs/models parsing wherever tuf-js is used', () => {
   });
 
   it('a library module alone does not install them (tuf/linear-models.ts is explicit)', async () => {
-    expect(await installsWhenLoaded(path.join(PROJECT_ROOT, 'dist', 'client', 'index-client.js'))).to.equal(false);
+    expect(await installsWhenLoaded(path.join(PROJECT_ROOT, 'dist', 'client', 'lib', 'index-client.js'))).to.equal(false);
   });
 
   it('tufpip-repo installs them before running a command', () => {

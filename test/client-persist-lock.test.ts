@@ -3,7 +3,6 @@
 // root.json that bricks the client; tufpip writes temp + fsync + rename. Two processes refreshing
 // the same index directory take turns (proper-lockfile) and never corrupt it.
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
@@ -14,7 +13,7 @@ import { HttpFetcher } from '../tuf/fetcher.js';
 import { TufFixture, newKey } from './helpers/tuf-fixture.js';
 import { PROJECT_ROOT } from './helpers/python.js';
 import { tmpDir } from './helpers/tmp.js';
-import type { RunResult } from './helpers/cli.js';
+import { preload, startCommand, type RunResult } from './helpers/cli.js';
 
 /** Makes every fs.writeFileSync write half its data and then fail, like a crash or a full disk. */
 function withTornWrites<T>(fn: () => Promise<T>): Promise<T> {
@@ -38,15 +37,7 @@ function rotateRoot(fx: TufFixture): void {
 }
 
 function node(args: string[]): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  return startCommand(process.execPath, args).done;
 }
 
 describe('client: atomic metadata persistence and the cross-process lock', () => {
@@ -89,11 +80,12 @@ describe('client: atomic metadata persistence and the cross-process lock', () =>
     const index = await new TrustStore(dataDir).add(fx.url, fs.readFileSync(fx.rootFile(1)));
     const release = await lockfile.lock(index.metadataDir, { realpath: false });
     fx.requests.length = 0;
-    const child = node([path.join(PROJECT_ROOT, 'dist', 'test', 'helpers', 'refresh-loop.js'), dataDir, fx.url, '1', 'files/a.txt']);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const child = startCommand(process.execPath, ['--import', preload('lock-probe'), path.join(PROJECT_ROOT, 'dist', 'test', 'helpers', 'refresh-loop.js'), dataDir, fx.url, '1', 'files/a.txt']);
+    // The event: the child tried to take the lock and found it held (test/helpers/lock-probe.ts).
+    await child.line(`lock-busy ${path.resolve(index.metadataDir)}.lock`);
     expect(fx.requests, 'no request while the lock is held').to.deep.equal([]);
     await release();
-    const r = await child;
+    const r = await child.done;
     expect(r.code, r.stdout + r.stderr).to.equal(0);
     expect(fx.requests.length).to.be.greaterThan(0);
   });

@@ -4,18 +4,18 @@ import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Vouch } from '../client/api.js';
-import { describeVouch, reportLines, type ReportEntry } from '../client/fetch-report.js';
-import { constraintFilesIn, downloadArgsFrom, requirementLines, verifyPipArgs, verifyRequirement, verifyRequirementsFile } from '../client/pip-inputs.js';
-import { pipEnvironment } from '../client/pip-runner.js';
-import { checkPolicy, loadPolicy, parsePolicy } from '../client/policy.js';
-import { offIndexLinks, routeRequest } from '../client/proxy-routes.js';
-import { httpStatusFor, mostSevere, refusalOf } from '../client/refusal.js';
+import type { Vouch } from '../client/lib/api.js';
+import { describeVouch, reportLines, type ReportEntry } from '../client/lib/fetch-report.js';
+import { constraintFilesIn, downloadArgsFrom, requirementLines, verifyPipArgs, verifyRequirement, verifyRequirementsFile } from '../client/pip/pip-inputs.js';
+import { pipEnvironment } from '../client/pip/pip-runner.js';
+import { checkPolicy, loadPolicy, parsePolicy } from '../client/lib/policy.js';
+import { offIndexLinks, routeRequest } from '../client/proxy/proxy-routes.js';
+import { httpStatusFor, mostSevere, refusalOf } from '../client/lib/refusal.js';
 import { ClientError } from '../client/errors.js';
 import { tmpDir } from './helpers/tmp.js';
 import { parseProjectPage, projectPageHtml } from '../metadata/simple-html.js';
-import { compareVersionKeys, likelyChoice, versionKey } from '../client/prefetch-guess.js';
-import { CallQueue } from '../client/call-queue.js';
+import { compareVersionKeys, likelyChoice, versionKey } from '../client/proxy/prefetch-guess.js';
+import { CallQueue } from '../client/proxy/call-queue.js';
 
 const K = (c: string) => c.repeat(64);
 

@@ -1,4 +1,4 @@
-// client/pip-prewarm.ts: `tufpip fetch` and `install` start pip's interpreter before their
+// client/pip/pip-prewarm.ts: `tufpip fetch` and `install` start pip's interpreter before their
 // arguments are parsed and checked; it imports pip and runs nothing until runPip hands it the
 // checked arguments. Proven here: the hint reads the command line as the CLI will; a fetch runs
 // pip in that interpreter (and verifies as ever); a refused input never reaches it, and it does
@@ -7,11 +7,11 @@ import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import { prewarmHint, startPipPrewarm, takePrewarmedPip } from '../client/pip-prewarm.js';
-import { pipEnvironment } from '../client/pip-runner.js';
+import { prewarmHint, startPipPrewarm, takePrewarmedPip } from '../client/pip/pip-prewarm.js';
+import { pipEnvironment } from '../client/pip/pip-runner.js';
 import { basePython } from './helpers/python.js';
 import { tmpDir } from './helpers/tmp.js';
-import { pidAlive } from './helpers/faults.js';
+import { processGone } from './helpers/wait.js';
 import { trustedIndex, type TrustedIndex } from './helpers/trusted-index.js';
 
 /** An interpreter that logs each start (pid, first argument) and then is the real one. */
@@ -30,12 +30,9 @@ function loggingPython(dir: string): { python: string; starts: () => { pid: numb
   };
 }
 
-async function gone(pid: number): Promise<boolean> {
-  for (let i = 0; i < 50 && pidAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
-  return !pidAlive(pid);
-}
+const gone = (pid: number) => processGone(pid, 5000);
 
-describe('pip started ahead (client/pip-prewarm.ts)', function () {
+describe('pip started ahead (client/pip/pip-prewarm.ts)', function () {
   this.timeout(300_000);
 
   it('reads the command and interpreter as the CLI will', () => {

@@ -1,8 +1,8 @@
-// pip's PEP 592 warning passed on by `tufpip fetch`/`install` (client/pip-warnings.ts), read from
+// pip's PEP 592 warning passed on by `tufpip fetch`/`install` (client/pip/pip-warnings.ts), read from
 // the exact lines pip 23.x logs (resolvelib/resolver.py); the end-to-end case is in
 // test/repo-yank.test.ts.
 import { expect } from 'chai';
-import { yankWarnings } from '../client/pip-warnings.js';
+import { yankWarnings } from '../client/pip/pip-warnings.js';
 
 describe('client: pip yank warnings', () => {
   it("keeps pip's name, version and reason, and drops the temporary proxy URL", () => {

@@ -10,6 +10,7 @@ import { IndexClient, ClientError, type RefusalKind } from '../client/index.js';
 import { buildTimestamp } from '../metadata/builders.js';
 import { hashedPath } from '../metadata/target-paths.js';
 import { TufFixture, delegation, delegationsOf, isoDays, newKey, signEnvelope } from './helpers/tuf-fixture.js';
+import { untilClock } from './helpers/wait.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const A = 'files/a.txt';
@@ -196,7 +197,8 @@ describe('client: refusals name the attack class (scenario table against a serve
 
   it('a long-lived client refreshes before answering from a timestamp that has expired since its refresh', async () => {
     fx = fixture();
-    fx.timestampExpires = new Date(Date.now() + 1500).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const expiredAt = new Date(Date.now() + 1500).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    fx.timestampExpires = expiredAt;
     fx.publish();
     await fx.serve();
     const c = await open(fx);
@@ -204,7 +206,7 @@ describe('client: refusals name the attack class (scenario table against a serve
       await c.refresh();
       fx.timestampExpires = isoDays(1);
       fx.publish();
-      await new Promise((resolve) => setTimeout(resolve, 2100));
+      await untilClock(Date.parse(expiredAt)); // the event: the signed expiry instant has passed
       const before = c.requests.length;
       expect((await c.lookup(A)).path).to.equal(A);
       expect(c.requests.slice(before).map((r) => path.basename(r.url))).to.include('timestamp.json');

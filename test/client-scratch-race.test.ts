@@ -11,14 +11,11 @@ import { CLIENT_BIN, type RunResult } from './helpers/cli.js';
 import { MaliciousMirror, misbehave, targetUrls } from './helpers/malicious-mirror.js';
 import { expectOk, makeRepo } from './helpers/repo.js';
 import { tufpip } from './helpers/cli.js';
+import { until } from './helpers/wait.js';
 import { tmpDir } from './helpers/tmp.js';
 
 const WHEEL = 'packages/alpha/alpha-1.0-py3-none-any.whl';
 
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 3000 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-  expect(cond(), what).to.equal(true);
-}
 
 describe('tufpip fetch: scratch folder removed while a download is in flight', function () {
   let mirror: MaliciousMirror;

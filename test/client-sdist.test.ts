@@ -6,10 +6,9 @@
 // test, real setuptools and wheel wheels, real pip in venvs that have no setuptools or wheel.
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { FetchReport } from '../client/fetch-report.js';
+import type { FetchReport } from '../client/lib/fetch-report.js';
 import { hashedPath } from '../metadata/target-paths.js';
 import { setuptoolsWheel, wheelWheel } from './helpers/build-backend.js';
 import { freshVenv, pipEnv, type Venv } from './helpers/python.js';
@@ -17,8 +16,8 @@ import { expectOk } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { jsonOf, trustedIndex, type TrustedIndex } from './helpers/trusted-index.js';
 import { writeBuildableSdist } from './helpers/wheels.js';
+import { sha256File } from './helpers/hash.js';
 
-const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
 
 /** A venv with neither setuptools nor wheel: whatever builds the sdist must come from the index. */
 function bareVenv(): Venv {
@@ -62,7 +61,7 @@ describe('sdists and their build dependencies (tufpip install/fetch, real pip, b
     expect(out.buildDependencies.map((f) => f.file)).to.deep.equal([path.basename(setuptoolsWheel()), path.basename(wheelWheel())]);
     for (const f of [...out.files, ...out.buildDependencies]) {
       // The bytes the index publishes, vouched for by the index's online key (signed bins).
-      expect(f.sha256, f.file).to.equal(sha256(path.join(full.site, f.target)));
+      expect(f.sha256, f.file).to.equal(sha256File(path.join(full.site, f.target)));
       expect(f.vouchedBy).to.deep.include({ kind: 'index', signedBy: [full.onlineKeyId] });
     }
     expect(out.pages.map((p) => p.target).sort()).to.deep.equal(['simple/sdonly/index.html', 'simple/setuptools/index.html', 'simple/wheel/index.html']);
@@ -83,7 +82,7 @@ describe('sdists and their build dependencies (tufpip install/fetch, real pip, b
     const report = JSON.parse(fs.readFileSync(path.join(dest, 'tufpip-report.json'), 'utf8')) as FetchReport;
     const names = [...report.files, ...report.buildDependencies].map((f) => f.file);
     expect(fs.readdirSync(dest).sort()).to.deep.equal([...names, 'tufpip-report.json'].sort());
-    for (const f of [...report.files, ...report.buildDependencies]) expect(sha256(path.join(dest, f.file)), f.file).to.equal(f.sha256);
+    for (const f of [...report.files, ...report.buildDependencies]) expect(sha256File(path.join(dest, f.file)), f.file).to.equal(f.sha256);
     // Offline, from the folder only, with plain pip and build isolation on.
     const venv = bareVenv();
     const env = Object.fromEntries(Object.entries(pipEnv()).filter(([k]) => !/^PIP_(FIND_LINKS|INDEX_URL|EXTRA_INDEX_URL)$/i.test(k)));
@@ -96,7 +95,7 @@ describe('sdists and their build dependencies (tufpip install/fetch, real pip, b
     const target = `packages/setuptools/${path.basename(setuptoolsWheel())}`;
     const plain = path.join(full.site, target);
     const original = fs.readFileSync(plain);
-    const copies = [plain, path.join(full.site, hashedPath(target, sha256(plain)))];
+    const copies = [plain, path.join(full.site, hashedPath(target, sha256File(plain)))];
     const changed = Buffer.from(original);
     changed[Math.floor(changed.length / 2)] ^= 0x01;
     for (const f of copies) fs.writeFileSync(f, changed);

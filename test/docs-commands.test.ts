@@ -11,24 +11,13 @@
 import { expect } from 'chai';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { CLIENT_BIN, REPO_BIN } from './helpers/cli.js';
 import { docScript, shBlocks, type ShBlock } from './helpers/doc-blocks.js';
 import { PROJECT_ROOT } from './helpers/python.js';
 import { tmpDir } from './helpers/tmp.js';
 import { writeSdist, writeWheel } from './helpers/wheels.js';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './helpers/loopback.js';
 
 const isCheckoutSetup = (b: ShBlock) => b.lines.every((l) => !l.trim() || l.trim().startsWith('#') || /^npm\s/.test(l.trim()));
 

@@ -1,7 +1,7 @@
-// "Not on the index" hints (client/not-on-index.ts, pure): which close name is suggested for a
+// "Not on the index" hints (client/proxy/not-on-index.ts, pure): which close name is suggested for a
 // project the verified project list does not have, and when a verified page lists a file.
 import { expect } from 'chai';
-import { closeProjectName, pageListsFile } from '../client/not-on-index.js';
+import { closeProjectName, pageListsFile } from '../client/proxy/not-on-index.js';
 import { projectListHtml, projectPageHtml } from '../metadata/simple-html.js';
 
 describe('not on the index: close names and page listings', () => {

@@ -30,8 +30,8 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = 
 }
 
 describe('package: installed on its own, without the tests', function () {
-  it('no module the package ships (bin/, dist/metadata, dist/io, dist/tuf, dist/repo-tools, dist/client) imports outside them', () => {
-    const shipped = ['bin', 'dist/metadata', 'dist/io', 'dist/tuf', 'dist/repo-tools', 'dist/client'].map((d) => path.join(PROJECT_ROOT, d));
+  it('no module the package ships (bin/, dist/metadata, dist/io, dist/tuf, dist/repo-tools, dist/client, dist/demo) imports outside them', () => {
+    const shipped = ['bin', 'dist/metadata', 'dist/io', 'dist/tuf', 'dist/repo-tools', 'dist/client', 'dist/demo'].map((d) => path.join(PROJECT_ROOT, d));
     const files = shipped.flatMap(walk).filter((f) => f.endsWith('.js'));
     expect(files.length, 'modules scanned').to.be.greaterThan(50);
     const bad: string[] = [];
@@ -60,7 +60,7 @@ describe('package: installed on its own, without the tests', function () {
     const [info] = JSON.parse(pack.stdout) as { filename: string; files: { path: string }[] }[];
     const packed = info.files.map((f) => f.path);
     expect(packed.filter((p) => p.startsWith('dist/test/') || p.startsWith('dist/bench/') || p.endsWith('.pem')), 'tests, benchmarks or private keys in the package').to.deep.equal([]);
-    expect(packed).to.include.members(['bin/tufpip.js', 'bin/tufpip-repo.js', 'dist/client/demo.js', 'dist/client/demo-wheels.js']);
+    expect(packed).to.include.members(['bin/tufpip.js', 'bin/tufpip-repo.js', 'dist/demo/demo.js', 'dist/demo/demo-wheels.js']);
 
     const prefix = path.join(tmp, 'prefix');
     const install = run('npm', ['install', '-g', '--prefix', prefix, path.join(tmp, info.filename), '--prefer-offline', '--no-audit', '--no-fund'], tmp);
@@ -72,7 +72,7 @@ describe('package: installed on its own, without the tests', function () {
     }
     const installed = path.join(prefix, 'lib', 'node_modules', 'tufpip');
     expect(fs.existsSync(path.join(installed, 'dist', 'test')), 'dist/test installed').to.equal(false);
-    const demo = run(process.execPath, [path.join(installed, 'dist', 'client', 'demo.js')], tmp);
+    const demo = run(process.execPath, [path.join(installed, 'dist', 'demo', 'demo.js')], tmp);
     expect(demo.out).not.to.contain('ERR_MODULE_NOT_FOUND');
     expect(demo.code, demo.out).to.equal(0);
     expect(demo.stdout).to.contain('*** hello from a package verified with TUF ***');

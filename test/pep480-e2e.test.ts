@@ -8,8 +8,8 @@ import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { RefusalKind } from '../client/api.js';
-import type { FetchReport } from '../client/fetch-report.js';
+import type { RefusalKind } from '../client/lib/api.js';
+import type { FetchReport } from '../client/lib/fetch-report.js';
 import { serializeEnvelope } from '../metadata/builders.js';
 import { canonicalize } from '../metadata/canonical.js';
 import { binForPath } from '../metadata/hash-bins.js';
@@ -19,9 +19,9 @@ import type { ReleaseBundle } from '../repo-tools/commands/release.js';
 import { privateKeyFromPem } from '../repo-tools/keys/signer.js';
 import { tufpip, tufpipRepo, type RunResult } from './helpers/cli.js';
 import { MaliciousMirror, PublishedSite, forgeChain, metadataUrls, targetInfoOf, type MirrorRule } from './helpers/malicious-mirror.js';
-import { claim, copyRepo, indexOnlyAdd, maintainers, signRelease, type Maintainer } from './helpers/pep480-fixture.js';
+import { claim, indexOnlyAdd, maintainers, signRelease, type Maintainer } from './helpers/pep480-fixture.js';
 import { freshVenv } from './helpers/python.js';
-import { expectOk, makeRepo } from './helpers/repo.js';
+import { copyRepo, makeRepo, expectOk } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { jsonOf } from './helpers/trusted-index.js';
 import { wheelFilename, writeWheel, type WheelSpec } from './helpers/wheels.js';
@@ -167,7 +167,7 @@ describe('PEP 480 end to end: maintainer-signed releases through tufpip install,
   it('a claimed project with no signed release yet: its pre-claim file is refused as missing-developer-signature', async () => {
     const ix = await index(claimedOnly);
     // TUF walk: claimed delegates packages/beta/* to project-beta (terminating), which the snapshot
-    // does not list yet: the signature gap, not a broken index (client/index-client.ts find()).
+    // does not list yet: the signature gap, not a broken index (client/lib/index-client.ts find()).
     await ix.refused('beta', 'missing-developer-signature', new RegExp(
       `\\[${esc(target(BETA_1_0))}, index [^\\]]+\\]: project beta is developer-signed \\(project-beta, delegated by claimed, 2 of 3 keys.*yet the index's bin-[0-9a-f] lists it: the index may be compromised`,
     ));

@@ -1,18 +1,38 @@
-// Issue 2, "What must hold": bad input gets a clear one-line error and changes nothing; private
-// keys are never under site/ and never printed. A scenario table (python-tuf style): each case
-// runs the real `tufpip-repo` CLI and must exit non-zero with ONE line on stderr that names the
-// problem (usage errors: exit 2, plus one line pointing at --help), print nothing on stdout, and
-// leave the repository byte-for-byte as it was (every file's path, size, mtime and sha256, plus
-// timestamp.json's exact bytes).
+// Bad input to `tufpip-repo`, one table (python-tuf style scenario rows; every row runs the real
+// CLI as a child process). Issue 2, "What must hold": bad input gets a clear one-line error and
+// changes nothing; private keys are never under site/ and never printed. Each row must exit
+// non-zero with ONE line on stderr that names the problem (usage errors: exit 2, plus one line
+// pointing at --help; test/helpers/refusal.ts), print nothing on stdout, and leave the repository
+// byte-for-byte as it was (every file's path, size, mtime and sha256, plus timestamp.json's exact
+// bytes).
+// Issue 6, "Faults and load on the repository side": a repository whose metadata or config.json
+// was damaged (the rows of test/helpers/damaged-repo.ts): `tufpip-repo add`, `bump --force`,
+// `status` and `verify` each exit 1 with one line naming the file and the problem (verify: its
+// summary line, then the problems), and the repository directory is byte for byte as it was.
+// Huge files, non-UTF-8 names, symbolic links: a clear error, nothing changed; a symbolic link
+// under site/ that points outside it is reported by verify, blocks publishing, and is never
+// followed by `tufpip-repo serve`. (The same damage served to the client, and the client's own
+// bad input: test/client-bad-input.test.ts.)
+import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import { tufpipRepo, type RunOptions, type RunResult } from './helpers/cli.js';
-import { expectOk } from './helpers/repo.js';
+import { execFileSync, spawn } from 'node:child_process';
+import { REPO_BIN, tufpipRepo, type RunOptions, type RunResult } from './helpers/cli.js';
+import { goldRepo, repoDamages } from './helpers/damaged-repo.js';
+import { expectRefused } from './helpers/refusal.js';
+import { expectOk, serve } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { diffTrees, snapshotTree } from './helpers/tree.js';
 import { gzipOf, wheelMembers, writeBytes, writeSdistAs, writeZip } from './helpers/bad-dists.js';
 import { wheelBytes, writeSdist, writeWheel } from './helpers/wheels.js';
+
+/** Refused runs this file saw (its figure, printed at the end). */
+let refused = 0;
+const refuse = (...args: Parameters<typeof expectRefused>): void => {
+  expectRefused(...args);
+  refused++;
+};
 
 /** Every output of every command this file runs, to check that no private key is ever printed. */
 const outputs: { args: string[]; text: string }[] = [];
@@ -345,6 +365,18 @@ describe('repo: bad input is refused with one clear line and changes nothing', f
       code: 1,
       error: /is not a tufpip repository \(no config\.json\)/,
     },
+    'a symbolic link pointing outside the repository given to add': {
+      setup: async () => {
+        const target = await writeWheel(tmpDir('tufpip-bad-outside-'), { name: 'linked', version: '1.0' });
+        fs.mkdirSync(path.join(inputs, 'links'), { recursive: true });
+        fs.symlinkSync(target, path.join(inputs, 'links', 'linked-1.0-py3-none-any.whl'));
+      },
+      args: () => ['add', repo, path.join(inputs, 'links', 'linked-1.0-py3-none-any.whl')],
+      code: 1,
+      error: /is a symbolic link: give the file itself/,
+    },
+    'remove --file that is a path (../../config.json)': { args: () => ['remove', repo, 'alpha', '--file', '../../config.json'], code: 1, error: /no file of alpha matches --file \.\.\/\.\.\/config\.json/ },
+    'remove of a project name that is a path (../alpha)': { args: () => ['remove', repo, '../alpha'], code: 1, error: /is not on this index/ },
     'an unknown command': { args: () => ['frobnicate', repo], code: 2, error: /Unknown arguments?: frobnicate/ },
     'an unknown flag': { args: () => ['add', repo, alpha, '--frobnicate'], code: 2, error: /Unknown argument: frobnicate/ },
     'add with no files': { args: () => ['add', repo], code: 2, error: /Not enough non-option arguments/ },
@@ -369,21 +401,15 @@ describe('repo: bad input is refused with one clear line and changes nothing', f
           if (v === undefined) delete env[k];
           else env[k] = v;
         }
-        const r = await cli(c.args(), { env, cwd: c.cwd?.() });
-        const lines = r.stderr.split('\n').filter((l) => l !== '');
-        const shown = `exit ${r.code}\nstderr:\n${r.stderr}\nstdout:\n${r.stdout}`;
-        expect(r.code, shown).to.equal(c.code);
-        if (c.args()[0] !== 'verify') {
-          expect(lines.length, `one line (plus the usage hint for usage errors):\n${shown}`).to.equal(c.code === 2 ? 2 : 1);
-          expect(r.stdout, 'nothing on stdout').to.equal('');
-        } else {
-          // verify's error lists each problem under its one-line summary.
+        const args = c.args();
+        const r = await cli(args, { env, cwd: c.cwd?.() });
+        const verify = args[0] === 'verify';
+        // verify's error lists each problem under its one-line summary (and its report on stdout).
+        refuse(r, 'tufpip-repo', { code: c.code, error: c.error, multiLine: verify, stdoutOk: verify }, name);
+        if (verify) {
+          expect(r.stderr.split('\n')[0].slice('tufpip-repo: error: '.length)).to.match(c.error);
           expect(r.stderr).to.match(/\[secret\] private key material under site\/: .*backup\.bak/);
         }
-        expect(lines[0]).to.match(/^tufpip-repo: error: /);
-        expect(lines[0].slice('tufpip-repo: error: '.length), shown).to.match(c.error);
-        if (c.code === 2) expect(lines[1]).to.equal("run 'tufpip-repo --help' for usage");
-        expect(r.stderr, 'no stack trace').to.not.match(/\n\s+at /);
         expect(diffTrees(before, snap(target)), 'nothing changed').to.deep.equal([]);
       } finally {
         c.cleanup?.();
@@ -463,4 +489,130 @@ describe('repo: bad input is refused with one clear line and changes nothing', f
       for (const s of secrets) expect(o.text.includes(s), `tufpip-repo ${o.args.join(' ')} printed private key material`).to.equal(false);
     }
   });
+});
+
+describe('repo: a damaged repository, huge files, non-UTF-8 names, symbolic links out of site/', function () {
+  this.timeout(600_000);
+  let copy: () => string;
+  let inputs: string;
+  let fresh: string; // a valid wheel that is not published yet
+  before(async () => {
+    ({ copy, inputs, fresh } = await goldRepo(tmpDir('tufpip-faults-bad-')));
+  });
+
+  /** The whole directory (every file's path, size, mtime, sha256) plus some files' exact bytes. */
+  const snapAll = (dir: string) => snapshotTree(dir, ['site/metadata/timestamp.json', 'journal', 'config.json']);
+
+  for (const [name, c] of Object.entries(repoDamages)) {
+    it(`repository: ${name} -> add, bump, status and verify refuse it, nothing changes`, async () => {
+      const repo = copy();
+      await c.damage(repo);
+      const before = snapAll(repo);
+      for (const args of [['add', repo, fresh], ['bump', repo, '--force'], ['status', repo]]) {
+        const r = await tufpipRepo(args);
+        refuse(r, 'tufpip-repo', { error: c.error }, `${name}: tufpip-repo ${args[0]}`);
+        expect(diffTrees(before, snapAll(repo)), `${name}: tufpip-repo ${args[0]} changed nothing`).to.deep.equal([]);
+      }
+      const v = await tufpipRepo(['verify', repo]);
+      refuse(v, 'tufpip-repo', { error: c.verify, multiLine: true, stdoutOk: true }, `${name}: tufpip-repo verify`);
+      expect(v.stderr.split('\n')[0]).to.match(/^tufpip-repo: error: (verify found \d+ problems?:|.*config\.json|trusted root)/);
+      expect(diffTrees(before, snapAll(repo)), `${name}: verify changed nothing`).to.deep.equal([]);
+    });
+  }
+
+  describe('huge files, non-UTF-8 names, symbolic links', () => {
+    let repo: string;
+    before(() => {
+      repo = copy();
+    });
+
+    it('a 100 MB sparse file that is not a wheel: refused without reading it into memory', async () => {
+      const big = path.join(inputs, 'huge', 'huge-1.0-py3-none-any.whl');
+      fs.mkdirSync(path.dirname(big), { recursive: true });
+      fs.writeFileSync(big, 'PK');
+      fs.truncateSync(big, 100 * 1024 * 1024);
+      const before = snapAll(repo);
+      // Peak resident memory (VmHWM) of the child, read from /proc while it runs.
+      const child = spawn(process.execPath, [REPO_BIN, 'add', repo, big], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      let peakKiB = 0;
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const poll = setInterval(() => {
+        try {
+          const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+          if (m) peakKiB = Math.max(peakKiB, Number(m[1]));
+        } catch {
+          // exited
+        }
+      }, 5);
+      const code = await new Promise<number | null>((r) => child.on('close', r));
+      clearInterval(poll);
+      refuse({ code, signal: null, stdout, stderr }, 'tufpip-repo', { error: /huge-1\.0-py3-none-any\.whl is not a valid wheel/ }, 'add of a 100 MB non-wheel');
+      expect(peakKiB, 'the memory high-water mark was sampled').to.be.greaterThan(0);
+      expect(peakKiB * 1024, `peak resident memory ${Math.round(peakKiB / 1024)} MiB stays below the file's 100 MiB`).to.be.below(100 * 1024 * 1024);
+      expect(diffTrees(before, snapAll(repo))).to.deep.equal([]);
+      expect(fs.existsSync(path.join(repo, 'staging')), 'no staging left').to.equal(false);
+    });
+
+    it('a wheel whose file name is not UTF-8: add and sync refuse it by name', async () => {
+      const dir = path.join(inputs, 'nonutf8');
+      fs.mkdirSync(dir, { recursive: true });
+      const rawName = Buffer.concat([Buffer.from('bad'), Buffer.from([0xff, 0xfe]), Buffer.from('-1.0-py3-none-any.whl')]);
+      fs.writeFileSync(Buffer.concat([Buffer.from(dir + '/'), rawName]), fs.readFileSync(fresh));
+      await writeWheel(dir, { name: 'goodneighbour', version: '1.0' });
+      const before = snapAll(repo);
+      // The raw bytes reach the CLI through the shell (spawn arguments are UTF-8 strings).
+      const viaShell = (args: string): RunResult => {
+        try {
+          const stdout = execFileSync('sh', ['-c', `exec "${process.execPath}" "${REPO_BIN}" ${args}`], { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+          return { code: 0, signal: null, stdout, stderr: '' };
+        } catch (err) {
+          const e = err as { status: number; stdout: Buffer; stderr: Buffer };
+          return { code: e.status, signal: null, stdout: e.stdout.toString(), stderr: e.stderr.toString() };
+        }
+      };
+      const add = viaShell(`add "${repo}" "${dir}/bad$(printf '\\377\\376')-1.0-py3-none-any.whl"`);
+      refuse(add, 'tufpip-repo', { error: /the file name is not valid UTF-8/ }, 'add of a non-UTF-8 name');
+      const sync = await tufpipRepo(['sync', repo, dir]);
+      refuse(sync, 'tufpip-repo', { error: /a file name under .* is not valid UTF-8 \(bytes 626164fffe2d312e302d7079332d6e6f6e652d616e792e77686c\)/ }, 'sync of a folder with a non-UTF-8 name');
+      expect(diffTrees(before, snapAll(repo))).to.deep.equal([]);
+    });
+
+    it('symbolic links under site/ that point outside it: verify reports them, publishing refuses, serve does not follow them', async () => {
+      const r = copy();
+      fs.symlinkSync('../keys', path.join(r, 'site', 'k'));
+      fs.symlinkSync('/etc/passwd', path.join(r, 'site', 'packages', 'alpha', 'passwd'));
+      // A link that stays inside site/ is fine (and served).
+      fs.symlinkSync('alpha-1.0-py3-none-any.whl', path.join(r, 'site', 'packages', 'alpha', 'same.whl'));
+      const before = snapAll(r);
+      const v = await tufpipRepo(['verify', r]);
+      refuse(v, 'tufpip-repo', { error: /\[symlink\] symbolic link under site\/ points outside it: .*site\/k -> \.\.\/keys/, multiLine: true, stdoutOk: true }, 'verify with links out of site/');
+      expect(v.stderr).to.match(/passwd -> \/etc\/passwd/);
+      expect(v.stderr, 'the link inside site/ is not a problem').to.not.match(/same\.whl/);
+      expect(v.stderr).to.match(/verify found 2 problems/);
+      const add = await tufpipRepo(['add', r, fresh]);
+      refuse(add, 'tufpip-repo', { error: /refusing to publish: symbolic link under the served tree points outside it: .*site\/k -> \.\.\/keys/ }, 'add with a link out of site/');
+      expect(diffTrees(before, snapAll(r)), 'nothing changed').to.deep.equal([]);
+      const server = await serve(r);
+      try {
+        for (const p of ['k/online.pem', 'k/', 'packages/alpha/passwd']) {
+          const res = await fetch(server.url + p);
+          const body = await res.text();
+          expect(res.status, `GET /${p}`).to.equal(404);
+          refused++;
+          expect(body).to.not.match(/PRIVATE KEY|root:/);
+        }
+        const ok = await fetch(server.url + 'packages/alpha/same.whl');
+        expect(ok.status, 'a link inside site/ is served').to.equal(200);
+        await ok.arrayBuffer();
+      } finally {
+        await server.close();
+      }
+    });
+
+  });
+
+  after(() => console.log(`      repo bad input: ${refused} refused runs of tufpip-repo`));
 });

@@ -5,14 +5,14 @@
 // securesystemslib test vector, encrypted keys).
 import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import { createHash, createPrivateKey, createPublicKey } from 'node:crypto';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
-import { REPO_BIN, tufpipRepo } from './helpers/cli.js';
-import { expectOk } from './helpers/repo.js';
+import { preload, REPO_BIN, startCommand, tufpipRepo } from './helpers/cli.js';
+import { untilClock } from './helpers/wait.js';
+import { expectOk, makeRepo } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { readPublished } from './helpers/tuf-client.js';
 import { writeSdist, writeWheel } from './helpers/wheels.js';
@@ -26,8 +26,7 @@ const { canonicalize } = require('@tufjs/canonical-json') as { canonicalize: (v:
 const DAY = 86400_000;
 const HOUR = 3600_000;
 
-const initCli = async (dir: string, ...extra: string[]) =>
-  expectOk(await tufpipRepo(['init', dir, '--url', 'http://127.0.0.1:8080/', '--bins', '4', ...extra]), 'init');
+const initCli = (dir: string, ...extra: string[]) => makeRepo({ dir, bins: 4, initArgs: extra });
 
 const verifyOk = async (dir: string) => {
   const r = await tufpipRepo(['verify', dir]);
@@ -100,7 +99,7 @@ describe('repo: tufpip-repo commands', function () {
       await initCli(dir, '--expires', 'timestamp=0.0001'); // 8.64 s
       const ts = signedOf(dir, 'timestamp.json');
       const half = Date.parse(ts.expires) - 0.0001 * DAY / 2;
-      await new Promise((r) => setTimeout(r, Math.max(0, half - Date.now()) + 300));
+      await untilClock(half + 300);
       const r = JSON.parse(expectOk(await tufpipRepo(['bump', dir, '--json'])).stdout) as BumpJson;
       expect(r.resigned).to.deep.equal(['timestamp']);
       expect(r.commit).to.include({ noop: false, timestampVersion: 2, snapshotVersion: 1 });
@@ -155,19 +154,16 @@ describe('repo: tufpip-repo commands', function () {
       const release = await lockfile.lock(dir, { lockfilePath: path.join(dir, 'lock'), realpath: false });
       let released = false;
       try {
-        const child = spawn(process.execPath, [REPO_BIN, 'bump', dir, '--force', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-        const done = new Promise<number | null>((r) => child.on('close', r));
-        await new Promise((r) => setTimeout(r, 1000));
-        expect(child.exitCode, `bump ended while the lock was held:\n${stdout}\n${stderr}`).to.equal(null);
+        const child = startCommand(process.execPath, ['--import', preload('lock-probe'), REPO_BIN, 'bump', dir, '--force', '--json']);
+        // The event: bump tried to take the lock and found it held (test/helpers/lock-probe.ts).
+        await child.line(`lock-busy ${path.resolve(dir, 'lock')}`);
+        expect(child.child.exitCode, 'bump ended while the lock was held').to.equal(null);
         expect(tsBytes(dir).equals(before), 'nothing published while the lock was held').to.equal(true);
         await release();
         released = true;
-        expect(await done, stderr).to.equal(0);
-        expect((JSON.parse(stdout) as BumpJson).commit.timestampVersion).to.equal(2);
+        const r = await child.done;
+        expect(r.code, r.stderr).to.equal(0);
+        expect((JSON.parse(r.stdout) as BumpJson).commit.timestampVersion).to.equal(2);
       } finally {
         if (!released) await release();
       }

@@ -19,132 +19,27 @@
 //
 // The lock's stale time is lowered to 2 s for the child processes (TUFPIP_LOCK_STALE_MS, see
 // io/lock.ts) so the kills fit in about two minutes. Delays come from a seeded
-// generator: replay a failure with TUFPIP_CRASH_SEED=<the seed in the failure message>.
+// generator: replay a failure with TUFPIP_CRASH_SEED=<the seed in the failure message>. The
+// kills, timings and checks are the crash harness's (test/helpers/faults.ts), shared with
+// test/repo-faults-crash.test.ts.
 import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
-import { REPO_BIN, tufpipRepo, type RunResult } from './helpers/cli.js';
-import { expectOk } from './helpers/repo.js';
+import { tufpipRepo } from './helpers/cli.js';
+import { expectOk, makeRepo, serve } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
-import { readPublished, sha256File, TufClient, type PublishedState } from './helpers/tuf-client.js';
+import { readPublished, TufClient } from './helpers/tuf-client.js';
 import { writeSdist, writeWheel } from './helpers/wheels.js';
-import { serveRepo, type RunningServer } from '../repo-tools/commands/serve.js';
+import { expectOldOrNew, journalLines, killLockHolder, lockDir, lockMtime, rng, RunTimes, runRepoKillable, seedFrom, targetOf, waitLockFreeOrStale, type KillableRun } from './helpers/faults.js';
+import type { RunningServer } from '../repo-tools/commands/serve.js';
 
 const STALE_MS = 2000;
 const UNIFORM_KILLS = 30;
 const IN_LOCK_KILLS = 14;
 const AT_PUBLISH_KILLS = 6;
 const env = { ...process.env, TUFPIP_LOCK_STALE_MS: String(STALE_MS) };
-const SEED = Number(process.env.TUFPIP_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
-
-/** mulberry32: a small seeded generator, so a failing run can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const lockDir = (repo: string) => path.join(repo, 'lock');
-
-interface Run extends RunResult {
-  killed: boolean;
-  ms: number;
-  /** ms from spawn until the lock directory was first seen (normal runs only). */
-  lockSeenMs?: number;
-}
-
-/**
- * Runs the CLI; SIGKILLs it `killAfterMs` after the start, or `killAfterLockMs` after it took the
- * lock (a lock directory created since the start), if still running; can time when it took the lock.
- */
-function runRepo(args: string[], opts: { killAfterMs?: number; killAfterLockMs?: number; watchLock?: string; killWhen?: () => boolean } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const startedWall = Date.now() - 5; // coarse file-system timestamps
-    const child = spawn(process.execPath, [REPO_BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    let killed = false;
-    let lockSeenMs: number | undefined;
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = opts.killAfterMs === undefined ? undefined : setTimeout(() => (killed = child.kill('SIGKILL')), opts.killAfterMs);
-    let lockTimer: NodeJS.Timeout | undefined;
-    const watch =
-      opts.watchLock
-        ? setInterval(() => {
-            if (lockSeenMs !== undefined) return;
-            let mtime = 0;
-            try {
-              mtime = fs.statSync(opts.watchLock!).mtimeMs;
-            } catch {
-              return;
-            }
-            if (mtime < startedWall) return; // a dead process's stale lock, not this one's
-            lockSeenMs = performance.now() - started;
-            if (opts.killAfterLockMs !== undefined) lockTimer = setTimeout(() => (killed = child.kill('SIGKILL')), opts.killAfterLockMs);
-          }, 1)
-        : undefined;
-    const poll = opts.killWhen
-      ? setInterval(() => {
-          if (!killed && opts.killWhen!()) killed = child.kill('SIGKILL');
-        }, 1)
-      : undefined;
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      clearTimeout(lockTimer);
-      clearInterval(watch);
-      clearInterval(poll);
-      resolve({ code, signal, stdout, stderr, killed: killed && signal === 'SIGKILL', ms: performance.now() - started, lockSeenMs });
-    });
-  });
-}
-
-/** mtime of the lock directory, or 0 (a holder creates it with an mtime >= now and refreshes it). */
-function lockMtime(repo: string): number {
-  try {
-    return fs.statSync(lockDir(repo)).mtimeMs;
-  } catch {
-    return 0;
-  }
-}
-
-/** Complete journal lines (a torn last line from a kill is skipped). */
-function journal(repo: string): { state: string; timestampVersion: number }[] {
-  const out = [];
-  for (const l of fs.readFileSync(path.join(repo, 'journal'), 'utf8').split('\n')) {
-    try {
-      if (l.trim()) out.push(JSON.parse(l) as { state: string; timestampVersion: number });
-    } catch {
-      // torn line
-    }
-  }
-  return out;
-}
-
-/** Waits until no live process holds the lock (a dead one's lock goes stale after STALE_MS). */
-async function waitLockFreeOrStale(repo: string): Promise<void> {
-  while (await lockfile.check(repo, { lockfilePath: lockDir(repo), stale: STALE_MS, realpath: false })) {
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-
-function sameTargets(a: PublishedState, b: PublishedState): boolean {
-  if (a.targets.size !== b.targets.size) return false;
-  for (const [p, t] of a.targets) if (b.targets.get(p)?.sha256 !== t.sha256) return false;
-  return true;
-}
+const SEED = seedFrom('TUFPIP_CRASH_SEED');
 
 describe('repo: crash safety with real SIGKILLs (add, bump --force)', function () {
   this.timeout(600_000);
@@ -167,23 +62,16 @@ describe('repo: crash safety with real SIGKILLs (add, bump --force)', function (
     ];
   }
 
-  function record(r: RunResult): void {
+  function record(r: KillableRun): void {
     for (const f of (JSON.parse(r.stdout) as { files: { targetPath: string; sha256: string }[] }).files) reported.set(f.targetPath, f.sha256);
   }
-
-  const packagePaths = (files: string[]) =>
-    files.map((f) => {
-      const base = path.basename(f);
-      const project = base.replace(/(-[^-]+-py3-none-any\.whl|-[^-]+\.tar\.gz)$/, '').replace(/[-_.]+/g, '-').toLowerCase();
-      return [`packages/${project}/${base}`, f] as const;
-    });
 
   before(async () => {
     const base = tmpDir('tufpip-crash-');
     repo = path.join(base, 'repo');
     dists = path.join(base, 'dists');
-    expectOk(await tufpipRepo(['init', repo, '--url', 'http://127.0.0.1:8080/', '--bins', '64']), 'init');
-    server = await serveRepo(repo, { host: '127.0.0.1', port: 0 });
+    await makeRepo({ dir: repo, bins: 64 });
+    server = await serve(repo);
     client = new TufClient(server.url, path.join(repo, 'site', 'metadata', '1.root.json'));
   });
 
@@ -196,22 +84,16 @@ describe('repo: crash safety with real SIGKILLs (add, bump --force)', function (
     const ctx = (what: string) => `[TUFPIP_CRASH_SEED=${SEED}] ${what}`;
 
     // 1. Normal runs: how long a run takes and when it takes the lock (their files must stay published).
-    const runs = { add: [] as Run[], bump: [] as Run[] };
+    const times = new RunTimes<'add' | 'bump'>();
     for (let i = 0; i < 3; i++) {
-      const a = await runRepo(['add', repo, '--json', ...(await newBatch())], { watchLock: lockDir(repo) });
+      const a = await runRepoKillable(['add', repo, '--json', ...(await newBatch())], { env, watchLock: lockDir(repo) });
       expectOk(a, 'normal add');
       record(a);
-      runs.add.push(a);
-      const b = await runRepo(['bump', repo, '--force', '--json'], { watchLock: lockDir(repo) });
+      times.note('add', a);
+      const b = await runRepoKillable(['bump', repo, '--force', '--json'], { env, watchLock: lockDir(repo) });
       expectOk(b, 'normal bump --force');
-      runs.bump.push(b);
+      times.note('bump', b);
     }
-    // The estimates follow the machine's load: every run that finishes before its kill adds its
-    // duration, and the median of the last five is used.
-    const recent = (xs: number[]) => median(xs.slice(-5));
-    const durations = { add: runs.add.map((r) => r.ms), bump: runs.bump.map((r) => r.ms) };
-    // How long a run holds the lock (from taking it to its exit).
-    const held = { add: runs.add.map((r) => r.ms - (r.lockSeenMs ?? 0)), bump: runs.bump.map((r) => r.ms - (r.lockSeenMs ?? 0)) };
 
     // 2. The kills. A run that finishes before its kill is checked the same way but does not
     //    count: each phase goes on until it has its number of real kills (at most 3x attempts).
@@ -226,46 +108,32 @@ describe('repo: crash safety with real SIGKILLs (add, bump --force)', function (
       let kills = 0;
       for (let attempt = 0; kills < quota && attempt < 3 * quota; attempt++) {
         const kind = attempt % 2 === 0 ? 'add' : 'bump';
-        await waitLockFreeOrStale(repo);
+        await waitLockFreeOrStale(repo, STALE_MS);
         await client.updater().refresh(); // the client holds the pre-kill state
         const pre = readPublished(repo);
         expect(client.cachedVersions().timestampVersion).to.equal(pre.timestampVersion);
-        const preJournal = journal(repo).length;
+        const preJournal = journalLines(repo).length;
 
         const files = kind === 'add' ? await newBatch() : [];
-        // Uniform: anywhere in [0, duration] from the start. In-lock: anywhere in the part of a
-        // normal run that holds the lock, counted from the moment this run took it.
-        const delay = random() * (phase === 'uniform' ? recent(durations[kind]) : recent(held[kind]));
         const spawnedAt = Date.now() - 5;
         const args = kind === 'add' ? ['add', repo, '--json', ...files] : ['bump', repo, '--force', '--json'];
-        // At-publish: the moment timestamp.json is replaced (its inode changes), i.e. during the
-        // post steps (plain-named pages, removals) and the closing journal entry.
-        const tsFile = path.join(repo, 'site', 'metadata', 'timestamp.json');
-        const tsIno = fs.statSync(tsFile).ino;
-        const r = await runRepo(
-          args,
-          phase === 'uniform'
-            ? { killAfterMs: delay }
-            : phase === 'in-lock'
-              ? { killAfterLockMs: delay, watchLock: lockDir(repo) }
-              : { killWhen: () => fs.statSync(tsFile).ino !== tsIno },
-        );
+        const { opts, delay } = times.kill(repo, kind, phase, random(), env);
+        const r = await runRepoKillable(args, opts);
         const when = { uniform: `${delay.toFixed(0)} ms after its start`, 'in-lock': `${delay.toFixed(0)} ms after it took the lock`, 'at-publish': 'when timestamp.json was replaced' }[phase];
         const what = ctx(`${phase} kill ${kills + 1}/${quota} (attempt ${attempt + 1}): ${kind} SIGKILLed ${when}`);
         if (r.killed) kills++;
         else {
           expectOk(r, `${what} (it finished first)`);
           stats.finished++;
-          durations[kind].push(r.ms);
-          if (r.lockSeenMs !== undefined) held[kind].push(r.ms - r.lockSeenMs);
+          times.note(kind, r);
           if (kind === 'add') record(r);
         }
         // The lock's and the journal's state right after the kill (for the log), before verify.
         const lockTaken = lockMtime(repo) >= spawnedAt;
-        const newLines = journal(repo).slice(preJournal);
+        const newLines = journalLines(repo).slice(preJournal);
 
         // verify passes on the repository as it is right after the kill.
-        const v = await runRepo(['verify', repo]);
+        const v = await runRepoKillable(['verify', repo], { env });
         expect(v.code, `${what}: verify failed:\n${v.stdout}\n${v.stderr}`).to.equal(0);
 
         const post = readPublished(repo);
@@ -278,25 +146,14 @@ describe('repo: crash safety with real SIGKILLs (add, bump --force)', function (
           else stats.beforeLock++;
         }
 
-        // The published state is exactly the old one or exactly the new one.
-        const newPaths = packagePaths(files);
-        if (post.timestampVersion === pre.timestampVersion) {
-          expect(r.killed, `${what}: a finished command published nothing`).to.equal(true);
-          expect(post.snapshotVersion).to.equal(pre.snapshotVersion);
-          expect(sameTargets(pre, post), `${what}: timestamp unchanged but targets changed`).to.equal(true);
-        } else {
-          expect(post.timestampVersion, what).to.equal(pre.timestampVersion + 1);
-          if (kind === 'bump') expect(sameTargets(pre, post), `${what}: bump changed targets`).to.equal(true);
-          else {
-            const newPages = newPaths.filter(([p]) => !p.startsWith('packages/common/')).map(([p]) => `simple/${p.split('/')[1]}/index.html`);
-            expect([...post.targets.keys()].filter((p) => !pre.targets.has(p)).sort(), what).to.deep.equal([...newPaths.map(([p]) => p), ...newPages].sort());
-            for (const [p, t] of pre.targets) if (p.startsWith('packages/')) expect(post.targets.get(p)?.sha256, `${what}: ${p} kept`).to.equal(t.sha256);
-            for (const [p, f] of newPaths) expect(post.targets.get(p)?.sha256, `${what}: ${p}`).to.equal(sha256File(f));
-          }
-        }
+        // The published state is exactly the old one or exactly the new one (with the simple
+        // pages of the new projects: every one but the shared project).
+        const newPaths = files.map(targetOf);
+        const newPages = newPaths.filter((p) => !p.startsWith('packages/common/')).map((p) => `simple/${p.split('/')[1]}/index.html`);
+        expectOldOrNew({ pre, post, cmd: kind, files, killed: r.killed, what, newPages });
 
         // The client that had the pre-kill state: refresh works, and it sees exactly `post`.
-        const asked = new Set([...pre.targets.keys(), ...post.targets.keys(), ...newPaths.map(([p]) => p)]);
+        const asked = new Set([...pre.targets.keys(), ...post.targets.keys(), ...newPaths]);
         const view = await client.view(asked).catch((err: Error) => {
           throw new Error(`${what}: the client could not update: ${err.constructor.name}: ${err.message}`);
         });
@@ -307,7 +164,7 @@ describe('repo: crash safety with real SIGKILLs (add, bump --force)', function (
       expect(kills, ctx(`${phase}: ${quota} runs really killed`)).to.equal(quota);
     }
     console.log(
-      `      seed ${SEED}; add ${recent(durations.add).toFixed(0)} ms (lock held ${recent(held.add).toFixed(0)}), bump --force ${recent(durations.bump).toFixed(0)} ms (lock held ${recent(held.bump).toFixed(0)});\n` +
+      `      seed ${SEED}; add ${times.recent('add', 'run').toFixed(0)} ms (lock held ${times.recent('add', 'held').toFixed(0)}), bump --force ${times.recent('bump', 'run').toFixed(0)} ms (lock held ${times.recent('bump', 'held').toFixed(0)});\n` +
         `      ${stats.killed} killed: ${stats.beforeLock} before taking the lock, ${stats.lockNothingPrepared} holding it before the journal entry, ` +
         `${stats.preparedNotPublished} prepared but not published, ${stats.publishedNotClosed} published but not closed, ${stats.closed} after closing; ` +
         `${stats.finished} finished before the kill`,
@@ -316,22 +173,15 @@ describe('repo: crash safety with real SIGKILLs (add, bump --force)', function (
 
     // 3. Leave a stale lock for sure (kill an add as soon as it holds the lock), then a normal add
     //    waits for it to go stale, takes it over, finishes or abandons the journal, and succeeds.
-    await waitLockFreeOrStale(repo);
-    const files = await newBatch();
-    const spawnedAt = Date.now() - 5;
-    const child = spawn(process.execPath, [REPO_BIN, 'add', repo, ...files], { env, stdio: 'ignore' });
-    const exited = new Promise((r) => child.on('exit', r));
-    while (lockMtime(repo) < spawnedAt && child.exitCode === null) await new Promise((r) => setTimeout(r, 1));
-    child.kill('SIGKILL');
-    await exited;
-    expect(fs.existsSync(lockDir(repo)), 'the killed add left its lock behind').to.equal(true);
-    const normal = await runRepo(['add', repo, '--json', ...(await newBatch())]);
+    await waitLockFreeOrStale(repo, STALE_MS);
+    await killLockHolder(repo, ['add', repo, ...(await newBatch())], env);
+    const normal = await runRepoKillable(['add', repo, '--json', ...(await newBatch())], { env });
     expectOk(normal, 'add after the kills (takes over the stale lock)');
     record(normal);
     expect(fs.existsSync(lockDir(repo)), 'the lock is released').to.equal(false);
-    const v = await runRepo(['verify', repo]);
+    const v = await runRepoKillable(['verify', repo], { env });
     expect(v.code, `final verify:\n${v.stdout}\n${v.stderr}`).to.equal(0);
-    expect(journal(repo).at(-1)!.state, 'the journal is closed').to.equal('done');
+    expect(journalLines(repo).at(-1)!.state, 'the journal is closed').to.equal('done');
 
     // 4. Every file that some completed add reported is published, with the reported hash.
     const final = readPublished(repo);

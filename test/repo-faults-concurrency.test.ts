@@ -26,12 +26,13 @@ import { expect } from 'chai';
 import path from 'node:path';
 import fs from 'node:fs';
 import { tufpipRepo } from './helpers/cli.js';
-import { expectOk } from './helpers/repo.js';
+import { expectOk, makeRepo, serve } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { writeSdist, writeWheel } from './helpers/wheels.js';
 import { readPublished, TufClient } from './helpers/tuf-client.js';
-import { checkPublished, journalLines, leftovers, median, rng, runRepoKillable, seedFrom, sha256Of, type KillableRun } from './helpers/faults.js';
-import { serveRepo, type RunningServer } from '../repo-tools/commands/serve.js';
+import { checkPublished, journalLines, leftovers, median, rng, runRepoKillable, seedFrom, type KillableRun } from './helpers/faults.js';
+import type { RunningServer } from '../repo-tools/commands/serve.js';
+import { sha256File } from './helpers/hash.js';
 
 const WRITERS = 20;
 const SEED = seedFrom('TUFPIP_FAULTS_SEED');
@@ -54,8 +55,8 @@ describe('repo faults: 20 concurrent add processes, a bump loop and readers on o
   before(async () => {
     base = tmpDir('tufpip-faults-conc-');
     repo = path.join(base, 'repo');
-    expectOk(await tufpipRepo(['init', repo, '--url', 'http://127.0.0.1:8080/', '--bins', '16']), 'init');
-    server = await serveRepo(repo, { host: '127.0.0.1', port: 0 });
+    await makeRepo({ dir: repo, bins: 16 });
+    server = await serve(repo);
   });
 
   after(async () => {
@@ -162,7 +163,7 @@ describe('repo faults: 20 concurrent add processes, a bump loop and readers on o
       for (const f of o.files) expected.set(f.targetPath, f.sha256);
       for (const file of jobs[i].files) {
         const reported = o.files.find((f) => f.targetPath.endsWith('/' + path.basename(file)));
-        expect(reported?.sha256, ctx(`writer ${i} reports ${path.basename(file)} with its sha256`)).to.equal(sha256Of(file));
+        expect(reported?.sha256, ctx(`writer ${i} reports ${path.basename(file)} with its sha256`)).to.equal(sha256File(file));
       }
       if (jobs[i].kind === 'noop') {
         expect(o.commit.noop, ctx(`writer ${i} only re-added published files: a no-op`)).to.equal(true);

@@ -38,16 +38,17 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import lockfile from 'proper-lockfile';
 import { tufpipRepo, type RunResult } from './helpers/cli.js';
-import { expectOk } from './helpers/repo.js';
+import { expectOk, makeRepo, serve } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { PROJECT_ROOT } from './helpers/python.js';
 import { writeSdist, writeWheel } from './helpers/wheels.js';
-import { readPublished, TufClient, type PublishedState } from './helpers/tuf-client.js';
-import { checkPublished, journalLines, leftovers, lockDir, median, pidAlive, rng, rootFiles, runRepoKillable, seedFrom, sha256Of, type KillableRun } from './helpers/faults.js';
-import { serveRepo, type RunningServer } from '../repo-tools/commands/serve.js';
+import { readPublished, TufClient } from './helpers/tuf-client.js';
+import { checkPublished, expectClientLandsOn, expectOldOrNew, journalLines, killLockHolder, leftovers, lockDir, rng, rootFiles, RunTimes, runRepoKillable, seedFrom, targetOf, waitLockFreeOrStale, type KillableRun, type KillMode } from './helpers/faults.js';
+import { pidAlive, until } from './helpers/wait.js';
+import type { RunningServer } from '../repo-tools/commands/serve.js';
 import { verifyRepo } from '../repo-tools/commands/verify.js';
+import { sha256File } from './helpers/hash.js';
 
 const SEED = seedFrom('TUFPIP_FAULTS_SEED');
 const STALE_MS = 2000;
@@ -57,31 +58,10 @@ const EXISTING_KILLS = 50; // test/repo-crash.test.ts
 const env = { ...process.env, TUFPIP_LOCK_STALE_MS: String(STALE_MS) };
 
 type Cmd = 'add' | 'sync' | 'bump' | 'gc';
-type Mode = 'uniform' | 'in-lock' | 'at-publish';
 
 interface AddJson {
   files: { targetPath: string; sha256: string; status: string }[];
 }
-
-/** Waits until no live process holds the lock (a dead one's lock goes stale after STALE_MS). */
-async function waitLockFreeOrStale(repo: string): Promise<void> {
-  while (await lockfile.check(repo, { lockfilePath: lockDir(repo), stale: STALE_MS, realpath: false })) await new Promise((r) => setTimeout(r, 50));
-}
-
-function sameTargets(a: PublishedState, b: PublishedState): boolean {
-  if (a.targets.size !== b.targets.size) return false;
-  for (const [p, t] of a.targets) if (b.targets.get(p)?.sha256 !== t.sha256) return false;
-  return true;
-}
-
-const projectOf = (file: string) =>
-  path
-    .basename(file)
-    .replace(/(-[^-]+-py3-none-any\.whl|-[^-]+\.tar\.gz)$/, '')
-    .replace(/[-_.]+/g, '-')
-    .toLowerCase();
-const targetOf = (file: string) => `packages/${projectOf(file)}/${path.basename(file)}`;
-
 
 describe('repo faults: SIGKILL of add, sync, bump and gc at random points', function () {
   this.timeout(900_000);
@@ -94,15 +74,15 @@ describe('repo faults: SIGKILL of add, sync, bump and gc at random points', func
   });
 
   it(`survives ${LANES.length * KILLS_PER_LANE} kills in ${LANES.length} lanes; nothing published is ever lost (seed ${SEED})`, async () => {
-    const stats = { killed: 0, finished: 0, byCmd: { add: 0, sync: 0, bump: 0, gc: 0 } as Record<Cmd, number>, byMode: { uniform: 0, 'in-lock': 0, 'at-publish': 0 } as Record<Mode, number>, staleLocks: 0, published: 0, removes: 0, cliVerifies: 0 };
+    const stats = { killed: 0, finished: 0, byCmd: { add: 0, sync: 0, bump: 0, gc: 0 } as Record<Cmd, number>, byMode: { uniform: 0, 'in-lock': 0, 'at-publish': 0 } as Record<KillMode, number>, staleLocks: 0, published: 0, removes: 0, cliVerifies: 0 };
 
     const lane = async (laneNo: number, bins: number): Promise<void> => {
       const random = rng(SEED + laneNo * 7919);
       const base = tmpDir(`tufpip-faults-crash-${laneNo}-`);
       const repo = path.join(base, 'repo');
       const inputs = path.join(base, 'in');
-      expectOk(await tufpipRepo(['init', repo, '--url', 'http://127.0.0.1:8080/', '--bins', String(bins)]), 'init');
-      const server = await serveRepo(repo, { host: '127.0.0.1', port: 0 });
+      await makeRepo({ dir: repo, bins: bins });
+      const server = await serve(repo);
       servers.push(server);
       const client = new TufClient(server.url, path.join(repo, 'site', 'metadata', '1.root.json'));
       const roots = rootFiles(repo);
@@ -113,9 +93,7 @@ describe('repo faults: SIGKILL of add, sync, bump and gc at random points', func
       /** Local copies of published files (sync re-offers some). */
       const publishedFiles: string[] = [];
       let batch = 0;
-      const durations: Record<Cmd, number[]> = { add: [], sync: [], bump: [], gc: [] };
-      const held: Record<Cmd, number[]> = { add: [], sync: [], bump: [], gc: [] };
-      const recent = (xs: number[]) => median(xs.slice(-5));
+      const times = new RunTimes<Cmd>();
 
       const newDists = async (): Promise<string[]> => {
         const i = batch++;
@@ -157,8 +135,7 @@ describe('repo faults: SIGKILL of add, sync, bump and gc at random points', func
         expectOk(r, `normal ${cmd}`);
         record(cmd, r);
         publishedFiles.push(...files);
-        durations[cmd].push(r.ms);
-        held[cmd].push(r.ms - (r.lockSeenMs ?? 0));
+        times.note(cmd, r);
       }
       await client.updater().refresh();
 
@@ -179,24 +156,15 @@ describe('repo faults: SIGKILL of add, sync, bump and gc at random points', func
           await client.updater().refresh();
         }
         const y = random();
-        let mode: Mode = y < 0.3 ? 'uniform' : y < 0.85 ? 'in-lock' : 'at-publish';
+        let mode: KillMode = y < 0.3 ? 'uniform' : y < 0.85 ? 'in-lock' : 'at-publish';
         if (cmd === 'gc' && mode === 'at-publish') mode = 'in-lock';
-        if (mode === 'uniform') await waitLockFreeOrStale(repo);
+        if (mode === 'uniform') await waitLockFreeOrStale(repo, STALE_MS);
 
         const pre = readPublished(repo);
         expect(client.cachedVersions().timestampVersion, 'the client holds the pre-kill state').to.equal(pre.timestampVersion);
         const { args, files } = await argsFor(cmd);
-        const delay = random() * (mode === 'uniform' ? recent(durations[cmd]) : recent(held[cmd]));
-        const tsFile = path.join(repo, 'site', 'metadata', 'timestamp.json');
-        const tsIno = fs.statSync(tsFile).ino;
-        const r: KillableRun = await runRepoKillable(
-          args,
-          mode === 'uniform'
-            ? { env, killAfterMs: delay }
-            : mode === 'in-lock'
-              ? { env, killAfterLockMs: delay, watchLock: lockDir(repo) }
-              : { env, killWhen: () => fs.statSync(tsFile).ino !== tsIno },
-        );
+        const { opts, delay } = times.kill(repo, cmd, mode, random(), env);
+        const r: KillableRun = await runRepoKillable(args, opts);
         const what = ctx(`lane ${laneNo} (${bins} bins) kill ${kills + 1}/${KILLS_PER_LANE} (attempt ${attempt + 1}): ${cmd} ${mode}${mode === 'at-publish' ? '' : ` after ${delay.toFixed(0)} ms`}`);
         if (r.killed) {
           kills++;
@@ -208,8 +176,7 @@ describe('repo faults: SIGKILL of add, sync, bump and gc at random points', func
           expectOk(r, `${what} (it finished first)`);
           stats.finished++;
           record(cmd, r);
-          durations[cmd].push(r.ms);
-          if (r.lockSeenMs !== undefined) held[cmd].push(r.ms - r.lockSeenMs);
+          times.note(cmd, r);
         }
 
         // verify passes on the repository as the kill left it.
@@ -224,25 +191,12 @@ describe('repo faults: SIGKILL of add, sync, bump and gc at random points', func
 
         // The old state or exactly the new one.
         const post = readPublished(repo);
-        const newPaths = files.map(targetOf);
-        if (post.timestampVersion === pre.timestampVersion) {
-          expect(sameTargets(pre, post), `${what}: timestamp unchanged but targets changed`).to.equal(true);
-          if (cmd !== 'gc') expect(r.killed, `${what}: a finished ${cmd} published nothing`).to.equal(true);
-        } else {
-          expect(cmd, `${what}: gc never publishes`).to.not.equal('gc');
-          expect(post.timestampVersion, what).to.equal(pre.timestampVersion + 1);
+        if (expectOldOrNew({ pre, post, cmd, files, killed: r.killed, what })) {
           stats.published++;
-          if (cmd === 'bump') expect(sameTargets(pre, post), `${what}: bump changed targets`).to.equal(true);
-          else {
-            const added = [...post.targets.keys()].filter((p) => !pre.targets.has(p) && p.startsWith('packages/')).sort();
-            expect(added, `${what}: exactly this run's new files were published`).to.deep.equal([...new Set(newPaths.filter((p) => !pre.targets.has(p)))].sort());
-            for (const [p, t] of pre.targets) if (p.startsWith('packages/')) expect(post.targets.get(p)?.sha256, `${what}: ${p} kept`).to.equal(t.sha256);
-            for (const f of files) expect(post.targets.get(targetOf(f))?.sha256, `${what}: ${f}`).to.equal(sha256Of(f));
-            // Published by a killed run: from now on it must never be lost either.
-            for (const f of files) {
-              expected.set(targetOf(f), sha256Of(f));
-              everChecked.add(targetOf(f));
-            }
+          // Published by a killed run: from now on it must never be lost either.
+          for (const f of files) {
+            expected.set(targetOf(f), sha256File(f));
+            everChecked.add(targetOf(f));
           }
         }
         if (post.timestampVersion !== pre.timestampVersion || !r.killed) publishedFiles.push(...files);
@@ -254,10 +208,7 @@ describe('repo faults: SIGKILL of add, sync, bump and gc at random points', func
         expect([...rootFiles(repo)], `${what}: roots`).to.deep.equal([...roots]);
 
         // A client that had the pre-kill state lands exactly on the new one.
-        await client.updater().refresh().catch((err: Error) => {
-          throw new Error(`${what}: the client could not update: ${err.constructor.name}: ${err.message}`);
-        });
-        expect(client.cachedVersions().timestampVersion, what).to.equal(post.timestampVersion);
+        await expectClientLandsOn(client, post, what);
       }
       expect(kills, ctx(`lane ${laneNo}: ${KILLS_PER_LANE} runs really killed`)).to.equal(KILLS_PER_LANE);
 
@@ -335,7 +286,7 @@ describe('repo faults: SIGKILL of add, sync, bump and gc at random points', func
         expect(fs.existsSync(path.join(dir, 'lock')), 'the killed holder left its lock').to.equal(true);
         // The racers start once the lock is stale (a crash long ago; then cron and an upload start
         // in the same minute): their first attempts all find it stale, nearly at once.
-        while (fs.statSync(path.join(dir, 'lock')).mtimeMs > Date.now() - STALE_MS - 50) await new Promise((r) => setTimeout(r, 20));
+        await until(() => fs.statSync(path.join(dir, 'lock')).mtimeMs <= Date.now() - STALE_MS - 50, 'the killed holder\'s lock to go stale');
         const outs = await Promise.all(
           Array.from({ length: 8 }, () => {
             const c = locker(dir, 'race');
@@ -363,17 +314,11 @@ describe('repo faults: SIGKILL of add, sync, bump and gc at random points', func
   it('the real CLI: 4 adds and a bump --force waiting on a killed add\'s lock all succeed, each file published once', async () => {
     const base = tmpDir('tufpip-faults-stale-');
     const repo = path.join(base, 'repo');
-    expectOk(await tufpipRepo(['init', repo, '--url', 'http://127.0.0.1:8080/', '--bins', '4']), 'init');
+    await makeRepo({ dir: repo, bins: 4 });
     const expected = new Map<string, string>();
     for (let round = 0; round < 3; round++) {
       const victim = await writeWheel(path.join(base, `v${round}`), { name: `victim${round}`, version: '1.0' });
-      const spawnedAt = Date.now() - 5;
-      const child = spawn(process.execPath, [path.join(PROJECT_ROOT, 'bin', 'tufpip-repo.js'), 'add', repo, victim], { env, stdio: 'ignore' });
-      const exited = new Promise((r) => child.on('exit', r));
-      while ((fs.existsSync(lockDir(repo)) ? fs.statSync(lockDir(repo)).mtimeMs : 0) < spawnedAt && child.exitCode === null) await new Promise((r) => setTimeout(r, 1));
-      child.kill('SIGKILL');
-      await exited;
-      expect(fs.existsSync(lockDir(repo)), 'the killed add left its lock behind').to.equal(true);
+      await killLockHolder(repo, ['add', repo, victim], env);
       const files = await Promise.all([0, 1, 2, 3].map((i) => writeWheel(path.join(base, `r${round}`), { name: `waiter${round}x${i}`, version: '1.0' })));
       const runs = await Promise.all([...files.map((f) => runRepoKillable(['add', repo, '--json', f], { env })), runRepoKillable(['bump', repo, '--force', '--json'], { env })]);
       const versions: number[] = [];
@@ -382,7 +327,7 @@ describe('repo faults: SIGKILL of add, sync, bump and gc at random points', func
         versions.push((JSON.parse(r.stdout) as { commit: { timestampVersion: number } }).commit.timestampVersion);
       }
       expect(new Set(versions).size, `each waiter published its own timestamp version: ${versions.join(',')}`).to.equal(runs.length);
-      for (const f of files) expected.set(targetOf(f), sha256Of(f));
+      for (const f of files) expected.set(targetOf(f), sha256File(f));
       expect(checkPublished(repo, expected), 'every waiter\'s file is published').to.deep.equal([]);
       expect(leftovers(repo).filter((l) => l !== 'staging')).to.deep.equal([]);
       const v = await tufpipRepo(['verify', repo]);

@@ -18,12 +18,13 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tufpipRepo } from './helpers/cli.js';
-import { expectOk } from './helpers/repo.js';
+import { expectOk, makeRepo } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { diffTrees, snapshotTree } from './helpers/tree.js';
 import { wheelFilename, writeWheel } from './helpers/wheels.js';
-import { checkPublished, listTree, runRepoKillable, sha256Of, type KillableRun } from './helpers/faults.js';
+import { checkPublished, listTree, runRepoKillable, type KillableRun } from './helpers/faults.js';
 import { readPublished } from './helpers/tuf-client.js';
+import { sha256File } from './helpers/hash.js';
 
 /** Free bytes for an unprivileged... here: any writer (tmpfs: bavail = bfree). */
 function freeBytes(dir: string): number {
@@ -123,7 +124,7 @@ describe('repo faults: a full disk and file-size limits', function () {
       if (r.code === 0) {
         succeededAt = k;
         const target = `packages/sweep${k}/${wheelFilename({ name: `sweep${k}`, version: '1.0' })}`;
-        published.set(target, sha256Of(wheel));
+        published.set(target, sha256File(wheel));
         break;
       }
       sweepLevels++;
@@ -140,7 +141,7 @@ describe('repo faults: a full disk and file-size limits', function () {
     fs.rmSync(filler, { force: true });
     const more = await writeWheel(path.join(inputs, 'after'), { name: 'afterspace', version: '1.0' });
     expectOk(await tufpipRepo(['add', repo, more]), 'add after freeing space');
-    published.set('packages/afterspace/afterspace-1.0-py3-none-any.whl', sha256Of(more));
+    published.set('packages/afterspace/afterspace-1.0-py3-none-any.whl', sha256File(more));
     expect(checkPublished(repo, published)).to.deep.equal([]);
     const v = await tufpipRepo(['verify', repo]);
     expect(v.code, v.stdout + v.stderr).to.equal(0);
@@ -151,7 +152,7 @@ describe('repo faults: a full disk and file-size limits', function () {
     let repo2: string;
     before(async () => {
       repo2 = path.join(tmpDir('tufpip-faults-fsize-'), 'repo');
-      expectOk(await tufpipRepo(['init', repo2, '--url', 'http://127.0.0.1:8080/', '--bins', '2']), 'init');
+      await makeRepo({ dir: repo2, bins: 2 });
       // Enough files that each of the two bins is well over 4 KiB.
       const many = await Promise.all(Array.from({ length: 40 }, (_, i) => writeWheel(path.join(inputs, 'many'), { name: `many${i}`, version: '1.0' })));
       expectOk(await tufpipRepo(['add', repo2, ...many]), 'add');

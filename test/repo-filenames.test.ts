@@ -16,32 +16,29 @@
 import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { tufpipRepo, type RunResult } from './helpers/cli.js';
-import { expectOk } from './helpers/repo.js';
+import { expectOk, makeRepo } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
-import { PROJECT_ROOT, freshVenv, pipEnv, type Venv } from './helpers/python.js';
+import { freshVenv, pipEnv, type Venv } from './helpers/python.js';
 import { startServeCli } from './helpers/serve-cli.js';
 import { readPublished } from './helpers/tuf-client.js';
-import { runRepoKillable } from './helpers/faults.js';
+import { runRepoKillable, type KillOptions } from './helpers/faults.js';
 import { wheelBytes, writeWheel } from './helpers/wheels.js';
 import { wheelMembers, writeBytes, writeSdistAs, writeZip } from './helpers/bad-dists.js';
 import { claim, maintainers } from './helpers/pep480-fixture.js';
 import { loadRetired } from '../repo-tools/storage/retired-files.js';
 import { RepoLayout } from '../repo-tools/storage/layout.js';
+import { sha256File } from './helpers/hash.js';
 
 const run = promisify(execFile);
-const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-const KILL_AT = pathToFileURL(path.join(PROJECT_ROOT, 'dist', 'test', 'helpers', 'kill-at.js')).href;
 
 async function newRepo(): Promise<{ base: string; repo: string }> {
   const base = tmpDir('tufpip-filenames-');
   const repo = path.join(base, 'repo');
-  expectOk(await tufpipRepo(['init', repo, '--url', 'http://127.0.0.1:8080/', '--bins', '4']), 'init');
+  await makeRepo({ dir: repo, bins: 4 });
   return { base, repo };
 }
 
@@ -72,7 +69,7 @@ describe('repo: filenames are forever, names and versions are checked (as PyPI)'
     const b = await writeWheel(path.join(base, 'b'), { name: 'ret', version: '1.0', body: 'VERSION = "other bytes"\n' });
     const name = 'ret-1.0-py3-none-any.whl';
     const target = `packages/ret/${name}`;
-    expect(sha256(a)).to.not.equal(sha256(b));
+    expect(sha256File(a)).to.not.equal(sha256File(b));
     expectOk(await tufpipRepo(['add', repo, a]), 'add');
     expectOk(await tufpipRepo(['remove', repo, 'ret', '--file', name]), 'remove');
     expect(readPublished(repo).targets.has(target)).to.equal(false);
@@ -80,7 +77,7 @@ describe('repo: filenames are forever, names and versions are checked (as PyPI)'
     // The record: private state outside site/, 0600, naming the file and the bytes it had.
     const record = path.join(repo, 'retired-files');
     expect(fs.statSync(record).mode & 0o777).to.equal(0o600);
-    expect([...(loadRetired(new RepoLayout(repo)).get(target) ?? [])]).to.deep.equal([sha256(a)]);
+    expect([...(loadRetired(new RepoLayout(repo)).get(target) ?? [])]).to.deep.equal([sha256File(a)]);
     expect(fs.readdirSync(path.join(repo, 'site'))).to.not.include('retired-files');
 
     const ts = readPublished(repo).timestampVersion;
@@ -90,13 +87,13 @@ describe('repo: filenames are forever, names and versions are checked (as PyPI)'
 
     // gc deletes every copy of the withdrawn file; the record stays.
     expectOk(await tufpipRepo(['gc', repo, '--keep', '0s']), 'gc');
-    expect(fs.existsSync(path.join(repo, 'site', 'packages', 'ret', `${sha256(a)}.${name}`)), 'gc removed the hash-named copy').to.equal(false);
+    expect(fs.existsSync(path.join(repo, 'site', 'packages', 'ret', `${sha256File(a)}.${name}`)), 'gc removed the hash-named copy').to.equal(false);
     refusedWithOtherBytes(await tufpipRepo(['add', repo, b]), name);
 
     // Honest control: the identical bytes come back, and say so.
     const r = expectOk(await tufpipRepo(['add', repo, a]), 'add the identical bytes');
-    expect(r.stdout).to.match(new RegExp(`restored +${target.replace(/\./g, '\\.')} +sha256:${sha256(a)} +\\(withdrawn before; identical bytes restored\\)`));
-    expect(readPublished(repo).targets.get(target)?.sha256).to.equal(sha256(a));
+    expect(r.stdout).to.match(new RegExp(`restored +${target.replace(/\./g, '\\.')} +sha256:${sha256File(a)} +\\(withdrawn before; identical bytes restored\\)`));
+    expect(readPublished(repo).targets.get(target)?.sha256).to.equal(sha256File(a));
     expect(fs.readFileSync(path.join(repo, 'site', 'packages', 'ret', name)).equals(fs.readFileSync(a))).to.equal(true);
     await verifyOk(repo);
     // A sync of the identical bytes after another removal restores too, and reports it.
@@ -112,7 +109,7 @@ describe('repo: filenames are forever, names and versions are checked (as PyPI)'
     expectOk(await tufpipRepo(['add', repo, a]), 'add');
     fs.writeFileSync(path.join(repo, 'retired-files'), '{"path":"packages/x/x-1.0.tar.gz","sha', { mode: 0o600 });
     expectOk(await tufpipRepo(['remove', repo, 'torn', '--file', 'torn-1.0-py3-none-any.whl']), 'remove');
-    expect([...(loadRetired(new RepoLayout(repo)).get('packages/torn/torn-1.0-py3-none-any.whl') ?? [])]).to.deep.equal([sha256(a)]);
+    expect([...(loadRetired(new RepoLayout(repo)).get('packages/torn/torn-1.0-py3-none-any.whl') ?? [])]).to.deep.equal([sha256File(a)]);
     refusedWithOtherBytes(await tufpipRepo(['add', repo, b]), 'torn-1.0-py3-none-any.whl');
   });
 
@@ -132,7 +129,7 @@ describe('repo: filenames are forever, names and versions are checked (as PyPI)'
     const good = path.join(base, 'good.release.json');
     expectOk(await sign(a, good), 'release sign (identical bytes)');
     expectOk(await tufpipRepo(['add', repo, '--signed', good, a]), 'add --signed');
-    expect(readPublished(repo).targets.get('packages/gamma/gamma-1.0-py3-none-any.whl')).to.include({ sha256: sha256(a), role: 'project-gamma--1.0' });
+    expect(readPublished(repo).targets.get('packages/gamma/gamma-1.0-py3-none-any.whl')).to.include({ sha256: sha256File(a), role: 'project-gamma--1.0' });
     await verifyOk(repo);
   });
 
@@ -152,7 +149,7 @@ describe('repo: filenames are forever, names and versions are checked (as PyPI)'
     expectOk(await tufpipRepo(['add', repo, '--signed', first, a]), 'add --signed');
     expectOk(await tufpipRepo(['takedown', repo, 'zeta', '--offline-key', path.join(repo, 'keys', 'claimed.pem')]), 'takedown');
     const target = 'packages/zeta/zeta-1.0-py3-none-any.whl';
-    expect([...(loadRetired(new RepoLayout(repo)).get(target) ?? [])]).to.deep.equal([sha256(a)]);
+    expect([...(loadRetired(new RepoLayout(repo)).get(target) ?? [])]).to.deep.equal([sha256File(a)]);
     expectOk(await claim(repo, 'zeta', [m1], 1), 'claim again');
     const other = path.join(base, 'other.release.json');
     expectOk(await sign(b, other, ['--fresh']), 'release sign --fresh (other bytes)');
@@ -160,7 +157,7 @@ describe('repo: filenames are forever, names and versions are checked (as PyPI)'
   });
 
   describe('the record under real SIGKILLs', () => {
-    const killed = (args: string[], env: Record<string, string>) => runRepoKillable(args, { env: { ...process.env, ...env, TUFPIP_LOCK_STALE_MS: '2000' }, nodeArgs: ['--import', KILL_AT] });
+    const killed = (args: string[], killAt: KillOptions['killAt']) => runRepoKillable(args, { env: { ...process.env, TUFPIP_LOCK_STALE_MS: '2000' }, killAt });
 
     it('remove killed after the record, before timestamp.json: still published, the record true, other bytes refused, the next remove completes', async () => {
       const { base, repo } = await newRepo();
@@ -169,12 +166,12 @@ describe('repo: filenames are forever, names and versions are checked (as PyPI)'
       const target = 'packages/kr/kr-1.0-py3-none-any.whl';
       expectOk(await tufpipRepo(['add', repo, a]), 'add');
       const ts = readPublished(repo).timestampVersion;
-      const r = await killed(['remove', repo, 'kr', '--file', 'kr-1.0-py3-none-any.whl'], { TUFPIP_TEST_KILL_BEFORE_APPEND: 'journal' });
+      const r = await killed(['remove', repo, 'kr', '--file', 'kr-1.0-py3-none-any.whl'], { beforeAppend: 'journal' });
       expect(r.signal, `${r.stdout}\n${r.stderr}`).to.equal('SIGKILL');
       expect(readPublished(repo).timestampVersion, 'the removal was not published').to.equal(ts);
-      expect(readPublished(repo).targets.get(target)?.sha256).to.equal(sha256(a));
+      expect(readPublished(repo).targets.get(target)?.sha256).to.equal(sha256File(a));
       // The record names the bytes the file is in fact published with: it blocks nothing honest.
-      expect([...(loadRetired(new RepoLayout(repo)).get(target) ?? [])]).to.deep.equal([sha256(a)]);
+      expect([...(loadRetired(new RepoLayout(repo)).get(target) ?? [])]).to.deep.equal([sha256File(a)]);
       await verifyOk(repo);
       const again = expectOk(await tufpipRepo(['add', repo, a, '--json']), 'the same bytes again');
       expect((JSON.parse(again.stdout) as { files: { status: string }[] }).files[0].status).to.equal('unchanged');
@@ -190,11 +187,11 @@ describe('repo: filenames are forever, names and versions are checked (as PyPI)'
       const target = 'packages/kt/kt-1.0-py3-none-any.whl';
       expectOk(await tufpipRepo(['add', repo, a]), 'add');
       const ts = readPublished(repo).timestampVersion;
-      const r = await killed(['remove', repo, 'kt', '--file', 'kt-1.0-py3-none-any.whl'], { TUFPIP_TEST_KILL_AFTER_RENAME: 'timestamp.json' });
+      const r = await killed(['remove', repo, 'kt', '--file', 'kt-1.0-py3-none-any.whl'], { afterRename: 'timestamp.json' });
       expect(r.signal, `${r.stdout}\n${r.stderr}`).to.equal('SIGKILL');
       expect(readPublished(repo).timestampVersion, 'the removal was published').to.equal(ts + 1);
       expect(readPublished(repo).targets.has(target)).to.equal(false);
-      expect([...(loadRetired(new RepoLayout(repo)).get(target) ?? [])]).to.deep.equal([sha256(a)]);
+      expect([...(loadRetired(new RepoLayout(repo)).get(target) ?? [])]).to.deep.equal([sha256File(a)]);
       // The next command finishes the transaction (journal), then refuses the other bytes.
       refusedWithOtherBytes(await tufpipRepo(['add', repo, b]), 'kt-1.0-py3-none-any.whl');
       await verifyOk(repo);
@@ -205,12 +202,12 @@ describe('repo: filenames are forever, names and versions are checked (as PyPI)'
       const a = await writeWheel(path.join(base, 'a'), { name: 'ka', version: '1.0' });
       const b = await writeWheel(path.join(base, 'b'), { name: 'ka', version: '1.0', body: 'VERSION = "corrected"\n' });
       const ts = readPublished(repo).timestampVersion;
-      const r = await killed(['add', repo, a], { TUFPIP_TEST_KILL_BEFORE_APPEND: 'journal' });
+      const r = await killed(['add', repo, a], { beforeAppend: 'journal' });
       expect(r.signal, `${r.stdout}\n${r.stderr}`).to.equal('SIGKILL');
       expect(readPublished(repo).timestampVersion).to.equal(ts);
       expect(fs.existsSync(path.join(repo, 'retired-files'))).to.equal(false);
       expectOk(await tufpipRepo(['add', repo, b]), 'add the corrected file');
-      expect(readPublished(repo).targets.get('packages/ka/ka-1.0-py3-none-any.whl')?.sha256).to.equal(sha256(b));
+      expect(readPublished(repo).targets.get('packages/ka/ka-1.0-py3-none-any.whl')?.sha256).to.equal(sha256File(b));
       await verifyOk(repo);
     });
   });

@@ -4,19 +4,18 @@
 // honours data-requires-python, and every link carries the file's #sha256=.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { tufpipRepo } from './helpers/cli.js';
-import { expectOk } from './helpers/repo.js';
+import { expectOk, makeRepo } from './helpers/repo.js';
 import { freshVenv, pipEnv, type Venv } from './helpers/python.js';
 import { startServeCli, type ServeProcess } from './helpers/serve-cli.js';
 import { tmpDir } from './helpers/tmp.js';
 import { writeSdist, writeWheel } from './helpers/wheels.js';
+import { sha256 } from './helpers/hash.js';
 
 const run = promisify(execFile);
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 async function pipInstall(venv: Venv, indexUrl: string, ...reqs: string[]): Promise<string> {
   const { stdout, stderr } = await run(venv.python, ['-m', 'pip', 'install', '--index-url', indexUrl, ...reqs], { env: pipEnv(), maxBuffer: 16 << 20 }).catch(
@@ -42,7 +41,7 @@ describe('repo: plain pip against a tufpip-repo index (PEP 503)', function () {
     const base = tmpDir('tufpip-pip-');
     repo = path.join(base, 'repo');
     const dists = path.join(base, 'dists');
-    expectOk(await tufpipRepo(['init', repo, '--url', 'http://127.0.0.1:8080/', '--bins', '16']), 'init');
+    await makeRepo({ dir: repo, bins: 16 });
     files = {
       alpha: await writeWheel(dists, { name: 'alpha', version: '1.0', deps: ['beta>=1.0'], body: 'import beta\nVERSION = "1.0"\n' }),
       beta: await writeWheel(dists, { name: 'beta', version: '1.0' }),

@@ -8,7 +8,6 @@ import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
 import { makeRepo, expectOk, type TestRepo } from './helpers/repo.js';
 import { tufpipRepo } from './helpers/cli.js';
 import { writeWheel } from './helpers/wheels.js';
@@ -23,8 +22,8 @@ import { buildTargets, buildTimestamp, canonicalSnapshot } from '../metadata/bui
 import { canonicalize } from '../metadata/canonical.js';
 import { SnapshotText } from '../metadata/snapshot-text.js';
 import { TufpipError } from '../metadata/errors.js';
+import { sha256 } from './helpers/hash.js';
 
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const inDays = (d: number) => new Date(Date.now() + d * 86400_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
 
 /** A transaction's self-check input around a new snapshot: a new timestamp naming `named` (default: the snapshot's bytes) at `version`. */

@@ -4,16 +4,15 @@
 // transaction and the exit code is 5 ("partial"); `--strict` refuses the whole folder (exit 1).
 import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { tufpipRepo } from './helpers/cli.js';
-import { claim, copyRepo, maintainers, signRelease } from './helpers/pep480-fixture.js';
-import { expectOk } from './helpers/repo.js';
+import { claim, maintainers, signRelease } from './helpers/pep480-fixture.js';
+import { copyRepo, expectOk, makeRepo } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { writeSdist, writeWheel } from './helpers/wheels.js';
+import { sha256 } from './helpers/hash.js';
 
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const timestamp = (repo: string) => fs.readFileSync(path.join(repo, 'site', 'metadata', 'timestamp.json'));
 
 /** Targets of every bin and every project role the repository publishes (path -> sha256). */
@@ -45,7 +44,7 @@ describe('repo: sync of a folder with files of a developer-signed project (parti
     const base = tmpDir('tufpip-partial-');
     template = path.join(base, 'repo');
     const dists = path.join(base, 'dists');
-    expectOk(await tufpipRepo(['init', template, '--url', 'http://127.0.0.1:8080/', '--bins', '16']), 'init');
+    await makeRepo({ dir: template, bins: 16 });
     const m = await maintainers(['m1']);
     expectOk(await claim(template, 'dev', m, 1), 'claim');
     const signed = await writeWheel(dists, { name: 'dev', version: '1.0' });

@@ -13,7 +13,7 @@ import { privateKeyFromPem } from '../repo-tools/keys/signer.js';
 import { tufpip, tufpipRepo } from './helpers/cli.js';
 import { claim, indexOnlyAdd, maintainers, signRelease, type Maintainer } from './helpers/pep480-fixture.js';
 import { freshVenv, pipEnv } from './helpers/python.js';
-import { expectOk } from './helpers/repo.js';
+import { expectOk, makeRepo } from './helpers/repo.js';
 import { startServeCli, type ServeProcess } from './helpers/serve-cli.js';
 import { tmpDir } from './helpers/tmp.js';
 import { writeWheel, type WheelSpec } from './helpers/wheels.js';
@@ -55,7 +55,7 @@ describe('repo: emergency takedown of a developer-signed project, and its re-est
     const base = tmpDir('tufpip-takedown-');
     repo = path.join(base, 'repo');
     dists = path.join(base, 'dists');
-    expectOk(await tufpipRepo(['init', repo, '--url', 'http://127.0.0.1:8080/', '--bins', String(BINS)]), 'init');
+    await makeRepo({ dir: repo, bins: BINS });
     // dev 0.9 was published by the index before the claim (index-signed, in its bin); 1.0 is signed by m1.
     expectOk(await tufpipRepo(['add', repo, await writeWheel(dists, { name: 'alpha', version: '1.0' }), await writeWheel(dists, dev('0.9'))]), 'add');
     m = await maintainers(['m1', 'm2']);
@@ -261,7 +261,7 @@ describe('repo: emergency takedown of a developer-signed project, and its re-est
 
   it("verify's allowance is for the takedown's empty role only: a project role the new keys did not sign after an ordinary re-key stays a problem", async () => {
     const other = path.join(tmpDir('tufpip-takedown-rekey-'), 'repo');
-    expectOk(await tufpipRepo(['init', other, '--url', 'http://127.0.0.1:8080/', '--bins', String(BINS)]), 'init');
+    await makeRepo({ dir: other, bins: BINS });
     expectOk(await claim(other, 'dev', [m[0]], 1), 'claim');
     const file = await writeWheel(dists, dev('2.0'));
     const bundle = await signRelease({ project: 'dev', files: [file], signers: [m[0]], keys: [m[0]], threshold: 1, out: path.join(tmpDir('tufpip-release-'), 'dev.release.json') });

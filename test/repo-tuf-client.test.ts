@@ -8,11 +8,12 @@ import path from 'node:path';
 import { Updater } from 'tuf-js';
 import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { tufpipRepo } from './helpers/cli.js';
-import { expectOk } from './helpers/repo.js';
+import { expectOk, makeRepo, serve } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
-import { readPublished, sha256File, TufClient } from './helpers/tuf-client.js';
+import { readPublished, TufClient } from './helpers/tuf-client.js';
+import { sha256File } from './helpers/hash.js';
 import { writeSdist, writeWheel } from './helpers/wheels.js';
-import { serveRepo, type RunningServer } from '../repo-tools/commands/serve.js';
+import type { RunningServer } from '../repo-tools/commands/serve.js';
 
 describe('repo: a tuf-js client over real HTTP', function () {
   this.timeout(120_000);
@@ -34,7 +35,7 @@ describe('repo: a tuf-js client over real HTTP', function () {
     const base = tmpDir('tufpip-tufclient-');
     repo = path.join(base, 'repo');
     dists = path.join(base, 'dists');
-    expectOk(await tufpipRepo(['init', repo, '--url', 'http://127.0.0.1:8080/', '--bins', '16']), 'init');
+    await makeRepo({ dir: repo, bins: 16 });
     await addAll(
       await writeWheel(dists, { name: 'alpha', version: '1.0', deps: ['beta'] }),
       await writeWheel(dists, { name: 'alpha', version: '1.1', deps: ['beta'] }),
@@ -43,7 +44,7 @@ describe('repo: a tuf-js client over real HTTP', function () {
       writeSdist(dists, 'beta', '1.0'),
     );
     await addAll(await writeWheel(dists, { name: 'big', version: '1.0', padding: 300_000 }), writeSdist(dists, 'epsilon', '0.1'));
-    server = await serveRepo(repo, { host: '127.0.0.1', port: 0, log: (l) => requests.push(l) });
+    server = await serve(repo, (l) => requests.push(l));
   });
 
   after(async () => {

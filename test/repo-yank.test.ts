@@ -6,7 +6,6 @@
 import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -14,14 +13,14 @@ import { binForPath } from '../metadata/hash-bins.js';
 import { tufpip, tufpipRepo, type RunResult } from './helpers/cli.js';
 import { claim, maintainers, signRelease, type Maintainer } from './helpers/pep480-fixture.js';
 import { freshVenv, pipEnv, type Venv } from './helpers/python.js';
-import { expectOk } from './helpers/repo.js';
+import { expectOk, makeRepo } from './helpers/repo.js';
 import { startServeCli, type ServeProcess } from './helpers/serve-cli.js';
 import { tmpDir } from './helpers/tmp.js';
 import { wheelFilename, writeSdist, writeWheel, type WheelSpec } from './helpers/wheels.js';
+import { sha256 } from './helpers/hash.js';
 
 const BINS = 16;
 const run = promisify(execFile);
-const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const REASON = 'broken <build> & "quotes"';
 const ESCAPED = 'broken &lt;build&gt; &amp; &quot;quotes&quot;';
 
@@ -66,7 +65,7 @@ describe('repo: yank and unyank (PEP 592) through plain pip and tufpip install',
     const base = tmpDir('tufpip-yank-');
     repo = path.join(base, 'repo');
     dists = path.join(base, 'dists');
-    expectOk(await tufpipRepo(['init', repo, '--url', 'http://127.0.0.1:8080/', '--bins', String(BINS)]), 'init');
+    await makeRepo({ dir: repo, bins: BINS });
     const files = [await writeWheel(dists, yy('1.0')), await writeWheel(dists, yy('2.0')), writeSdist(dists, 'yy', '2.0')];
     expectOk(await tufpipRepo(['add', repo, ...files]), 'add');
     server = await startServeCli(repo);
@@ -205,7 +204,7 @@ describe('repo: yank of a developer-signed project (PEP 480) leaves the maintain
     const base = tmpDir('tufpip-yank480-');
     repo = path.join(base, 'repo');
     dists = path.join(base, 'dists');
-    expectOk(await tufpipRepo(['init', repo, '--url', 'http://127.0.0.1:8080/', '--bins', String(BINS)]), 'init');
+    await makeRepo({ dir: repo, bins: BINS });
     m = await maintainers(['m1']);
     expectOk(await claim(repo, 'devpkg', m, 1), 'claim');
     const first = await writeWheel(dists, dev('1.0'));

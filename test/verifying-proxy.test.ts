@@ -8,11 +8,12 @@ import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
-import type { VerifiedTarget, Vouch } from '../client/api.js';
+import type { VerifiedTarget, Vouch } from '../client/lib/api.js';
 import { ClientError, SignatureGapError } from '../client/errors.js';
-import { VerifyingProxy, type ProxySource } from '../client/verifying-proxy.js';
-import { ownersOf } from '../client/peer-uid.js';
-import { checkPolicy, type Policy } from '../client/policy.js';
+import { VerifyingProxy, type ProxySource } from '../client/proxy/verifying-proxy.js';
+import { ownersOf } from '../client/proxy/peer-uid.js';
+import { checkPolicy, type Policy } from '../client/lib/policy.js';
+import { until } from './helpers/wait.js';
 import { tmpDir } from './helpers/tmp.js';
 import { projectListHtml, projectPageHtml } from '../metadata/simple-html.js';
 
@@ -20,9 +21,13 @@ const INDEX_VOUCH: Vouch = { kind: 'index', role: 'bin-3', keyids: ['ab'.repeat(
 const WHEEL = 'packages/alpha/alpha-1.0-py3-none-any.whl';
 const K = '0'.repeat(64);
 
-async function waitFor(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
-  expect(cond(), 'condition not reached').to.equal(true);
+const waitFor = (cond: () => boolean) => until(cond, 'the condition', 2500);
+
+/** Counts the requests the proxy's HTTP server has received (the event a test waits for). */
+function arrivals(proxy: VerifyingProxy): () => number {
+  let n = 0;
+  (proxy as unknown as { server: http.Server }).server.on('request', () => n++);
+  return () => n;
 }
 
 class FakeSource implements ProxySource {
@@ -322,8 +327,10 @@ describe('verifying proxy (in-memory source)', () => {
     let open!: () => void;
     source.gate = new Promise((r) => (open = r));
     await start();
+    const arrived = arrivals(proxy);
     const all = Promise.all([1, 2, 3, 4].map(() => request(`${proxy.url}${WHEEL}`)));
-    setTimeout(() => open(), 20);
+    await waitFor(() => arrived() === 4 && source.inFlight === 1); // all four asked while the download is held
+    open();
     const rs = await all;
     for (const r of rs) expect(r.body.equals(source.files.get(WHEEL)!)).to.equal(true);
     expect(source.calls).to.deep.equal([`download ${WHEEL}`]);
@@ -379,7 +386,7 @@ describe('verifying proxy (in-memory source)', () => {
     ]);
     source.files.set('simple/alpha/index.html', Buffer.from(page));
     await start({ prefetch: { maxBytes: 1_000_000 } });
-    proxy.prefetchPages(['simple/alpha/index.html', 'simple/nosuch/index.html']);
+    proxy.prefetchProjects(['alpha', 'nosuch']);
     await waitFor(() => source.calls.includes(`download ${WHEEL}`));
     expect(proxy.served.size).to.equal(0);
     expect(proxy.refusals).to.deep.equal([]); // a failed prefetch is not a refusal (pip may never ask)
@@ -394,21 +401,21 @@ describe('verifying proxy (in-memory source)', () => {
     let release!: () => void;
     source.gate = new Promise<void>((r) => (release = r));
     await start({ prefetch: { maxBytes: 1_000_000 } });
-    proxy.prefetchPages(['simple/alpha/index.html']);
+    proxy.prefetchProjects(['alpha']);
     await waitFor(() => source.inFlight === 1);
-    let closed = false;
-    const closing = proxy.close().then(() => (closed = true));
-    await new Promise((r) => setImmediate(r));
-    expect(closed, 'close() returned while a download was writing into the cache').to.equal(false);
-    release();
+    // The download is released only once the server has stopped (the moment a close() that did
+    // not wait for background work would return): close() must return after it finished.
+    (proxy as unknown as { server: http.Server }).server.once('close', () => setImmediate(release));
+    let inFlightWhenClosed = -1;
+    const closing = proxy.close().then(() => (inFlightWhenClosed = source.inFlight));
     await closing;
-    expect(source.inFlight).to.equal(0);
+    expect(inFlightWhenClosed, 'close() returned while a download was writing into the cache').to.equal(0);
   });
 
   it('close() starts no new background work: a page being verified when it is called prefetches nothing', async () => {
     source.files.set('simple/alpha/index.html', Buffer.from(projectPageHtml('alpha', [{ filename: 'alpha-1.0-py3-none-any.whl', sha256: K }])));
     await start({ prefetch: { maxBytes: 1_000_000 } });
-    proxy.prefetchPages(['simple/alpha/index.html']);
+    proxy.prefetchProjects(['alpha']);
     await proxy.close();
     expect(source.calls.filter((c) => c.includes(WHEEL))).to.deep.equal([]);
     expect(source.inFlight).to.equal(0);
@@ -419,7 +426,7 @@ describe('verifying proxy (in-memory source)', () => {
     await start({ prefetch: { maxBytes: 1000 } });
     await request(`${proxy.indexUrl}alpha/`);
     await waitFor(() => source.calls.includes(`lookup ${WHEEL}`));
-    await new Promise((r) => setTimeout(r, 20));
+    await proxy.close(); // the event: close() returns once the background work (the size check) is done
     expect(source.calls.some((c) => c.startsWith('download'))).to.equal(false);
   });
 
@@ -428,8 +435,10 @@ describe('verifying proxy (in-memory source)', () => {
     const ready = new Promise<void>((_, reject) => (fail = reject));
     ready.catch(() => undefined);
     await start({ ready });
+    const arrived = arrivals(proxy);
     const pending = request(`${proxy.indexUrl}alpha/`);
-    setTimeout(() => fail(new ClientError('rollback', 'refused (rollback) [role timestamp]: New timestamp version 2 is less than current version 3')), 10);
+    await waitFor(() => arrived() === 1); // the request waits for the first cycle
+    fail(new ClientError('rollback', 'refused (rollback) [role timestamp]: New timestamp version 2 is less than current version 3'));
     const r = await pending;
     expect(r.status).to.equal(403);
     expect(proxy.refusals[0]).to.include({ kind: 'rollback', target: 'simple/alpha/index.html' });

@@ -1,5 +1,5 @@
 // The one place that reaches into tuf-js 5.0.1's Updater beyond its public API (typed here so a
-// tuf-js upgrade breaks at compile time, in one file). Used by the client (client/index-client.ts)
+// tuf-js upgrade breaks at compile time, in one file). Used by the client (client/lib/index-client.ts)
 // and `tufpip-repo verify` to enumerate roles, and to close the gaps listed in DESIGN.md:
 // - persistMetadata: tuf-js writes with writeFileSync straight to the final name; replaced by
 //   write-temp + fsync + rename (writeFileAtomicSync);

@@ -2,7 +2,7 @@
 // Handlers parse flags, call the implementation in client/commands/ (imported lazily) and print;
 // they throw on failure and never exit (main.ts maps errors to exit codes).
 import type { Argv, CommandModule } from 'yargs';
-import type { FetchReport } from '../fetch-report.js';
+import type { FetchReport } from '../lib/fetch-report.js';
 import type { GlobalFlags } from './commands.js';
 import { printJson, say, note } from '../../io/cli/output.js';
 import { downloadProgress } from '../../io/cli/progress.js';
@@ -40,7 +40,7 @@ const reqOptions = <T>(y: Argv<T>) =>
     .option('verbose', { alias: 'v', type: 'boolean', describe: "show pip's own output and every proxy request" });
 
 async function policyOf(a: IndexFlags) {
-  const { loadPolicy } = await import('../policy.js');
+  const { loadPolicy } = await import('../lib/policy.js');
   return loadPolicy({ policyFile: a.policy, requireDeveloperSigned: a['require-developer-signed'] });
 }
 
@@ -64,8 +64,8 @@ async function jsonOnFailure<T>(a: IndexFlags, run: () => Promise<T>): Promise<T
 }
 
 async function printReport(a: IndexFlags, report: FetchReport): Promise<void> {
-  const { reportLines } = await import('../fetch-report.js');
-  const { describeRefusal } = await import('../refusal.js');
+  const { reportLines } = await import('../lib/fetch-report.js');
+  const { describeRefusal } = await import('../lib/refusal.js');
   say(a, `verified against ${report.index}:`);
   for (const line of reportLines(report.files)) say(a, `  ${line}`);
   if (report.buildDependencies.length) {
@@ -156,7 +156,7 @@ const proxy: CommandModule<object, IndexFlags & { host: string; port: number; re
       .option('verbose', { alias: 'v', type: 'boolean', describe: 'log every request' }) as never,
   handler: async (a) => {
     const { startProxyService } = await import('../commands/proxy.js');
-    const { describeRefusal } = await import('../refusal.js');
+    const { describeRefusal } = await import('../lib/refusal.js');
     const { idleTimeoutFromEnv } = await import('../../io/idle-timeout.js');
     const service = await startProxyService({
       index: a.index,

@@ -9,18 +9,18 @@ import path from 'node:path';
 import { TufpipError } from '../../metadata/errors.js';
 import { sha256File } from '../../io/hash.js';
 import { moveFile, writeFileAtomicSync } from '../../io/atomic-file.js';
-import { ClientError, redactUrl } from '../client-error.js';
-import { REPORT_FILE, REPORT_FORMAT, reportEntry, type FetchReport, type ReportEntry } from '../fetch-report.js';
-import { constraintFilesIn, downloadArgsFrom, requirementName, verifyPipArgs, verifyRequirement, verifyRequirementsFile } from '../pip-inputs.js';
+import { ClientError, redactUrl } from '../lib/client-error.js';
+import { REPORT_FILE, REPORT_FORMAT, reportEntry, type FetchReport, type ReportEntry } from '../lib/fetch-report.js';
+import { constraintFilesIn, downloadArgsFrom, requirementName, verifyPipArgs, verifyRequirement, verifyRequirementsFile } from '../pip/pip-inputs.js';
 import { projectPagePath } from '../../metadata/target-paths.js';
-import { PIP_TIMEOUT_SECONDS, pipFailedError, runPip, verifyPython } from '../pip-runner.js';
-import { missingBuildDependency, missingBuildDependencyError, onlyMissingPages } from '../build-deps.js';
-import { yankWarnings } from '../pip-warnings.js';
-import { NO_POLICY, checkPolicy, type Policy } from '../policy.js';
-import { RefusalsError } from '../refusal.js';
-import { scratchWriteError } from '../scratch-error.js';
-import { VerifyingProxy, deferredSource } from '../verifying-proxy.js';
-import { openTrustedIndex, resolveIndexUrl, type IndexChoice } from './open-index.js';
+import { PIP_TIMEOUT_SECONDS, pipFailedError, runPip, verifyPython } from '../pip/pip-runner.js';
+import { missingBuildDependency, missingBuildDependencyError, onlyMissingPages } from '../pip/build-deps.js';
+import { yankWarnings } from '../pip/pip-warnings.js';
+import { NO_POLICY, checkPolicy, type Policy } from '../lib/policy.js';
+import { RefusalsError } from '../lib/refusal.js';
+import { scratchWriteError } from '../proxy/scratch-error.js';
+import { VerifyingProxy, deferredSource } from '../proxy/verifying-proxy.js';
+import { openTrustedIndex, resolveIndex, type IndexChoice } from './open-index.js';
 
 export interface FetchCommandOptions extends IndexChoice {
   /** Requirement specifiers (`alpha`, `beta>=1; python_version>"3.8"`, `gamma[extra]`). */
@@ -98,7 +98,7 @@ export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcom
     // A refused update cycle (rollback, freeze, bad signature...): nothing verified, nothing fetched.
     err instanceof ClientError ? new ClientError(err.kind, `${err.message}; ${consequence}`, { cause: err, role: err.role, index: err.index, path: err.targetPath }) : err;
   // Which index, its transport and its trust are checked before anything starts.
-  const indexUrl = await resolveIndexUrl(o).catch((err: unknown) => {
+  const resolved = await resolveIndex(o).catch((err: unknown) => {
     throw withConsequence(err);
   });
   const work = await fsp.mkdtemp(path.join(os.tmpdir(), 'tufpip-fetch-'));
@@ -108,7 +108,7 @@ export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcom
   // start-up (~0.7 s of importing) runs alongside it instead of after it (issue 3 "Speed").
   let opened = false;
   let startOpening!: () => void;
-  const opening = new Promise<void>((resolve) => (startOpening = resolve)).then(() => openTrustedIndex({ ...o, index: indexUrl }));
+  const opening = new Promise<void>((resolve) => (startOpening = resolve)).then(() => openTrustedIndex(o, { resolved }));
   const pipSpawned = () => {
     opened = true;
     startOpening();
@@ -127,7 +127,7 @@ export async function fetchVerified(o: FetchCommandOptions): Promise<FetchOutcom
       check: (project, target) => checkPolicy(policy, project, target),
       log: o.log,
     });
-    proxy.prefetchPages(topLevel.map(projectPagePath));
+    proxy.prefetchProjects(topLevel);
     let pip;
     try {
       const running = runPip({

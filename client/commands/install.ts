@@ -5,9 +5,9 @@
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { missingBuildDependency, missingBuildDependencyError } from '../build-deps.js';
-import { pipFailedError, runPip, type PipResult } from '../pip-runner.js';
-import type { FetchReport } from '../fetch-report.js';
+import { missingBuildDependency, missingBuildDependencyError } from '../pip/build-deps.js';
+import { pipFailedError, runPip, type PipResult } from '../pip/pip-runner.js';
+import type { FetchReport } from '../lib/fetch-report.js';
 import { fetchVerified, type FetchCommandOptions } from './fetch.js';
 
 export interface InstallCommandOptions extends Omit<FetchCommandOptions, 'dest'> {

@@ -6,12 +6,12 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { TufpipError } from '../../metadata/errors.js';
-import type { IndexClient } from '../index-client.js';
-import { isLoopbackHost } from '../index-url.js';
-import { NO_POLICY, checkPolicy, type Policy } from '../policy.js';
-import type { Refusal } from '../refusal.js';
-import { proxyPipCommand, proxyPipConfig } from '../proxy-pip-config.js';
-import { VerifyingProxy } from '../verifying-proxy.js';
+import type { IndexClient } from '../lib/index-client.js';
+import { isLoopbackHost } from '../lib/index-url.js';
+import { NO_POLICY, checkPolicy, type Policy } from '../lib/policy.js';
+import type { Refusal } from '../lib/refusal.js';
+import { proxyPipCommand, proxyPipConfig } from '../proxy/proxy-pip-config.js';
+import { VerifyingProxy } from '../proxy/verifying-proxy.js';
 import { openTrustedIndex, type IndexChoice } from './open-index.js';
 
 export const DEFAULT_REFRESH_SECONDS = 60;

@@ -1,12 +1,12 @@
 // `tufpip trust add/list/remove`: bootstrapping trust out of band (DESIGN.md "Client"), and the
-// index credentials `trust add` is given (client/index-credentials.ts: stored apart, mode 0600).
+// index credentials `trust add` is given (client/lib/index-credentials.ts: stored apart, mode 0600).
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { TufpipError } from '../../metadata/errors.js';
-import { ClientError } from '../client-error.js';
-import { TrustStore, type TrustedIndex, type TrustedIndexStatus } from '../trust-store.js';
-import { parseIndexUrl, verifyTransport } from '../index-url.js';
-import { basicFromValue, credentialFromUrl, resolveCredentials, type Credential, type CredentialSource } from '../index-credentials.js';
+import { ClientError } from '../lib/client-error.js';
+import { TrustStore, type TrustedIndex, type TrustedIndexStatus } from '../lib/trust-store.js';
+import { parseIndexUrl, verifyTransport } from '../lib/index-url.js';
+import { basicFromValue, credentialFromUrl, resolveCredentials, type Credential, type CredentialSource } from '../lib/index-credentials.js';
 
 export interface TrustAddOptions {
   dataDir?: string;
@@ -111,9 +111,9 @@ export async function trustAdd(indexUrl: string, rootFile: string, opts: TrustAd
  */
 async function checkIndex(index: TrustedIndex, opts: TrustAddOptions, given?: Given): Promise<void> {
   const { IndexClient } = await import('../index.js'); // the library entry (linear parsing installed)
-  const client = await IndexClient.open({
+  // The index was just stored and its transport checked (trustAdd): not looked up again.
+  const client = IndexClient.openTrusted(index, {
     indexUrl: index.url,
-    dataDir: opts.dataDir,
     allowHttp: opts.allowHttp,
     credential: given?.credential,
     credentialSource: given?.source,

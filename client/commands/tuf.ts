@@ -4,9 +4,9 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { TufpipError } from '../../metadata/errors.js';
-import type { VerifiedTarget } from '../api.js';
-import type { IndexClient } from '../index-client.js';
-import { checkRootBytes, type RootSummary } from '../root-check.js';
+import type { VerifiedTarget } from '../lib/api.js';
+import type { IndexClient } from '../lib/index-client.js';
+import { checkRootBytes, type RootSummary } from '../lib/root-check.js';
 import { writeFileAtomicSync } from '../../io/atomic-file.js';
 
 export interface TufCommonOptions {

@@ -10,8 +10,10 @@ import { Metadata, MetadataKind } from '../../tuf/models.js';
 import { canonicalize } from '../../metadata/canonical.js';
 import { serializeEnvelope, type Envelope, type TargetsSigned } from '../../metadata/builders.js';
 import { TufpipError } from '../../metadata/errors.js';
+import { parseEnvelope } from '../../metadata/envelope.js';
 import { parseDistFilename } from '../../metadata/pep503.js';
 import { CLAIMED, RECENTLY_CLAIMED, projectRole } from '../../metadata/roles.js';
+import { PROJECT_DELEGATORS } from '../../metadata/role-graph.js';
 import { isReleaseRoleOf } from '../../metadata/releases.js';
 import { hashedPath, packagePath, projectOfTarget } from '../../metadata/target-paths.js';
 import type { PageFile } from '../../metadata/simple-html.js';
@@ -20,6 +22,7 @@ import { sha256File } from '../../io/hash.js';
 import { withRepo, type OpenOptions } from '../txn/open-repo.js';
 import { Transaction, type CommitResult } from '../txn/transaction.js';
 import { RepoLayout } from '../storage/layout.js';
+import { verifyModelDelegate } from '../storage/published.js';
 import { projectFiles, projectList, writeProjectList, writeProjectPage } from '../index/simple-pages.js';
 import { loadBundle } from './release.js';
 import { verifyOneSpelling } from './add.js';
@@ -72,7 +75,7 @@ export async function addSigned(repoDir: string, bundleFile: string, files: stri
       // The project must be developer-signed (claimed), and we verify against that delegation.
       let delegatorName: string | undefined;
       let delegatorBytes: Buffer | undefined;
-      for (const r of [CLAIMED, RECENTLY_CLAIMED]) {
+      for (const r of PROJECT_DELEGATORS) {
         const loaded = await pub.role(r);
         if (loaded.signed.delegations?.roles?.some((d) => d.name === pRole)) {
           delegatorName = r;
@@ -81,7 +84,7 @@ export async function addSigned(repoDir: string, bundleFile: string, files: stri
         }
       }
       if (!delegatorName || !delegatorBytes) throw refuse(`project ${project} is not claimed (tufpip-repo claim) on this index`);
-      const delegator = Metadata.fromJSON(MetadataKind.Targets, JSON.parse(delegatorBytes.toString('utf8')));
+      const delegator = Metadata.fromJSON(MetadataKind.Targets, parseEnvelope(delegatorBytes, delegatorName) as unknown as Parameters<typeof Metadata.fromJSON>[1]);
 
       const projEnv = bundle.roles[pRole];
       if (!projEnv) throw refuse(`the bundle has no ${pRole} metadata`);
@@ -89,7 +92,7 @@ export async function addSigned(repoDir: string, bundleFile: string, files: stri
       const checkCommon = (role: string, env: Envelope<TargetsSigned>, md: ReturnType<typeof toMetadata>, parent: ReturnType<typeof toMetadata>) => {
         // TUF spec 5.6.3 / PEP 480: a threshold of valid signatures by the delegated keys.
         try {
-          parent.verifyDelegate(role, md);
+          verifyModelDelegate(parent, role, md);
         } catch (err) {
           throw refuse(`${role}: ${(err as Error).message} (threshold of the project's registered keys not met, or a bad signature)`);
         }

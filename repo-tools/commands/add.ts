@@ -10,6 +10,7 @@ import { parseDistFilename } from '../../metadata/pep503.js';
 import { distIdentity, findSpellingConflict } from '../../metadata/dist-identity.js';
 import { packagePath } from '../../metadata/target-paths.js';
 import { CLAIMED, RECENTLY_CLAIMED, projectRole } from '../../metadata/roles.js';
+import { PROJECT_DELEGATORS } from '../../metadata/role-graph.js';
 import type { PageFile } from '../../metadata/simple-html.js';
 import { IN_MEMORY_MAX, checkDistribution, type CheckedDist } from '../dist-check.js';
 import { sha256File } from '../../io/hash.js';
@@ -55,7 +56,7 @@ export interface AddResult {
 /** Projects whose files only their maintainers may sign (PEP 480 claimed / recently-claimed). */
 export async function developerSignedProjects(ctx: RepoContext): Promise<Set<string>> {
   const out = new Set<string>();
-  for (const r of [CLAIMED, RECENTLY_CLAIMED]) {
+  for (const r of PROJECT_DELEGATORS) {
     const role = await ctx.published.role(r);
     for (const d of role.signed.delegations?.roles ?? []) out.add(d.name);
   }

@@ -9,9 +9,11 @@ import { keyIdOf, parsePublicKeyJson, shortKeyId, type PublicKeyJson } from '../
 import { normalizeProject, verifyProjectName } from '../../metadata/pep503.js';
 import { expiresAt } from '../../metadata/profile.js';
 import { CLAIMED, RECENTLY_CLAIMED, TARGETS, projectRole } from '../../metadata/roles.js';
+import { projectNameOf } from '../../metadata/role-graph.js';
 import { isTakedownDelegation, projectDelegation } from '../../metadata/releases.js';
 import { buildTargets, type DelegatedRoleJson, type Envelope, type TargetsSigned } from '../../metadata/builders.js';
-import { validSigners } from './release.js';
+import { checkThreshold } from '../../metadata/threshold.js';
+import { canonicalize } from '../../metadata/canonical.js';
 import { loadSigner, passphraseFromEnv, type Signer } from '../keys/signer.js';
 import { withRepo, type OpenOptions } from '../txn/open-repo.js';
 import { Transaction, type CommitResult } from '../txn/transaction.js';
@@ -134,8 +136,8 @@ async function revivedRoles(ctx: RepoContext, project: string, keys: Record<stri
   const pRole = projectRole(project);
   if (ctx.published.versionOf(pRole) === undefined) return [];
   const old = await ctx.published.role(pRole);
-  const env = JSON.parse(old.bytes.toString('utf8')) as Envelope<TargetsSigned>;
-  if (validSigners(env, keys).length < threshold) return [];
+  const env = { signed: old.signed, signatures: old.signatures };
+  if (!checkThreshold(Buffer.from(canonicalize(env.signed), 'utf8'), env.signatures, keys, { keyids: Object.keys(keys), threshold }).met) return [];
   return [pRole, ...(old.signed.delegations?.roles ?? []).map((r) => r.name).filter((n) => ctx.published.versionOf(n) !== undefined)];
 }
 
@@ -158,7 +160,7 @@ export async function promoteProjects(repoDir: string, o: OpenOptions & { offlin
     const exp = expiresAt(now, config.expires.claimed);
     const onlineIds = (await ctx.published.role(TARGETS)).signed.delegations?.roles?.find((t) => t.name === RECENTLY_CLAIMED)?.keyids ?? [];
     for (const r of moving) {
-      const project = r.name.slice('project-'.length);
+      const project = projectNameOf(r.name);
       tx.projectDelegators.set(r.name, CLAIMED);
       if (isTakedownDelegation(r, onlineIds)) {
         // Taken down while recently claimed: the online key must not end up trusted by claimed.

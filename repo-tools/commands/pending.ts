@@ -10,7 +10,7 @@ import { allSignerKeys, pendingStatus, signedBytesOf, type PendingFile, type Pen
 import { sha256Hex } from '../../metadata/hash.js';
 import { shortKeyId } from '../../metadata/keys.js';
 import { canonicalize } from '../../metadata/canonical.js';
-import { checkSignatures } from '../../metadata/signatures.js';
+import { checkSignatures } from '../../metadata/threshold.js';
 import { planPublish, type PublishedState, type RolePlan } from '../../metadata/publish-plan.js';
 import { isProposableRole, type ProposableRole } from '../../metadata/proposals.js';
 import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS } from '../../metadata/roles.js';

@@ -17,7 +17,7 @@ import { planPublish, type PublishedState, type PublishPlan } from '../../metada
 import type { ProposableRole } from '../../metadata/proposals.js';
 import { BINS, CLAIMED, RECENTLY_CLAIMED, ROOT, TARGETS, isBinRole } from '../../metadata/roles.js';
 import { serializeEnvelope, type RootSigned, type TargetsSigned } from '../../metadata/builders.js';
-import { checkSignatures } from '../../metadata/signatures.js';
+import { checkSignatures } from '../../metadata/threshold.js';
 import { loadSigner } from '../keys/signer.js';
 import { loadPendingFiles } from '../storage/pending-store.js';
 import { withRepo, type OpenOptions } from '../txn/open-repo.js';

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { TufpipError } from '../../metadata/errors.js';
 import type { PublicKeyJson } from '../../metadata/keys.js';
 import { CLAIMED, RECENTLY_CLAIMED, TARGETS, projectRole, versionedFileName } from '../../metadata/roles.js';
+import { PROJECT_DELEGATORS, delegatorOf } from '../../metadata/role-graph.js';
 import { loadCheckStore } from '../../tuf/self-check-store.js';
 import { describeTufError } from '../../tuf/error-classifier.js';
 
@@ -64,14 +65,14 @@ export async function registeredMaintainers(source: { index?: string; from?: str
     if (!snapshot) throw new TufpipError('NOT_FOUND', `${where}: the snapshot the timestamp names is missing`);
     const meta = json(snapshot).signed.meta as Record<string, { version: number }>;
     const chain: [string, Uint8Array, string][] = [];
-    for (const [role, parent] of [[TARGETS, 'root'], [CLAIMED, TARGETS], [RECENTLY_CLAIMED, TARGETS]]) {
+    for (const [role, parent] of [TARGETS, ...PROJECT_DELEGATORS].map((r) => [r, delegatorOf(r)!])) {
       const v = meta[`${role}.json`]?.version;
       const bytes = v === undefined ? undefined : await get(versionedFileName(role, v));
       if (!bytes) throw new TufpipError('NOT_FOUND', `${where}: ${role} version ${v} is missing`);
       chain.push([role, bytes, parent]);
     }
     const full = loadCheckStore({ rootBytes, laterRoots: roots, newTimestampBytes: timestamp, snapshotBytes: snapshot, chain }, at);
-    for (const delegator of [CLAIMED, RECENTLY_CLAIMED]) {
+    for (const delegator of PROJECT_DELEGATORS) {
       const signed = full.getRole(delegator);
       if (!signed) continue;
       const raw = json(chain.find(([r]) => r === delegator)![1] as Buffer).signed;

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { Key, Metadata, MetadataKind } from '../../tuf/models.js';
+import { Metadata, MetadataKind } from '../../tuf/models.js';
 import { canonicalize } from '../../metadata/canonical.js';
 import { TufpipError } from '../../metadata/errors.js';
 import { keyIdOf, parsePublicKeyJson, shortKeyId, type PublicKeyJson } from '../../metadata/keys.js';
@@ -14,6 +14,7 @@ import { defaultExpiryDays } from '../../metadata/profile.js';
 import { projectRole } from '../../metadata/roles.js';
 import { RELEASE_BUNDLE_FORMAT, isReleaseRoleOf, planRelease, releaseRoleName, type ReleaseFile } from '../../metadata/releases.js';
 import type { Envelope, SignatureJson, TargetsSigned } from '../../metadata/builders.js';
+import { checkSignatures } from '../../metadata/threshold.js';
 import { loadSigner, passphraseFromEnv, type Signer } from '../keys/signer.js';
 import { checkDistribution } from '../dist-check.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
@@ -67,19 +68,15 @@ function signRoleInto(env: Envelope<TargetsSigned>, signer: Signer): void {
   env.signatures.push(sig);
 }
 
-/** Key IDs whose signature on `env` verifies, among `keys` (a real check with @tufjs/models). */
+/**
+ * Key IDs whose signature on `env` verifies, among `keys`: @tufjs/models checks the shape, the one
+ * verifier (metadata/threshold.ts) the signatures over the canonical form of what it parsed.
+ */
 export function validSigners(env: Envelope<TargetsSigned>, keys: Record<string, PublicKeyJson>): string[] {
   const md = Metadata.fromJSON(MetadataKind.Targets, JSON.parse(JSON.stringify(env)));
-  const ok: string[] = [];
-  for (const [id, k] of Object.entries(keys)) {
-    try {
-      new Key({ keyID: id, keyType: k.keytype, scheme: k.scheme, keyVal: k.keyval }).verifySignature(md);
-      ok.push(id);
-    } catch {
-      // not signed (validly) by this key
-    }
-  }
-  return ok;
+  const signed = Buffer.from(canonicalize(md.signed.toJSON()), 'utf8');
+  const valid = new Set(checkSignatures(signed, Object.values(md.signatures).map((s) => ({ keyid: s.keyID, sig: s.sig })), keys).valid);
+  return Object.keys(keys).filter((id) => valid.has(id));
 }
 
 /** Current project metadata: a previous bundle, or a directory of published metadata files. */

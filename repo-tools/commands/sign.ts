@@ -8,7 +8,7 @@ import { TufpipError } from '../../metadata/errors.js';
 import { shortKeyId } from '../../metadata/keys.js';
 import { allSignerKeys, pendingStatus, signedBytesOf, type PendingStatus } from '../../metadata/pending-file.js';
 import { sha256Hex } from '../../metadata/hash.js';
-import { ed25519Verifies } from '../../metadata/signatures.js';
+import { ed25519Verifies } from '../../metadata/threshold.js';
 import { loadSigner, passphraseFromEnv } from '../keys/signer.js';
 import { loadPendingFile, persistPendingFile } from '../storage/pending-store.js';
 

@@ -3,6 +3,7 @@
 import { Metadata, MetadataKind } from '../../tuf/models.js';
 import { CLIENT_LIMITS, OFFLINE_WARNING_DAYS, expiryKeyForRole, isDue } from '../../metadata/profile.js';
 import { BINS, CLAIMED, RECENTLY_CLAIMED, ROOT, SNAPSHOT, TARGETS, TIMESTAMP, isBinRole, isOnlineRole } from '../../metadata/roles.js';
+import { projectDelegatorIn } from '../../metadata/role-graph.js';
 import { shortKeyId } from '../../metadata/keys.js';
 import { RepoLayout } from '../storage/layout.js';
 import { Published } from '../storage/published.js';
@@ -89,10 +90,12 @@ export async function repoStatus(repoDir: string, now = new Date()): Promise<Sta
     add(r, md, targets, loaded.bytes.length, CLIENT_LIMITS.targets);
     if (r !== BINS) for (const d of loaded.signed.delegations?.roles ?? []) developerSigned.push(d.name);
   }
+  const delegated = async (r: string) => ((await pub.role(r)).signed.delegations?.roles ?? []).map((d) => d.name);
+  const projectDelegator = projectDelegatorIn({ [CLAIMED]: await delegated(CLAIMED), [RECENTLY_CLAIMED]: await delegated(RECENTLY_CLAIMED) });
   for (const name of developerSigned) {
     if (pub.versionOf(name) === undefined) continue;
     const loaded = await pub.role(name);
-    const parent = (await pub.role(CLAIMED)).signed.delegations?.roles?.some((d) => d.name === name) ? CLAIMED : RECENTLY_CLAIMED;
+    const parent = projectDelegator(name) ?? RECENTLY_CLAIMED;
     add(name, parse(MetadataKind.Targets, loaded.bytes), mds.get(parent)!, loaded.bytes.length, CLIENT_LIMITS.targets);
   }
   // Bins: expiry from the cache hint (validated by version), sizes from the files' stat.

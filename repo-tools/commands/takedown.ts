@@ -25,6 +25,7 @@ import { normalizeProject } from '../../metadata/pep503.js';
 import { expiresAt } from '../../metadata/profile.js';
 import { projectDelegation } from '../../metadata/releases.js';
 import { CLAIMED, RECENTLY_CLAIMED, projectRole } from '../../metadata/roles.js';
+import { PROJECT_DELEGATORS } from '../../metadata/role-graph.js';
 import type { PageFile } from '../../metadata/simple-html.js';
 import { hashedPath, packagePath } from '../../metadata/target-paths.js';
 import { withRepo, type OpenOptions } from '../txn/open-repo.js';
@@ -62,7 +63,7 @@ export async function takedownProject(repoDir: string, projectName: string, o: T
   return withRepo(repoDir, o, async (ctx) => {
     const { published: pub, config, now } = ctx;
     const tx = new Transaction(ctx, 'takedown');
-    const delegator = (await Promise.all([CLAIMED, RECENTLY_CLAIMED].map(async (r) => ({ r, role: await pub.role(r) })))).find((x) =>
+    const delegator = (await Promise.all(PROJECT_DELEGATORS.map(async (r) => ({ r, role: await pub.role(r) })))).find((x) =>
       x.role.signed.delegations?.roles?.some((d) => d.name === pRole),
     );
     if (!delegator) throw new TufpipError('REFUSED', `project ${project} is not developer-signed (not in claimed or recently-claimed): withdraw its files with tufpip-repo remove; nothing was published`);

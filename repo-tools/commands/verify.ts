@@ -10,7 +10,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Updater, type TargetFile, type BaseFetcher } from '../../tuf/updater.js';
 import { describeTufError } from '../../tuf/error-classifier.js';
 import { TufpipError } from '../../metadata/errors.js';
-import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS, TOP_LEVEL_ROLES, isBinRole, isProjectRole, versionedFileName } from '../../metadata/roles.js';
+import { parseEnvelope } from '../../metadata/envelope.js';
+import { BINS, TARGETS, TOP_LEVEL_ROLES, isBinRole, isProjectRole, versionedFileName } from '../../metadata/roles.js';
+import { PROJECT_DELEGATORS, isGraphRole, isReleaseRole, projectNameOf, releaseParent } from '../../metadata/role-graph.js';
 import { hashedPath, projectOfTarget } from '../../metadata/target-paths.js';
 import { FileFetcher } from '../../tuf/file-fetcher.js';
 import { internals } from '../../tuf/updater-hardening.js';
@@ -75,7 +77,7 @@ export async function verifyWithUpdater(updater: Updater, checkFiles: FileChecke
   const extraTop = Object.keys(ts.root.signed.roles).filter((r) => !(TOP_LEVEL_ROLES as readonly string[]).includes(r));
   if (extraTop.length) problems.push({ kind: 'metadata', message: `root names unknown top-level roles: ${extraTop.join(', ')}` });
   for (const r of roleNames) {
-    if (!(r === TARGETS || r === CLAIMED || r === RECENTLY_CLAIMED || r === BINS || isBinRole(r) || isProjectRole(r))) problems.push({ kind: 'metadata', message: `snapshot lists a role outside the role graph: ${r}` });
+    if (!isGraphRole(r)) problems.push({ kind: 'metadata', message: `snapshot lists a role outside the role graph: ${r}` });
   }
   const listed = new Map<string, string>(); // target path -> first role listing it
   const load = async (role: string, parent: string, excuse?: () => Promise<string | undefined>) => {
@@ -103,17 +105,17 @@ export async function verifyWithUpdater(updater: Updater, checkFiles: FileChecke
     const keys: Record<string, PublicKeyJson> = {};
     for (const id of top.roles?.[parent]?.keyIDs ?? []) if (top.keys[id]) keys[id] = top.keys[id].toJSON() as unknown as PublicKeyJson;
     try {
-      const env = JSON.parse(bytes.toString('utf8')) as Envelope<TargetsSigned>;
+      const env = parseEnvelope<TargetsSigned>(bytes, versionedFileName(role, v!));
       if (Object.keys(env.signed.targets).length || env.signed.delegations || validSigners(env, keys).length === 0) return undefined;
     } catch {
       return undefined;
     }
     awaitingRelease.add(role);
-    return `project ${role.slice('project-'.length)} was taken down and claimed again: ${role} is still the takedown's (signed by ${parent}'s key), not yet a release signed with the new keys (release sign --fresh, add --signed); TUF clients refuse its files until then`;
+    return `project ${projectNameOf(role)} was taken down and claimed again: ${role} is still the takedown's (signed by ${parent}'s key), not yet a release signed with the new keys (release sign --fresh, add --signed); TUF clients refuse its files until then`;
   };
   await load(TARGETS, 'root');
   const projectParents = new Map<string, string>();
-  for (const r of [CLAIMED, RECENTLY_CLAIMED]) {
+  for (const r of PROJECT_DELEGATORS) {
     const md = await load(r, TARGETS);
     for (const name of Object.keys(md?.signed.delegations?.roles ?? {})) projectParents.set(name, r);
   }
@@ -122,7 +124,7 @@ export async function verifyWithUpdater(updater: Updater, checkFiles: FileChecke
   const releaseRoles: string[] = [];
   for (const role of roleNames) {
     if (isBinRole(role)) await load(role, BINS);
-    else if (isProjectRole(role) && role.includes('--')) releaseRoles.push(role);
+    else if (isReleaseRole(role)) releaseRoles.push(role);
     else if (isProjectRole(role)) {
       const parent = projectParents.get(role);
       if (!parent) warnings.push({ kind: 'metadata', message: `role ${role} is in the snapshot but no longer delegated` });
@@ -134,7 +136,7 @@ export async function verifyWithUpdater(updater: Updater, checkFiles: FileChecke
   // A release its project role no longer delegates to (the project was started over after a
   // takedown) stays in the snapshot (TUF spec 5.5.5): no client loads it.
   for (const role of releaseRoles) {
-    const parent = role.slice(0, role.indexOf('--'));
+    const parent = releaseParent(role)!;
     const parentMd = ts.getRole(parent);
     if (!parentMd) continue;
     if (parentMd.signed.delegations?.roles?.[role]) await load(role, parent);
@@ -142,7 +144,7 @@ export async function verifyWithUpdater(updater: Updater, checkFiles: FileChecke
   }
   // A claimed project with no signed release yet: its files are not served to TUF clients.
   for (const [name] of projectParents) {
-    if (!meta[`${name}.json`]) warnings.push({ kind: 'unsigned', message: `project ${name.slice('project-'.length)} is developer-signed but has no signed release yet: its files are not served to TUF clients` });
+    if (!meta[`${name}.json`]) warnings.push({ kind: 'unsigned', message: `project ${projectNameOf(name)} is developer-signed but has no signed release yet: its files are not served to TUF clients` });
   }
   report.roles = roleNames.length;
 

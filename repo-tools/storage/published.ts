@@ -18,7 +18,11 @@ import path from 'node:path';
 import { Metadata, MetadataKind } from '../../tuf/models.js';
 import type { Envelope, RootSigned, SnapshotSigned, TargetsSigned, TimestampSigned } from '../../metadata/builders.js';
 import { TufpipError } from '../../metadata/errors.js';
-import { BINS, CLAIMED, RECENTLY_CLAIMED, ROOT, TARGETS, TIMESTAMP, TOP_LEVEL_ROLES, isBinRole, isTargetsRoleName, versionedFileName } from '../../metadata/roles.js';
+import { ROOT, TARGETS, TIMESTAMP, TOP_LEVEL_ROLES, isProjectRole, isTargetsRoleName, versionedFileName } from '../../metadata/roles.js';
+import { delegatorOf } from '../../metadata/role-graph.js';
+import { verifyDelegate, type DelegatorSigned, type ThresholdReport } from '../../metadata/threshold.js';
+import { canonicalize } from '../../metadata/canonical.js';
+import { parseEnvelope, parseJsonText } from '../../metadata/envelope.js';
 import type { RepoLayout } from './layout.js';
 import { SnapshotText } from '../../metadata/snapshot-text.js';
 
@@ -30,14 +34,7 @@ export type AnyMetadata = Metadata<any>; // eslint-disable-line @typescript-esli
  * change its input; a 1M-target build parsed each of its 16,384 bins twice).
  */
 function parseModel(kind: MetadataKind, bytes: Buffer, where: string, parsed?: unknown): AnyMetadata {
-  let json: unknown = parsed;
-  if (json === undefined) {
-    try {
-      json = JSON.parse(bytes.toString('utf8'));
-    } catch (err) {
-      throw new TufpipError('BAD_INPUT', `published ${where} is not valid JSON`, { cause: err });
-    }
-  }
+  const json = parsed === undefined ? parseJsonText(bytes.toString('utf8'), `published ${where}`) : parsed;
   try {
     return Metadata.fromJSON(kind as MetadataKind.Targets, json as Parameters<typeof Metadata.fromJSON>[1]);
   } catch (err) {
@@ -45,10 +42,30 @@ function parseModel(kind: MetadataKind, bytes: Buffer, where: string, parsed?: u
   }
 }
 
-/** TUF spec 5.3.4 / 5.4.2 / 5.6.3: `role` in `md` is signed by a threshold of its delegator's keys. */
+// The JSON of a delegator model, once per model (a bulk rebuild checks 16,384 bins against one `bins`).
+const delegatorJsons = new WeakMap<AnyMetadata, DelegatorSigned>();
+function delegatorJson(md: AnyMetadata): DelegatorSigned {
+  let j = delegatorJsons.get(md);
+  if (!j) delegatorJsons.set(md, (j = md.signed.toJSON() as DelegatorSigned));
+  return j;
+}
+
+/**
+ * TUF spec 5.3.4 / 5.4.2 / 5.5.3 / 5.6.3 on parsed models, by the one threshold verifier
+ * (metadata/threshold.ts): `role` in `md` is signed by a threshold of the keys `delegator` trusts
+ * it with, over the canonical form of what the model parsed (as tuf-js signs and verifies it).
+ * Throws ThresholdError with @tufjs/models' messages (`<role> was signed by N/T keys`).
+ */
+export function verifyModelDelegate(delegator: AnyMetadata, role: string, md: AnyMetadata): ThresholdReport {
+  const signed = Buffer.from(canonicalize(md.signed.toJSON()), 'utf8');
+  const signatures = Object.values(md.signatures as Record<string, { keyID: string; sig: string }>).map((s) => ({ keyid: s.keyID, sig: s.sig }));
+  return verifyDelegate(delegatorJson(delegator), role, signed, signatures);
+}
+
+/** verifyModelDelegate, naming the published file on failure. */
 function verifySignedBy(delegator: AnyMetadata, role: string, md: AnyMetadata, where: string): void {
   try {
-    delegator.verifyDelegate(role, md);
+    verifyModelDelegate(delegator, role, md);
   } catch (err) {
     throw new TufpipError('BAD_INPUT', `published ${where} failed verification (${(err as Error).message}): it was changed after signing or is corrupted; refusing to build on it`, { cause: err });
   }
@@ -83,20 +100,6 @@ export interface LoadedRole {
   bytes: Buffer;
   signed: TargetsSigned;
   signatures: Envelope['signatures'];
-}
-
-export function parseEnvelope<T>(bytes: Buffer, where: string): { signatures: Envelope['signatures']; signed: T } {
-  let v: unknown;
-  try {
-    v = JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw new TufpipError('BAD_INPUT', `${where} is not valid JSON`, { cause: err });
-  }
-  const e = v as { signatures?: unknown; signed?: unknown };
-  if (!e || typeof e !== 'object' || !Array.isArray(e.signatures) || !e.signed || typeof e.signed !== 'object') {
-    throw new TufpipError('BAD_INPUT', `${where} is not TUF metadata (needs "signed" and "signatures")`);
-  }
-  return e as { signatures: Envelope['signatures']; signed: T };
 }
 
 async function readFileOr(file: string, what: string): Promise<Buffer> {
@@ -238,10 +241,8 @@ export class Published {
    * transaction's self-check and by clients.
    */
   private async verifiedModel(name: string, bytes: Buffer, file: string, version: number, parsed?: unknown): Promise<AnyMetadata> {
-    let delegator: AnyMetadata | undefined;
-    if (name === TARGETS) delegator = this.rootModel;
-    else if (name === CLAIMED || name === RECENTLY_CLAIMED || name === BINS) delegator = await this.model(TARGETS);
-    else if (isBinRole(name)) delegator = await this.model(BINS);
+    const by = isProjectRole(name) ? undefined : delegatorOf(name);
+    const delegator = by === ROOT ? this.rootModel : by === undefined ? undefined : await this.model(by);
     const md = verifiedRoleModel(name, bytes, file, version, delegator, parsed);
     this.models.set(name, md);
     return md;

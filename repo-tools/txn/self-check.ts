@@ -13,7 +13,9 @@ import type { SnapshotText } from '../../metadata/snapshot-text.js';
 import { MetaFile } from '../../tuf/models.js';
 import { describeTufError } from '../../tuf/error-classifier.js';
 import { TufpipError } from '../../metadata/errors.js';
-import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS, isBinRole, isProjectRole } from '../../metadata/roles.js';
+import { parseEnvelope } from '../../metadata/envelope.js';
+import { BINS, TARGETS, isBinRole } from '../../metadata/roles.js';
+import { chainTo, delegatorOf as graphDelegatorOf } from '../../metadata/role-graph.js';
 
 export interface SelfCheckInput {
   rootBytes: Buffer;
@@ -58,18 +60,17 @@ export interface EditedSnapshot {
   edits: Map<string, number>;
 }
 
+/** TUF spec 5.6.3: the role whose keys sign `role` (metadata/role-graph.ts); SELF_CHECK when unknown. */
 export function delegatorOf(role: string, projectDelegator?: (r: string) => string): string {
-  if (role === TARGETS) return 'root';
-  if (role === CLAIMED || role === RECENTLY_CLAIMED || role === BINS) return TARGETS;
-  if (isBinRole(role)) return BINS;
-  if (isProjectRole(role) && projectDelegator) return projectDelegator(role);
-  throw new TufpipError('SELF_CHECK', `no delegator known for role ${role}`);
+  const d = graphDelegatorOf(role, projectDelegator);
+  if (d === undefined) throw new TufpipError('SELF_CHECK', `no delegator known for role ${role}`);
+  return d;
 }
 
 /** The delegators of the bins from the top: [role, its bytes after this transaction, its delegator]. */
 export async function binsChain(changedRoles: Map<string, Buffer>, roleBytes: (role: string) => Promise<Buffer>): Promise<[string, Uint8Array, string][]> {
   const chain: [string, Uint8Array, string][] = [];
-  for (let r = BINS; r !== 'root'; r = delegatorOf(r)) chain.unshift([r, changedRoles.get(r) ?? (await roleBytes(r)), delegatorOf(r)]);
+  for (const r of chainTo(BINS)) chain.push([r, changedRoles.get(r) ?? (await roleBytes(r)), delegatorOf(r)]);
   return chain;
 }
 
@@ -110,7 +111,7 @@ export async function selfCheck(i: SelfCheckInput): Promise<void> {
     store.updateTimestamp(i.newTimestampBytes);
     if (!i.snapshotChanged) {
       // TUF spec 5.5.2: the snapshot the new timestamp names must match by length and hash.
-      const ts = JSON.parse(i.newTimestampBytes.toString('utf8')) as { signed: { meta: Record<string, unknown> } };
+      const ts = parseEnvelope<{ meta: Record<string, unknown> }>(i.newTimestampBytes, 'timestamp.json');
       MetaFile.fromJSON(ts.signed.meta['snapshot.json'] as Parameters<typeof MetaFile.fromJSON>[0]).verify(i.snapshotBytes);
       return;
     }

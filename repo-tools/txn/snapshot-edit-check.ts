@@ -9,8 +9,8 @@
 //     checked, names strictly increasing), so the signed text is what a client's
 //     canonicalize(JSON.parse(...)) gives back, and what the key signed is what clients verify;
 //   - 5.5.2: length and hashes named by the new timestamp (tuf-js's MetaFile.verify);
-//   - 5.5.3: a threshold of the trusted root's snapshot keys signed the signed text (the rule of
-//     @tufjs/models' Metadata.verifyDelegate; keys loaded with its getPublicKey: tuf/models.ts);
+//   - 5.5.3: a threshold of the trusted root's snapshot keys signed the signed text (the one
+//     threshold verifier, metadata/threshold.ts);
 //   - 5.5.4: the version is the one the new timestamp names;
 //   - 5.5.5: compared with the published snapshot (verified against the published, signed
 //     timestamp when the repository was opened), every entry is still there, only the edited
@@ -20,12 +20,11 @@
 // verified need (their versions taken from the verified text), and tuf-js's own
 // updateDelegatedTargets (TUF spec 5.6) verifies those roles as it would with the full snapshot.
 // `tufpip-repo verify` still runs the whole client update with tuf-js's Updater.
-import crypto from 'node:crypto';
 import type { Metadata, Root } from '../../tuf/models.js';
-import { publicKeyOf } from '../../tuf/models.js';
 import { trustVerifiedSnapshot, type TrustedMetadataStore } from '../../tuf/self-check-store.js';
 import { SnapshotText } from '../../metadata/snapshot-text.js';
 import { TufpipError } from '../../metadata/errors.js';
+import { checkThreshold, type KeyJson } from '../../metadata/threshold.js';
 import type { EditedSnapshot } from './self-check.js';
 
 function refuse(message: string): never {
@@ -36,21 +35,10 @@ function refuse(message: string): never {
 function verifySnapshotSignatures(root: Metadata<Root>, snap: SnapshotText): void {
   const role = root.signed.roles.snapshot;
   if (!role) refuse('the root names no snapshot role');
-  const data = Buffer.from(snap.signedText, 'latin1');
-  const sigs = new Map(snap.signatures.map((s) => [s.keyid, s.sig]));
-  const signing = new Set<string>();
-  for (const keyid of role.keyIDs) {
-    const key = root.signed.keys[keyid];
-    const sig = sigs.get(keyid);
-    if (!key || !sig || !key.keyVal.public) continue;
-    try {
-      const publicKey = publicKeyOf({ keyType: key.keyType, scheme: key.scheme, keyVal: key.keyVal.public });
-      if (crypto.verify(undefined, data, publicKey, Buffer.from(sig, 'hex'))) signing.add(keyid);
-    } catch {
-      // an unusable key or signature counts as no signature, as in Metadata.verifyDelegate
-    }
-  }
-  if (signing.size < role.threshold) refuse(`signed by ${signing.size} of the root's snapshot keys, threshold ${role.threshold}`);
+  const keys: Record<string, KeyJson> = {};
+  for (const id of role.keyIDs) if (root.signed.keys[id]) keys[id] = root.signed.keys[id].toJSON() as unknown as KeyJson;
+  const r = checkThreshold(Buffer.from(snap.signedText, 'latin1'), snap.signatures, keys, { keyids: role.keyIDs, threshold: role.threshold });
+  if (!r.met) refuse(`signed by ${new Set(r.signedBy).size} of the root's snapshot keys, threshold ${role.threshold}`);
 }
 
 /**

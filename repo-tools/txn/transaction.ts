@@ -9,15 +9,11 @@ import fsp from 'node:fs/promises';
 import { type TargetInfo, type TargetsSigned } from '../../metadata/builders.js';
 import { expiresAt, expiryKeyForRole } from '../../metadata/profile.js';
 import { binForPath } from '../../metadata/hash-bins.js';
-import { BINS, isBinRole, isOnlineRole, versionedFileName } from '../../metadata/roles.js';
+import { BINS, CLAIMED, isBinRole, isOnlineRole, versionedFileName } from '../../metadata/roles.js';
 import { planPublication } from '../../metadata/publication-plan.js';
 
-/** A release role `project-<p>--<v>` is delegated by `project-<p>` (metadata/releases.ts). */
-function releaseParent(role: string): string | undefined {
-  const i = role.indexOf('--');
-  return role.startsWith('project-') && i > 0 ? role.slice(0, i) : undefined;
-}
 import { TufpipError } from '../../metadata/errors.js';
+import { parseEnvelope } from '../../metadata/envelope.js';
 import { sha256Hex } from '../../metadata/hash.js';
 import type { Signer } from '../keys/signer.js';
 import type { RepoContext } from './context.js';
@@ -171,7 +167,7 @@ export class Transaction {
     }
     // Roles replaced whole (PEP 480 project and release roles): compared with their published version.
     const replaced: [string, TargetsSigned][] = [...this.roleUpdates].map(([r, u]) => [r, u.signed]);
-    for (const [r, { bytes }] of this.presigned) replaced.push([r, (JSON.parse(bytes.toString('utf8')) as { signed: TargetsSigned }).signed]);
+    for (const [r, { bytes }] of this.presigned) replaced.push([r, parseEnvelope<TargetsSigned>(bytes, r).signed]);
     for (const [role, signed] of replaced) {
       const before = pub.versionOf(role) === undefined ? {} : (await pub.role(role)).signed.targets;
       const after = signed.targets ?? {};
@@ -290,7 +286,7 @@ export class Transaction {
       snapshot: !snap ? undefined : snap.newVersions ? { oldVersions: pub.versions, newVersions: snap.newVersions } : { oldSnapshot: pub.snapshotText!, edits: plan.versionEdits },
       changedRoles: newRoleBytes,
       roleBytes: async (role) => (await pub.role(role)).bytes,
-      projectDelegator: (role) => this.projectDelegators.get(role) ?? releaseParent(role) ?? 'claimed',
+      projectDelegator: (role) => this.projectDelegators.get(role) ?? CLAIMED,
       newRootBytes: this.newRoot?.bytes,
       alsoVerify: [...this.alsoVerify],
       verifiedBins: bulk,

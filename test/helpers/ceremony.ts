@@ -16,7 +16,7 @@ import { writeNewKey } from '../../repo-tools/keys/keygen.js';
 import { privateKeyFromPem, type LocalSigner } from '../../repo-tools/keys/signer.js';
 import { FileFetcher } from '../../tuf/file-fetcher.js';
 import { tufpipRepo, type RunResult } from './cli.js';
-import { expectOk } from './repo.js';
+import { expectOk, makeRepo } from './repo.js';
 import { tmpDir } from './tmp.js';
 
 export interface PoolKey {
@@ -56,9 +56,9 @@ export async function initWithRootKeys(rootKeys: PoolKey[], threshold: number, e
   const keysDir = path.join(base, 'offline-keys');
   fs.mkdirSync(keysDir, { mode: 0o700 });
   rootKeys.forEach((k, i) => fs.copyFileSync(k.pem, path.join(keysDir, `root-${i + 1}.pem`)));
-  const args = ['init', dir, '--url', 'http://127.0.0.1:8080/', '--bins', '2', '--keys-dir', keysDir, '--root-keys', String(rootKeys.length), '--root-threshold', String(threshold)];
+  const args = ['--keys-dir', keysDir, '--root-keys', String(rootKeys.length), '--root-threshold', String(threshold)];
   if (threshold === 1) args.push('--allow-single-root-key');
-  expectOk(await tufpipRepo([...args, ...extraArgs]), 'init');
+  await makeRepo({ dir, bins: 2, initArgs: [...args, ...extraArgs] });
   const site = path.join(dir, 'site');
   return { dir, keysDir, site, metadataDir: path.join(site, 'metadata'), root1: path.join(site, 'metadata', '1.root.json'), key: (name) => path.join(keysDir, `${name}.pem`) };
 }

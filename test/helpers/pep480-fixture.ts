@@ -87,10 +87,3 @@ export async function indexOnlyAdd(repoDir: string, file: string): Promise<Commi
     return tx.commit();
   });
 }
-
-/** Copies a repository directory (a template built once per describe) for one test. */
-export function copyRepo(repoDir: string): string {
-  const dir = path.join(tmpDir('tufpip-repo-copy-'), 'repo');
-  fs.cpSync(repoDir, dir, { recursive: true });
-  return dir;
-}

@@ -1,13 +1,13 @@
 // A real TUF client for tests: tuf-js's Updater over real HTTP, trusting only the root file it
 // was given, plus an independent reader of what a repository publishes (plain JSON, none of
 // repo-tools' code) so tests can enumerate every target and compare.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Updater } from 'tuf-js';
 import type { TargetFile } from '@tufjs/models';
 import '../setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { tmpDir } from './tmp.js';
+import { sha256File } from './hash.js';
 
 export interface PublishedTarget {
   length: number;
@@ -48,9 +48,6 @@ export function readPublished(repoDir: string): PublishedState {
   return { timestampVersion: ts.version, snapshotVersion: snapVersion, roles, targets };
 }
 
-export function sha256File(file: string): string {
-  return createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-}
 
 export interface ClientView {
   timestampVersion: number;

@@ -1,9 +1,9 @@
-// Real distributions for tests. Wheels: the writer lives in client/demo-wheels.ts (the packaged
+// Real distributions for tests. Wheels: the writer lives in demo/demo-wheels.ts (the packaged
 // demo uses it too). Sdists: a gzipped ustar archive, deterministic bytes (test-only).
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-export { wheelBytes, wheelFilename, writeWheel, type WheelSpec } from '../../client/demo-wheels.js';
+export { wheelBytes, wheelFilename, writeWheel, type WheelSpec } from '../../demo/demo-wheels.js';
 
 /** One ustar header block (POSIX.1-1988) for a regular file of `size` bytes; `name` under 100 bytes. */
 function ustarHeader(name: string, size: number): Buffer {

@@ -11,12 +11,12 @@
 // puts a secret in a message: sources are described by where they are, never by what they hold.
 import fs from 'node:fs';
 import path from 'node:path';
-import { TufpipError } from '../metadata/errors.js';
+import { TufpipError } from '../../metadata/errors.js';
 import { netrcCredentialFor } from './netrc.js';
-import { writeFileAtomicSync } from '../io/atomic-file.js';
-import { credentialFromUrl, type Credential } from '../io/http-auth.js';
+import { writeFileAtomicSync } from '../../io/atomic-file.js';
+import { credentialFromUrl, type Credential } from '../../io/http-auth.js';
 
-export { authorizationHeader, credentialFromUrl, type Credential } from '../io/http-auth.js';
+export { authorizationHeader, credentialFromUrl, type Credential } from '../../io/http-auth.js';
 
 export type CredentialSource =
   | { kind: 'url' }

@@ -1,10 +1,10 @@
 // Checks a root.json before it becomes a trust anchor (TUF spec 5.2: the trusted root is loaded and
 // must be signed by a threshold of its own root keys): parsed by @tufjs/models (tuf/models.ts), type root,
 // self-signed to threshold. An expired root is accepted (spec 5.2: newer roots are fetched from it).
-import { Metadata, MetadataKind, type Root } from '../tuf/models.js';
-import { TufpipError } from '../metadata/errors.js';
-import { shortKeyId } from '../metadata/keys.js';
-import { sha256Hex } from '../metadata/hash.js';
+import { Metadata, MetadataKind, type Root } from '../../tuf/models.js';
+import { TufpipError } from '../../metadata/errors.js';
+import { shortKeyId } from '../../metadata/keys.js';
+import { sha256Hex } from '../../metadata/hash.js';
 
 export interface RootSummary {
   version: number;

@@ -3,7 +3,7 @@
 // must give one clear line with the I/O exit code, never "the index metadata could not be
 // verified" nor a stack trace (errors.ts `IO`, exit 1).
 import fs from 'node:fs';
-import { TufpipError } from '../metadata/errors.js';
+import { TufpipError } from '../../metadata/errors.js';
 
 /** errno codes of a failed local file operation (fs errors carry `syscall` and `path`). */
 const LOCAL_CODES = new Set(['ENOENT', 'ENOTDIR', 'EACCES', 'EPERM', 'ENOSPC', 'EDQUOT', 'EROFS', 'EIO']);

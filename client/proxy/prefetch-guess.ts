@@ -7,8 +7,8 @@
 // (pre-releases are skipped when a final release exists; yanked files are skipped, PEP 592), and
 // among its files a pure-Python wheel, or the only file there is. When that is not clear (platform wheels, odd versions) there is no
 // guess. A wrong guess costs one verified download that nobody uses (bounded by the caller).
-import { parseDistFilename } from '../metadata/pep503.js';
-import { parseProjectPage } from '../metadata/simple-html.js';
+import { parseDistFilename } from '../../metadata/pep503.js';
+import { parseProjectPage } from '../../metadata/simple-html.js';
 
 interface VersionKey {
   epoch: number;

@@ -1,29 +1,31 @@
-// IndexClient: one TUF-protected index, as the library API (client/api.ts) promises. Verification is
+// IndexClient: one TUF-protected index, as the library API (client/lib/api.ts) promises. Verification is
 // tuf-js's Updater (DESIGN.md "Client": never re-implement the client workflow); this class adds
 // the trust store, the hardened fetcher and persistence, who-vouched reports, the PEP 480
 // signature-gap tripwire, atomic downloads and error classification.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import { Updater, type TargetFile } from '../tuf/updater.js';
-import { MetadataKind, type Metadata, type Targets } from '../tuf/models.js';
-import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS, projectRole, isProjectRole } from '../metadata/roles.js';
-import { shortKeyId } from '../metadata/keys.js';
-import { TufpipError } from '../metadata/errors.js';
-import type { DownloadOptions, OpenIndexOptions, VerifiedTarget, Vouch } from './api.js';
-import { ClientError, SignatureGapError, classifyTufError, meaningOf } from './errors.js';
-import { HttpFetcher, type FetchRecord, type OriginAuth } from '../tuf/fetcher.js';
+import { Updater, type TargetFile } from '../../tuf/updater.js';
+import { MetadataKind, type Metadata, type Targets } from '../../tuf/models.js';
+import { BINS, TARGETS, projectRole, isProjectRole } from '../../metadata/roles.js';
+import { PROJECT_DELEGATORS } from '../../metadata/role-graph.js';
+import { shortKeyId } from '../../metadata/keys.js';
+import { TufpipError } from '../../metadata/errors.js';
+import type { DownloadOptions, IndexFetcher, OpenIndexOptions, VerifiedTarget, Vouch } from './api.js';
+import { ClientError, SignatureGapError, classifyTufError, meaningOf } from '../errors.js';
+import { HttpFetcher, type FetchRecord, type OriginAuth } from '../../tuf/fetcher.js';
 import { authorizationHeader, credentialsHint, describeSource, resolveCredentials, type Credential } from './index-credentials.js';
-import { hardenUpdater, internals } from '../tuf/updater-hardening.js';
-import { withMetadataLock } from '../io/metadata-lock.js';
-import { commitTempFile, tempNameFor, writeFileAtomicSync } from '../io/atomic-file.js';
+import { hardenUpdater, internals } from '../../tuf/updater-hardening.js';
+import { withMetadataLock } from '../../io/metadata-lock.js';
+import { commitTempFile, tempNameFor, writeFileAtomicSync } from '../../io/atomic-file.js';
 import { defaultIndexName, parseIndexUrl, verifyTransport } from './index-url.js';
-import { TrustStore, keepRootVersion } from './trust-store.js';
+import { TrustStore, keepRootVersion, type TrustedIndex } from './trust-store.js';
 import { checkRootBytes } from './root-check.js';
 import { defaultDataDir } from './data-dir.js';
 import { delegationOf, vouchFor } from './vouch.js';
-import { sha256Hex } from '../metadata/hash.js';
+import { sha256Hex } from '../../metadata/hash.js';
 
 /** Opening a bare TUF metadata directory (the `tufpip tuf` conformance commands). */
 export interface OpenMetadataDirOptions extends Omit<OpenIndexOptions, 'indexUrl' | 'dataDir' | 'trustedRoot'> {
@@ -42,7 +44,7 @@ interface ClientConfig extends Omit<OpenMetadataDirOptions, 'metadataDir' | 'met
   targetBaseUrl?: string;
   /** Root history directory (trust store and embedded roots), if any. */
   rootsDir?: string;
-  /** Index credentials per origin (client/index-credentials.ts). */
+  /** Index credentials per origin (client/lib/index-credentials.ts). */
   auth: OriginAuth[];
 }
 
@@ -60,7 +62,7 @@ export class IndexClient {
   readonly name?: string;
   readonly metadataDir: string;
   private readonly cfg: ClientConfig;
-  private readonly fetcher: HttpFetcher;
+  private readonly fetcher: IndexFetcher;
   private readonly progressPath = new AsyncLocalStorage<string>();
   private updater?: Updater;
   private readonly vouches = new Map<string, Vouch>();
@@ -74,15 +76,17 @@ export class IndexClient {
     this.url = cfg.displayUrl;
     this.name = cfg.name;
     this.metadataDir = cfg.metadataDir;
-    this.fetcher = new HttpFetcher({
-      idleTimeoutMs: cfg.idleTimeoutMs,
-      userAgent: cfg.userAgent ? `${cfg.userAgent} tufpip` : 'tufpip',
-      auth: cfg.auth,
-      onProgress: (_url, received, total) => {
-        const p = this.progressPath.getStore();
-        if (p) cfg.onProgress?.(p, received, total);
-      },
-    });
+    this.fetcher =
+      cfg.fetcher ??
+      new HttpFetcher({
+        idleTimeoutMs: cfg.idleTimeoutMs,
+        userAgent: cfg.userAgent ? `${cfg.userAgent} tufpip` : 'tufpip',
+        auth: cfg.auth,
+        onProgress: (_url, received, total) => {
+          const p = this.progressPath.getStore();
+          if (p) cfg.onProgress?.(p, received, total);
+        },
+      });
   }
 
   /**
@@ -93,26 +97,7 @@ export class IndexClient {
     const { url } = parseIndexUrl(opts.indexUrl);
     verifyTransport(url, opts.allowHttp);
     const dataDir = path.resolve(opts.dataDir ?? defaultDataDir());
-    let metadataDir: string;
-    let rootsDir: string;
-    let name: string | undefined;
-    let indexDir: string | undefined;
-    if (opts.trustedRoot) {
-      const root = checkRootBytes(opts.trustedRoot, 'trustedRoot');
-      // Cached per (index, trusted root): a cached newer root was reached from exactly this root.
-      const id = sha256Hex(`${url}\n${root.sha256}`).slice(0, 16);
-      const dir = path.join(dataDir, 'embedded', id);
-      metadataDir = path.join(dir, 'metadata');
-      rootsDir = path.join(dir, 'roots');
-      await fsp.mkdir(metadataDir, { recursive: true });
-      await fsp.mkdir(rootsDir, { recursive: true });
-      await withMetadataLock(metadataDir, async () => {
-        if (!fs.existsSync(path.join(metadataDir, 'root.json'))) {
-          keepRootVersion(rootsDir, root.version, opts.trustedRoot!);
-          writeFileAtomicSync(path.join(metadataDir, 'root.json'), opts.trustedRoot!);
-        }
-      });
-    } else {
+    if (!opts.trustedRoot) {
       const index = await new TrustStore(dataDir).find(url);
       if (!index) {
         throw new ClientError(
@@ -121,11 +106,37 @@ export class IndexClient {
           { index: url },
         );
       }
-      metadataDir = index.metadataDir;
-      rootsDir = index.rootsDir;
-      name = index.name;
-      indexDir = index.dir;
+      return IndexClient.openTrusted(index, opts);
     }
+    const trustedRoot = opts.trustedRoot;
+    const root = checkRootBytes(trustedRoot, 'trustedRoot');
+    // Cached per (index, trusted root): a cached newer root was reached from exactly this root.
+    const id = sha256Hex(`${url}\n${root.sha256}`).slice(0, 16);
+    const dir = path.join(dataDir, 'embedded', id);
+    const metadataDir = path.join(dir, 'metadata');
+    const rootsDir = path.join(dir, 'roots');
+    await fsp.mkdir(metadataDir, { recursive: true });
+    await fsp.mkdir(rootsDir, { recursive: true });
+    await withMetadataLock(metadataDir, async () => {
+      if (!fs.existsSync(path.join(metadataDir, 'root.json'))) {
+        keepRootVersion(rootsDir, root.version, trustedRoot);
+        writeFileAtomicSync(path.join(metadataDir, 'root.json'), trustedRoot);
+      }
+    });
+    return IndexClient.located(url, { metadataDir, rootsDir }, opts);
+  }
+
+  /**
+   * Opens an index the caller already found in the trust store (TrustStore.find) and whose
+   * transport it already checked (verifyTransport): the index URL is not resolved again.
+   * `opts.indexUrl` may carry the credentials; `opts.trustedRoot` and `opts.dataDir` are unused.
+   */
+  static openTrusted(index: TrustedIndex, opts: OpenIndexOptions): IndexClient {
+    return IndexClient.located(index.url, { metadataDir: index.metadataDir, rootsDir: index.rootsDir, name: index.name, indexDir: index.dir }, opts);
+  }
+
+  private static located(url: string, where: { metadataDir: string; rootsDir: string; name?: string; indexDir?: string }, opts: OpenIndexOptions): IndexClient {
+    const { metadataDir, rootsDir, name, indexDir } = where;
     return new IndexClient({
       ...opts,
       displayUrl: url,
@@ -163,7 +174,7 @@ export class IndexClient {
 
   /** Every HTTP request this client made (URL without credentials, status, bytes), in order. */
   get requests(): readonly FetchRecord[] {
-    return this.fetcher.log;
+    return this.fetcher.log ?? [];
   }
 
   /**
@@ -232,13 +243,14 @@ export class IndexClient {
   /** Downloads and verifies a target into memory (simple pages). */
   async fetchBytes(targetPath: string): Promise<{ bytes: Buffer; target: VerifiedTarget }> {
     const { updater, info, target } = await this.find(targetPath);
-    const file = await this.fetcher.scratchFile();
+    const own = this.fetcher.scratchFile ? undefined : await fsp.mkdtemp(path.join(await fsp.realpath(os.tmpdir()), 'tufpip-dl-'));
+    const file = own ? path.join(own, 'target') : await this.fetcher.scratchFile!();
     try {
       await this.downloadVerified(updater, info, file);
       const bytes = await fsp.readFile(file);
       return { bytes, target: { ...target, sha256: target.sha256 || sha256Hex(bytes) } };
     } finally {
-      await fsp.rm(file, { force: true });
+      await fsp.rm(own ?? file, { recursive: true, force: true });
     }
   }
 
@@ -257,7 +269,7 @@ export class IndexClient {
   /** Closes network connections. The client cannot be used afterwards. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.fetcher.close();
+    await this.fetcher.close?.();
   }
 
   // --- internals -------------------------------------------------------------------------------
@@ -366,7 +378,7 @@ export class IndexClient {
     const top = ui.trustedSet.targets;
     if (!top) return;
     const role = projectRole(m[1]);
-    for (const delegatorName of [CLAIMED, RECENTLY_CLAIMED]) {
+    for (const delegatorName of PROJECT_DELEGATORS) {
       if (!delegationOf(top, delegatorName)) continue;
       const delegator = await this.loadRole(u, delegatorName, TARGETS, targetPath);
       const d = delegator?.signed.delegations?.roles?.[role];
@@ -432,7 +444,7 @@ function withoutCredentials(url: string): string {
   return u.href;
 }
 
-/** The credentials for the origin of `url` (client/index-credentials.ts precedence) and the 401/403 hint. */
+/** The credentials for the origin of `url` (client/lib/index-credentials.ts precedence) and the 401/403 hint. */
 function originAuth(url: string, name: string, indexDir?: string, given?: { credential: Credential; source: string }): OriginAuth {
   const { credential, source } = given ?? resolveCredentials({ url, name, indexDir });
   const clean = withoutCredentials(url);

@@ -3,8 +3,8 @@
 // `/simple/<p>/` is `simple/<p>/index.html`, `/packages/<p>/<file>` is `packages/<p>/<file>`, so
 // the relative links of signed simple pages (`../../packages/<p>/<file>#sha256=...`) lead pip
 // back to the proxy. Names that are not PEP 503-normalised are redirected, as PyPI does.
-import { normalizeProject } from '../metadata/pep503.js';
-import { SIMPLE_INDEX, packagePath, projectPagePath } from '../metadata/target-paths.js';
+import { normalizeProject } from '../../metadata/pep503.js';
+import { SIMPLE_INDEX, packagePath, projectPagePath } from '../../metadata/target-paths.js';
 
 export type ProxyRoute =
   | { kind: 'project-list'; target: string }

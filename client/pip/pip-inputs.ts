@@ -7,9 +7,9 @@
 // message before anything runs.
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { TufpipError } from '../metadata/errors.js';
-import { normalizeProject } from '../metadata/pep503.js';
-import { redactUrls } from './client-error.js';
+import { TufpipError } from '../../metadata/errors.js';
+import { normalizeProject } from '../../metadata/pep503.js';
+import { redactUrls } from '../lib/client-error.js';
 
 /** pip options that add a source of files or change where pip looks (refused). */
 const SOURCE_OPTIONS = ['--index-url', '--extra-index-url', '--no-index', '--find-links', '--editable', '--requirement', '--trusted-host', '--proxy', '--isolated'];

@@ -1,9 +1,9 @@
 // Who vouched for a target (DESIGN.md "Client": every fetched file names its signers): the role
 // that listed it, the keys and threshold its delegator gave that role, and the keys whose
 // signatures on it verify. Pure over verified metadata.
-import type { Key, Metadata, Root, Targets } from '../tuf/models.js';
-import { MetadataKind } from '../tuf/models.js';
-import { isProjectRole } from '../metadata/roles.js';
+import type { Key, Metadata, Root, Targets } from '../../tuf/models.js';
+import { MetadataKind } from '../../tuf/models.js';
+import { isProjectRole } from '../../metadata/roles.js';
 import type { Vouch } from './api.js';
 
 interface RoleKeys {

@@ -6,17 +6,17 @@
 //   <data-dir>/indexes/<name>/metadata.lock      cross-process lock (io/metadata-lock.ts)
 //   <data-dir>/indexes/<name>/roots/N.root.json  every root version trusted so far (root history)
 //   <data-dir>/indexes/<name>/credentials        index credentials given to `trust add` (mode 0600,
-//                                                in a 0700 directory; client/index-credentials.ts)
+//                                                in a 0700 directory; client/lib/index-credentials.ts)
 //
 // `<name>` is the index name, URI-encoded for the file system ("127.0.0.1:8080" -> "127.0.0.1%3A8080").
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { TufpipError } from '../metadata/errors.js';
-import { versionedFileName } from '../metadata/roles.js';
+import { TufpipError } from '../../metadata/errors.js';
+import { versionedFileName } from '../../metadata/roles.js';
 import type { RootSummary } from './root-check.js';
 import { defaultIndexName, parseIndexUrl } from './index-url.js';
-import { writeFileAtomicSync } from '../io/atomic-file.js';
+import { writeFileAtomicSync } from '../../io/atomic-file.js';
 import { defaultDataDir } from './data-dir.js';
 import { CREDENTIALS_FILE, persistStoredCredential, type Credential } from './index-credentials.js';
 
@@ -157,7 +157,7 @@ export class TrustStore {
   async remove(name: string): Promise<TrustedIndex> {
     const index = (await this.list()).find((i) => i.name === name);
     if (!index) throw new TufpipError('NOT_FOUND', `no trusted index named ${name} (see 'tufpip trust list')`);
-    const { withMetadataLock } = await import('../io/metadata-lock.js');
+    const { withMetadataLock } = await import('../../io/metadata-lock.js');
     await withMetadataLock(index.metadataDir, async () => {
       // The secret first: a crash never leaves credentials behind an index that is no longer listed.
       await fsp.rm(path.join(index.dir, CREDENTIALS_FILE), { force: true });

@@ -10,20 +10,20 @@ import type net from 'node:net';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { TufpipError } from '../metadata/errors.js';
-import { SIMPLE_INDEX, projectPagePath } from '../metadata/target-paths.js';
-import type { DownloadOptions, VerifiedTarget } from './api.js';
+import type { TufpipError } from '../../metadata/errors.js';
+import { SIMPLE_INDEX, projectPagePath } from '../../metadata/target-paths.js';
+import type { DownloadOptions, VerifiedTarget } from '../lib/api.js';
 import { CallQueue } from './call-queue.js';
-import { SignatureGapError } from './client-error.js';
+import { SignatureGapError } from '../lib/client-error.js';
 import { closeProjectName, noFileMessage, noProjectMessage, pageListsFile } from './not-on-index.js';
 import { otherUserReason } from './peer-uid.js';
 import { likelyChoice } from './prefetch-guess.js';
 import { offIndexLinks, routeRequest } from './proxy-routes.js';
 import { checkProxySecret, newProxySecret } from './proxy-secret.js';
 import { scratchWriteError } from './scratch-error.js';
-import { httpStatusFor, refusalOf, type Refusal } from './refusal.js';
+import { httpStatusFor, refusalOf, type Refusal } from '../lib/refusal.js';
 
-/** What the proxy needs of the client library (IndexClient, client/api.ts). */
+/** What the proxy needs of the client library (IndexClient, client/lib/api.ts). */
 export interface ProxySource {
   /** Runs the TUF update cycle (TUF spec 5.3-5.6). */
   refresh(): Promise<void>;
@@ -195,26 +195,26 @@ export class VerifyingProxy {
   }
 
   /**
-   * Verifies simple pages pip is about to ask for (its top-level requirements) in the
+   * Verifies the simple pages of projects pip is about to ask for (its top-level requirements) in the
    * background, while pip starts. Only verified bytes are kept; a failure is not a refusal here
    * (pip's own request for the page meets it again and records it).
    */
-  prefetchPages(targetPaths: readonly string[]): void {
+  prefetchProjects(projects: readonly string[]): void {
     if (this.closing) return;
-    for (const t of targetPaths) {
+    for (const project of projects) {
+      const t = projectPagePath(project);
       const p = (async () => {
         await this.opts.ready;
-        this.prefetchPackageOf(t, await this.verifiedPage(t, true));
+        this.prefetchPackageOf(project, await this.verifiedPage(t, true));
       })().catch((err: unknown) => this.notePrefetchRefusal(err, t));
       this.track(p);
     }
   }
 
-  /** Starts verifying the file pip will most likely ask for next from this page (if enabled). */
-  private prefetchPackageOf(pageTarget: string, page: { bytes: Uint8Array }): void {
+  /** Starts verifying the file pip will most likely ask for next from `project`'s page (if enabled). */
+  private prefetchPackageOf(project: string, page: { bytes: Uint8Array }): void {
     const max = this.opts.prefetch?.maxBytes;
-    const project = /^simple\/([^/]+)\/index\.html$/.exec(pageTarget)?.[1];
-    if (max === undefined || !project || this.closing) return;
+    if (max === undefined || this.closing) return;
     const filename = likelyChoice(Buffer.from(page.bytes).toString('utf8'));
     const route = filename ? routeRequest(`/packages/${project}/${encodeURIComponent(filename)}`) : undefined;
     if (route?.kind !== 'package' || this.verified.has(route.target)) return;
@@ -315,7 +315,7 @@ export class VerifyingProxy {
       });
     }
     this.pages.set(targetPath, page.target);
-    this.prefetchPackageOf(targetPath, page);
+    if (project) this.prefetchPackageOf(project, page);
     this.opts.log?.(`${req.method} ${shown(req)} 200 (verified ${targetPath})`);
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'content-length': page.bytes.length, 'cache-control': 'no-store' });
     res.end(req.method === 'HEAD' ? undefined : page.bytes);

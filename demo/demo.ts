@@ -4,7 +4,7 @@
 // `tufpip install` into a fresh venv, prints what was verified and the package's output, then
 // stops the server and removes everything. Nothing outside one temporary directory is written.
 // Runs the same from a clone (`npm run demo`) and from an installed package
-// (`node "$(npm root -g)/tufpip/dist/client/demo.js"`): it needs only bin/ and dist/.
+// (`node "$(npm root -g)/tufpip/dist/demo/demo.js"`): it needs only bin/ and dist/.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';

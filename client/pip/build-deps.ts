@@ -7,9 +7,9 @@
 // When one is not on the index, pip's own words ("No matching distribution found for X") are
 // buried inside the subprocess's output under "pip subprocess to install build dependencies did
 // not run successfully". This module finds them and says which requirement, needed by which sdist.
-import { TufpipError } from '../metadata/errors.js';
+import { TufpipError } from '../../metadata/errors.js';
 import type { PipResult } from './pip-runner.js';
-import type { Refusal } from './refusal.js';
+import type { Refusal } from '../lib/refusal.js';
 
 export interface MissingBuildDependency {
   /** The requirement as pip wrote it: `setuptools>=40.8.0`. */

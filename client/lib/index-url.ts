@@ -1,11 +1,11 @@
 // Index URLs: one normal form per index (trailing slash, no credentials, no query), its default
 // name (host[:port]) and the transport rule (DESIGN.md / issue 3: plain HTTP only on loopback
 // unless the user says --allow-http).
-import { TufpipError } from '../metadata/errors.js';
+import { TufpipError } from '../../metadata/errors.js';
 import { ClientError, redactUrl } from './client-error.js';
-import { isLoopbackHost } from '../io/loopback-host.js';
+import { isLoopbackHost } from '../../io/loopback-host.js';
 
-export { isLoopbackHost } from '../io/loopback-host.js';
+export { isLoopbackHost } from '../../io/loopback-host.js';
 
 export interface IndexUrl {
   /** Normal form without credentials: the trust store's key and what messages show. */

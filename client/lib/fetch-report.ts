@@ -1,7 +1,8 @@
 // The report of a fetch (DESIGN.md "Client": every fetched file is reported with its hash and who
 // vouched for it: the project's developer keys, or the repository's online key). Written as
 // `<dir>/tufpip-report.json` and printed one line per file.
-import { shortKeyId } from '../metadata/short-key-id.js';
+import { shortKeyId } from '../../metadata/short-key-id.js';
+import { releaseParent } from '../../metadata/role-graph.js';
 import type { VerifiedTarget, Vouch } from './api.js';
 import type { Refusal } from './refusal.js';
 
@@ -55,9 +56,8 @@ export function describeVouch(v: Vouch): string {
   if (v.kind === 'developer') {
     // PEP 480 in tufpip: `project-<p>` delegates each release to `project-<p>--<version>` (same
     // keys and threshold, docs/design-decisions.md); name the project role, then the release role.
-    // A PEP 503 name never contains `--`, so the first `--` ends the project role's name.
-    const cut = v.role.indexOf('--');
-    const [project, release] = cut > 0 ? [v.role.slice(0, cut), v.role] : [v.role, undefined];
+    const parent = releaseParent(v.role);
+    const [project, release] = parent ? [parent, v.role] : [v.role, undefined];
     return `developer-signed: ${project}, key${keys.length === 1 ? '' : 's'} ${keys.join(', ')} (${v.threshold} of ${v.keyids.length}${release ? `; release role ${release}` : ''})`;
   }
   return `index-signed (online key${keys.length === 1 ? '' : 's'} ${keys.join(', ')})`;

@@ -4,8 +4,8 @@
 // that TUF then finds unsigned is a signature gap worth the alarm (PEP 480, signature-gap
 // tripwire in index-client.ts). Pure: the pages are verified bytes the caller already has.
 import { distance } from 'fastest-levenshtein';
-import { normalizeProject } from '../metadata/pep503.js';
-import { parseProjectList, parseProjectPage } from '../metadata/simple-html.js';
+import { normalizeProject } from '../../metadata/pep503.js';
+import { parseProjectList, parseProjectPage } from '../../metadata/simple-html.js';
 
 /** Whether a verified project page (simple-html.ts format) links `filename`. */
 export function pageListsFile(pageHtml: string, filename: string): boolean {

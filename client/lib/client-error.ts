@@ -2,11 +2,11 @@
 // it is worded, with no dependency on tuf-js: modules on the path that starts pip import it from
 // here, so that loading tuf-js waits until pip runs (issue 3 "Speed"). The classification of
 // tuf-js errors, the ONE adapter (STYLE.md "Errors"), is tuf/error-classifier.ts (wrapped by client/errors.ts).
-import { TufpipError, type ErrorCode } from '../metadata/errors.js';
+import { TufpipError, type ErrorCode } from '../../metadata/errors.js';
 import type { RefusalKind } from './api.js';
-import { redactUrls } from '../metadata/redact.js';
+import { redactUrls } from '../../metadata/redact.js';
 
-export { redactUrl, redactUrls } from '../metadata/redact.js';
+export { redactUrl, redactUrls } from '../../metadata/redact.js';
 
 /** Where a failure happened, for the message: the index (display URL), role and target path. */
 export interface RefusalContext {

@@ -1,6 +1,7 @@
 // The client library's public contract (`import { ... } from 'tufpip'`). Implemented by
 // index-client.ts; consumed by the verifying proxy, the `tufpip` CLI and other installers.
 // Verification itself is tuf-js's Updater (DESIGN.md "Client"); this is everything around it.
+import type { FetchRecord } from '../../io/http-transport.js';
 
 /** Who vouched for a target (DESIGN.md "Client": every fetched file names its signers). */
 export interface Vouch {
@@ -42,6 +43,27 @@ export type RefusalKind =
   | 'insecure-transport' // plain HTTP off loopback without --allow-http
   | 'metadata'; // any other metadata problem
 
+/**
+ * How an IndexClient gets bytes: tuf-js's `Fetcher` contract (TUF spec 5: the client workflow,
+ * every signature, version, expiry, length and hash check stays tuf-js's Updater; a fetcher only
+ * transports). Default: the HTTP fetcher (proxies, idle timeout, credentials per origin). A
+ * fetcher that serves another source (memory, a mirror, a test double) must answer a missing
+ * file as tuf-js's `DownloadHTTPError` with status 404 (the end of the root chain, TUF spec
+ * 5.3.3) and refuse more than `maxLength` bytes.
+ */
+export interface IndexFetcher {
+  /** Downloads `url` (at most `maxLength` bytes) into a temporary file and runs `handler` on it. */
+  downloadFile<T>(url: string, maxLength: number, handler: (file: string) => Promise<T>): Promise<T>;
+  /** Downloads `url` (at most `maxLength` bytes) into memory. */
+  downloadBytes(url: string, maxLength: number): Promise<Buffer>;
+  /** Every request made, in order (`IndexClient.requests`); none when absent. */
+  readonly log?: readonly FetchRecord[];
+  /** A fresh path for a temporary file, removed by close(); default: one under os.tmpdir(). */
+  scratchFile?(): Promise<string>;
+  /** Releases connections and temporary files; IndexClient.close() calls it. */
+  close?(): Promise<void>;
+}
+
 export interface FetchOptions {
   /** Abort a download when no byte arrives for this long (ms). Default 30,000. */
   idleTimeoutMs?: number;
@@ -69,6 +91,12 @@ export interface OpenIndexOptions extends FetchOptions {
   credential?: { scheme: 'basic'; username: string; password: string } | { scheme: 'bearer'; token: string };
   /** Where `credential` came from, for messages (never the secret). Default "given to the client". */
   credentialSource?: string;
+  /**
+   * The fetcher for metadata and targets (default: an HTTP fetcher built from `idleTimeoutMs`,
+   * `userAgent`, `onProgress` and the index credentials, which then do not apply to this one).
+   * IndexClient.close() closes it.
+   */
+  fetcher?: IndexFetcher;
 }
 
 export interface DownloadOptions {

@@ -7,7 +7,7 @@
 // wants are passed explicitly as pip arguments (`tufpip install ... -- PIP_ARGS`).
 import { spawn } from 'node:child_process';
 import os from 'node:os';
-import { TufpipError } from '../metadata/errors.js';
+import { TufpipError } from '../../metadata/errors.js';
 import { prewarmHint, startPipPrewarm, takePrewarmedPip } from './pip-prewarm.js';
 
 export const DEFAULT_PYTHON = process.platform === 'win32' ? 'python' : 'python3';

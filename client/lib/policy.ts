@@ -9,8 +9,8 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { TufpipError } from '../metadata/errors.js';
-import { normalizeProject } from '../metadata/pep503.js';
+import { TufpipError } from '../../metadata/errors.js';
+import { normalizeProject } from '../../metadata/pep503.js';
 import type { VerifiedTarget } from './api.js';
 import type { Refusal } from './refusal.js';
 
