@@ -58,7 +58,6 @@ describe('bulk rebuild of thousands of bins (every core)', function () {
       publishedBinsBytes: (await pub.role('bins')).bytes,
       expires: o.expires ?? inDays(7),
       key: key.threadKey!(),
-      keyid: key.keyid,
     };
     return { setup, jobs, pub };
   }

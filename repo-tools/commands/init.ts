@@ -1,34 +1,27 @@
 // `tufpip-repo init`: creates a repository directory with the first signed version of every
-// role (DESIGN.md role graph), an empty simple index and the config. Built in a temporary
-// directory next to the target and renamed into place, so a failed init leaves nothing behind.
+// role (DESIGN.md role graph), an empty simple index and the config: the publication pipeline
+// (txn/pipeline.ts) run from an empty published state. Built in a temporary directory next to
+// the target and renamed into place, so a failed init leaves nothing behind.
 import path from 'node:path';
 import fsp from 'node:fs/promises';
 import fse from 'fs-extra';
 import { canonicalize } from '../../metadata/canonical.js';
-import {
-  binDelegations,
-  buildRoot,
-  buildTargets,
-  buildTimestamp,
-  canonicalSnapshot,
-  emptyDelegations,
-  topDelegations,
-  type TargetInfo,
-} from '../../metadata/builders.js';
+import { binDelegations, buildRoot, buildTargets, emptyDelegations, topDelegations, type TargetInfo, type TargetsSigned } from '../../metadata/builders.js';
+import { planPublication } from '../../metadata/publication-plan.js';
 import { TufpipError } from '../../metadata/errors.js';
 import { binForPath } from '../../metadata/hash-bins.js';
 import { keyIdOf, type PublicKeyJson } from '../../metadata/keys.js';
 import { DEFAULT_BINS, defaultExpiryDays, expiresAt, verifyBinCount, type ExpiryKey } from '../../metadata/profile.js';
 import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS, binName, versionedFileName } from '../../metadata/roles.js';
 import { projectListHtml } from '../../metadata/simple-html.js';
-import { SIMPLE_INDEX, hashedPath } from '../../metadata/target-paths.js';
+import { SIMPLE_INDEX } from '../../metadata/target-paths.js';
 import { privateKeyFromPem, type LocalSigner } from '../keys/signer.js';
 import { writeNewKey } from '../keys/keygen.js';
 import { CONFIG_FORMAT, RepoLayout, type RepoConfig } from '../storage/layout.js';
-import { DurableBatch, fsyncDir, writeFileAtomic } from '../../io/atomic-file.js';
-import { appendJournal } from '../storage/journal.js';
+import { fsyncDir } from '../../io/atomic-file.js';
+import { LocalDiskStorage } from '../storage/local-disk.js';
 import { selfCheck } from '../txn/self-check.js';
-import { signRole } from '../txn/transaction.js';
+import { persistPublication, signPayloads, signRole } from '../txn/pipeline.js';
 import { sha256Hex } from '../../metadata/hash.js';
 
 export interface InitOptions {
@@ -149,34 +142,42 @@ export async function initRepo(o: InitOptions): Promise<InitResult> {
       },
     });
     const rootBytes = await signRole(canonicalize(root), rootSigners);
-    const roleBytes = new Map<string, Buffer>();
-    const targets = buildTargets(1, exp('targets'), {}, topDelegations({
+
+    // The first version of every targets role, planned from an empty published state by the one
+    // publication pipeline (repo-tools/txn/pipeline.ts): plan, sign, self-check, persist.
+    const replaced = new Map<string, TargetsSigned>();
+    const signersOf = new Map<string, LocalSigner[]>();
+    const put = (role: string, signed: TargetsSigned, signer: LocalSigner) => {
+      replaced.set(role, signed);
+      signersOf.set(role, [signer]);
+    };
+    put(TARGETS, buildTargets(1, exp('targets'), {}, topDelegations({
       claimed: { key: claimedSigner.publicKey, keyid: claimedSigner.keyid },
       recentlyClaimed: { key: online.publicKey, keyid: online.keyid },
       bins: { key: binsSigner.publicKey, keyid: binsSigner.keyid },
-    }));
-    roleBytes.set(TARGETS, await signRole(canonicalize(targets), [targetsSigner]));
-    roleBytes.set(CLAIMED, await signRole(canonicalize(buildTargets(1, exp('claimed'), {}, emptyDelegations())), [claimedSigner]));
-    roleBytes.set(RECENTLY_CLAIMED, await signRole(canonicalize(buildTargets(1, exp('recently-claimed'), {}, emptyDelegations())), [online]));
-    roleBytes.set(BINS, await signRole(canonicalize(buildTargets(1, exp('bins'), {}, binDelegations(online.publicKey, online.keyid, bins))), [binsSigner]));
+    })), targetsSigner);
+    put(CLAIMED, buildTargets(1, exp('claimed'), {}, emptyDelegations()), claimedSigner);
+    put(RECENTLY_CLAIMED, buildTargets(1, exp('recently-claimed'), {}, emptyDelegations()), online);
+    put(BINS, buildTargets(1, exp('bins'), {}, binDelegations(online.publicKey, online.keyid, bins)), binsSigner);
 
     // An empty project list, so `/simple/` answers from the first moment.
     const listHtml = Buffer.from(projectListHtml([]), 'utf8');
     const listInfo: TargetInfo = { length: listHtml.length, hashes: { sha256: sha256Hex(listHtml) } };
     const listBin = binForPath(SIMPLE_INDEX, bins);
-    o.onProgress?.(`signing ${bins} bins`);
     for (let i = 0; i < bins; i++) {
       const name = binName(i, bins);
-      const tg: Record<string, TargetInfo> = name === listBin ? { [SIMPLE_INDEX]: listInfo } : {};
-      roleBytes.set(name, await signRole(canonicalize(buildTargets(1, exp('bin'), tg)), [online]));
+      put(name, buildTargets(1, exp('bin'), name === listBin ? { [SIMPLE_INDEX]: listInfo } : {}), online);
     }
-    const versions = new Map<string, number>();
-    for (const r of roleBytes.keys()) versions.set(`${r}.json`, 1);
-    const snapshotBytes = await signRole(canonicalSnapshot(1, exp('snapshot'), versions), [online]);
-    const timestampBytes = await signRole(
-      canonicalize(buildTimestamp(1, exp('timestamp'), { version: 1, length: snapshotBytes.length, sha256: sha256Hex(snapshotBytes) })),
-      [online],
+    const plan = planPublication(
+      { timestampVersion: 0, snapshotVersion: 0, versionOf: () => undefined, versions: () => new Map(), current: new Map() },
+      { targetEdits: new Map(), resign: new Set(), replaced, presigned: new Map(), bulk: new Set(), forceSnapshot: false, newRoot: false },
+      now,
+      expires,
     );
+    o.onProgress?.(`signing ${bins} bins`);
+    const roleBytes = await signPayloads(plan, { online, given: (r) => signersOf.get(r)! });
+    const snapshotBytes = await signRole(plan.snapshot!.signedText, [online]);
+    const timestampBytes = await signRole(plan.timestamp(snapshotBytes).signedText, [online]);
 
     o.onProgress?.('self-check');
     await selfCheck({
@@ -184,24 +185,28 @@ export async function initRepo(o: InitOptions): Promise<InitResult> {
       newTimestampBytes: timestampBytes,
       snapshotBytes,
       snapshotChanged: true,
-      snapshot: { oldVersions: new Map(), newVersions: versions },
+      snapshot: { oldVersions: new Map(), newVersions: plan.snapshot!.newVersions! },
       changedRoles: roleBytes,
       roleBytes: async (r) => roleBytes.get(r)!,
     });
 
+    // Persisted into the temporary directory (nobody sees it: no lock, no prepared journal
+    // entry); the rename into place below is this publication's commit point.
     o.onProgress?.('writing');
     await fse.ensureDir(tmp.metadataDir);
     await fse.ensureDir(path.join(tmp.site, 'packages'));
     await fse.ensureDir(path.join(tmp.site, 'simple'));
-    await writeFileAtomic(tmp.targetFile(hashedPath(SIMPLE_INDEX, listInfo.hashes.sha256)), listHtml, 0o644, false);
-    await writeFileAtomic(tmp.targetFile(SIMPLE_INDEX), listHtml, 0o644, false);
-    await writeFileAtomic(tmp.metadataFile(versionedFileName('root', 1)), rootBytes, 0o644, false);
-    const batch = new DurableBatch(roleBytes.size);
-    for (const [r, b] of roleBytes) batch.writeImmutable(tmp.metadataFile(versionedFileName(r, 1)), b);
-    await batch.flush();
-    await writeFileAtomic(tmp.metadataFile(versionedFileName('snapshot', 1)), snapshotBytes, 0o644, false);
-    await writeFileAtomic(tmp.metadataFile('timestamp.json'), timestampBytes, 0o644, false);
-    await fsyncDir(tmp.metadataDir);
+    const storage = new LocalDiskStorage(tmp);
+    await persistPublication(storage, undefined, {
+      command: 'init',
+      content: [{ targetPath: SIMPLE_INDEX, sha256: listInfo.hashes.sha256, source: { bytes: listHtml }, plainBeforePublish: true }],
+      roles: plan.payloads.map((p) => [versionedFileName(p.role, p.version), roleBytes.get(p.role)!]),
+      snapshot: [versionedFileName('snapshot', plan.snapshot!.version), snapshotBytes],
+      root: [versionedFileName('root', 1), rootBytes],
+      withdrawn: [],
+      time: now.toISOString(),
+      timestamp: timestampBytes,
+    });
     const onlineRel = path.relative(layout.dir, path.join(keysDir, 'online.pem'));
     const config: RepoConfig = {
       format: CONFIG_FORMAT,
@@ -212,8 +217,8 @@ export async function initRepo(o: InitOptions): Promise<InitResult> {
       onlinePassphraseEnv: o.passphrase ? o.passphraseEnv : undefined,
       keysDir: keysInside ? 'keys' : keysDir,
     };
-    await tmp.saveConfig(config);
-    await appendJournal(tmp, { txn: `1-${process.pid}`, state: 'done', command: 'init', timestampVersion: 1, time: now.toISOString() });
+    await storage.state.saveConfig(config);
+    await storage.state.appendJournal({ txn: `1-${process.pid}`, state: 'done', command: 'init', timestampVersion: 1, time: now.toISOString() });
     await fsp.rename(tmpDir, layout.dir);
     await fsyncDir(path.dirname(layout.dir));
     const rootFile = layout.metadataFile(versionedFileName('root', 1));

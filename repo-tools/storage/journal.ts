@@ -1,9 +1,9 @@
 // The transaction journal (outside site/). A transaction records, before it replaces
 // timestamp.json, what must happen after (plain-named simple pages, removals); a crash between
-// the two is finished by the next command that takes the lock. Append-only JSON lines, fsynced.
+// the two is finished by the next command that takes the lock (txn/pipeline.ts
+// recoverPublication). Append-only JSON lines, fsynced.
 import fs from 'node:fs';
 import type { RepoLayout } from './layout.js';
-import { linkOrCopy } from '../../io/atomic-file.js';
 
 export type PostStep =
   | { op: 'copy'; from: string; to: string } // target paths under site/
@@ -65,28 +65,4 @@ export async function lastJournalEntry(layout: RepoLayout): Promise<JournalEntry
   } finally {
     fs.closeSync(fd);
   }
-}
-
-export async function runPostSteps(layout: RepoLayout, steps: PostStep[]): Promise<void> {
-  for (const s of steps) {
-    if (s.op === 'copy') await linkOrCopy(layout.targetFile(s.from), layout.targetFile(s.to));
-    else fs.rmSync(layout.targetFile(s.path), { force: true });
-  }
-}
-
-/**
- * Finishes a transaction that published its timestamp but crashed before its post steps.
- * A prepared transaction whose timestamp was not published is abandoned (its new files are
- * unreferenced and `gc` removes them).
- */
-export async function recoverJournal(layout: RepoLayout, publishedTimestampVersion: number): Promise<'none' | 'finished' | 'abandoned'> {
-  const last = await lastJournalEntry(layout);
-  if (!last || last.state === 'done') return 'none';
-  if (last.timestampVersion === publishedTimestampVersion) {
-    await runPostSteps(layout, last.post ?? []);
-    await appendJournal(layout, { ...last, state: 'done', post: undefined, time: new Date().toISOString() });
-    return 'finished';
-  }
-  await appendJournal(layout, { ...last, state: 'done', post: undefined, time: new Date().toISOString(), command: 'abandoned' });
-  return 'abandoned';
 }

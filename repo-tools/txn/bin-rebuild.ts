@@ -4,15 +4,17 @@
 // client would (TUF spec 5.6, the self-check of DESIGN.md "Publishing rules"). The same code runs
 // on the main thread and in worker threads (bin-rebuild-pool.ts); docs/design-decisions.md "A bulk
 // rebuild runs on every core" gives the reason.
-import { sign, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { Metadata, MetadataKind } from '../../tuf/models.js';
 import { describeTufError } from '../../tuf/error-classifier.js';
-import { canonicalize } from '../../metadata/canonical.js';
-import { buildTargets, serializeEnvelope, type TargetInfo, type TargetsSigned } from '../../metadata/builders.js';
+import type { TargetInfo, TargetsSigned } from '../../metadata/builders.js';
+import { editedTargetsText } from '../../metadata/publication-plan.js';
 import { TufpipError } from '../../metadata/errors.js';
 import { BINS, versionedFileName } from '../../metadata/roles.js';
 import { readPublishedRole, verifiedRoleModel, type AnyMetadata } from '../storage/published.js';
 import { parseEnvelope } from '../../metadata/envelope.js';
+import { LocalSigner } from '../keys/signer.js';
+import { signRoleSync } from './pipeline.js';
 import { forgetRole, loadCheckStore, type CheckStoreInputs, type TrustedMetadataStore } from '../../tuf/self-check-store.js';
 
 export interface BinRebuildSetup extends CheckStoreInputs {
@@ -21,9 +23,11 @@ export interface BinRebuildSetup extends CheckStoreInputs {
   publishedBinsBytes: Uint8Array;
   /** Expiry of every new bin version. */
   expires: string;
-  /** The online key (a KeyObject is passed to worker threads of this process, never serialised). */
+  /**
+   * The online key: a KeyObject is cloned into worker threads of this process, never serialised;
+   * each thread signs through a LocalSigner over it (pipeline.ts: every role is signed by a Signer).
+   */
   key: KeyObject;
-  keyid: string;
 }
 
 export interface BinJob {
@@ -43,9 +47,11 @@ export class BinRebuilder {
   private readonly setup: BinRebuildSetup;
   private readonly store: TrustedMetadataStore;
   private readonly binsModel: AnyMetadata;
+  private readonly signer: LocalSigner;
 
   constructor(setup: BinRebuildSetup) {
     this.setup = setup;
+    this.signer = new LocalSigner(setup.key);
     const at = { role: 'root' };
     try {
       this.store = loadCheckStore(setup, at);
@@ -62,14 +68,9 @@ export class BinRebuilder {
     const env = parseEnvelope<TargetsSigned>(bytes, file);
     // What is built on is verified first (storage/published.ts): shape, version, bins' signature.
     verifiedRoleModel(job.name, bytes, file, job.version, this.binsModel, env);
-    const targets = env.signed.targets; // this thread's own parse: edited in place
-    for (const [p, info] of job.edits) {
-      if (info) targets[p] = info;
-      else delete targets[p];
-    }
-    const text = canonicalize(buildTargets(job.version + 1, this.setup.expires, targets, env.signed.delegations));
-    const sig = sign(null, Buffer.from(text, 'utf8'), this.setup.key).toString('hex');
-    const out = Buffer.from(serializeEnvelope(text, [{ keyid: this.setup.keyid, sig }]), 'utf8');
+    // The plan's per-role function (metadata/publication-plan.ts) on this thread's own parse.
+    const text = editedTargetsText(env.signed, job.edits, job.version + 1, this.setup.expires, true);
+    const out = signRoleSync(text, [this.signer]);
     // TUF spec 5.6: the new bin verifies against its delegator, as a client would verify it.
     try {
       this.store.updateDelegatedTargets(out, job.name, BINS);

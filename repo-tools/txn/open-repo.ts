@@ -4,7 +4,8 @@ import path from 'node:path';
 import { RepoLayout } from '../storage/layout.js';
 import { Published } from '../storage/published.js';
 import { withRepoLock, type LockOptions } from '../../io/lock.js';
-import { recoverJournal } from '../storage/journal.js';
+import { LocalDiskStorage } from '../storage/local-disk.js';
+import { recoverPublication } from './pipeline.js';
 import { loadSigner, type Signer } from '../keys/signer.js';
 import type { RepoContext } from './context.js';
 import { TufpipError } from '../../metadata/errors.js';
@@ -24,8 +25,9 @@ export async function withRepo<T>(dir: string, opts: OpenOptions, fn: (ctx: Repo
   return withRepoLock(
     layout.dir,
     async (lock) => {
+      const storage = new LocalDiskStorage(layout, lock);
       const first = await Published.load(layout);
-      const recovered = await recoverJournal(layout, first.timestamp.signed.version);
+      const recovered = await recoverPublication(storage, first.timestamp.signed.version);
       const published = recovered === 'none' ? first : await Published.load(layout);
       if (published.interruptedRootPublish && !opts.finishesPublish) {
         throw new TufpipError('REFUSED', `root version ${published.rootVersion} was written by a publish that did not finish: run 'tufpip-repo publish ${layout.dir}' to complete it before anything else`);
@@ -36,6 +38,7 @@ export async function withRepo<T>(dir: string, opts: OpenOptions, fn: (ctx: Repo
         config,
         published,
         lock,
+        storage,
         now: opts.now ?? new Date(),
         async onlineSigner() {
           if (!signer) {

@@ -1,48 +1,32 @@
-// One atomic publication (DESIGN.md "Publishing rules"): new versioned files first (content,
-// targets roles, snapshot), a self-check of everything a client would verify, then timestamp.json
-// replaced last with write-temp, fsync, rename. A crash at any point leaves the previously
-// published repository intact: nothing it references is changed before the rename.
+// One atomic publication (DESIGN.md "Publishing rules"), the API the publishing commands build:
+// target edits, replaced and presigned roles, a new root, content and post steps. commit() runs
+// the one pipeline (pipeline.ts): the pure plan (metadata/publication-plan.ts), signing through
+// Signers, the self-check of everything a client would verify, then persisting through the
+// repository's Storage with timestamp.json last. A crash at any point leaves the previously
+// published repository intact: nothing it references is changed before the commit point.
 import { performance } from 'node:perf_hooks';
-import path from 'node:path';
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import { canonicalize } from '../../metadata/canonical.js';
-import {
-  buildTargets,
-  buildTimestamp,
-  canonicalSnapshot,
-  serializeEnvelope,
-  type TargetInfo,
-  type TargetsSigned,
-} from '../../metadata/builders.js';
+import { type TargetInfo, type TargetsSigned } from '../../metadata/builders.js';
 import { expiresAt, expiryKeyForRole } from '../../metadata/profile.js';
 import { binForPath } from '../../metadata/hash-bins.js';
-import { hashedPath } from '../../metadata/target-paths.js';
 import { BINS, CLAIMED, isBinRole, isOnlineRole, versionedFileName } from '../../metadata/roles.js';
+import { planPublication } from '../../metadata/publication-plan.js';
 
 import { TufpipError } from '../../metadata/errors.js';
 import { parseEnvelope } from '../../metadata/envelope.js';
 import { sha256Hex } from '../../metadata/hash.js';
 import type { Signer } from '../keys/signer.js';
 import type { RepoContext } from './context.js';
-import { DurableBatch, existsSync, fsyncDir, linkOrCopy, writeFileAtomic, writeFileAtomicSync, writeImmutableSync } from '../../io/atomic-file.js';
-import { appendJournal, runPostSteps, type PostStep } from '../storage/journal.js';
-import { appendRetired, loadRetired, truncateRetired, type RetiredRecord } from '../storage/retired-files.js';
+import type { PostStep } from '../storage/journal.js';
+import type { RetiredRecord } from '../storage/retired-files.js';
 import { isPackageTarget, retiredConflict, withdrawnTargets, type RetiredFile } from '../../metadata/filename-record.js';
-import { recordScannedDirs, verifyNoSecretsUnderSite } from '../storage/secrets-guard.js';
+import { recordScannedDirs } from '../storage/secrets-guard.js';
 import { advanceDueSummary } from '../storage/expiry-cache.js';
 import { binsChain, checkStoreInputs, selfCheck } from './self-check.js';
 import { rebuildBins } from './bin-rebuild-pool.js';
-import type { SnapshotText } from '../../metadata/snapshot-text.js';
+import { finishPublication, persistPublication, signPayloads, signRole, type ContentFile } from './pipeline.js';
 
-export interface ContentFile {
-  targetPath: string;
-  sha256: string;
-  /** Bytes to write, or a staged file (outside site/) to link or copy. */
-  source: { bytes: Buffer } | { file: string };
-  /** Package files get their plain name before publishing (a new name nobody references yet). */
-  plainBeforePublish: boolean;
-}
+export { signRole, type ContentFile };
 
 export interface CommitResult {
   noop: boolean;
@@ -57,43 +41,8 @@ export interface CommitResult {
   bulkBins?: number;
 }
 
-/** An error from the file system (ENOSPC, EFBIG, EIO, EDQUOT, EROFS, EACCES...). */
-function isFsError(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException | null)?.code;
-  return typeof code === 'string' && /^E[A-Z]+$/.test(code) && typeof (err as NodeJS.ErrnoException).syscall === 'string';
-}
-
-function statSizeOr0(file: string): number {
-  try {
-    return fs.statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
-/** The folders `mkdir -p` created: from `first` down to `last`. */
-function dirsFrom(first: string, last: string): string[] {
-  const out: string[] = [];
-  for (let d = last; ; d = path.dirname(d)) {
-    out.unshift(d);
-    if (d === first || d === path.dirname(d)) break;
-  }
-  return out;
-}
-
-/** Signs canonical bytes with each signer and returns the serialised metadata file. */
-export async function signRole(signedCanonical: string, signers: Signer[]): Promise<Buffer> {
-  const bytes = Buffer.from(signedCanonical, 'utf8');
-  const signatures = [];
-  for (const s of signers) signatures.push({ keyid: s.keyid, sig: s.signSync ? s.signSync(bytes) : await s.sign(bytes) });
-  return Buffer.from(serializeEnvelope(signedCanonical, signatures), 'utf8');
-}
-
 /** From this many bins on, a transaction rebuilds them in bulk (bin-rebuild-pool.ts). */
 const BULK_FROM = 2048;
-
-/** Up to this many changed roles, the snapshot is edited as text; past it, one full build is cheaper. */
-const SNAPSHOT_TEXT_EDITS = 64;
 
 export class Transaction {
   readonly ctx: RepoContext;
@@ -181,7 +130,7 @@ export class Transaction {
    * if it never was: identical bytes restore it, other bytes are refused at commit.
    */
   retiredHashes(targetPath: string): ReadonlySet<string> | undefined {
-    this.retired ??= loadRetired(this.ctx.layout);
+    this.retired ??= this.ctx.storage.state.loadRetired();
     return this.retired.get(targetPath);
   }
 
@@ -258,99 +207,57 @@ export class Transaction {
     const withdrawn = await this.planFilenameRecord();
     const timings: Record<string, number> = {};
     const lap = (name: string, from: number) => (timings[name] = Math.round((performance.now() - from) * 10) / 10);
-    const newRoleBytes = new Map<string, Buffer>();
-    /** "<role>.json" -> new version, for every targets role this transaction publishes. */
-    const edits = new Map<string, number>();
-    const roleResults: { role: string; version: number }[] = [];
-    const published: { role: string; expires: string; periodDays: number }[] = [];
-    const expires = (role: string) => expiresAt(now, config.expires[expiryKeyForRole(role)]);
 
+    // Plan (pure: metadata/publication-plan.ts). Thousands of bins (a bulk sync, a bump of every
+    // bin) are planned by version and rebuilt on every core once the snapshot is signed
+    // (bin-rebuild-pool.ts): a snapshot names versions only, so it does not wait for their bytes.
     const online = await this.ctx.onlineSigner();
-    // Online targets roles: edited bins and re-signed roles. Thousands of bins (a bulk sync, a bump
-    // of every bin) are rebuilt on every core once the snapshot is signed (bin-rebuild-pool.ts): a
-    // snapshot names versions only, so it does not wait for their bytes.
     const onlineRoles = new Set<string>([...this.binEdits.keys(), ...this.resignSet]);
     const bulk = this.bulkBins(onlineRoles, online);
-    for (const role of onlineRoles) {
-      if (this.roleUpdates.has(role)) continue;
-      if (bulk.has(role)) {
-        const version = pub.versionOf(role);
-        if (version === undefined) throw new TufpipError('NOT_FOUND', `role ${role} is not in the published snapshot`);
-        edits.set(`${role}.json`, version + 1);
-        roleResults.push({ role, version: version + 1 });
-        published.push({ role, expires: expires(role), periodDays: config.expires[expiryKeyForRole(role)] });
-        continue;
-      }
-      const cur = await pub.role(role);
-      const targets: Record<string, TargetInfo> = { ...cur.signed.targets };
-      for (const [p, info] of this.binEdits.get(role) ?? []) {
-        if (info) targets[p] = info;
-        else delete targets[p];
-      }
-      const signed = buildTargets(cur.version + 1, expires(role), targets, cur.signed.delegations);
-      newRoleBytes.set(role, await signRole(canonicalize(signed), [await this.ctx.onlineSigner()]));
-      edits.set(`${role}.json`, signed.version);
-      roleResults.push({ role, version: signed.version });
-      published.push({ role, expires: signed.expires, periodDays: config.expires[expiryKeyForRole(role)] });
-    }
-    for (const [role, { signed, signers }] of this.roleUpdates) {
-      if (this.binEdits.has(role)) throw new Error(`role ${role} both edited and replaced in one transaction`);
-      newRoleBytes.set(role, await signRole(canonicalize(signed), signers));
-      edits.set(`${role}.json`, signed.version);
-      roleResults.push({ role, version: signed.version });
-      published.push({ role, expires: signed.expires, periodDays: config.expires[expiryKeyForRole(role)] });
-    }
+    const current = new Map<string, { version: number; signed: TargetsSigned }>();
+    for (const role of onlineRoles) if (!this.roleUpdates.has(role) && !bulk.has(role)) current.set(role, await pub.role(role));
+    const plan = planPublication(
+      {
+        timestampVersion: pub.timestamp.signed.version,
+        snapshotVersion: pub.snapshotVersion,
+        snapshotText: pub.snapshotText,
+        versionOf: (role) => pub.versionOf(role),
+        versions: () => pub.versions,
+        current,
+      },
+      {
+        targetEdits: this.binEdits,
+        resign: this.resignSet,
+        replaced: new Map([...this.roleUpdates].map(([r, u]) => [r, u.signed])),
+        presigned: new Map([...this.presigned].map(([r, p]) => [r, p.version])),
+        bulk,
+        forceSnapshot: this.forceSnapshot,
+        newRoot: this.newRoot !== undefined,
+      },
+      now,
+      config.expires,
+    );
 
-    for (const [role, { bytes, version }] of this.presigned) {
-      if (this.binEdits.has(role) || this.roleUpdates.has(role)) throw new Error(`role ${role} both edited and replaced in one transaction`);
-      newRoleBytes.set(role, bytes);
-      edits.set(`${role}.json`, version);
-      roleResults.push({ role, version });
-      // An offline role changed: the due summary must forget its cached expiry (bump warnings).
-      if (!isOnlineRole(role)) published.push({ role, expires: '', periodDays: 0 });
-    }
-
-    // TUF spec 4.4: snapshot lists the version of every targets role.
-    const snapshotChanged = edits.size > 0 || this.forceSnapshot || this.newRoot !== undefined;
-    let snapshotBytes = pub.snapshotBytes;
-    let snapshotVersion = pub.snapshotVersion;
-    /** The full new version map; only built when the snapshot is not edited as text. */
-    let newVersions: Map<string, number> | undefined;
-    /** The published snapshot as text, when the new one is edited from it. */
-    let oldSnapshot: SnapshotText | undefined;
-    if (snapshotChanged) {
-      snapshotVersion += 1;
-      // A few versions changed in a snapshot in tufpip's canonical shape: edit its text (a 16,385-
-      // entry snapshot is not re-canonicalised on every add). Otherwise, or when a role is new,
-      // build it in full. Either way the self-check below verifies the bytes.
-      oldSnapshot = edits.size <= SNAPSHOT_TEXT_EDITS ? pub.snapshotText : undefined;
-      let signedText = oldSnapshot?.next(snapshotVersion, expires('snapshot'), edits);
-      if (signedText === undefined) {
-        newVersions = new Map(pub.versions);
-        for (const [file, v] of edits) newVersions.set(file, v);
-        signedText = canonicalSnapshot(snapshotVersion, expires('snapshot'), newVersions);
-      }
-      snapshotBytes = await signRole(signedText, [online]);
-    }
-    // TUF spec 4.6: timestamp names the snapshot by version, length and hash.
-    const tsSigned = buildTimestamp(pub.timestamp.signed.version + 1, expires('timestamp'), {
-      version: snapshotVersion,
-      length: snapshotBytes.length,
-      sha256: sha256Hex(snapshotBytes),
+    // Sign: every payload through a Signer; the bulk bins in the rebuild stage below.
+    const newRoleBytes = await signPayloads(plan, {
+      online,
+      given: (r) => this.roleUpdates.get(r)!.signers,
+      presigned: (r) => this.presigned.get(r)!.bytes,
     });
-    const timestampBytes = await signRole(canonicalize(tsSigned), [online]);
+    const snapshotBytes = plan.snapshot ? await signRole(plan.snapshot.signedText, [online]) : pub.snapshotBytes;
+    const ts = plan.timestamp(snapshotBytes);
+    const timestampBytes = await signRole(ts.signedText, [online]);
     if (bulk.size > 0) {
       const chain = await binsChain(newRoleBytes, async (r) => (await pub.role(r)).bytes);
       const store = { rootBytes: pub.rootBytes, newRootBytes: this.newRoot?.bytes, oldTimestampBytes: pub.timestampBytes, newTimestampBytes: timestampBytes, snapshotBytes };
-      const jobs = [...bulk].map((name) => ({ name, version: edits.get(`${name}.json`)! - 1, edits: [...(this.binEdits.get(name) ?? [])] }));
+      const jobs = [...bulk].map((name) => ({ name, version: plan.versionEdits.get(`${name}.json`)! - 1, edits: [...(this.binEdits.get(name) ?? [])] }));
       const rebuilt = await rebuildBins(
         {
           ...checkStoreInputs(store, chain),
           metadataDir: layout.metadataDir,
           publishedBinsBytes: (await pub.role(BINS)).bytes,
-          expires: expires(jobs[0].name),
+          expires: expiresAt(now, config.expires[expiryKeyForRole(jobs[0].name)]),
           key: online.threadKey!(),
-          keyid: online.keyid,
         },
         jobs,
         undefined,
@@ -369,13 +276,14 @@ export class Transaction {
 
     lap('build-and-sign', t0);
     const t1 = performance.now();
+    const snap = plan.snapshot;
     await selfCheck({
       rootBytes: pub.rootBytes,
       oldTimestampBytes: pub.timestampBytes,
       newTimestampBytes: timestampBytes,
       snapshotBytes,
-      snapshotChanged,
-      snapshot: !snapshotChanged ? undefined : newVersions ? { oldVersions: pub.versions, newVersions } : { oldSnapshot: oldSnapshot!, edits },
+      snapshotChanged: snap !== undefined,
+      snapshot: !snap ? undefined : snap.newVersions ? { oldVersions: pub.versions, newVersions: snap.newVersions } : { oldSnapshot: pub.snapshotText!, edits: plan.versionEdits },
       changedRoles: newRoleBytes,
       roleBytes: async (role) => (await pub.role(role)).bytes,
       projectDelegator: (role) => this.projectDelegators.get(role) ?? CLAIMED,
@@ -386,132 +294,41 @@ export class Transaction {
 
     lap('self-check', t1);
     const t2 = performance.now();
-    const contentDirs = new Set<string>();
-    for (const c of this.content) contentDirs.add(path.dirname(layout.targetFile(c.targetPath)));
-    await verifyNoSecretsUnderSite(layout.site, contentDirs);
-    const touchedDirs = new Set<string>([layout.metadataDir, ...contentDirs]);
-
-    // Files and folders this transaction creates before it publishes. If it fails before
-    // timestamp.json is replaced (a full disk, a file-size limit, a refused step), they are removed
-    // again and the journal is cut back to where it was: a failed command leaves the repository as
-    // it found it (found by test/repo-faults-disk.test.ts: an add that ran out of space left its
-    // hash-named copies, plain names and versioned metadata behind). A crash still leaves them to
-    // `gc` (unreferenced: nothing published names them).
-    const created: string[] = [];
-    const createdDirs: string[] = [];
-    const isNew = (file: string) => !existsSync(file);
-    const mkdirTracked = (dir: string) => {
-      const first = fs.mkdirSync(dir, { recursive: true });
-      if (first) createdDirs.push(...dirsFrom(first, dir));
-    };
-    let journalSize: number | undefined;
-    let retiredSize: number | undefined;
-    let timestampReplaced = false;
-    const txn = `${tsSigned.version}-${process.pid}`;
     let t3 = 0;
-    let step = 'writing content';
+    const txn = `${ts.version}-${process.pid}`;
+    const storage = this.ctx.storage;
+    await persistPublication(storage, pub.timestampBytes, {
+      command: this.command,
+      content: this.content,
+      roles: plan.payloads.map((p) => [versionedFileName(p.role, p.version), newRoleBytes.get(p.role)!]),
+      snapshot: snap && [versionedFileName('snapshot', snap.version), snapshotBytes],
+      root: this.newRoot && [versionedFileName('root', this.newRoot.version), this.newRoot.bytes],
+      withdrawn,
+      time: now.toISOString(),
+      prepared: { txn, state: 'prepared', command: this.command, timestampVersion: ts.version, time: now.toISOString(), post: this.post },
+      timestamp: timestampBytes,
+      onWritten: () => {
+        lap('write', t2);
+        t3 = performance.now();
+      },
+    });
+    await finishPublication(storage, this.post, { txn, state: 'done', timestampVersion: ts.version, time: new Date().toISOString() });
     try {
-      // 1. Content: hash-named copies (and plain names of new package files).
-      // Synchronous file operations (a thread-pool round trip each cost more than the operation),
-      // yielding now and then so the lock's refresh timer keeps running in a large batch.
-      let written = 0;
-      for (const c of this.content) {
-        if (++written % 32 === 0) await new Promise((r) => setImmediate(r));
-        const hashed = layout.targetFile(hashedPath(c.targetPath, c.sha256));
-        step = `writing ${c.targetPath}`;
-        mkdirTracked(path.dirname(hashed));
-        if (isNew(hashed)) created.push(hashed);
-        if ('bytes' in c.source) writeImmutableSync(hashed, c.source.bytes);
-        else await linkOrCopy(c.source.file, hashed);
-        if (c.plainBeforePublish) {
-          if (isNew(layout.targetFile(c.targetPath))) created.push(layout.targetFile(c.targetPath));
-          await linkOrCopy(hashed, layout.targetFile(c.targetPath));
-        }
-      }
-      // 2. Targets roles, then snapshot (versioned names: nothing published references them yet).
-      step = 'writing the new metadata versions';
-      const batch = new DurableBatch(newRoleBytes.size + 1);
-      let n = 0;
-      for (const [role, bytes] of newRoleBytes) {
-        if (++n % 256 === 0) await new Promise((r) => setImmediate(r)); // the lock's refresh timer
-        const file = layout.metadataFile(versionedFileName(role, edits.get(`${role}.json`)!));
-        if (isNew(file)) created.push(file);
-        batch.writeImmutable(file, bytes);
-      }
-      if (snapshotChanged) {
-        const file = layout.metadataFile(versionedFileName('snapshot', snapshotVersion));
-        if (isNew(file)) created.push(file);
-        batch.writeImmutable(file, snapshotBytes);
-      }
-      await batch.flush();
-      // 2b. The new root, last before the timestamp: clients fetch N.root.json by probing, so it is
-      // visible from here on (TUF spec 5.3.3); everything it vouches for is already written.
-      if (this.newRoot) {
-        const file = layout.metadataFile(versionedFileName('root', this.newRoot.version));
-        const existing = await fsp.readFile(file).catch(() => undefined);
-        if (existing && !existing.equals(this.newRoot.bytes)) {
-          throw new TufpipError('CONFLICT', `${file} already exists with other content: refusing to replace a root version; nothing was published`);
-        }
-        if (!existing) {
-          created.push(file);
-          await writeFileAtomic(file, this.newRoot.bytes, 0o644, false);
-        }
-      }
-      for (const d of touchedDirs) await fsyncDir(d);
-
-      lap('write', t2);
-      t3 = performance.now();
-      // 3. The record of withdrawn files, the journal, then timestamp.json: the single atomic step
-      // that publishes everything. The record comes first, so no removal is ever published
-      // without it (storage/retired-files.ts).
-      if (withdrawn.length > 0) {
-        step = 'recording the withdrawn files';
-        retiredSize = await appendRetired(layout, withdrawn, now.toISOString(), this.command);
-      }
-      step = 'appending to the journal';
-      journalSize = statSizeOr0(layout.journalFile);
-      await appendJournal(layout, { txn, state: 'prepared', command: this.command, timestampVersion: tsSigned.version, time: now.toISOString(), post: this.post });
-      this.ctx.lock.assertHeld();
-      step = 'writing timestamp.json';
-      writeFileAtomicSync(layout.metadataFile('timestamp.json'), timestampBytes);
-      timestampReplaced = true; // from the rename on, clients may see it: nothing is rolled back
-      await fsyncDir(layout.metadataDir);
-    } catch (err) {
-      // Not when the lock was lost: the files and the journal may be another writer's by now.
-      const lockLost = err instanceof TufpipError && err.code === 'LOCKED';
-      if (!timestampReplaced && !lockLost) {
-        for (const f of created.reverse()) await fsp.rm(f, { force: true }).catch(() => undefined);
-        for (const d of createdDirs.reverse()) await fsp.rmdir(d).catch(() => undefined);
-        if (journalSize !== undefined) await fsp.truncate(layout.journalFile, journalSize).catch(() => undefined);
-        if (retiredSize !== undefined) truncateRetired(layout, retiredSize);
-        // A file-system error (ENOSPC, EFBIG, EIO...) says which step and that nothing changed.
-        if (isFsError(err)) throw new TufpipError('IO', `${step}: ${(err as Error).message}; nothing was published, the repository is as it was`, { cause: err });
-      }
-      throw err;
-    }
-
-    // 4. Plain-named pages for plain pip, removals; then the journal closes the transaction.
-    try {
-      await runPostSteps(layout, this.post);
-      await appendJournal(layout, { txn, state: 'done', timestampVersion: tsSigned.version, time: new Date().toISOString() });
-    } catch (err) {
-      if (!isFsError(err)) throw err;
-      throw new TufpipError('IO', `timestamp ${tsSigned.version} was published, but updating the plain-named pages failed (${(err as Error).message}): the next tufpip-repo command finishes it`, { cause: err });
-    }
-    try {
-      if (snapshotChanged) published.push({ role: 'snapshot', expires: expires('snapshot'), periodDays: config.expires.snapshot });
-      advanceDueSummary(layout, pub.snapshotVersion, snapshotVersion, published); // a hint only
+      const due = plan.payloads.filter((p) => p.due).map((p) => ({ role: p.role, ...p.due! }));
+      if (snap) due.push({ role: 'snapshot', expires: snap.expires, periodDays: config.expires.snapshot });
+      advanceDueSummary(layout, pub.snapshotVersion, snap?.version ?? pub.snapshotVersion, due); // a hint only
       recordScannedDirs(layout.site);
     } catch {
       // hints: a later command rebuilds them
     }
 
+    const roleResults = plan.payloads.map((p) => ({ role: p.role, version: p.version }));
     if (this.newRoot) roleResults.unshift({ role: 'root', version: this.newRoot.version });
-    if (snapshotChanged) roleResults.push({ role: 'snapshot', version: snapshotVersion });
-    roleResults.push({ role: 'timestamp', version: tsSigned.version });
+    if (snap) roleResults.push({ role: 'snapshot', version: snap.version });
+    roleResults.push({ role: 'timestamp', version: ts.version });
     lap('publish', t3);
-    const snapshotBuilt = !snapshotChanged ? undefined : newVersions ? 'in-full' : 'edited';
-    return { noop: false, timestampVersion: tsSigned.version, snapshotVersion, roles: roleResults, timings, snapshotBuilt, ...(bulk.size > 0 ? { bulkBins: bulk.size } : {}) };
+    const snapshotVersion = snap?.version ?? pub.snapshotVersion;
+    return { noop: false, timestampVersion: ts.version, snapshotVersion, roles: roleResults, timings, snapshotBuilt: snap?.built, ...(bulk.size > 0 ? { bulkBins: bulk.size } : {}) };
   }
 
   /** The bins rebuilt in bulk (bin-rebuild.ts): thousands of them, with a key usable in threads. */

@@ -1,0 +1,211 @@
+// The local-disk backend of the storage seam (storage.ts): a repository directory as laid out by
+// layout.ts. Immutable objects: write-temp, fsync (or one syncfs for a batch), rename (fs-atomic.ts).
+// The commit point: the repository lock still held, timestamp.json still the head this writer
+// read, then write-temp, fsync, rename over it, fsync of the folder.
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { TufpipError } from '../../metadata/errors.js';
+import type { RetiredFile } from '../../metadata/filename-record.js';
+import { DurableBatch, existsSync, fsyncDir, linkOrCopy, writeFileAtomic, writeFileAtomicSync, writeImmutableSync } from '../../io/atomic-file.js';
+import { appendJournal, lastJournalEntry, type JournalEntry } from './journal.js';
+import type { RepoConfig, RepoLayout } from './layout.js';
+import type { LockHandle } from '../../io/lock.js';
+import { appendRetired, loadRetired, truncateRetired, type RetiredRecord } from './retired-files.js';
+import { verifyNoSecretsUnderSite } from './secrets-guard.js';
+import type { Area, ObjectSource, PrivateState, Publication, Storage } from './storage.js';
+
+function statSizeOr0(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** The folders `mkdir -p` created: from `first` down to `last`. */
+function dirsFrom(first: string, last: string): string[] {
+  const out: string[] = [];
+  for (let d = last; ; d = path.dirname(d)) {
+    out.unshift(d);
+    if (d === first || d === path.dirname(d)) break;
+  }
+  return out;
+}
+
+class LocalPrivateState implements PrivateState {
+  constructor(private readonly layout: RepoLayout) {}
+  lastJournalEntry(): Promise<JournalEntry | undefined> {
+    return lastJournalEntry(this.layout);
+  }
+  appendJournal(entry: JournalEntry): Promise<void> {
+    return appendJournal(this.layout, entry);
+  }
+  loadRetired(): RetiredRecord {
+    return loadRetired(this.layout);
+  }
+  saveConfig(config: RepoConfig): Promise<void> {
+    return this.layout.saveConfig(config);
+  }
+}
+
+export class LocalDiskStorage implements Storage {
+  readonly state: PrivateState;
+  /**
+   * @param lock the repository lock this writer holds (checked at the commit point); absent for a
+   * repository being built where nobody else can see it (init's temporary directory).
+   */
+  constructor(
+    readonly layout: RepoLayout,
+    private readonly lock?: LockHandle,
+  ) {
+    this.state = new LocalPrivateState(layout);
+  }
+
+  file(area: Area, name: string): string {
+    return area === 'metadata' ? this.layout.metadataFile(name) : this.layout.targetFile(name);
+  }
+
+  async read(area: Area, name: string): Promise<Buffer | undefined> {
+    try {
+      return await fsp.readFile(this.file(area, name));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  async list(area: Area, prefix: string): Promise<string[]> {
+    const root = area === 'metadata' ? this.layout.metadataDir : this.layout.site;
+    const dir = prefix.endsWith('/') ? prefix.slice(0, -1) : path.posix.dirname(prefix) === '.' ? '' : path.posix.dirname(prefix);
+    const entries = await fsp.readdir(path.join(root, dir), { recursive: true, withFileTypes: true }).catch(() => []);
+    return entries
+      .filter((e) => e.isFile())
+      .map((e) => path.relative(root, path.join(e.parentPath ?? e.path, e.name)).split(path.sep).join('/'))
+      .filter((n) => n.startsWith(prefix))
+      .sort();
+  }
+
+  async delete(area: Area, name: string): Promise<void> {
+    fs.rmSync(this.file(area, name), { force: true });
+  }
+
+  async putMutable(name: string, copyOf: string): Promise<void> {
+    await linkOrCopy(this.layout.targetFile(copyOf), this.layout.targetFile(name));
+  }
+
+  async begin(head: Buffer | undefined, targets: string[], metadataObjects = 0): Promise<Publication> {
+    const contentDirs = new Set(targets.map((t) => path.dirname(this.layout.targetFile(t))));
+    await verifyNoSecretsUnderSite(this.layout.site, contentDirs);
+    return new LocalPublication(this, head, metadataObjects, this.lock);
+  }
+}
+
+class LocalPublication implements Publication {
+  /** Files and folders this publication created, removed again by abort(). */
+  private readonly created: string[] = [];
+  private readonly createdDirs: string[] = [];
+  private readonly dirtyDirs = new Set<string>();
+  private readonly batch: DurableBatch;
+  private journalSize?: number;
+  private retiredSize?: number;
+  committed = false;
+
+  constructor(
+    private readonly storage: LocalDiskStorage,
+    private readonly head: Buffer | undefined,
+    metadataObjects: number,
+    private readonly lock?: LockHandle,
+  ) {
+    this.batch = new DurableBatch(metadataObjects);
+  }
+
+  private get layout(): RepoLayout {
+    return this.storage.layout;
+  }
+
+  private mkdirTracked(dir: string): void {
+    const first = fs.mkdirSync(dir, { recursive: true });
+    if (first) this.createdDirs.push(...dirsFrom(first, dir));
+    this.dirtyDirs.add(dir);
+  }
+
+  private track(file: string): void {
+    if (!existsSync(file)) this.created.push(file);
+  }
+
+  async putImmutable(area: Area, name: string, source: ObjectSource, opts: { createOnly?: boolean } = {}): Promise<void> {
+    const file = this.storage.file(area, name);
+    if (area === 'targets') {
+      this.mkdirTracked(path.dirname(file));
+      this.track(file);
+      // Synchronous: a thread-pool round trip per file cost more than the operation.
+      if ('bytes' in source) writeImmutableSync(file, source.bytes);
+      else await linkOrCopy(source.file, file);
+      return;
+    }
+    if (!('bytes' in source)) throw new Error('metadata objects are put from bytes');
+    this.dirtyDirs.add(path.dirname(file));
+    if (opts.createOnly) {
+      const existing = await fsp.readFile(file).catch(() => undefined);
+      if (existing && !existing.equals(source.bytes)) {
+        throw new TufpipError('CONFLICT', `${file} already exists with other content: refusing to replace a root version; nothing was published`);
+      }
+      if (!existing) {
+        this.created.push(file);
+        await writeFileAtomic(file, source.bytes, 0o644, false);
+      }
+      return;
+    }
+    this.track(file);
+    this.batch.writeImmutable(file, source.bytes);
+  }
+
+  async putNewName(name: string, copyOf: string): Promise<void> {
+    const file = this.layout.targetFile(name);
+    this.track(file);
+    await linkOrCopy(this.layout.targetFile(copyOf), file);
+  }
+
+  async flush(): Promise<void> {
+    await this.batch.flush();
+    for (const d of this.dirtyDirs) await fsyncDir(d);
+    this.dirtyDirs.clear();
+  }
+
+  async recordWithdrawn(files: RetiredFile[], time: string, command: string): Promise<void> {
+    const size = await appendRetired(this.layout, files, time, command);
+    this.retiredSize ??= size;
+  }
+
+  async journal(entry: JournalEntry): Promise<void> {
+    this.journalSize ??= statSizeOr0(this.layout.journalFile);
+    await appendJournal(this.layout, entry);
+  }
+
+  async commit(timestamp: Uint8Array): Promise<void> {
+    this.lock?.assertHeld();
+    const file = this.layout.metadataFile('timestamp.json');
+    // Compare-and-swap: the head must still be what this writer planned from.
+    let current: Buffer | undefined;
+    try {
+      current = fs.readFileSync(file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    if (current === undefined ? this.head !== undefined : this.head === undefined || !current.equals(this.head)) {
+      throw new TufpipError('CONFLICT', 'timestamp.json changed while this command ran (another writer?); nothing was published');
+    }
+    writeFileAtomicSync(file, timestamp);
+    this.committed = true; // from the rename on, clients may see it: nothing is rolled back
+    await fsyncDir(this.layout.metadataDir);
+  }
+
+  async abort(): Promise<void> {
+    if (this.committed) return;
+    for (const f of this.created.reverse()) await fsp.rm(f, { force: true }).catch(() => undefined);
+    for (const d of this.createdDirs.reverse()) await fsp.rmdir(d).catch(() => undefined);
+    if (this.journalSize !== undefined) await fsp.truncate(this.layout.journalFile, this.journalSize).catch(() => undefined);
+    if (this.retiredSize !== undefined) truncateRetired(this.layout, this.retiredSize);
+  }
+}

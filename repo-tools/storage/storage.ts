@@ -1,0 +1,99 @@
+// The storage seam of the publication pipeline (repo-tools/txn/): what a backend must provide
+// so that a publication is atomic for clients (DESIGN.md "Publishing rules"; TUF spec 5: clients
+// start from timestamp.json and reach everything else through it). The local-disk backend is
+// local-disk.ts; an object-store backend (S3: `If-None-Match: *` for create-only puts, `If-Match`
+// on the ETag of timestamp.json for the commit point) implements the same contract.
+//
+// Contract, for every backend:
+// - Objects are named by area and name: `metadata` (N.role.json, timestamp.json) and `targets`
+//   (target paths: hash-named copies, plain-named package files and pages).
+// - One writer at a time publishes (the caller holds the repository lock: io/lock.ts); the
+//   commit point still checks the head, so a writer that lost the lock publishes nothing.
+// - Order: a publication puts immutable objects (content, targets roles, snapshot, then a new
+//   root), `flush()`es them, writes its private records (publication records below), then
+//   `commit()`s timestamp.json. Nothing a client can reach names an object before it is durable.
+// - Durability: an immutable put is durable after `flush()`; `commit()` returns once the new
+//   head is durable; private records are durable when their call returns.
+// - A crash may leave: immutable objects nobody references (removed by `gc`, or replaced by the
+//   next publication that needs the name), a journal entry in state `prepared` (finished or
+//   abandoned by the next writer: storage/journal.ts), withdrawn-file lines (true facts:
+//   storage/retired-files.ts). It never leaves a head naming a missing or partial object.
+// - A failure before `commit()` is undone by `abort()`: every object this publication created
+//   and every private record it appended is removed again (the repository is as it was).
+// - After `commit()` nothing is rolled back: mutable puts and deletes (plain-named pages,
+//   removals) run in publish order and are finished by the next writer after a crash (journal).
+import type { JournalEntry } from './journal.js';
+import type { RetiredFile } from '../../metadata/filename-record.js';
+import type { RetiredRecord } from './retired-files.js';
+import type { RepoConfig } from './layout.js';
+
+export type Area = 'metadata' | 'targets';
+
+/** The bytes of an object, or a staged local file to take them from (linked or copied). */
+export type ObjectSource = { bytes: Uint8Array } | { file: string };
+
+export interface Storage {
+  /** The private state beside the published objects (never served). */
+  readonly state: PrivateState;
+  /** An object's bytes, or undefined when there is none. */
+  read(area: Area, name: string): Promise<Buffer | undefined>;
+  /** Names of the objects of an area starting with `prefix` (a folder prefix ends in '/'). */
+  list(area: Area, prefix: string): Promise<string[]>;
+  /**
+   * Removes an object (absent: nothing to do): an object no published head names, or after a
+   * commit a plain-named target the new head no longer lists (publish order: journal post steps).
+   */
+  delete(area: Area, name: string): Promise<void>;
+  /**
+   * After a commit, in publish order: a plain-named target replaced by a copy of another object
+   * (readers see the old or the new bytes, never none).
+   */
+  putMutable(name: string, copyOf: string): Promise<void>;
+  /**
+   * Starts a publication over `head`: the bytes of timestamp.json this writer read before it
+   * planned (undefined: an empty repository). `targets` are the target names it will put: a
+   * backend may refuse their destination before anything is written (local-disk: no secrets
+   * under site/). `metadataObjects`: how many metadata objects it will put (a backend may make
+   * a large batch durable at once).
+   */
+  begin(head: Buffer | undefined, targets: string[], metadataObjects?: number): Promise<Publication>;
+}
+
+export interface Publication {
+  /** True once `commit()` replaced the head: from then on nothing is rolled back. */
+  readonly committed: boolean;
+  /**
+   * Puts an immutable object (hash-named target, N.role.json). Same bytes already there: done (a
+   * re-run). Other bytes: the leftover of a publication that never committed (nothing published
+   * names it) and is replaced, unless `createOnly` (a root version, which clients probe for
+   * without any reference: TUF spec 5.3.3), then CONFLICT. Durable after `flush()`.
+   */
+  putImmutable(area: Area, name: string, source: ObjectSource, opts?: { createOnly?: boolean }): Promise<void>;
+  /** Puts a plain-named target before the commit (a new package file's name nobody references yet). */
+  putNewName(name: string, copyOf: string): Promise<void>;
+  /** Makes every object put so far durable. */
+  flush(): Promise<void>;
+  /** Appends to the record of withdrawn files (before the commit: no removal is published without it). */
+  recordWithdrawn(files: RetiredFile[], time: string, command: string): Promise<void>;
+  /** Appends a journal entry (the `prepared` entry, before the commit). */
+  journal(entry: JournalEntry): Promise<void>;
+  /**
+   * THE COMMIT POINT: replaces timestamp.json if the head is still the one `begin` was given
+   * (compare-and-swap), durably. Throws LOCKED when this writer no longer holds the repository,
+   * CONFLICT when the head moved; both leave this publication unpublished.
+   */
+  commit(timestamp: Uint8Array): Promise<void>;
+  /** Before the commit: removes what this publication created and cuts its private records back. */
+  abort(): Promise<void>;
+}
+
+/** Private state: outside the served tree, read and written by the writer holding the lock. */
+export interface PrivateState {
+  lastJournalEntry(): Promise<JournalEntry | undefined>;
+  /** Appends a journal entry outside a publication (closing one, recovering one). */
+  appendJournal(entry: JournalEntry): Promise<void>;
+  /** The record of withdrawn package files (metadata/filename-record.ts). */
+  loadRetired(): RetiredRecord;
+  /** Writes the repository's configuration (init; durable when it returns). */
+  saveConfig(config: RepoConfig): Promise<void>;
+}
