@@ -7,12 +7,12 @@
 // (`node "$(npm root -g)/tufpip/dist/demo/demo.js"`): it needs only bin/ and dist/.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serveRepo } from '../repo-tools/commands/serve.js';
 import { writeWheel } from './demo-wheels.js';
+import { freePort } from '../io/free-port.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const PYTHON = process.env.TUFPIP_DEMO_PYTHON ?? 'python3';
@@ -51,16 +51,6 @@ function run(cmd: string, args: string[], label = path.basename(cmd), shown = ar
 const tufpipRepo = (args: string[]) => run(process.execPath, [path.join(ROOT, 'bin', 'tufpip-repo.js'), ...args], 'tufpip-repo', args);
 const tufpip = (args: string[]) => run(process.execPath, [path.join(ROOT, 'bin', 'tufpip.js'), ...args], 'tufpip', args);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function main(): Promise<void> {
   const started = Date.now();

@@ -13,7 +13,7 @@ import util from 'node:util';
 import { Metadata, MetadataKind, Root, Snapshot, Targets } from '@tufjs/models';
 import type { JSONObject } from '@tufjs/models/dist/utils/types.js';
 
-import { upstreamMethods } from '../tuf/linear-models.js';
+import { LINEAR_SLOTS, upstreamMethods } from '../tuf/linear-models.js';
 const require = createRequire(import.meta.url);
 const { Delegations } = require('@tufjs/models/dist/delegations.js') as typeof import('@tufjs/models/dist/delegations.js');
 const { DelegatedRole, SuccinctRoles } = require('@tufjs/models/dist/role.js') as typeof import('@tufjs/models/dist/role.js');
@@ -22,17 +22,7 @@ const canonicalJson = require('@tufjs/canonical-json') as { canonicalize: (value
 
 // --- originals (upstreamMethods), whatever was installed since ------------------------------
 
-const SLOTS: ReadonlyArray<readonly [object, string]> = [
-  [Snapshot, 'fromJSON'],
-  [Snapshot.prototype, 'toJSON'],
-  [Targets, 'fromJSON'],
-  [Targets.prototype, 'toJSON'],
-  [Delegations, 'fromJSON'],
-  [Delegations.prototype, 'toJSON'],
-  [Root, 'fromJSON'],
-  [Root.prototype, 'toJSON'],
-  [canonicalJson, 'canonicalize'],
-];
+const SLOTS = LINEAR_SLOTS;
 
 const currentMethods = (): unknown[] => SLOTS.map(([owner, name]) => Reflect.get(owner, name));
 const setMethods = (methods: unknown[]): void => {

@@ -94,7 +94,7 @@ export const upstreamMethods: readonly unknown[] = [
 ];
 
 /** The slots upstreamMethods lists, in its order (owner object, property name). */
-const SLOTS: ReadonlyArray<readonly [object, string]> = [
+export const LINEAR_SLOTS: ReadonlyArray<readonly [object, string]> = [
   [Snapshot, 'fromJSON'],
   [Snapshot.prototype, 'toJSON'],
   [Targets, 'fromJSON'],
@@ -112,12 +112,12 @@ const SLOTS: ReadonlyArray<readonly [object, string]> = [
  * For the differential test and the benchmark, which compare the patch with upstream.
  */
 export function withUpstreamModels<T>(fn: () => T): T {
-  const saved = SLOTS.map(([owner, name]) => Reflect.get(owner, name));
-  SLOTS.forEach(([owner, name], i) => Reflect.set(owner, name, upstreamMethods[i]));
+  const saved = LINEAR_SLOTS.map(([owner, name]) => Reflect.get(owner, name));
+  LINEAR_SLOTS.forEach(([owner, name], i) => Reflect.set(owner, name, upstreamMethods[i]));
   try {
     return fn();
   } finally {
-    SLOTS.forEach(([owner, name], i) => Reflect.set(owner, name, saved[i]));
+    LINEAR_SLOTS.forEach(([owner, name], i) => Reflect.set(owner, name, saved[i]));
   }
 }
 

@@ -7,6 +7,7 @@ import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { freePort } from '../../io/free-port.js';
 
 export interface Loopback {
   url: string;
@@ -99,14 +100,5 @@ export function selfSignedCert(dir: string, altName = 'IP:127.0.0.1'): { key: st
   return { key: fs.readFileSync(key, 'utf8'), cert: fs.readFileSync(cert, 'utf8'), certFile: cert };
 }
 
-/** A TCP port free on 127.0.0.1 right now (for a program that must be given its port). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+
+export { freePort };
