@@ -11,6 +11,7 @@ import { makeRepo, expectOk, type TestRepo } from './helpers/repo.js';
 import { tufpipRepo } from './helpers/cli.js';
 import { RepoLayout } from '../repo-tools/storage/layout.js';
 import { Published } from '../repo-tools/storage/published.js';
+import { LocalDiskStorage } from '../repo-tools/storage/local-disk.js';
 import { loadSigner, type Signer } from '../repo-tools/keys/signer.js';
 import { signRole } from '../repo-tools/txn/transaction.js';
 import { binsChain, checkStoreInputs } from '../repo-tools/txn/self-check.js';
@@ -38,7 +39,7 @@ describe('bulk rebuild of thousands of bins (every core)', function () {
 
   /** The setup and jobs of a transaction re-signing every bin at version + 1, with an edit in each. */
   async function everyBin(o: { expires?: string; key?: Signer } = {}): Promise<{ setup: BinRebuildSetup; jobs: BinJob[]; pub: Published }> {
-    const pub = await Published.load(layout);
+    const pub = await Published.load(layout, new LocalDiskStorage(layout));
     const newVersions = new Map(pub.versions);
     const jobs: BinJob[] = [];
     for (const [file, v] of pub.versions) {
@@ -54,7 +55,7 @@ describe('bulk rebuild of thousands of bins (every core)', function () {
     const key = o.key ?? signer;
     const setup: BinRebuildSetup = {
       ...checkStoreInputs({ rootBytes: pub.rootBytes, oldTimestampBytes: pub.timestampBytes, newTimestampBytes, snapshotBytes }, chain),
-      metadataDir: layout.metadataDir,
+      reader: new LocalDiskStorage(layout).readerForWorkers(),
       publishedBinsBytes: (await pub.role('bins')).bytes,
       expires: o.expires ?? inDays(7),
       key: key.threadKey!(),
@@ -143,7 +144,7 @@ describe('bulk rebuild of thousands of bins (every core)', function () {
   }
 
   it('a transaction with thousands of bins takes the bulk path; a refused one publishes nothing, an honest one verifies', async () => {
-    const pub = await Published.load(layout);
+    const pub = await Published.load(layout, new LocalDiskStorage(layout));
     const bin = [...pub.versions].find(([f]) => f.startsWith('bin-'))!;
     const file = layout.metadataFile(`${bin[1]}.${bin[0]}`);
     const saved = fs.readFileSync(file);
@@ -161,7 +162,7 @@ describe('bulk rebuild of thousands of bins (every core)', function () {
     const done = await bump(repo.dir, { force: true });
     expect(done.commit.bulkBins).to.equal(4096);
     expectOk(await tufpipRepo(['verify', repo.dir]), 'verify after the bulk bump');
-    const after = await Published.load(layout);
+    const after = await Published.load(layout, new LocalDiskStorage(layout));
     expect(after.versionOf(bin[0].slice(0, -'.json'.length))).to.equal(bin[1] + 1);
   });
 });

@@ -14,6 +14,7 @@ import { writeWheel } from './helpers/wheels.js';
 import { addFiles } from '../repo-tools/commands/add.js';
 import { RepoLayout } from '../repo-tools/storage/layout.js';
 import { Published } from '../repo-tools/storage/published.js';
+import { LocalDiskStorage } from '../repo-tools/storage/local-disk.js';
 import { loadSigner, privateKeyFromPem, type Signer } from '../repo-tools/keys/signer.js';
 import { generateKey } from '../repo-tools/keys/keygen.js';
 import { selfCheck, type SelfCheckInput } from '../repo-tools/txn/self-check.js';
@@ -77,13 +78,13 @@ describe('repo: the self-check refuses what a client would refuse', function () 
     await layout.loadConfig();
     online = await loadSigner('file:keys/online.pem', { baseDir: repo.dir });
     other = privateKeyFromPem(generateKey().pem, 'a test key');
-    const pub = await Published.load(layout);
+    const pub = await Published.load(layout, new LocalDiskStorage(layout));
     BIN = [...pub.versions].find(([f, v]) => f.startsWith('bin-') && v >= 2)![0].slice(0, -'.json'.length);
   });
 
   /** The inputs of an `add` that re-signs BIN, with one knob turned. */
   async function editedInput(k: Knobs = {}): Promise<SelfCheckInput> {
-    const pub = await Published.load(layout);
+    const pub = await Published.load(layout, new LocalDiskStorage(layout));
     const prev = pub.snapshotText!;
     expect(prev, 'the published snapshot is in tufpip\'s shape').to.not.equal(undefined);
     const cur = await pub.role(BIN);
@@ -153,7 +154,7 @@ describe('repo: the self-check refuses what a client would refuse', function () 
 
   describe('a snapshot built in full', () => {
     async function fullInput(damage?: (versions: Map<string, number>) => void): Promise<SelfCheckInput> {
-      const pub = await Published.load(layout);
+      const pub = await Published.load(layout, new LocalDiskStorage(layout));
       const newVersions = new Map(pub.versions);
       const cur = await pub.role(BIN);
       const binBytes = await signRole(canonicalize(buildTargets(cur.version + 1, inDays(7), cur.signed.targets, cur.signed.delegations)), [online]);
@@ -170,7 +171,7 @@ describe('repo: the self-check refuses what a client would refuse', function () 
     });
     it('refuses a role rolled back (5.5.5)', async () => {
       // Another bin alpha's add changed (version 2 or more), back to version 1.
-      const pub = await Published.load(layout);
+      const pub = await Published.load(layout, new LocalDiskStorage(layout));
       const victim = [...pub.versions].find(([f, v]) => f.startsWith('bin-') && v >= 2 && f !== `${BIN}.json`)![0];
       await expectRefused(await fullInput((v) => v.set(victim, 1)), new RegExp(`rolls ${victim.replace('.', '\\.')} back`));
     });
@@ -186,7 +187,7 @@ describe('repo: the self-check refuses what a client would refuse', function () 
     });
     /** Every bin re-signed at version + 1 (a bump of every bin); `bad` gets another version. */
     async function allBins(bad?: string): Promise<{ input: SelfCheckInput; bins: string[] }> {
-      const pub = await Published.load(bigLayout);
+      const pub = await Published.load(bigLayout, new LocalDiskStorage(bigLayout));
       const signer = await loadSigner('file:keys/online.pem', { baseDir: big.dir });
       const newVersions = new Map(pub.versions);
       const changedRoles = new Map<string, Buffer>();
@@ -219,7 +220,7 @@ describe('repo: the self-check refuses what a client would refuse', function () 
     const r = await makeRepo({ bins: 8, wheels: [{ name: 'beta', version: '1.0' }] });
     const l = new RepoLayout(r.dir);
     await l.loadConfig();
-    const pub = await Published.load(l);
+    const pub = await Published.load(l, new LocalDiskStorage(l));
     const signer = await loadSigner('file:keys/online.pem', { baseDir: r.dir });
     // Same signed content, another serialisation: clients accept it (the signature covers the
     // canonical form), the text path does not recognise it.
@@ -235,7 +236,7 @@ describe('repo: the self-check refuses what a client would refuse', function () 
     expectOk(await tufpipRepo(['verify', r.dir]), 'verify of the pretty-printed state');
     const w = await writeWheel(path.join(r.wheelsDir, 'more'), { name: 'gamma', version: '1.0' });
     expect((await addFiles(r.dir, [w])).commit.snapshotBuilt).to.equal('in-full');
-    const after = await Published.load(l);
+    const after = await Published.load(l, new LocalDiskStorage(l));
     expect(after.snapshotVersion).to.equal(pub.snapshotVersion + 1);
     expect(after.snapshotText, 'the new snapshot is canonical again').to.not.equal(undefined);
     expectOk(await tufpipRepo(['verify', r.dir]), 'verify after the add');

@@ -9,6 +9,7 @@ import { ROOT } from '../../metadata/roles.js';
 import { hashedPath } from '../../metadata/target-paths.js';
 import { withRepo, type OpenOptions } from '../txn/open-repo.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
+import type { Area, StoredObject } from '../storage/storage.js';
 
 export interface GcOptions extends OpenOptions {
   /** Keep anything modified within this many milliseconds (clients mid-update use old files). */
@@ -53,7 +54,7 @@ export function parseDuration(s: string): number {
 export async function gcRepo(repoDir: string, opts: GcOptions = {}): Promise<GcResult> {
   const keepMs = opts.keepMs ?? 7 * 86400_000;
   return withRepo(repoDir, opts, async (ctx) => {
-    const { layout, published: pub, now } = ctx;
+    const { layout, published: pub, now, storage } = ctx;
     const referenced = new Set<string>(['timestamp.json', `${pub.snapshot.version}.snapshot.json`]);
     const liveTargets = new Set<string>();
     for (const [file, version] of pub.versions) {
@@ -69,37 +70,35 @@ export async function gcRepo(repoDir: string, opts: GcOptions = {}): Promise<GcR
     let kept = 0;
     let bytesFreed = 0;
     const cutoff = now.getTime() - keepMs;
-    const consider = async (abs: string, rel: string, isLive: boolean) => {
+    // Published objects are listed and deleted through the storage seam (storage.ts: `list` gives
+    // each object's age and size); `--keep` spares the young ones (clients mid-update use them).
+    const consider = async (area: Area, obj: StoredObject, shown: string, isLive: boolean) => {
       if (isLive) return;
-      const st = await fsp.lstat(abs);
-      if (st.mtimeMs > cutoff) {
+      if (obj.modified.getTime() > cutoff) {
         kept++;
         return;
       }
-      removed.push(rel);
-      bytesFreed += st.size;
-      if (!opts.dryRun) await fsp.rm(abs, { force: true });
+      removed.push(shown);
+      bytesFreed += obj.size;
+      if (!opts.dryRun) await storage.delete(area, obj.name);
     };
-    for (const name of await fsp.readdir(layout.metadataDir)) {
+    for (const obj of await storage.list('metadata', '')) {
+      const name = obj.name;
+      if (name.includes('/')) continue; // the metadata area is flat: anything else is not ours
       if (new RegExp(`^\\d+\\.${ROOT}\\.json$`).test(name)) continue; // never a root
       if (!/\.json$|\.tmp$/.test(name)) continue;
-      await consider(path.join(layout.metadataDir, name), `metadata/${name}`, referenced.has(name));
+      await consider('metadata', obj, `metadata/${name}`, referenced.has(name));
     }
-    for (const top of ['packages', 'simple']) {
-      const topDir = path.join(layout.site, top);
-      const walk = async (dir: string, rel: string): Promise<void> => {
-        for (const e of await fsp.readdir(dir, { withFileTypes: true }).catch(() => [])) {
-          const abs = path.join(dir, e.name);
-          const r = `${rel}/${e.name}`;
-          if (e.isDirectory()) {
-            await walk(abs, r);
-            if (!opts.dryRun) await fsp.rmdir(abs).catch(() => undefined); // only if empty
-          } else if (r === 'simple/index.html') continue;
-          else await consider(abs, r, liveTargets.has(r));
-        }
-      };
-      await walk(topDir, top);
+    for (const top of ['packages/', 'simple/']) {
+      for (const obj of await storage.list('targets', top)) {
+        if (obj.name === 'simple/index.html') continue;
+        await consider('targets', obj, obj.name, liveTargets.has(obj.name));
+      }
+      if (!opts.dryRun) await storage.removeEmptyFolders('targets', top);
     }
+    // The rest is private and local to the writer's machine (never published, whatever the
+    // backend of the published objects): staging folders, temporary files of atomic writes of
+    // private records, the journal.
     // Staging folders of `add` runs that were killed (outside site/; never referenced).
     const stagingRoot = path.join(layout.dir, 'staging');
     for (const name of await fsp.readdir(stagingRoot).catch(() => [] as string[])) {

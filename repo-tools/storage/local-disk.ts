@@ -9,11 +9,11 @@ import { TufpipError } from '../../metadata/errors.js';
 import type { RetiredFile } from '../../metadata/filename-record.js';
 import { DurableBatch, existsSync, fsyncDir, linkOrCopy, writeFileAtomic, writeFileAtomicSync, writeImmutableSync } from '../../io/atomic-file.js';
 import { appendJournal, lastJournalEntry, type JournalEntry } from './journal.js';
-import type { RepoConfig, RepoLayout } from './layout.js';
+import { RepoLayout, type RepoConfig } from './layout.js';
 import type { LockHandle } from '../../io/lock.js';
 import { appendRetired, loadRetired, truncateRetired, type RetiredRecord } from './retired-files.js';
 import { verifyNoSecretsUnderSite } from './secrets-guard.js';
-import type { Area, ObjectSource, PrivateState, Publication, Storage } from './storage.js';
+import type { Area, ObjectSource, PrivateState, Publication, ReaderDescriptor, Storage, StorageReader, StoredObject } from './storage.js';
 
 function statSizeOr0(file: string): number {
   try {
@@ -49,41 +49,80 @@ class LocalPrivateState implements PrivateState {
   }
 }
 
-export class LocalDiskStorage implements Storage {
-  readonly state: PrivateState;
-  /**
-   * @param lock the repository lock this writer holds (checked at the commit point); absent for a
-   * repository being built where nobody else can see it (init's temporary directory).
-   */
-  constructor(
-    readonly layout: RepoLayout,
-    private readonly lock?: LockHandle,
-  ) {
-    this.state = new LocalPrivateState(layout);
-  }
+/** Reading the objects of a repository directory (also what a worker thread of a bulk rebuild uses). */
+export class LocalDiskReader implements StorageReader {
+  constructor(readonly layout: RepoLayout) {}
 
   file(area: Area, name: string): string {
     return area === 'metadata' ? this.layout.metadataFile(name) : this.layout.targetFile(name);
   }
 
+  where(area: Area, name: string): string {
+    return this.file(area, name);
+  }
+
   async read(area: Area, name: string): Promise<Buffer | undefined> {
     try {
-      return await fsp.readFile(this.file(area, name));
+      // Metadata synchronously: a transaction may read thousands of bins, and each async read is
+      // a thread-pool round trip costing more than the read.
+      return area === 'metadata' ? fs.readFileSync(this.file(area, name)) : await fsp.readFile(this.file(area, name));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
   }
+}
 
-  async list(area: Area, prefix: string): Promise<string[]> {
-    const root = area === 'metadata' ? this.layout.metadataDir : this.layout.site;
+export class LocalDiskStorage extends LocalDiskReader implements Storage {
+  readonly state: PrivateState;
+  /**
+   * @param lock the repository lock this writer holds (checked at the commit point); absent for a
+   * repository being built where nobody else can see it (init's temporary directory), and for
+   * commands that only read (status, pending).
+   */
+  constructor(
+    layout: RepoLayout,
+    private readonly lock?: LockHandle,
+  ) {
+    super(layout);
+    this.state = new LocalPrivateState(layout);
+  }
+
+  private areaRoot(area: Area): string {
+    return area === 'metadata' ? this.layout.metadataDir : this.layout.site;
+  }
+
+  async list(area: Area, prefix: string): Promise<StoredObject[]> {
+    const root = this.areaRoot(area);
     const dir = prefix.endsWith('/') ? prefix.slice(0, -1) : path.posix.dirname(prefix) === '.' ? '' : path.posix.dirname(prefix);
     const entries = await fsp.readdir(path.join(root, dir), { recursive: true, withFileTypes: true }).catch(() => []);
-    return entries
-      .filter((e) => e.isFile())
-      .map((e) => path.relative(root, path.join(e.parentPath ?? e.path, e.name)).split(path.sep).join('/'))
-      .filter((n) => n.startsWith(prefix))
-      .sort();
+    const out: StoredObject[] = [];
+    for (const e of entries) {
+      if (e.isDirectory()) continue;
+      const file = path.join(e.parentPath ?? e.path, e.name);
+      const name = path.relative(root, file).split(path.sep).join('/');
+      if (!name.startsWith(prefix)) continue;
+      // lstat: a symbolic link is an object of its own (its target is never followed).
+      const st = fs.lstatSync(file, { throwIfNoEntry: false });
+      if (st) out.push({ name, modified: st.mtime, size: st.size });
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async removeEmptyFolders(area: Area, prefix: string): Promise<void> {
+    const walk = async (dir: string): Promise<void> => {
+      for (const e of await fsp.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+        if (!e.isDirectory()) continue;
+        const sub = path.join(dir, e.name);
+        await walk(sub);
+        await fsp.rmdir(sub).catch(() => undefined); // only if empty
+      }
+    };
+    await walk(path.join(this.areaRoot(area), ...prefix.split('/').filter(Boolean)));
+  }
+
+  readerForWorkers(): ReaderDescriptor {
+    return { backend: 'local-disk', dir: this.layout.dir };
   }
 
   async delete(area: Area, name: string): Promise<void> {

@@ -1,4 +1,5 @@
-// The published state of a repository, read from site/metadata the way the web server serves it:
+// The published state of a repository, read through the storage seam (storage.ts: the `metadata`
+// area, site/metadata on local disk) the way clients reach it:
 // timestamp.json -> N.snapshot.json -> versioned role files. What timestamp.json names is the
 // truth; anything else on disk is either history or an unfinished transaction's leftovers.
 //
@@ -13,8 +14,6 @@
 // outside the role graph are refused with the file named. Expiry is not checked here: `bump`
 // must be able to re-sign an expired repository. Cost: one signature check per role read (ed25519
 // verify is ~3x a signature here): a `bump` re-signing all 16,384 bins takes ~2 s more.
-import fs from 'node:fs';
-import path from 'node:path';
 import { Metadata, MetadataKind } from '../../tuf/models.js';
 import type { Envelope, RootSigned, SnapshotSigned, TargetsSigned, TimestampSigned } from '../../metadata/builders.js';
 import { TufpipError } from '../../metadata/errors.js';
@@ -24,6 +23,7 @@ import { verifyDelegate, type DelegatorSigned, type ThresholdReport } from '../.
 import { canonicalize } from '../../metadata/canonical.js';
 import { parseEnvelope, parseJsonText } from '../../metadata/envelope.js';
 import type { RepoLayout } from './layout.js';
+import type { StorageReader } from './storage.js';
 import { SnapshotText } from '../../metadata/snapshot-text.js';
 
 export type AnyMetadata = Metadata<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -83,15 +83,27 @@ export function verifiedRoleModel(name: string, bytes: Buffer, file: string, ver
   return md;
 }
 
-/** The published role file `file` of the metadata folder; NOT_FOUND names it when missing. */
-export function readPublishedRole(metadataDir: string, file: string): Buffer {
+/**
+ * An object of the metadata area, or undefined when there is none; an object that cannot be read
+ * counts as missing (`error` says why).
+ */
+async function readMetadata(reader: StorageReader, name: string): Promise<{ bytes?: Buffer; error?: unknown }> {
   try {
-    // Synchronous: a transaction may read thousands of bins, and each async read is a
-    // thread-pool round trip.
-    return fs.readFileSync(path.join(metadataDir, file));
-  } catch (err) {
-    throw new TufpipError('NOT_FOUND', `published role ${file} is missing`, { cause: err });
+    return { bytes: await reader.read('metadata', name) };
+  } catch (error) {
+    return { error };
   }
+}
+
+function missing(message: string, error: unknown): TufpipError {
+  return new TufpipError('NOT_FOUND', message, error === undefined ? undefined : { cause: error });
+}
+
+/** The published role file `file` of the metadata area; NOT_FOUND names it when missing. */
+export async function readPublishedRole(reader: StorageReader, file: string): Promise<Buffer> {
+  const { bytes, error } = await readMetadata(reader, file);
+  if (!bytes) throw missing(`published role ${file} is missing`, error);
+  return bytes;
 }
 
 export interface LoadedRole {
@@ -102,17 +114,18 @@ export interface LoadedRole {
   signatures: Envelope['signatures'];
 }
 
-async function readFileOr(file: string, what: string): Promise<Buffer> {
-  try {
-    // Synchronous: a handful of files per command, each async read a thread-pool round trip.
-    return fs.readFileSync(file);
-  } catch (err) {
-    throw new TufpipError('NOT_FOUND', `published ${what} is missing: ${file}`, { cause: err });
-  }
+/** A published metadata object; NOT_FOUND names where it should be when missing. */
+async function readOr(reader: StorageReader, name: string, what: string): Promise<Buffer> {
+  const { bytes, error } = await readMetadata(reader, name);
+  if (!bytes) throw missing(`published ${what} is missing: ${reader.where('metadata', name)}`, error);
+  return bytes;
 }
 
 export class Published {
+  /** The repository directory: private local state beside the published objects (expiry-cache.ts). */
   readonly layout: RepoLayout;
+  /** Where the published objects are read from. */
+  readonly storage: StorageReader;
   rootVersion = 0;
   rootBytes!: Buffer;
   root!: Envelope<RootSigned>;
@@ -129,14 +142,16 @@ export class Published {
   interruptedRootPublish = false;
   private models = new Map<string, AnyMetadata>();
 
-  private constructor(layout: RepoLayout) {
+  private constructor(layout: RepoLayout, storage: StorageReader) {
     this.layout = layout;
+    this.storage = storage;
   }
 
-  static async load(layout: RepoLayout): Promise<Published> {
-    const p = new Published(layout);
+  /** The published state of the repository `layout`, read through `storage` (its `metadata` area). */
+  static async load(layout: RepoLayout, storage: StorageReader): Promise<Published> {
+    const p = new Published(layout, storage);
     await p.loadRoot();
-    p.timestampBytes = await readFileOr(layout.metadataFile('timestamp.json'), 'timestamp');
+    p.timestampBytes = await readOr(storage, 'timestamp.json', 'timestamp');
     p.timestamp = parseEnvelope<TimestampSigned>(p.timestampBytes, 'timestamp.json');
     // TUF spec 5.4.2: signed by the root's timestamp keys; and it names the snapshot only.
     const ts = parseModel(MetadataKind.Timestamp, p.timestampBytes, 'timestamp.json');
@@ -155,7 +170,7 @@ export class Published {
     if (named.length !== 1) throw new TufpipError('BAD_INPUT', `published timestamp.json names metadata other than snapshot.json (${named.filter((n) => n !== 'snapshot.json').join(', ')}); refusing to build on it`);
     const snapVersion = p.timestamp.signed.meta['snapshot.json'].version;
     const snapName = versionedFileName('snapshot', snapVersion);
-    p.snapshotBytes = await readFileOr(layout.metadataFile(snapName), `snapshot ${snapName}`);
+    p.snapshotBytes = await readOr(storage, snapName, `snapshot ${snapName}`);
     p.snapshotName = snapName;
     // TUF spec 5.5.2: the snapshot is the one the timestamp names (length and hashes).
     try {
@@ -210,10 +225,21 @@ export class Published {
 
   /** Highest N with N.root.json (root versions are never deleted, so they are contiguous). */
   private async loadRoot(): Promise<void> {
+    // Probing reads the versions it finds (the chain below needs them all). One that is there but
+    // cannot be read ends the probe as the newest: the chain refuses it, naming it (NOT_FOUND),
+    // rather than building on an older root.
+    const probed = new Map<number, Buffer>();
     let n = 1;
-    while (fs.existsSync(this.layout.metadataFile(versionedFileName(ROOT, n + 1)))) n++;
+    for (;;) {
+      const { bytes, error } = await readMetadata(this.storage, versionedFileName(ROOT, n + 1));
+      if (!bytes && error === undefined) break;
+      n++;
+      if (!bytes) break;
+      probed.set(n, bytes);
+    }
+    const readRoot = (file: string, v: number) => probed.get(v) ?? readOr(this.storage, file, `root ${file}`);
     const name = versionedFileName(ROOT, n);
-    this.rootBytes = await readFileOr(this.layout.metadataFile(name), `root ${name}`);
+    this.rootBytes = await readRoot(name, n);
     this.root = parseEnvelope<RootSigned>(this.rootBytes, name);
     this.rootVersion = n;
     // TUF spec 5.3.4: 1.root.json is signed by a threshold of its own keys, and each next version
@@ -221,7 +247,7 @@ export class Published {
     let trusted: AnyMetadata | undefined;
     for (let v = 1; v <= n; v++) {
       const file = versionedFileName(ROOT, v);
-      const bytes = v === n ? this.rootBytes : await readFileOr(this.layout.metadataFile(file), `root ${file}`);
+      const bytes = v === n ? this.rootBytes : await readRoot(file, v);
       const md = parseModel(MetadataKind.Root, bytes, file);
       const extra = Object.keys((md.signed as { roles: object }).roles).filter((r) => !(TOP_LEVEL_ROLES as readonly string[]).includes(r));
       if (extra.length) throw new TufpipError('BAD_INPUT', `published ${file} names unknown top-level roles (${extra.join(', ')}); refusing to build on it`);
@@ -270,7 +296,7 @@ export class Published {
     const version = this.versionOf(name);
     if (version === undefined) throw new TufpipError('NOT_FOUND', `role ${name} is not in the published snapshot`);
     const file = versionedFileName(name, version);
-    const bytes = readPublishedRole(this.layout.metadataDir, file);
+    const bytes = await readPublishedRole(this.storage, file);
     const env = parseEnvelope<TargetsSigned>(bytes, file);
     await this.verifiedModel(name, bytes, file, version, env);
     const loaded: LoadedRole = { name, version, bytes, signed: env.signed, signatures: env.signatures };

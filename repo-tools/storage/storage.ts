@@ -32,13 +32,50 @@ export type Area = 'metadata' | 'targets';
 /** The bytes of an object, or a staged local file to take them from (linked or copied). */
 export type ObjectSource = { bytes: Uint8Array } | { file: string };
 
-export interface Storage {
+/** An object as `list` finds it: `modified` and `size` let `gc` keep young objects and count bytes. */
+export interface StoredObject {
+  /** The object's name in its area ('/'-separated). */
+  name: string;
+  /** When the object was last written (local disk: mtime; S3: LastModified). */
+  modified: Date;
+  /** Its length in bytes. */
+  size: number;
+}
+
+/**
+ * What a worker thread needs to read published objects itself: plain data (structured-cloned into
+ * the worker), turned back into a reader there by storage/worker-reader.ts.
+ */
+export type ReaderDescriptor = { backend: 'local-disk'; dir: string };
+
+/** Reading published objects: all a planner needs (storage/published.ts). */
+export interface StorageReader {
+  /**
+   * An object's bytes, or undefined when there is none. A backend may read synchronously inside
+   * (local-disk does for metadata: a command reads thousands of bins, and an async file read is a
+   * thread-pool round trip that costs more than the read).
+   */
+  read(area: Area, name: string): Promise<Buffer | undefined>;
+  /** Where an object lives, for messages (local-disk: the file's path). */
+  where(area: Area, name: string): string;
+}
+
+export interface Storage extends StorageReader {
   /** The private state beside the published objects (never served). */
   readonly state: PrivateState;
-  /** An object's bytes, or undefined when there is none. */
-  read(area: Area, name: string): Promise<Buffer | undefined>;
-  /** Names of the objects of an area starting with `prefix` (a folder prefix ends in '/'). */
-  list(area: Area, prefix: string): Promise<string[]>;
+  /**
+   * The objects of an area whose names start with `prefix` (a folder prefix ends in '/'), sorted
+   * by name, each with its modification time and size (`gc --keep`: S3 ListObjectsV2 gives
+   * LastModified and Size).
+   */
+  list(area: Area, prefix: string): Promise<StoredObject[]>;
+  /**
+   * Removes folders left empty under `prefix` (after `gc` deleted their objects); a backend
+   * without folders (an object store) has nothing to do.
+   */
+  removeEmptyFolders(area: Area, prefix: string): Promise<void>;
+  /** A descriptor from which a worker thread reads the same objects (bin-rebuild-pool.ts). */
+  readerForWorkers(): ReaderDescriptor;
   /**
    * Removes an object (absent: nothing to do): an object no published head names, or after a
    * commit a plain-named target the new head no longer lists (publish order: journal post steps).

@@ -70,7 +70,7 @@ export async function rebuildBins(
   try {
     const local = new BinRebuilder(setup);
     for (let batch = take(); batch.length > 0 && !failure; batch = take()) {
-      for (const job of batch) results.set(job.name, local.rebuild(job));
+      for (const job of batch) results.set(job.name, await local.rebuild(job));
       onProgress?.(results.size, jobs.length);
       await yieldToLoop(); // workers' replies (and the lock's refresh timer) run here
     }

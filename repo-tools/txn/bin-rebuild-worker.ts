@@ -22,10 +22,12 @@ if (parentPort && workerData) {
   } catch (err) {
     setupError = err;
   }
-  port.on('message', (jobs: BinJob[]) => {
+  port.on('message', async (jobs: BinJob[]) => {
     try {
       if (!rebuilder) throw setupError;
-      port.postMessage({ ok: true, results: jobs.map((j) => [j.name, rebuilder!.rebuild(j)]) } satisfies BinBatchReply);
+      const results: [string, Uint8Array][] = [];
+      for (const j of jobs) results.push([j.name, await rebuilder.rebuild(j)]);
+      port.postMessage({ ok: true, results } satisfies BinBatchReply);
     } catch (err) {
       port.postMessage(failure(err));
     }

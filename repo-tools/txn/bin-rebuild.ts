@@ -4,6 +4,12 @@
 // client would (TUF spec 5.6, the self-check of DESIGN.md "Publishing rules"). The same code runs
 // on the main thread and in worker threads (bin-rebuild-pool.ts); docs/design-decisions.md "A bulk
 // rebuild runs on every core" gives the reason.
+//
+// Each thread reads the published bins it rebuilds itself, through a reader its Storage describes
+// (storage.ts readerForWorkers), rather than the main thread reading them all and posting the
+// bytes with the jobs: the reads then run in parallel with the other threads' signing instead of
+// adding to the main thread's share, and an object-store reader is rebuilt the same way (bucket
+// and prefix) in the worker.
 import type { KeyObject } from 'node:crypto';
 import { Metadata, MetadataKind } from '../../tuf/models.js';
 import { describeTufError } from '../../tuf/error-classifier.js';
@@ -12,13 +18,16 @@ import { editedTargetsText } from '../../metadata/publication-plan.js';
 import { TufpipError } from '../../metadata/errors.js';
 import { BINS, versionedFileName } from '../../metadata/roles.js';
 import { readPublishedRole, verifiedRoleModel, type AnyMetadata } from '../storage/published.js';
+import type { ReaderDescriptor, StorageReader } from '../storage/storage.js';
+import { openWorkerReader } from '../storage/worker-reader.js';
 import { parseEnvelope } from '../../metadata/envelope.js';
 import { LocalSigner } from '../keys/signer.js';
 import { signRoleSync } from './pipeline.js';
 import { forgetRole, loadCheckStore, type CheckStoreInputs, type TrustedMetadataStore } from '../../tuf/self-check-store.js';
 
 export interface BinRebuildSetup extends CheckStoreInputs {
-  metadataDir: string;
+  /** Where every thread reads the published bins (the open repository's storage). */
+  reader: ReaderDescriptor;
   /** The published `bins` role, verified up to root by the main thread: old bins verify against it. */
   publishedBinsBytes: Uint8Array;
   /** Expiry of every new bin version. */
@@ -48,10 +57,12 @@ export class BinRebuilder {
   private readonly store: TrustedMetadataStore;
   private readonly binsModel: AnyMetadata;
   private readonly signer: LocalSigner;
+  private readonly reader: StorageReader;
 
   constructor(setup: BinRebuildSetup) {
     this.setup = setup;
     this.signer = new LocalSigner(setup.key);
+    this.reader = openWorkerReader(setup.reader);
     const at = { role: 'root' };
     try {
       this.store = loadCheckStore(setup, at);
@@ -62,9 +73,9 @@ export class BinRebuilder {
   }
 
   /** The signed bytes of the bin's next version, verified; throws a TufpipError naming the file. */
-  rebuild(job: BinJob): Buffer {
+  async rebuild(job: BinJob): Promise<Buffer> {
     const file = versionedFileName(job.name, job.version);
-    const bytes = readPublishedRole(this.setup.metadataDir, file);
+    const bytes = await readPublishedRole(this.reader, file);
     const env = parseEnvelope<TargetsSigned>(bytes, file);
     // What is built on is verified first (storage/published.ts): shape, version, bins' signature.
     verifiedRoleModel(job.name, bytes, file, job.version, this.binsModel, env);

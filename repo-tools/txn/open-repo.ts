@@ -26,9 +26,9 @@ export async function withRepo<T>(dir: string, opts: OpenOptions, fn: (ctx: Repo
     layout.dir,
     async (lock) => {
       const storage = new LocalDiskStorage(layout, lock);
-      const first = await Published.load(layout);
+      const first = await Published.load(layout, storage);
       const recovered = await recoverPublication(storage, first.timestamp.signed.version);
-      const published = recovered === 'none' ? first : await Published.load(layout);
+      const published = recovered === 'none' ? first : await Published.load(layout, storage);
       if (published.interruptedRootPublish && !opts.finishesPublish) {
         throw new TufpipError('REFUSED', `root version ${published.rootVersion} was written by a publish that did not finish: run 'tufpip-repo publish ${layout.dir}' to complete it before anything else`);
       }

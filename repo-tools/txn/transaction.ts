@@ -254,7 +254,7 @@ export class Transaction {
       const rebuilt = await rebuildBins(
         {
           ...checkStoreInputs(store, chain),
-          metadataDir: layout.metadataDir,
+          reader: this.ctx.storage.readerForWorkers(),
           publishedBinsBytes: (await pub.role(BINS)).bytes,
           expires: expiresAt(now, config.expires[expiryKeyForRole(jobs[0].name)]),
           key: online.threadKey!(),
