@@ -16,7 +16,7 @@ import { isProposableRole, type ProposableRole } from '../../metadata/proposals.
 import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS } from '../../metadata/roles.js';
 import { RepoLayout } from '../storage/layout.js';
 import { Published } from '../storage/published.js';
-import { LocalDiskStorage } from '../storage/local-disk.js';
+import { openStorage } from '../storage/open-storage.js';
 import { loadPendingFile, loadPendingFiles, pendingFileOf, persistPendingFile } from '../storage/pending-store.js';
 
 /** The published root and offline/online delegating roles, as the plan needs them. */
@@ -54,7 +54,7 @@ export interface PendingReport {
 export async function listPending(repoDir: string, opts: { now?: Date } = {}): Promise<PendingReport> {
   const layout = new RepoLayout(repoDir);
   await layout.loadConfig();
-  const pub = await Published.load(layout, new LocalDiskStorage(layout));
+  const pub = await Published.load(layout, openStorage(layout));
   const loaded = await loadPendingFiles(layout);
   const pending = new Map<ProposableRole, PendingFile>([...loaded].map(([r, l]) => [r, l.pending]));
   const plan = planPublish({ published: await loadPublishedState(pub), pending, now: opts.now ?? new Date() });

@@ -7,7 +7,7 @@ import { projectDelegatorIn } from '../../metadata/role-graph.js';
 import { shortKeyId } from '../../metadata/keys.js';
 import { RepoLayout } from '../storage/layout.js';
 import { Published } from '../storage/published.js';
-import { LocalDiskStorage } from '../storage/local-disk.js';
+import { openStorage } from '../storage/open-storage.js';
 import { onlineRoleExpiries } from '../storage/expiry-cache.js';
 
 export interface RoleStatus {
@@ -56,7 +56,7 @@ function validCount(delegator: AnyMd, role: string, md: AnyMd): { keyids: string
 export async function repoStatus(repoDir: string, now = new Date()): Promise<StatusReport> {
   const layout = new RepoLayout(repoDir);
   const config = await layout.loadConfig();
-  const pub = await Published.load(layout, new LocalDiskStorage(layout));
+  const pub = await Published.load(layout, openStorage(layout));
   pub.versions; // the snapshot's own checks (roles, versions) first, naming the file
   const warnings: string[] = [];
   const parse = (kind: MetadataKind, bytes: Buffer): AnyMd => Metadata.fromJSON(kind as MetadataKind.Targets, JSON.parse(bytes.toString('utf8')));

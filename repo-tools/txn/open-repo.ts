@@ -4,7 +4,7 @@ import path from 'node:path';
 import { RepoLayout } from '../storage/layout.js';
 import { Published } from '../storage/published.js';
 import { withRepoLock, type LockOptions } from '../../io/lock.js';
-import { LocalDiskStorage } from '../storage/local-disk.js';
+import { openStorage } from '../storage/open-storage.js';
 import { recoverPublication } from './pipeline.js';
 import { loadSigner, type Signer } from '../keys/signer.js';
 import type { RepoContext } from './context.js';
@@ -25,7 +25,7 @@ export async function withRepo<T>(dir: string, opts: OpenOptions, fn: (ctx: Repo
   return withRepoLock(
     layout.dir,
     async (lock) => {
-      const storage = new LocalDiskStorage(layout, lock);
+      const storage = openStorage(layout, lock);
       const first = await Published.load(layout, storage);
       const recovered = await recoverPublication(storage, first.timestamp.signed.version);
       const published = recovered === 'none' ? first : await Published.load(layout, storage);
