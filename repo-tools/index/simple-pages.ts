@@ -1,6 +1,5 @@
 // Simple-index generation inside a transaction. The published, hash-named page of a project is
 // its catalogue: reading it back gives the project's files without scanning every bin.
-import fsp from 'node:fs/promises';
 import { parseProjectList, parseProjectPage, projectListHtml, projectPageHtml, type PageFile } from '../../metadata/simple-html.js';
 import { hashedPath, projectPagePath, SIMPLE_INDEX } from '../../metadata/target-paths.js';
 import type { Transaction } from '../txn/transaction.js';
@@ -10,10 +9,16 @@ import { TufpipError } from '../../metadata/errors.js';
 async function readPublishedPage(tx: Transaction, targetPath: string): Promise<string | undefined> {
   const info = await tx.getTarget(targetPath);
   if (!info) return undefined;
-  const file = tx.ctx.layout.targetFile(hashedPath(targetPath, info.hashes.sha256));
-  const bytes = await fsp.readFile(file).catch((err) => {
-    throw new TufpipError('IO', `published page ${targetPath} is missing on disk (${file})`, { cause: err });
-  });
+  const name = hashedPath(targetPath, info.hashes.sha256);
+  const file = tx.ctx.storage.where('targets', name);
+  let bytes: Buffer | undefined;
+  let cause: unknown;
+  try {
+    bytes = await tx.ctx.storage.read('targets', name);
+  } catch (err) {
+    cause = err;
+  }
+  if (!bytes) throw new TufpipError('IO', `published page ${targetPath} is missing on disk (${file})`, cause === undefined ? undefined : { cause });
   if (sha256Hex(bytes) !== info.hashes.sha256) throw new TufpipError('IO', `published page ${file} does not match its metadata`);
   return bytes.toString('utf8');
 }
