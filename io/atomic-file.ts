@@ -134,6 +134,15 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array, dur
   if (durable) fsyncDirSync(path.dirname(file));
 }
 
+/**
+ * Replaces `file` (temp, fsync, rename) without syncing its directory: for a caller that must
+ * know the rename happened before it syncs the directory itself (a commit point: from the rename
+ * on, readers may see the new file, so nothing may be rolled back even if the directory sync fails).
+ */
+export function replaceFileSync(file: string, data: string | Uint8Array, mode = 0o644): void {
+  writeTempAndRenameSync(file, data, mode, true);
+}
+
 /** temp + (fsync) + rename; the directory is not synced (the caller syncs it, or a batch does). */
 function writeTempAndRenameSync(file: string, data: string | Uint8Array, mode: number, fsync: boolean): void {
   const tmp = tempNameFor(file);

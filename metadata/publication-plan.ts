@@ -18,7 +18,7 @@ export interface PublishedState {
   timestampVersion: number;
   snapshotVersion: number;
   /** The published snapshot as text, when it has tufpip's canonical shape (metadata/snapshot-text.ts). */
-  snapshotText?: SnapshotText;
+  snapshotText(): SnapshotText | undefined;
   /** Version of a role in the published snapshot (undefined: not listed). */
   versionOf(role: string): number | undefined;
   /** Every "<role>.json" -> version of the published snapshot; read only for a snapshot built in full. */
@@ -135,7 +135,7 @@ export function planPublication(state: PublishedState, edits: PublicationEdits, 
     // A few versions changed in a snapshot in tufpip's canonical shape: its text is edited (a
     // 16,385-entry snapshot is not re-canonicalised on every add). Otherwise, or when a role is
     // new, it is built in full. Either way the self-check verifies the bytes.
-    const edited = versionEdits.size <= SNAPSHOT_TEXT_EDITS ? state.snapshotText?.next(version, exp, versionEdits) : undefined;
+    const edited = versionEdits.size <= SNAPSHOT_TEXT_EDITS ? state.snapshotText()?.next(version, exp, versionEdits) : undefined;
     if (edited !== undefined) {
       snapshot = { version, expires: exp, signedText: edited, built: 'edited' };
     } else {

@@ -19,7 +19,7 @@ function published(versions: Map<string, number>, current: Record<string, Target
   return {
     timestampVersion: 20,
     snapshotVersion: 9,
-    snapshotText: text,
+    snapshotText: () => text,
     versionOf: (r) => versions.get(`${r}.json`),
     versions: () => versions,
     current: new Map(Object.entries(current).map(([r, s]) => [r, { version: s.version, signed: s }])),
@@ -121,7 +121,7 @@ describe('metadata/publication-plan: the plan step (pure)', () => {
   });
 
   it('plans init from an empty published state: version 1 of everything, snapshot and timestamp 1', () => {
-    const empty: PublishedState = { timestampVersion: 0, snapshotVersion: 0, versionOf: () => undefined, versions: () => new Map(), current: new Map() };
+    const empty: PublishedState = { timestampVersion: 0, snapshotVersion: 0, snapshotText: () => undefined, versionOf: () => undefined, versions: () => new Map(), current: new Map() };
     const plan = planPublication(empty, edits({ replaced: new Map([['targets', buildTargets(1, 'x', {})], ['bins', buildTargets(1, 'y', {})]]) }), NOW, defaultExpiryDays);
     expect(plan.snapshot?.built).to.equal('in-full');
     expect([...plan.snapshot!.newVersions!]).to.deep.equal([['targets.json', 1], ['bins.json', 1]]);

@@ -169,7 +169,7 @@ export async function initRepo(o: InitOptions): Promise<InitResult> {
       put(name, buildTargets(1, exp('bin'), name === listBin ? { [SIMPLE_INDEX]: listInfo } : {}), online);
     }
     const plan = planPublication(
-      { timestampVersion: 0, snapshotVersion: 0, versionOf: () => undefined, versions: () => new Map(), current: new Map() },
+      { timestampVersion: 0, snapshotVersion: 0, snapshotText: () => undefined, versionOf: () => undefined, versions: () => new Map(), current: new Map() },
       { targetEdits: new Map(), resign: new Set(), replaced, presigned: new Map(), bulk: new Set(), forceSnapshot: false, newRoot: false },
       now,
       expires,

@@ -7,7 +7,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { TufpipError } from '../../metadata/errors.js';
 import type { RetiredFile } from '../../metadata/filename-record.js';
-import { DurableBatch, existsSync, fsyncDir, linkOrCopy, writeFileAtomic, writeFileAtomicSync, writeImmutableSync } from '../../io/atomic-file.js';
+import { DurableBatch, existsSync, fsyncDir, linkOrCopy, replaceFileSync, writeFileAtomic, writeImmutableSync } from '../../io/atomic-file.js';
 import { appendJournal, lastJournalEntry, type JournalEntry } from './journal.js';
 import { RepoLayout, type RepoConfig } from './layout.js';
 import type { LockHandle } from '../../io/lock.js';
@@ -235,7 +235,7 @@ class LocalPublication implements Publication {
     if (current === undefined ? this.head !== undefined : this.head === undefined || !current.equals(this.head)) {
       throw new TufpipError('CONFLICT', 'timestamp.json changed while this command ran (another writer?); nothing was published');
     }
-    writeFileAtomicSync(file, timestamp);
+    replaceFileSync(file, timestamp); // the directory is synced below, once
     this.committed = true; // from the rename on, clients may see it: nothing is rolled back
     await fsyncDir(this.layout.metadataDir);
   }

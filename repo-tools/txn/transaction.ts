@@ -220,7 +220,7 @@ export class Transaction {
       {
         timestampVersion: pub.timestamp.signed.version,
         snapshotVersion: pub.snapshotVersion,
-        snapshotText: pub.snapshotText,
+        snapshotText: () => pub.snapshotText, // read only when the snapshot changes (a 16,385-entry text)
         versionOf: (role) => pub.versionOf(role),
         versions: () => pub.versions,
         current,
