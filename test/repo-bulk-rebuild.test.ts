@@ -17,6 +17,7 @@ import { signRole } from '../repo-tools/txn/transaction.js';
 import { binsChain, checkStoreInputs } from '../repo-tools/txn/self-check.js';
 import { rebuildBins } from '../repo-tools/txn/bin-rebuild-pool.js';
 import type { BinJob, BinRebuildSetup } from '../repo-tools/txn/bin-rebuild.js';
+import { scanBins, type BinScanJob, type BinScanSetup } from '../repo-tools/storage/bin-scan.js';
 import { bump } from '../repo-tools/commands/bump.js';
 import { buildTargets, buildTimestamp, canonicalSnapshot, type TargetInfo } from '../metadata/builders.js';
 import { canonicalize } from '../metadata/canonical.js';
@@ -142,6 +143,52 @@ describe('bulk rebuild of thousands of bins (every core)', function () {
       });
     });
   }
+
+  describe('status reads every bin on every core (repo-tools/storage/bin-scan.ts)', () => {
+    async function scanSetup(): Promise<{ setup: BinScanSetup; jobs: BinScanJob[] }> {
+      const pub = await Published.load(layout, new LocalDiskStorage(layout));
+      const jobs = [...pub.versions].filter(([f]) => f.startsWith('bin-')).map(([f, version]) => ({ name: f.slice(0, -'.json'.length), version }));
+      return { setup: { reader: new LocalDiskStorage(layout).readerForWorkers(), publishedBinsBytes: (await pub.role('bins')).bytes }, jobs };
+    }
+
+    it('honest: the same facts on one thread and on three, as the files say', async () => {
+      const { setup, jobs } = await scanSetup();
+      const alone = await scanBins(setup, jobs, 0);
+      const shared = await scanBins(setup, jobs, 2);
+      expect(alone.size).to.equal(4096);
+      expect(Object.fromEntries(shared)).to.deep.equal(Object.fromEntries(alone));
+      const j = jobs[7];
+      const bytes = fs.readFileSync(layout.metadataFile(`${j.version}.${j.name}.json`));
+      expect(shared.get(j.name)).to.deep.equal({ bytes: bytes.length, targets: Object.keys(JSON.parse(bytes.toString()).signed.targets).length });
+      const r = await tufpipRepo(['status', repo.dir, '--json']);
+      expectOk(r, 'status');
+      const total = [...alone.values()].reduce((n, f) => n + f.targets, 0);
+      expect(JSON.parse(r.stdout).binsSummary).to.include({ count: 4096, targets: total });
+    });
+
+    for (const [where, victimIndex, workers] of [
+      ['in a worker thread', 0, 1],
+      ['on this thread', 64, 1],
+    ] as const) {
+      it(`refuses a published bin changed on disk, ${where}, naming it (and so does status)`, async () => {
+        const { setup, jobs } = await scanSetup();
+        const victim = jobs[victimIndex];
+        const file = layout.metadataFile(`${victim.version}.${victim.name}.json`);
+        const saved = fs.readFileSync(file);
+        const j = JSON.parse(saved.toString());
+        j.signed.targets['packages/evil/evil-1.0-py3-none-any.whl'] = info(666);
+        fs.writeFileSync(file, JSON.stringify(j));
+        try {
+          await refused(scanBins(setup, jobs, workers), 'BAD_INPUT', new RegExp(`published ${victim.version}\\.${victim.name}\\.json failed verification`));
+          const r = await tufpipRepo(['status', repo.dir]);
+          expect(r.code).to.equal(1);
+          expect(r.stderr).to.match(new RegExp(`published ${victim.version}\\.${victim.name}\\.json failed verification`));
+        } finally {
+          fs.writeFileSync(file, saved);
+        }
+      });
+    }
+  });
 
   it('a transaction with thousands of bins takes the bulk path; a refused one publishes nothing, an honest one verifies', async () => {
     const pub = await Published.load(layout, new LocalDiskStorage(layout));
