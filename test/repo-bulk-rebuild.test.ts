@@ -74,6 +74,20 @@ describe('bulk rebuild of thousands of bins (every core)', function () {
     expect((err as TufpipError).message).to.match(message);
   }
 
+  /** Runs `fn` while the published file of `bin` lists a target injected without the key. */
+  async function withInjectedTarget(bin: { name: string; version: number }, fn: () => Promise<void>): Promise<void> {
+    const file = layout.metadataFile(`${bin.version}.${bin.name}.json`);
+    const saved = fs.readFileSync(file);
+    const j = JSON.parse(saved.toString());
+    j.signed.targets['packages/evil/evil-1.0-py3-none-any.whl'] = info(666);
+    fs.writeFileSync(file, JSON.stringify(j));
+    try {
+      await fn();
+    } finally {
+      fs.writeFileSync(file, saved);
+    }
+  }
+
   it('honest: the same bytes on one thread and on three, each bin its edit applied and signed at the next version', async () => {
     const { setup, jobs, pub } = await everyBin();
     const some = jobs.slice(0, 300);
@@ -104,16 +118,9 @@ describe('bulk rebuild of thousands of bins (every core)', function () {
       it('refuses to build on a published bin changed on disk (a target injected without the key)', async () => {
         const { setup, jobs } = await everyBin();
         const victim = jobs[victimIndex];
-        const file = layout.metadataFile(`${victim.version}.${victim.name}.json`);
-        const saved = fs.readFileSync(file);
-        const j = JSON.parse(saved.toString());
-        j.signed.targets['packages/evil/evil-1.0-py3-none-any.whl'] = info(666);
-        fs.writeFileSync(file, JSON.stringify(j));
-        try {
-          await refused(rebuildBins(setup, jobs, workers), 'BAD_INPUT', new RegExp(`published ${victim.version}\\.${victim.name}\\.json failed verification .*refusing to build on it`));
-        } finally {
-          fs.writeFileSync(file, saved);
-        }
+        await withInjectedTarget(victim, () =>
+          refused(rebuildBins(setup, jobs, workers), 'BAD_INPUT', new RegExp(`published ${victim.version}\\.${victim.name}\\.json failed verification .*refusing to build on it`)),
+        );
       });
       it('refuses a published bin that is missing', async () => {
         const { setup, jobs } = await everyBin();
@@ -173,19 +180,12 @@ describe('bulk rebuild of thousands of bins (every core)', function () {
       it(`refuses a published bin changed on disk, ${where}, naming it (and so does status)`, async () => {
         const { setup, jobs } = await scanSetup();
         const victim = jobs[victimIndex];
-        const file = layout.metadataFile(`${victim.version}.${victim.name}.json`);
-        const saved = fs.readFileSync(file);
-        const j = JSON.parse(saved.toString());
-        j.signed.targets['packages/evil/evil-1.0-py3-none-any.whl'] = info(666);
-        fs.writeFileSync(file, JSON.stringify(j));
-        try {
+        await withInjectedTarget(victim, async () => {
           await refused(scanBins(setup, jobs, workers), 'BAD_INPUT', new RegExp(`published ${victim.version}\\.${victim.name}\\.json failed verification`));
           const r = await tufpipRepo(['status', repo.dir]);
           expect(r.code).to.equal(1);
           expect(r.stderr).to.match(new RegExp(`published ${victim.version}\\.${victim.name}\\.json failed verification`));
-        } finally {
-          fs.writeFileSync(file, saved);
-        }
+        });
       });
     }
   });

@@ -3,10 +3,7 @@
 // published `bins` role's keys: TUF spec 5.6.3), on every core (txn/batch-pool.ts): 16,384
 // signature checks are most of the work of `status` on a large index.
 import { Metadata, MetadataKind } from '../../tuf/models.js';
-import type { TargetsSigned } from '../../metadata/builders.js';
-import { parseEnvelope } from '../../metadata/envelope.js';
-import { versionedFileName } from '../../metadata/roles.js';
-import { readPublishedRole, verifiedRoleModel, type AnyMetadata } from './published.js';
+import { readVerifiedBin, type AnyMetadata } from './published.js';
 import type { ReaderDescriptor, StorageReader } from './storage.js';
 import { openWorkerReader } from './worker-reader.js';
 import { batchWorkers, runInBatches } from '../txn/batch-pool.js';
@@ -42,10 +39,7 @@ export class BinScanner {
 
   /** Throws a TufpipError naming the file when the bin is missing or does not verify. */
   async scan(job: BinScanJob): Promise<BinFacts> {
-    const file = versionedFileName(job.name, job.version);
-    const bytes = await readPublishedRole(this.reader, file);
-    const env = parseEnvelope<TargetsSigned>(bytes, file);
-    verifiedRoleModel(job.name, bytes, file, job.version, this.binsModel, env);
+    const { bytes, env } = await readVerifiedBin(this.reader, this.binsModel, job.name, job.version);
     return { bytes: bytes.length, targets: Object.keys(env.signed.targets).length };
   }
 }
