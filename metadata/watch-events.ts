@@ -11,6 +11,7 @@ import type { KeySet, ProjectView, WatchView, WatchVouch } from './watch-view.js
 export type WatchEventKind =
   | 'file-added'
   | 'file-removed'
+  | 'unsigned-file'
   | 'delegation-changed'
   | 'root-rotated'
   | 'online-key-changed'
@@ -76,6 +77,11 @@ function projectEvents(project: string, a: ProjectView | undefined, b: ProjectVi
     const auth = authorizationOf(project, b, f.sha256, f.vouch, expected);
     const state = auth.authorized === true ? 'authorized' : auth.authorized === false ? 'NOT AUTHORIZED' : 'no expectation';
     out.push({ kind: 'file-added', ...auth, snapshot, project, path, sha256: f.sha256, vouch: f.vouch, message: `${path} appeared, sha256 ${f.sha256}, vouched by ${vouchText(f.vouch)}: ${state}` });
+  }
+  const ua = a?.unsigned ?? {};
+  for (const [path, f] of Object.entries(b?.unsigned ?? {})) {
+    if (ua[path]?.sha256 === f.sha256) continue;
+    out.push({ kind: 'unsigned-file', alarm: true, authorized: false, snapshot, project, path, sha256: f.sha256, vouch: f.vouch, message: `${path} (sha256 ${f.sha256}) listed by ${vouchText(f.vouch)} in developer-signed project ${project}, which its maintainers did not sign (PEP 480 signature gap: clients refuse it)` });
   }
   for (const [path, f] of Object.entries(fa)) {
     if (fb[path]) continue;

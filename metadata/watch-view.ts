@@ -81,6 +81,11 @@ export interface ProjectView {
   /** The project role's keys (developer-signed projects). */
   keys?: KeySet;
   files: Record<string, WatchedFile>;
+  /**
+   * PEP 480 signature gap: files of a developer-signed project that a hash bin lists (signed by the
+   * index's online key only). Clients refuse them; a watcher reports them as alarms.
+   */
+  unsigned?: Record<string, WatchedFile>;
 }
 
 /** The watcher's view of one verified snapshot. */
@@ -134,9 +139,14 @@ export function assembleView(snapshotVersion: number, root: RootJson, roles: Rea
     if (!isBinRole(role)) continue;
     for (const [p, f] of Object.entries(facts.files)) {
       const project = projectOfTargetPath(p)!;
-      if (delegatedBy(projectRole(project))) continue; // developer-signed: clients never reach a bin entry
+      const file = { ...f, vouch: { kind: 'index' as const, role, ...binKeys } };
+      if (delegatedBy(projectRole(project))) {
+        // Developer-signed: clients never reach a bin entry (terminating delegation), but the index listed it.
+        if (projects[project]) (projects[project].unsigned ??= {})[p] = file;
+        continue;
+      }
       projects[project] ??= { signing: 'index-signed', files: {} };
-      projects[project].files[p] = { ...f, vouch: { kind: 'index', role, ...binKeys } };
+      projects[project].files[p] = file;
     }
   }
   return { snapshotVersion, root: { version: root.version, expires: root.expires, roles: rootRoles }, onlineKeys: [...online].sort(), offlineExpiry, projects };
