@@ -161,6 +161,54 @@ describe('tufpip watch run (real index, real history)', function () {
     expect(back.events).to.deep.equal([]);
   });
 
+  // tuf/history-verify.ts: an older version read from history must be what its delegator signed.
+  const tamper: Record<string, { file: (site: string) => string; edit: (site: string, bytes: Buffer) => Buffer; error: RegExp }> = {
+    'an older snapshot with a changed signed part': {
+      file: (site) => path.join(site, 'metadata', '3.snapshot.json'),
+      edit: (_site, b) => Buffer.from(b.toString().replace(/"expires":"[^"]+"/, '"expires":"2099-01-01T00:00:00Z"')),
+      error: /snapshot version 3: not signed by a threshold of the keys its delegator gives it/,
+    },
+    'an older snapshot served under another version': {
+      file: (site) => path.join(site, 'metadata', '3.snapshot.json'),
+      edit: (site) => fs.readFileSync(path.join(site, 'metadata', '4.snapshot.json')),
+      error: /snapshot: expected version 3, got 4/,
+    },
+    'a hash bin of an older snapshot with a broken signature': {
+      file: (site) => {
+        const snap = JSON.parse(fs.readFileSync(path.join(site, 'metadata', '3.snapshot.json'), 'utf8'));
+        const [name, m] = Object.entries(snap.signed.meta as Record<string, { version: number }>).find(([n, v]) => n.startsWith('bin-') && v.version > 1)!;
+        return path.join(site, 'metadata', `${m.version}.${name}`);
+      },
+      edit: (_site, b) => {
+        const md = JSON.parse(b.toString());
+        md.signatures = md.signatures.map((s: { keyid: string; sig: string }) => ({ ...s, sig: s.sig.replace(/^./, (c) => (c === '0' ? '1' : '0')) }));
+        return Buffer.from(JSON.stringify(md));
+      },
+      error: /bin-[0-9a-f]+ version \d+: not signed by a threshold/,
+    },
+  };
+  for (const [name, t] of Object.entries(tamper)) {
+    it(`history check: ${name} is refused (exit 2), nothing is reported from it, and the honest history is reported once`, async () => {
+      w = await watchedIndex(['beta'], { wheels: [{ name: 'alpha', version: '1.0' }] });
+      expect((await w.watcher.watch()).events).to.deep.equal([]);
+      await w.add({ name: 'beta', version: '1.0' });
+      await w.add({ name: 'beta', version: '2.0' });
+      await w.add({ name: 'beta', version: '3.0' });
+      const site = path.join(w.repo.dir, 'site');
+      const file = t.file(site);
+      const honest = fs.readFileSync(file);
+      fs.writeFileSync(file, t.edit(site, honest));
+      const bad = await w.watcher.watch();
+      expect(bad.code, bad.r.stderr).to.equal(2);
+      expect(bad.r.stderr).to.match(t.error);
+      expect(bad.events).to.deep.equal([]);
+      fs.writeFileSync(file, honest);
+      const good = await w.watcher.watch();
+      expect(good.code).to.equal(0);
+      expect(kinds(good.events)).to.deep.equal(['file-added beta-1.0-py3-none-any.whl', 'file-added beta-2.0-py3-none-any.whl', 'file-added beta-3.0-py3-none-any.whl']);
+    });
+  }
+
   it('two runs at once report each event once (the watch lock)', async () => {
     w = await watchedIndex(['beta'], { wheels: [{ name: 'alpha', version: '1.0' }] });
     expect((await w.watcher.watch()).events).to.deep.equal([]);
