@@ -56,7 +56,7 @@ function validCount(delegator: AnyMd, role: string, md: AnyMd): { keyids: string
 export async function repoStatus(repoDir: string, now = new Date()): Promise<StatusReport> {
   const layout = new RepoLayout(repoDir);
   const config = await layout.loadConfig();
-  const pub = await Published.load(layout, openStorage(layout));
+  const pub = await Published.load(layout, await openStorage(layout));
   pub.versions; // the snapshot's own checks (roles, versions) first, naming the file
   const warnings: string[] = [];
   const parse = (kind: MetadataKind, bytes: Buffer): AnyMd => Metadata.fromJSON(kind as MetadataKind.Targets, JSON.parse(bytes.toString('utf8')));

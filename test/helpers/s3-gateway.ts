@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, PutBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
 import { makeS3Client } from '../../repo-tools/storage/s3-client.js';
 import { runCommand } from './cli.js';
 import { PROJECT_ROOT } from './python.js';
@@ -76,4 +76,28 @@ export async function newBucket(prefix = 'tufpip'): Promise<string> {
   const name = `${prefix}-${randomBytes(5).toString('hex')}`;
   await gw.client.send(new CreateBucketCommand({ Bucket: name }));
   return name;
+}
+
+/**
+ * Lets anyone read the objects under `prefix` (a bucket policy: s3:GetObject for Principal "*"),
+ * as an operator does for clients or a CDN; the private prefix stays private.
+ */
+export async function makePublic(bucket: string, prefix: string): Promise<void> {
+  const gw = await s3Gateway();
+  const policy = {
+    Version: '2012-10-17',
+    Statement: [{ Sid: 'PublicRead', Effect: 'Allow', Principal: '*', Action: ['s3:GetObject'], Resource: [`arn:aws:s3:::${bucket}/${prefix}*`] }],
+  };
+  await gw.client.send(new PutBucketPolicyCommand({ Bucket: bucket, Policy: JSON.stringify(policy) }));
+}
+
+/** The `tufpip-repo init` flags of a repository at s3://BUCKET/PREFIX on the gateway, public URL included. */
+export async function s3InitArgs(bucket: string, prefix: string): Promise<string[]> {
+  const gw = await s3Gateway();
+  return ['--storage', `s3://${bucket}/${prefix}`, '--s3-endpoint', gw.endpoint, '--s3-path-style', '--url', `${gw.endpoint}/${bucket}/${prefix}`];
+}
+
+/** Environment for the CLIs: the gateway's credentials (the SDK's default chain reads them). */
+export async function s3Env(extra: Record<string, string> = {}): Promise<NodeJS.ProcessEnv> {
+  return { ...process.env, ...(await s3Gateway()).env, ...extra };
 }
