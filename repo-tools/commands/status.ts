@@ -57,7 +57,7 @@ function validCount(delegator: AnyMd, role: string, md: AnyMd): { keyids: string
 export async function repoStatus(repoDir: string, now = new Date()): Promise<StatusReport> {
   const layout = new RepoLayout(repoDir);
   const config = await layout.loadConfig();
-  const storage = openStorage(layout);
+  const storage = await openStorage(layout);
   const pub = await Published.load(layout, storage);
   pub.versions; // the snapshot's own checks (roles, versions) first, naming the file
   const warnings: string[] = [];
