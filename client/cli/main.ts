@@ -13,7 +13,8 @@ export function runClientCli(argv: string[]): Promise<number> {
       about: 'Install Python packages from a TUF-protected index (PEP 458 + PEP 480): pip gets only verified files.',
       globalOptions: { 'data-dir': { type: 'string', describe: 'tufpip data directory (default $TUFPIP_DATA_DIR or $XDG_DATA_HOME/tufpip)' } },
       commands: [...clientCommands, ...pipCommands, ...lockCommands],
-      exitCodeFor: (err, args) => (args[0] === 'tuf' ? 1 : exitCodeFor(err)),
+      // `watch` chooses its own exit codes (client/watch/watch-exit.ts: 1 alarms, 2 verification errors).
+      exitCodeFor: (err, args) => (args[0] === 'tuf' ? 1 : ((err as { exitCode?: number } | null)?.exitCode ?? exitCodeFor(err))),
     },
     argv,
   );
