@@ -223,6 +223,30 @@ describe('tufpip lock: signer-pin alarms (lock --check, --upgrade, install --loc
     expect(readLock(lockFile).packages.find((p) => p.name === 'gamma')!.version).to.equal('1.1');
   });
 
+  it('--upgrade PKG moves only PKG (the others held at their locked versions); --upgrade alone moves the rest', async () => {
+    ix = await pep480Index();
+    const lockFile = await lockGamma(ix);
+    await publishGamma11(ix, 'project-gamma');
+    resignGamma(ix.f, [ix.devKeys[0], ix.devKeys[1]]);
+    const alpha11 = await wheelBytes({ ...ALPHA, version: '1.1' });
+    ix.f.addTarget('index', `packages/alpha/${wheelFilename({ ...ALPHA, version: '1.1' })}`, alpha11);
+    ix.f.addTarget('index', 'simple/alpha/index.html', Buffer.from(projectPageHtml('alpha', [
+      { filename: wheelFilename(ALPHA), sha256: sha256Hex(fs.readFileSync(path.join(ix.f.site, 'packages/alpha', wheelFilename(ALPHA)))) },
+      { filename: wheelFilename({ ...ALPHA, version: '1.1' }), sha256: sha256Hex(alpha11) },
+    ])));
+    ix.f.bump('index');
+    ix.f.publish();
+    const versions = () => readLock(lockFile).packages.map((p) => `${p.name}==${p.version}`);
+    expectOk(await ix.run(['lock', '--upgrade', 'gamma', '-o', lockFile]), 'upgrade gamma');
+    expect(versions()).to.deep.equal(['alpha==1.0', 'gamma==1.1']);
+    validatePylock(lockFile);
+    const wrong = await ix.run(['lock', '--upgrade', 'delta', '-o', lockFile]);
+    expect(wrong.code).to.equal(2);
+    expect(wrong.stderr).to.contain('--upgrade delta: the lock has no package delta');
+    expectOk(await ix.run(['lock', '--upgrade', '-o', lockFile]), 'upgrade all');
+    expect(versions()).to.deep.equal(['alpha==1.1', 'gamma==1.1']);
+  });
+
   it('--strict: a new package that only the index signs is a change; without --strict it is not', async () => {
     ix = await pep480Index();
     const lockFile = path.join(tmpDir('tufpip-lock-'), 'pylock.toml');
