@@ -142,7 +142,11 @@ describe('tufpip watch run (real index, real history)', function () {
     const old = fs.readFileSync(ts);
     await w.add({ name: 'beta', version: '1.0' });
     await w.add({ name: 'beta', version: '2.0' });
+    const before = JSON.parse(expectOk(await tufpipRepo(['status', w.repo.dir, '--json'])).stdout).history;
+    expect(before).to.include({ oldestSnapshot: 1, newestSnapshot: 4, versions: 4 });
     expectOk(await tufpipRepo(['gc', w.repo.dir, '--keep', '0s']), 'gc');
+    const status = expectOk(await tufpipRepo(['status', w.repo.dir]), 'status');
+    expect(status.stdout).to.contain("history: snapshots 4..4 published (1 versions").and.contain("watchers ('tufpip watch run') must run more often");
     const gap = await w.watcher.watch();
     expect(gap.code).to.equal(0);
     expect(kinds(gap.events)).to.deep.equal(['file-added beta-1.0-py3-none-any.whl', 'file-added beta-2.0-py3-none-any.whl', 'history-gap snapshot']);
