@@ -54,7 +54,7 @@ export interface PendingReport {
 export async function listPending(repoDir: string, opts: { now?: Date } = {}): Promise<PendingReport> {
   const layout = new RepoLayout(repoDir);
   await layout.loadConfig();
-  const pub = await Published.load(layout, openStorage(layout));
+  const pub = await Published.load(layout, await openStorage(layout));
   const loaded = await loadPendingFiles(layout);
   const pending = new Map<ProposableRole, PendingFile>([...loaded].map(([r, l]) => [r, l.pending]));
   const plan = planPublish({ published: await loadPublishedState(pub), pending, now: opts.now ?? new Date() });

@@ -191,7 +191,8 @@ async function verifyFile(info: TargetFile, file: string): Promise<string | unde
 
 export async function verifyRepo(repoDir: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const layout = new RepoLayout(repoDir);
-  await layout.loadConfig();
+  const config = await layout.loadConfig();
+  if (config.storage) return (await import('./verify-s3.js')).verifyS3(layout, config, opts);
   const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'tufpip-verify-'));
   let fetcher: FileFetcher | undefined;
   try {

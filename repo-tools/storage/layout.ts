@@ -6,6 +6,7 @@ import fse from 'fs-extra';
 import { TufpipError } from '../../metadata/errors.js';
 import { EXPIRY_KEYS, defaultExpiryDays, verifyBinCount, type ExpiryKey } from '../../metadata/profile.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
+import { checkS3Location, type S3Location } from './s3-location.js';
 
 export const CONFIG_FORMAT = 'tufpip-repo/1';
 
@@ -21,6 +22,8 @@ export interface RepoConfig {
   onlinePassphraseEnv?: string;
   /** Where offline keys were generated (a hint for operators; they belong offline). */
   keysDir?: string;
+  /** Where the served tree and private state live when not in this folder (storage/s3-location.ts). */
+  storage?: S3Location;
 }
 
 export class RepoLayout {
@@ -89,6 +92,7 @@ export class RepoLayout {
       if (!(EXPIRY_KEYS as readonly string[]).includes(k)) throw bad(`expires.${k}`, `one of ${EXPIRY_KEYS.join(', ')}`, k);
       if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw bad(`expires.${k}`, 'a positive number of days', v);
     }
+    if (cfg.storage !== undefined) checkS3Location(cfg.storage, bad);
     cfg.expires = { ...defaultExpiryDays, ...cfg.expires };
     return cfg;
   }
