@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { tufpipRepo } from './helpers/cli.js';
+import { CLIENT_BIN, preload, runCommand, tufpipRepo } from './helpers/cli.js';
 import { expectOk } from './helpers/repo.js';
 import { sha256File } from './helpers/hash.js';
 import { claim, indexOnlyAdd, maintainers, signRelease } from './helpers/pep480-fixture.js';
@@ -210,6 +210,27 @@ describe('tufpip watch run (real index, real history)', function () {
       const good = await w.watcher.watch();
       expect(good.code).to.equal(0);
       expect(kinds(good.events)).to.deep.equal(['file-added beta-1.0-py3-none-any.whl', 'file-added beta-2.0-py3-none-any.whl', 'file-added beta-3.0-py3-none-any.whl']);
+    });
+  }
+
+  // A real SIGKILL (test/helpers/kill-at.ts) at each write of a run: the events are printed once
+  // over the killed run and the next one (the killed one printed nothing).
+  const crashes: Record<string, string> = {
+    'after its events were saved, before the state': 'pending.json',
+    'after the state was saved, before anything was printed': 'state.json',
+  };
+  for (const [name, file] of Object.entries(crashes)) {
+    it(`a run killed ${name}: the next run reports the events, once`, async () => {
+      w = await watchedIndex(['beta'], { wheels: [{ name: 'alpha', version: '1.0' }] });
+      expect((await w.watcher.watch()).events).to.deep.equal([]);
+      await w.add({ name: 'beta', version: '1.0' });
+      await w.add({ name: 'beta', version: '1.1' });
+      const killed = await runCommand(process.execPath, ['--import', preload('kill-at'), CLIENT_BIN, '--data-dir', w.watcher.dataDir, 'watch', 'run', '--index', 'idx', '--json'], { env: { ...process.env, TUFPIP_TEST_KILL_AFTER_RENAME: file } });
+      expect(killed.signal, killed.stderr).to.equal('SIGKILL');
+      expect(killed.stdout).to.equal('');
+      const next = await w.watcher.watch();
+      expect(kinds(next.events)).to.deep.equal(['file-added beta-1.0-py3-none-any.whl', 'file-added beta-1.1-py3-none-any.whl']);
+      expect((await w.watcher.watch()).events).to.deep.equal([]);
     });
   }
 

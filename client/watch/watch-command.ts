@@ -69,7 +69,7 @@ async function cycle(opts: WatchCommandOptions): Promise<{ code: 0 | 1 | 2; mess
   for (const index of await watchedIndexes(opts)) {
     let r: WatchRunResult;
     try {
-      r = await watchRunIndex(index, { dataDir: opts.dataDir, allowHttp: opts.allowHttp, expiryDays: opts.expiryDays, webhook: opts.webhook });
+      r = await watchRunIndex(index, { dataDir: opts.dataDir, allowHttp: opts.allowHttp, expiryDays: opts.expiryDays, webhook: opts.webhook, report: (x) => report(opts, x) });
     } catch (err) {
       if (err instanceof TufpipError && err.code === 'VERIFY_FAILED') {
         code = 2;
@@ -79,7 +79,6 @@ async function cycle(opts: WatchCommandOptions): Promise<{ code: 0 | 1 | 2; mess
       }
       throw err;
     }
-    report(opts, r);
     const paths = watchPaths(index);
     if (opts.atom) {
       const state = await loadState(paths);
