@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { CLIENT_BIN, preload, runCommand, tufpipRepo } from './helpers/cli.js';
+import { CLIENT_BIN, preload, runCommand, startCommand, tufpipRepo } from './helpers/cli.js';
 import { expectOk } from './helpers/repo.js';
 import { sha256File } from './helpers/hash.js';
 import { claim, indexOnlyAdd, maintainers, signRelease } from './helpers/pep480-fixture.js';
@@ -233,6 +233,23 @@ describe('tufpip watch run (real index, real history)', function () {
       expect((await w.watcher.watch()).events).to.deep.equal([]);
     });
   }
+
+  it('--every keeps running: a release published while it runs is reported by a later cycle; SIGTERM stops it (exit 0)', async () => {
+    w = await watchedIndex(['beta'], { wheels: [{ name: 'alpha', version: '1.0' }] });
+    expect((await w.watcher.watch()).events).to.deep.equal([]);
+    const p = startCommand(process.execPath, [CLIENT_BIN, '--data-dir', w.watcher.dataDir, 'watch', 'run', '--index', 'idx', '--every', '0.2s']);
+    try {
+      await p.line(/nothing new since snapshot 2/);
+      await w.add({ name: 'beta', version: '1.0' });
+      const line = await p.line(/file-added .*beta-1\.0-py3-none-any\.whl appeared/);
+      expect(line).to.match(/^ {6}file-added/);
+    } finally {
+      p.child.kill('SIGTERM');
+    }
+    const r = await p.done;
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout.match(/beta-1\.0-py3-none-any\.whl appeared/g), 'reported once').to.have.length(1);
+  });
 
   it('two runs at once report each event once (the watch lock)', async () => {
     w = await watchedIndex(['beta'], { wheels: [{ name: 'alpha', version: '1.0' }] });
