@@ -10,7 +10,7 @@ import { resolveIndex } from '../commands/open-index.js';
 import { writeAtomFeed } from './atom-feed.js';
 import { deliverWebhook } from './webhook.js';
 import { watchRunIndex, type WatchRunResult } from './watch-run.js';
-import { loadState, loadSubscriptions, watchPaths } from './watch-store.js';
+import { loadState, loadSubscriptions, watchPaths, webhookName } from './watch-store.js';
 import { WatchExit } from './watch-exit.js';
 
 export interface WatchCommandOptions {
@@ -86,7 +86,7 @@ async function cycle(opts: WatchCommandOptions): Promise<{ code: 0 | 1 | 2; mess
     }
     if (opts.webhook) {
       const w = await deliverWebhook(paths, opts.webhook);
-      if (w.error) process.stderr.write(`tufpip: webhook ${opts.webhook}: ${w.delivered} delivered, ${w.pending} kept for the next run (${w.error})\n`);
+      if (w.error) process.stderr.write(`tufpip: webhook ${webhookName(opts.webhook)}: ${w.delivered} delivered, ${w.pending} kept for the next run (${w.error})\n`);
     }
     if (r.refused) {
       code = 2;

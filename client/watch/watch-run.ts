@@ -16,7 +16,7 @@ import type { TrustedIndex } from '../lib/trust-store.js';
 import { openTrustedIndex } from '../commands/open-index.js';
 import { walkHistory } from './history-walk.js';
 import { randomBytes } from 'node:crypto';
-import { FEED_LENGTH, clearPendingReport, loadState, loadSubscriptions, persistPendingReport, persistState, takePendingReport, watchPaths, withWatchLock, type StoredEvent, type WatchState } from './watch-store.js';
+import { FEED_LENGTH, outboxKey, clearPendingReport, loadState, loadSubscriptions, persistPendingReport, persistState, takePendingReport, watchPaths, withWatchLock, type StoredEvent, type WatchState } from './watch-store.js';
 
 export const DEFAULT_EXPIRY_DAYS = 14;
 
@@ -75,7 +75,7 @@ async function trustedRoots(index: TrustedIndex, current: number, fromVersion: n
 
 function appended(state: WatchState | undefined, events: StoredEvent[], webhook: string | undefined): Pick<WatchState, 'feed' | 'outbox'> {
   const outbox = { ...(state?.outbox ?? {}) };
-  if (webhook && events.length) outbox[webhook] = [...(outbox[webhook] ?? []), ...events];
+  if (webhook && events.length) outbox[outboxKey(webhook)] = [...(outbox[outboxKey(webhook)] ?? []), ...events];
   return { feed: [...(state?.feed ?? []), ...events].slice(-FEED_LENGTH), outbox };
 }
 

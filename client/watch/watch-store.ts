@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { TufpipError } from '../../metadata/errors.js';
+import { sha256Hex } from '../../metadata/hash.js';
 import type { ExpiryWarned, WatchEvent } from '../../metadata/watch-events.js';
 import type { RoleFacts, WatchView } from '../../metadata/watch-view.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
@@ -55,11 +56,24 @@ export interface WatchState {
   lastRunId?: string;
   /** The latest events (Atom feed). */
   feed: StoredEvent[];
-  /** Events not yet delivered to a webhook, by URL. */
+  /**
+   * Events not yet delivered to a webhook, by outboxKey(URL): a webhook URL often holds a token
+   * (in its path or query), so it is never stored.
+   */
   outbox: Record<string, StoredEvent[]>;
 }
 
 export const FEED_LENGTH = 200;
+
+/** The outbox key of a webhook URL: its sha256, never the URL itself. */
+export function outboxKey(url: string): string {
+  return sha256Hex(url);
+}
+
+/** How messages name a webhook: its origin only (the path or query may hold a token). */
+export function webhookName(url: string): string {
+  return new URL(url).origin;
+}
 
 export interface WatchPaths {
   dir: string;
