@@ -307,9 +307,18 @@ class S3Publication implements Publication {
     this.committed = true;
   }
 
+  /**
+   * Removes what this publication created: its private records, and its versioned metadata while
+   * no other writer can have taken it as a dead writer's leftover (younger than STALE_MS / 2, as
+   * at the commit); later that is left to `gc`: by then the key may hold another writer's
+   * published object.
+   */
   async abort(): Promise<void> {
     if (this.committed) return;
+    const young = performance.now() - this.started < staleMs() / 2;
     for (const o of this.created.reverse()) {
+      // Private records have names of this publication's own: always removed.
+      if (!young && o.bucket === this.s.loc.bucket && o.key.startsWith(this.s.key('metadata', ''))) continue;
       await this.s.client.send(new DeleteObjectCommand({ Bucket: o.bucket, Key: o.key })).catch(() => undefined);
     }
   }
