@@ -126,6 +126,7 @@ export async function walkHistory(input: WalkInput): Promise<WalkResult> {
   };
 
   let view: WatchView | undefined = state?.view;
+  let knownRoles = Object.keys(versions).length;
   let walked = 0;
   const baseline = !state;
   if (state && current < state.snapshotVersion) {
@@ -171,23 +172,35 @@ export async function walkHistory(input: WalkInput): Promise<WalkResult> {
       events.push({ kind: 'equivocation', alarm: true, role: SNAPSHOT, version: v, sha256: sha, message: `snapshot version ${v} served with sha256 ${sha}, but the verified timestamp names ${snapMeta.hashes.sha256}` });
       break;
     }
-    const listed = new Map<string, number>();
-    for (const [file, m] of Object.entries(snap.meta ?? {})) {
-      const role = file.replace(/\.json$/, '');
+    // Only the entries whose version changed are looked at closely: a snapshot of 16,384 bins
+    // changes a few of them per version.
+    const changed: [string, number][] = [];
+    let unchanged = 0;
+    const meta = snap.meta ?? {};
+    for (const file in meta) {
+      const m = meta[file];
+      const role = file.endsWith('.json') ? file.slice(0, -5) : file;
+      if (versions[role] === m?.version) {
+        unchanged++;
+        continue;
+      }
       // TUF spec 4.4 (snapshot meta): role file names and positive integer versions; nothing else is fetched.
       if (!file.endsWith('.json') || !isTargetsRoleName(role) || !Number.isSafeInteger(m?.version) || m.version < 1) {
         throw new TufpipError('VERIFY_FAILED', `snapshot version ${v} lists ${JSON.stringify(file)} with version ${JSON.stringify(m?.version)}: not a role of this index`);
       }
-      listed.set(role, m.version);
+      changed.push([role, m.version]);
     }
-    for (const role of Object.keys(versions)) {
-      if (listed.has(role)) continue;
-      delete versions[role];
-      delete facts[role];
-      delete delegatorText[role];
-      parsed.delete(role);
+    // Roles no longer listed (a project role after a takedown): forgotten.
+    if (unchanged + changed.filter(([role]) => versions[role] !== undefined).length < knownRoles) {
+      for (const role of Object.keys(versions)) {
+        if (Object.prototype.hasOwnProperty.call(meta, `${role}.json`)) continue;
+        delete versions[role];
+        delete facts[role];
+        delete delegatorText[role];
+        parsed.delete(role);
+      }
+      knownRoles = Object.keys(versions).length;
     }
-    const changed = [...listed].filter(([role, ver]) => versions[role] !== ver);
     for (const level of [0, 1, 2, 3]) {
       const here = changed.filter(([role]) => levelOf(role) === level);
       await inParallel(here, async ([role, ver]) => {
@@ -198,6 +211,7 @@ export async function walkHistory(input: WalkInput): Promise<WalkResult> {
         const md = delegates(role) ? verifyHistoricMetadata('targets', role, roleBytes, ver, delegators) : undefined;
         const signed = md ? (md.signed.toJSON() as unknown as TargetsJson) : (verifyHistoricSigned('targets', role, roleBytes, ver, delegators) as unknown as TargetsJson);
         observe(role, ver, roleBytes, `read from history (snapshot ${v})`);
+        if (versions[role] === undefined) knownRoles++;
         versions[role] = ver;
         const f = roleFacts(signed, watched);
         if (Object.keys(f.files).length || Object.keys(f.delegations).length || f.succinct || levelOf(role) < 2) facts[role] = f;
