@@ -75,8 +75,13 @@ export function loadDueSummary(layout: RepoLayout): DueSummary | undefined {
   }
 }
 
+/**
+ * Not made durable (atomic rename only): after a power cut the file holds the previous summary, the
+ * new one or nothing readable, and each is safe: a summary is used only while its snapshot version
+ * is the published one, and an unreadable one makes `bump` rescan.
+ */
 export function saveDueSummary(layout: RepoLayout, s: DueSummary): void {
-  writeFileAtomicSync(summaryFile(layout), JSON.stringify(s));
+  writeFileAtomicSync(summaryFile(layout), JSON.stringify(s), false);
 }
 
 /**
