@@ -34,6 +34,8 @@ export const CACHE_IMMUTABLE = 'public, max-age=31536000, immutable';
  * new publication (well inside the slack `bump` leaves: half of timestamp's 1-day period).
  */
 export const CACHE_SHORT = 'public, max-age=60';
+/** Object puts a publication keeps in flight at once. */
+const IN_FLIGHT = 16;
 /** Object metadata on timestamp.json naming its publication's journal entry. */
 export const JOURNAL_META = 'tufpip-journal';
 
@@ -220,6 +222,9 @@ class S3Publication implements Publication {
   private readonly started = performance.now();
   private readonly id = randomBytes(6).toString('hex');
   private journalKey?: string;
+  /** Puts in flight (at most IN_FLIGHT): made durable by flush(), which reports the first failure. */
+  private readonly inflight = new Set<Promise<void>>();
+  private failure?: unknown;
   committed = false;
 
   constructor(
@@ -265,20 +270,34 @@ class S3Publication implements Publication {
     throw new WriterRaceError(`${where} keeps changing under this writer; nothing was published`);
   }
 
+  /** Starts `put` once fewer than IN_FLIGHT are running (a 16,384-bin init puts 16,390 objects). */
+  private async schedule(put: () => Promise<void>): Promise<void> {
+    while (this.inflight.size >= IN_FLIGHT) await Promise.race(this.inflight);
+    if (this.failure) throw this.failure;
+    const p: Promise<void> = put()
+      .catch((err: unknown) => {
+        this.failure ??= err;
+      })
+      .finally(() => this.inflight.delete(p));
+    this.inflight.add(p);
+  }
+
   async putImmutable(area: Area, name: string, source: ObjectSource, opts: { createOnly?: boolean } = {}): Promise<void> {
     const bytes = 'bytes' in source ? source.bytes : await fsp.readFile(source.file);
     if (area === 'targets') this.putBytes.set(name, bytes);
-    await this.create(area, name, bytes, CACHE_IMMUTABLE, !!opts.createOnly);
+    await this.schedule(() => this.create(area, name, bytes, CACHE_IMMUTABLE, !!opts.createOnly));
   }
 
   async putNewName(name: string, copyOf: string): Promise<void> {
     const bytes = this.putBytes.get(copyOf) ?? (await this.s.read('targets', copyOf));
     if (!bytes) throw new TufpipError('NOT_FOUND', `${this.s.where('targets', copyOf)} is missing`);
-    await this.create('targets', name, bytes, CACHE_SHORT, false);
+    await this.schedule(() => this.create('targets', name, bytes, CACHE_SHORT, false));
   }
 
+  /** Waits for every put in flight: each is durable when S3 answered it. */
   async flush(): Promise<void> {
-    // A PUT is durable when S3 answers it.
+    while (this.inflight.size > 0) await Promise.all(this.inflight);
+    if (this.failure) throw this.failure;
   }
 
   async recordWithdrawn(files: RetiredFile[], time: string, command: string): Promise<void> {
@@ -292,6 +311,7 @@ class S3Publication implements Publication {
   }
 
   async commit(timestamp: Uint8Array): Promise<void> {
+    await this.flush(); // storage.ts: nothing is named before it is durable
     this.lock?.assertHeld();
     const where = this.s.where('metadata', 'timestamp.json');
     if (performance.now() - this.started >= staleMs() / 2) {
@@ -315,6 +335,7 @@ class S3Publication implements Publication {
    */
   async abort(): Promise<void> {
     if (this.committed) return;
+    await this.flush().catch(() => undefined);
     const young = performance.now() - this.started < staleMs() / 2;
     for (const o of this.created.reverse()) {
       // Private records have names of this publication's own: always removed.
