@@ -71,17 +71,20 @@ export async function benchS3(quick = false): Promise<Record<string, number>> {
     console.log(`init, ${bins} bins on S3: ${((performance.now() - t0) / 1000).toFixed(1)} s, ${counter.writes} object writes`);
     const times: number[] = [];
     const writes: number[] = [];
+    const phases: Record<string, number[]> = {};
     for (let i = 0; i < 7; i++) {
       const wheel = await writeWheel(path.join(base, 'w'), { name: `one${i}`, version: '1.0' });
       counter.reset();
       t0 = performance.now();
-      await addFiles(dir, [wheel]);
+      const r = await addFiles(dir, [wheel]);
       times.push(performance.now() - t0);
+      for (const [k, v] of Object.entries(r.commit.timings ?? {})) (phases[k] ??= []).push(v);
       writes.push(counter.writes);
     }
     figures.addOneMs = Math.round(med(times));
     figures.addOneWrites = med(writes);
     console.log(`add one file (new project) to ${bins} bins on S3: median ${figures.addOneMs} ms, ${figures.addOneWrites} object writes (of 7 adds: ${times.map((t) => Math.round(t)).join(', ')} ms)`);
+    console.log(`  phases (median ms): ${Object.entries(phases).map(([k, v]) => `${k} ${med(v)}`).join(', ')}; the rest: loading and verifying the published state`);
 
     // 2. Two machines x 50 adds, one process per add.
     const small = path.join(base, 'a');

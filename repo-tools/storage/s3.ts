@@ -42,7 +42,7 @@ export const JOURNAL_META = 'tufpip-journal';
 /** Age after which another writer's uncommitted object is a dead writer's leftover (TUFPIP_S3_STALE_MS). */
 export function staleMs(): number {
   const n = Number(process.env.TUFPIP_S3_STALE_MS ?? '');
-  return Number.isInteger(n) && n > 0 ? n : 120_000;
+  return Number.isInteger(n) && n > 0 ? n : 600_000;
 }
 
 function contentType(name: string): string {
