@@ -6,6 +6,7 @@ import { benchLinearModels } from './linear-models.bench.js';
 import { benchClientRefresh } from './client-refresh.bench.js';
 import { benchFetch } from './fetch.bench.js';
 import { benchPep480Lookup } from './pep480-lookup.bench.js';
+import { benchS3 } from './s3.bench.js';
 
 // A bench entry: parse as the CLIs do (linear @tufjs/models, tuf/linear-models.ts).
 installLinearModels();
@@ -23,3 +24,5 @@ section('client: tufpip fetch vs pip download');
 await benchFetch();
 section('PEP 480: lookup in a project with 5,000 files');
 await benchPep480Lookup();
+section('object storage: S3 (Ceph gateway on loopback, scripts/s3-gateway.sh)');
+await benchS3(quick);

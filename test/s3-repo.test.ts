@@ -50,6 +50,13 @@ describe('S3 backend: a repository in a bucket (Ceph radosgw)', function () {
     expectOk(await tufpipRepo(['add', dir, a, b1, b2], { env }), 'add');
     expectOk(await tufpipRepo(['bump', dir, '--force'], { env }), 'bump');
     expectOk(await tufpipRepo(['remove', dir, 'beta', '--version', '1.1'], { env }), 'remove');
+    expectOk(await tufpipRepo(['yank', dir, 'alpha', '--version', '1.0', '--reason', 'test'], { env }), 'yank');
+    expectOk(await tufpipRepo(['unyank', dir, 'alpha', '--version', '1.0'], { env }), 'unyank');
+    // gc removes what no published snapshot names (the versions bump and remove replaced).
+    const before = (await keys(bucket, 'index/metadata/')).length;
+    const gc = jsonOf<{ removed: string[] }>(expectOk(await tufpipRepo(['gc', dir, '--keep', '0s', '--json'], { env }), 'gc'));
+    expect(gc.removed.length).to.be.greaterThan(0);
+    expect((await keys(bucket, 'index/metadata/')).length).to.equal(before - gc.removed.filter((r) => r.startsWith('metadata/')).length);
     const status = jsonOf<{ timestampVersion?: number }>(expectOk(await tufpipRepo(['status', dir, '--json'], { env }), 'status'));
     expect(JSON.stringify(status)).to.match(/"timestamp/);
     expectOk(await tufpipRepo(['verify', dir], { env }), 'verify');
