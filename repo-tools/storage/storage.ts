@@ -135,7 +135,11 @@ export interface Publication {
    * CONFLICT when the head moved; both leave this publication unpublished.
    */
   commit(timestamp: Uint8Array): Promise<void>;
-  /** Before the commit: removes what this publication created and cuts its private records back. */
+  /**
+   * Before the commit: removes what this publication created and cuts its private records back.
+   * A backend shared by several writers (s3.ts) leaves to `gc` what another writer may have found
+   * and used meanwhile (hash-named content, versioned metadata older than its stale window).
+   */
   abort(): Promise<void>;
 }
 
