@@ -6,6 +6,7 @@ import fse from 'fs-extra';
 import { TufpipError } from '../../metadata/errors.js';
 import { EXPIRY_KEYS, defaultExpiryDays, verifyBinCount, type ExpiryKey } from '../../metadata/profile.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
+import { DEFAULT_CACHE_POLICY, type CachePolicy } from '../../metadata/cache-policy.js';
 
 export const CONFIG_FORMAT = 'tufpip-repo/1';
 
@@ -21,6 +22,13 @@ export interface RepoConfig {
   onlinePassphraseEnv?: string;
   /** Where offline keys were generated (a hint for operators; they belong offline). */
   keysDir?: string;
+  /** HTTP caching of the public area, seconds (metadata/cache-policy.ts; default 60 and 60). */
+  cache?: Partial<CachePolicy>;
+}
+
+/** The repository's cache policy: config.json `cache` over the defaults. */
+export function cachePolicyOf(config: RepoConfig): CachePolicy {
+  return { ...DEFAULT_CACHE_POLICY, ...config.cache };
 }
 
 export class RepoLayout {
@@ -88,6 +96,11 @@ export class RepoLayout {
     for (const [k, v] of Object.entries(cfg.expires ?? {})) {
       if (!(EXPIRY_KEYS as readonly string[]).includes(k)) throw bad(`expires.${k}`, `one of ${EXPIRY_KEYS.join(', ')}`, k);
       if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw bad(`expires.${k}`, 'a positive number of days', v);
+    }
+    if (cfg.cache !== undefined && (typeof cfg.cache !== 'object' || cfg.cache === null || Array.isArray(cfg.cache))) throw bad('cache', 'an object of headMaxAge / mutableMaxAge seconds', cfg.cache);
+    for (const [k, v] of Object.entries(cfg.cache ?? {})) {
+      if (!(k in DEFAULT_CACHE_POLICY)) throw bad(`cache.${k}`, 'headMaxAge or mutableMaxAge', k);
+      if (!Number.isInteger(v) || (v as number) < 0) throw bad(`cache.${k}`, 'a whole number of seconds', v);
     }
     cfg.expires = { ...defaultExpiryDays, ...cfg.expires };
     return cfg;
