@@ -102,7 +102,7 @@ export async function repoStatus(repoDir: string, now = new Date()): Promise<Sta
     add(name, parse(MetadataKind.Targets, loaded.bytes), mds.get(parent)!, loaded.bytes.length, CLIENT_LIMITS.targets);
   }
   // Bins: expiry from the cache hint (validated by version), sizes from the files' stat.
-  const exp = await onlineRoleExpiries(pub);
+  const exp = await onlineRoleExpiries(pub, storage.state);
   let earliest = '';
   let count = 0;
   let largest = 0;
