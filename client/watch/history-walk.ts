@@ -162,6 +162,19 @@ export async function walkHistory(input: WalkInput): Promise<WalkResult> {
     ahead.delete(v);
     return p;
   };
+  // Pass 1: every snapshot since the last run is checked, and what changed in each is listed (from
+  // the listings alone); the changed roles' files start downloading at once, while later
+  // snapshots are checked.
+  interface Step {
+    v: number;
+    changed: [string, number][];
+    removed: string[];
+  }
+  const steps: Step[] = [];
+  const listedVersions: Record<string, number> = { ...versions };
+  let known = Object.keys(listedVersions).length;
+  const pool = limiter(CONCURRENCY);
+  const roleFiles = new Map<string, Promise<Buffer>>();
   for (let v = from; v <= current; v++) {
     const bytes = await snapshotBytes(v);
     const snap = verifyHistoricSigned('snapshot', SNAPSHOT, bytes, v, roots) as unknown as { meta: Record<string, { version: number }> };
@@ -171,28 +184,57 @@ export async function walkHistory(input: WalkInput): Promise<WalkResult> {
       events.push({ kind: 'equivocation', alarm: true, role: SNAPSHOT, version: v, sha256: sha, message: `snapshot version ${v} served with sha256 ${sha}, but the verified timestamp names ${snapMeta.hashes.sha256}` });
       break;
     }
-    const listed = new Map<string, number>();
-    for (const [file, m] of Object.entries(snap.meta ?? {})) {
-      const role = file.replace(/\.json$/, '');
+    // Only the entries whose version changed are looked at closely: a snapshot of 16,384 bins
+    // changes a few of them per version.
+    const changed: [string, number][] = [];
+    let unchanged = 0;
+    const meta = snap.meta ?? {};
+    for (const file in meta) {
+      const m = meta[file];
+      const role = file.endsWith('.json') ? file.slice(0, -5) : file;
+      if (listedVersions[role] === m?.version) {
+        unchanged++;
+        continue;
+      }
       // TUF spec 4.4 (snapshot meta): role file names and positive integer versions; nothing else is fetched.
       if (!file.endsWith('.json') || !isTargetsRoleName(role) || !Number.isSafeInteger(m?.version) || m.version < 1) {
         throw new TufpipError('VERIFY_FAILED', `snapshot version ${v} lists ${JSON.stringify(file)} with version ${JSON.stringify(m?.version)}: not a role of this index`);
       }
-      listed.set(role, m.version);
+      changed.push([role, m.version]);
     }
-    for (const role of Object.keys(versions)) {
-      if (listed.has(role)) continue;
+    // Roles no longer listed (a project role after a takedown) are forgotten.
+    const removed: string[] = [];
+    if (unchanged + changed.filter(([role]) => listedVersions[role] !== undefined).length < known) {
+      for (const role of Object.keys(listedVersions)) if (!Object.prototype.hasOwnProperty.call(meta, `${role}.json`)) removed.push(role);
+    }
+    for (const role of removed) delete listedVersions[role];
+    for (const [role, ver] of changed) {
+      listedVersions[role] = ver;
+      const file = versionedFileName(role, ver);
+      if (!roleFiles.has(file)) {
+        const p = pool(() => client.fetchMetadataFile(file, MAX.targets));
+        p.catch(() => undefined); // awaited (and reported) in pass 2
+        roleFiles.set(file, p);
+      }
+    }
+    known = Object.keys(listedVersions).length;
+    steps.push({ v, changed, removed });
+  }
+
+  // Pass 2, in order: each changed role is checked against its delegator at that snapshot, in
+  // delegation order, and the snapshot's view is diffed against the previous one.
+  for (const { v, changed, removed } of steps) {
+    for (const role of removed) {
       delete versions[role];
       delete facts[role];
       delete delegatorText[role];
       parsed.delete(role);
     }
-    const changed = [...listed].filter(([role, ver]) => versions[role] !== ver);
     for (const level of [0, 1, 2, 3]) {
       const here = changed.filter(([role]) => levelOf(role) === level);
       await inParallel(here, async ([role, ver]) => {
         const file = versionedFileName(role, ver);
-        const roleBytes = await client.fetchMetadataFile(file, MAX.targets);
+        const roleBytes = await roleFiles.get(file)!;
         const delegators = await delegatorsOf(role);
         // A delegating role is kept as @tufjs/models metadata (it verifies its delegates); the others are only read.
         const md = delegates(role) ? verifyHistoricMetadata('targets', role, roleBytes, ver, delegators) : undefined;
@@ -237,6 +279,22 @@ export async function walkHistory(input: WalkInput): Promise<WalkResult> {
       observed,
       lookedBackTo,
     },
+  };
+}
+
+/** Runs at most `n` of the given tasks at once, in the order they were given. */
+function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (running >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await task();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
   };
 }
 
