@@ -86,7 +86,9 @@ export const sameRoot = (a: RootPin, b: RootPin): boolean => a.threshold === b.t
  * - `threshold-change`: same developer keys, another threshold;
  * - `index-key-change`: an index-signed project, another online key set or threshold;
  * - `now-developer-signed`: an index-signed project is now developer-signed;
- * - `new-not-developer-signed`: a package the lock did not have, only index-signed (`--strict`).
+ * - `new-not-developer-signed`: a package the lock did not have, only index-signed (`--strict`);
+ * - `rotation`: a developer-signed project's key set (or threshold) changed along a chain of valid
+ *   key transitions from the pinned keys (metadata/key-transition.ts): reported, not an alarm.
  */
 export type PinChangeKind =
   | 'root-change'
@@ -95,7 +97,8 @@ export type PinChangeKind =
   | 'threshold-change'
   | 'index-key-change'
   | 'now-developer-signed'
-  | 'new-not-developer-signed';
+  | 'new-not-developer-signed'
+  | 'rotation';
 
 export interface PinChange {
   kind: PinChangeKind;
@@ -105,7 +108,12 @@ export interface PinChange {
   toVersion?: string;
   from?: SignerPin;
   to?: SignerPin;
+  /** `rotation`: the transitions followed; an alarm: why the project's transitions did not cover it. */
+  detail?: string;
 }
+
+/** Every change but a `rotation` makes `lock --check` fail and needs acceptance in `--upgrade`. */
+export const isAlarm = (c: PinChange): boolean => c.kind !== 'rotation';
 
 /** One package's pin change, or undefined when the pin holds. The root is compared by diffRoots. */
 export function comparePins(name: string, from: SignerPin, to: SignerPin, versions: { from?: string; to?: string } = {}): PinChange | undefined {
@@ -125,7 +133,7 @@ export interface PinnedPackage {
 }
 
 export interface PinDiff {
-  /** Every signer change: each makes `lock --check` fail. */
+  /** Every signer change: each but a `rotation` (isAlarm) makes `lock --check` fail. */
   changes: PinChange[];
   /** Version changes with the same signer, packages added or dropped: information only. */
   versions: { name: string; from?: string; to?: string }[];
@@ -174,6 +182,7 @@ const MEANING: Record<PinChangeKind, string> = {
   'index-key-change': "the index's online key for this project changed",
   'now-developer-signed': 'the project is now signed by its developers (PEP 480)',
   'new-not-developer-signed': 'a new package that only the index signed',
+  rotation: "the project's maintainers rotated their keys: signed key transitions lead from the pinned keys to these",
 };
 
 /** One line per change, meant for review in a CI log or a commit. */
@@ -184,5 +193,5 @@ export function describeChange(c: PinChange): string {
     return `${c.kind}: index ${c.name}: root keys ${r(c.from)} -> ${r(c.to)}: ${MEANING[c.kind]}`;
   }
   const from = c.from ? describePin(c.from) : 'not locked';
-  return `${c.kind}: ${c.name}${versions}: ${from} -> ${c.to ? describePin(c.to) : 'gone'}: ${MEANING[c.kind]}`;
+  return `${c.kind}: ${c.name}${versions}: ${from} -> ${c.to ? describePin(c.to) : 'gone'}: ${MEANING[c.kind]}${c.detail ? ` (${c.detail})` : ''}`;
 }

@@ -63,7 +63,7 @@ export const lockCommand: CommandModule<object, LockFlags> = {
 
 async function runLock(a: LockFlags, jsonPrinted: () => void): Promise<void> {
   const { checkLock, writeOrUpgradeLock, refusedChanges } = await import('../commands/lock.js');
-  const { describeChange } = await import('../../metadata/signer-pin.js');
+  const { describeChange, isAlarm } = await import('../../metadata/signer-pin.js');
   const { loadPolicy } = await import('../lib/policy.js');
   const { idleTimeoutFromEnv } = await import('../../io/idle-timeout.js');
   const o = {
@@ -83,15 +83,18 @@ async function runLock(a: LockFlags, jsonPrinted: () => void): Promise<void> {
   if (a.check && a.upgrade) throw new TufpipError('USAGE', 'give --check or --upgrade, not both');
   if (a.check) {
     const { file, diff } = await checkLock(o);
+    const alarms = diff.changes.filter(isAlarm);
+    const rotations = diff.changes.filter((c) => !isAlarm(c));
     if (a.json) {
-      printJson({ ok: diff.changes.length === 0, file, changes: diff.changes, versions: diff.versions });
+      printJson({ ok: alarms.length === 0, file, changes: diff.changes, versions: diff.versions });
       jsonPrinted();
     }
     for (const v of diff.versions) note(a, `  ${v.name}: ${v.from ?? 'not locked'} -> ${v.to ?? 'no longer required'} (version only)`);
-    if (diff.changes.length) {
-      throw new TufpipError('REFUSED', `lock check failed: ${diff.changes.length} signer change${diff.changes.length === 1 ? '' : 's'} against ${file}:\n${diff.changes.map((c) => `  ${describeChange(c)}`).join('\n')}\nreview each; record one with 'tufpip lock --upgrade --accept-signer-change PKG'`);
+    for (const c of rotations) note(a, `  ${describeChange(c)}`);
+    if (alarms.length) {
+      throw new TufpipError('REFUSED', `lock check failed: ${alarms.length} signer change${alarms.length === 1 ? '' : 's'} against ${file}:\n${alarms.map((c) => `  ${describeChange(c)}`).join('\n')}\nreview each; record one with 'tufpip lock --upgrade --accept-signer-change PKG'`);
     }
-    if (!a.json) say(a, `lock check passed: every signer pin in ${file} holds`);
+    if (!a.json) say(a, `lock check passed: every signer pin in ${file} holds${rotations.length ? ` or moved along signed key transitions (${rotations.map((c) => c.name).join(', ')})` : ''}`);
     return;
   }
   const opts = { ...o, packages: a.upgrade ?? [], acceptSignerChange: a['accept-signer-change'], acceptRootChange: a['accept-root-change'] };
@@ -105,7 +108,7 @@ async function runLock(a: LockFlags, jsonPrinted: () => void): Promise<void> {
     throw new TufpipError('REFUSED', `refused: ${refused.length} signer change${refused.length === 1 ? '' : 's'}; ${r.file} was not changed:\n${refused.map((c) => `  ${describeChange(c)}`).join('\n')}\nafter review, accept with --accept-signer-change PKG${refused.some((c) => c.kind === 'root-change') ? ' / --accept-root-change' : ''}`);
   }
   if (a.json) return;
-  for (const c of r.accepted) say(a, `accepted: ${describeChange(c)}`);
+  for (const c of r.accepted) say(a, `${isAlarm(c) ? 'accepted' : 'recorded'}: ${describeChange(c)}`);
   for (const v of r.diff?.versions ?? []) say(a, `${v.name}: ${v.from ?? 'new'} -> ${v.to ?? 'removed'}`);
   say(a, `locked ${r.lock.packages.length} package${r.lock.packages.length === 1 ? '' : 's'} in ${r.file}`);
 }

@@ -11,9 +11,10 @@ import path from 'node:path';
 import { TufpipError } from '../../metadata/errors.js';
 import { normalizeProject } from '../../metadata/pep503.js';
 import type { Pylock } from '../../metadata/pylock.js';
-import { diffPins, type PinChange, type PinDiff, type PinnedPackage } from '../../metadata/signer-pin.js';
+import { diffPins, isAlarm, type PinChange, type PinDiff, type PinnedPackage } from '../../metadata/signer-pin.js';
 import { loadLock, writeLock } from '../lock/lock-file.js';
 import { resolveLock, type ResolveLockOptions } from '../lock/resolve-lock.js';
+import { reviewRotations } from '../lock/rotations.js';
 
 export interface LockCommandOptions extends ResolveLockOptions {
   /** The lock file (`-o`, default ./pylock.toml). */
@@ -58,8 +59,9 @@ function inputsFor(o: ResolveLockOptions, old: Pylock): ResolveLockOptions {
 /** `lock --check`: re-resolves and compares; the lock is not written. */
 export async function checkLock(o: LockCommandOptions): Promise<{ file: string; diff: PinDiff }> {
   const old = await loadLock(o.output);
-  const { lock } = await resolveLock(inputsFor(o, old));
-  return { file: o.output, diff: diffPins(pinned(old), pinned(lock), { strict: o.strict }) };
+  const inputs = inputsFor(o, old);
+  const { lock } = await resolveLock(inputs);
+  return { file: o.output, diff: await reviewRotations(diffPins(pinned(old), pinned(lock), { strict: o.strict }), inputs) };
 }
 
 /** A constraints file holding every locked package but `packages` at its locked version. */
@@ -90,7 +92,7 @@ export async function writeOrUpgradeLock(o: UpgradeOptions): Promise<LockOutcome
     const held = await holdOthers(old, o.packages ?? [], work);
     const inputs = inputsFor(o, old);
     const { lock } = await resolveLock({ ...inputs, pipArgs: [...(inputs.pipArgs ?? []), ...held] });
-    const diff = diffPins(pinned(old), pinned(lock), { strict: o.strict });
+    const diff = await reviewRotations(diffPins(pinned(old), pinned(lock), { strict: o.strict }), inputs);
     if (refusedChanges(o, diff).length) return { file: o.output, lock: old, diff, accepted: [], written: false };
     await writeLock(o.output, lock);
     return { file: o.output, lock, diff, accepted: diff.changes, written: true };
@@ -99,8 +101,8 @@ export async function writeOrUpgradeLock(o: UpgradeOptions): Promise<LockOutcome
   }
 }
 
-/** The changes an upgrade refused (those not accepted). */
+/** The changes an upgrade refused (alarms not accepted; a `rotation` needs no acceptance). */
 export function refusedChanges(o: Pick<UpgradeOptions, 'acceptSignerChange' | 'acceptRootChange'>, diff: PinDiff): PinChange[] {
   const accept = new Set((o.acceptSignerChange ?? []).map(normalizeProject));
-  return diff.changes.filter((c) => !(c.kind === 'root-change' ? o.acceptRootChange : accept.has(c.name)));
+  return diff.changes.filter((c) => isAlarm(c) && !(c.kind === 'root-change' ? o.acceptRootChange : accept.has(c.name)));
 }
