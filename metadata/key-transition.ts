@@ -3,9 +3,11 @@
 // signed by a threshold of the OLD keys AND a threshold of the NEW keys, over the canonical JSON
 // of its signed part (the TUF envelope convention). Transitions are numbered 1, 2, ... and each
 // names the sha256 of the canonical signed part of the one before, so they chain A -> B -> C.
-// Published as the TUF target `packages/<p>/.tufpip-key-transition-<n>.json` (a leading dot:
-// never a distribution filename, which starts with the project name; one path segment, so the
-// project's `packages/<p>/*` delegation covers it and TUF protects it like the project's files).
+// Published as the TUF target `packages/<p>/tufpip-key-transition-<n>.json`: a `.json` name is
+// never a distribution filename (PEP 427 `.whl`, PEP 625 `.tar.gz`; pip finds nothing else), and
+// one path segment without a leading dot, so the project's `packages/<p>/*` delegation covers it
+// (TUF path patterns match segment by segment; tuf-js's minimatch `*` skips dot files) and TUF
+// protects it like the project's files.
 //
 // An installer whose lock pins OLD accepts NEW (change kind `rotation`) only when a chain of
 // valid transitions leads from the pinned key set to the one now signing. Signatures are counted
@@ -16,7 +18,7 @@ import { keyIdOf, type PublicKeyJson } from './keys.js';
 import { checkThreshold, type KeyJson, type SignatureEntry, type ThresholdReport } from './threshold.js';
 
 export const KEY_TRANSITION_TYPE = 'tufpip-key-transition';
-export const TRANSITION_PREFIX = '.tufpip-key-transition-';
+export const TRANSITION_PREFIX = 'tufpip-key-transition-';
 
 /** A key set and how many of it must sign (TUF key objects by key ID). */
 export interface KeySet {
@@ -48,7 +50,7 @@ export function transitionPath(project: string, sequence: number): string {
 
 /** True for a transition's target path (the only non-distribution file under packages/<p>/). */
 export function isTransitionPath(targetPath: string): boolean {
-  return /^packages\/[^/]+\/\.tufpip-key-transition-[1-9][0-9]*\.json$/.test(targetPath);
+  return /^packages\/[^/]+\/tufpip-key-transition-[1-9][0-9]*\.json$/.test(targetPath);
 }
 
 /** Canonical bytes that every signature of a transition covers. */

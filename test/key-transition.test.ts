@@ -33,13 +33,13 @@ describe('metadata/key-transition: maintainers rotating their keys', () => {
   const t1 = signed(buildTransition({ project: 'gamma', sequence: 1, previous: null, old: setOf(A, 2), new: setOf(B, 2) }), [A[0], A[2], ...B]);
   const t2 = signed(buildTransition({ project: 'gamma', sequence: 2, previous: transitionHash(t1.signed), old: setOf(B, 2), new: setOf(C, 1) }), [...B, C[0]]);
 
-  it('its target path is one segment under packages/<p>/ and never a distribution filename', () => {
-    expect(transitionPath('gamma', 3)).to.equal('packages/gamma/.tufpip-key-transition-3.json');
+  it('its target path is one segment under packages/<p>/, matched by the project pattern, never a distribution filename', () => {
+    expect(transitionPath('gamma', 3)).to.equal('packages/gamma/tufpip-key-transition-3.json');
     expect(isTransitionPath(transitionPath('gamma', 3))).to.equal(true);
     expect(isTransitionPath('packages/gamma/gamma-1.0-py3-none-any.whl')).to.equal(false);
-    expect(isTransitionPath('packages/gamma/x/.tufpip-key-transition-1.json')).to.equal(false);
-    expect(isTransitionPath('packages/gamma/.tufpip-key-transition-0.json')).to.equal(false);
-    expect(() => parseDistFilename('.tufpip-key-transition-1.json')).to.throw();
+    expect(isTransitionPath('packages/gamma/x/tufpip-key-transition-1.json')).to.equal(false);
+    expect(isTransitionPath('packages/gamma/tufpip-key-transition-0.json')).to.equal(false);
+    expect(() => parseDistFilename('tufpip-key-transition-1.json')).to.throw();
   });
 
   it('a transition signed by a threshold of the old and of the new keys counts; it round-trips through JSON', () => {

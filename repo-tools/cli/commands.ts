@@ -377,13 +377,13 @@ const promote: CommandModule<object, Common & { 'offline-key'?: string; 'passphr
   },
 };
 
-type ReleaseArgs = OutputFlags & { action: string; files?: string[]; project?: string; key?: string; out?: string; from?: string; index?: string; root?: string; 'maintainer-key'?: string[]; threshold?: number; expires?: number; 'add-signature'?: string; 'passphrase-env'?: string; fresh?: boolean };
+type ReleaseArgs = OutputFlags & { action: string; previous?: string; 'old-key'?: string[]; 'old-threshold'?: number; 'new-key'?: string[]; 'new-threshold'?: number; files?: string[]; project?: string; key?: string; out?: string; from?: string; index?: string; root?: string; 'maintainer-key'?: string[]; threshold?: number; expires?: number; 'add-signature'?: string; 'passphrase-env'?: string; fresh?: boolean };
 const release: CommandModule<object, ReleaseArgs> = {
   command: 'release <action> [files..]',
-  describe: 'PEP 480 maintainers: `release sign` a release, `release sign --add-signature`, `release status BUNDLE [--index URL]`',
+  describe: 'PEP 480 maintainers: `release sign` a release, `release sign --add-signature`, `release status BUNDLE [--index URL]`, `release rotate-keys` (a key transition lockfiles accept)',
   builder: (y) =>
     json(y)
-      .positional('action', { choices: ['sign', 'status'], demandOption: true })
+      .positional('action', { choices: ['sign', 'status', 'rotate-keys'], demandOption: true })
       .positional('files', { type: 'string', array: true, describe: 'release files (sign) or the bundle (status)' })
       .option('project', { type: 'string', describe: 'project name' })
       .option('key', { type: 'string', describe: 'your private key (PEM file)' })
@@ -396,10 +396,23 @@ const release: CommandModule<object, ReleaseArgs> = {
       .option('threshold', { type: 'number', describe: 'signatures a release needs (with --maintainer-key)' })
       .option('expires', { type: 'number', describe: 'days until the signed metadata expires (default 365)' })
       .option('add-signature', { type: 'string', describe: 'add your signature to this existing bundle' })
-      .option('fresh', { type: 'boolean', describe: 'start the project over (after a takedown): carry no earlier release, continue the version numbers read from --index/--from' }) as never,
+      .option('fresh', { type: 'boolean', describe: 'start the project over (after a takedown): carry no earlier release, continue the version numbers read from --index/--from' })
+      .option('previous', { type: 'string', describe: "rotate-keys: the project's previous transition file (its new keys are the old keys now)" })
+      .option('old-key', { type: 'string', array: true, describe: "rotate-keys: every current maintainer public key (first transition)" })
+      .option('old-threshold', { type: 'number', describe: 'rotate-keys: signatures the current keys need (with --old-key)' })
+      .option('new-key', { type: 'string', array: true, describe: 'rotate-keys: every new maintainer public key' })
+      .option('new-threshold', { type: 'number', describe: 'rotate-keys: signatures the new keys need' }) as never,
   handler: async (a) => {
     const rel = await import('../commands/release.js');
     let status;
+    if (a.action === 'rotate-keys') {
+      if (!a.key || !a.out) throw new TufpipError('USAGE', 'release rotate-keys needs --key and --out (the transition file: written if absent, else signed)');
+      const { rotateKeys } = await import('../commands/rotate-keys.js');
+      const r = await rotateKeys({ project: a.project, key: a.key, passphraseEnv: a['passphrase-env'], out: a.out, previous: a.previous, oldKeys: a['old-key'], oldThreshold: a['old-threshold'], newKeys: a['new-key'], newThreshold: a['new-threshold'] });
+      if (a.json) return printJson(r);
+      say(a, `${r.project} key transition ${r.sequence}: old keys ${r.old.signed} of ${r.old.threshold}, new keys ${r.new.signed} of ${r.new.threshold} signatures${r.complete ? ' — complete' : ' — needs more'}`);
+      return;
+    }
     if (a.action === 'status') {
       const file = a.files?.[0];
       if (!file) throw new TufpipError('USAGE', 'release status BUNDLE.json');
