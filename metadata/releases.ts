@@ -8,6 +8,7 @@ import type { PublicKeyJson } from './keys.js';
 import { expiresAt } from './profile.js';
 import { projectRole } from './roles.js';
 import { RELEASE_SEPARATOR, projectDelegationShape, releaseDelegationShape, releaseParent } from './role-graph.js';
+import { isTransitionPath } from './key-transition.js';
 import { packagePath } from './target-paths.js';
 
 export const RELEASE_BUNDLE_FORMAT = 'tufpip-release/1';
@@ -50,6 +51,8 @@ export interface ReleasePlanInput {
   threshold: number;
   now: Date;
   expiresDays: number;
+  /** Key transitions the project role lists as its own targets (metadata/key-transition.ts), by target path. */
+  transitions?: Map<string, TargetInfo>;
 }
 
 export interface ReleasePlan {
@@ -95,6 +98,15 @@ export function planRelease(i: ReleasePlanInput): ReleasePlan {
     keys: i.keys,
     roles: [...delegated.keys()].sort().map((name) => ({ name, keyids, threshold: i.threshold, ...releaseDelegationShape(delegated.get(name)!) })),
   };
-  roles.set(projectRole(i.project), buildTargets((cur?.project.version ?? 0) + 1, exp, {}, delegations));
+  // The project role's own targets: its key transitions, those published kept (a lock made before
+  // them follows the whole chain), the given ones added; a transition is never rewritten.
+  const own: Record<string, TargetInfo> = {};
+  for (const [p, info] of Object.entries(cur?.project.targets ?? {})) if (isTransitionPath(p)) own[p] = info;
+  for (const [p, info] of i.transitions ?? []) {
+    const existing = own[p];
+    if (existing && (existing.length !== info.length || existing.hashes.sha256 !== info.hashes.sha256)) throw new Error(`${p} is already published with other content; a key transition is never rewritten`);
+    own[p] = info;
+  }
+  roles.set(projectRole(i.project), buildTargets((cur?.project.version ?? 0) + 1, exp, own, delegations));
   return { roles };
 }

@@ -15,9 +15,10 @@ import { transitionPath } from '../metadata/key-transition.js';
 import { projectListHtml, projectPageHtml } from '../metadata/simple-html.js';
 import { sha256Hex } from '../metadata/hash.js';
 import { tufpip, tufpipRepo, type RunResult } from './helpers/cli.js';
-import { maintainers, type Maintainer } from './helpers/pep480-fixture.js';
+import { claim, maintainers, signRelease, type Maintainer } from './helpers/pep480-fixture.js';
+import { MaliciousMirror } from './helpers/malicious-mirror.js';
 import { freshVenv } from './helpers/python.js';
-import { expectOk } from './helpers/repo.js';
+import { expectOk, makeRepo } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { readLock, validatePylock } from './helpers/pylock.js';
 import { jsonOf } from './helpers/trusted-index.js';
@@ -202,6 +203,59 @@ describe('tufpip lock: maintainers rotating their keys (release rotate-keys, kin
     const check = await ix.run(['lock', '--check', '-o', lockFile, '--json']);
     expect(check.code).to.equal(1);
     expect(jsonOf<Check>(check).changes.map((c) => [c.kind, c.detail])).to.deep.equal([['substitution', 'no key transition covers it: the project publishes no key transition']]);
+  });
+});
+
+describe('a real repository: release rotate-keys, release sign --transition, add --signed', function () {
+  let mirror: MaliciousMirror | undefined;
+  afterEach(async () => {
+    await mirror?.close();
+    mirror = undefined;
+  });
+
+  it('publishes the transition as a target of project-gamma; a lock made under the old keys sees kind rotation and records it; install --locked installs', async () => {
+    const repo = await makeRepo({ bins: 16, wheels: [ALPHA, GAMMA] });
+    const wheel = path.join(repo.wheelsDir, wheelFilename(GAMMA));
+    const [a1, a2, b1, b2] = await maintainers(['a1', 'a2', 'b1', 'b2']);
+    const work = tmpDir('tufpip-rotate-');
+    expectOk(await claim(repo.dir, 'gamma', [a1, a2], 2), 'claim gamma (a1, a2)');
+    const first = await signRelease({ project: 'gamma', files: [wheel], signers: [a1, a2], keys: [a1, a2], threshold: 2, out: path.join(work, 'r1.json') });
+    expectOk(await tufpipRepo(['add', repo.dir, '--signed', first, wheel]), 'add --signed (old keys)');
+    mirror = await MaliciousMirror.start(path.join(repo.dir, 'site'));
+    const dataDir = path.join(tmpDir('tufpip-data-'), 'data');
+    const run = (args: string[]) => tufpip(['--data-dir', dataDir, ...args]);
+    expectOk(await run(['trust', 'add', mirror.url, '--root', repo.root1]), 'trust add');
+    const lockFile = path.join(tmpDir('tufpip-lock-'), 'pylock.toml');
+    expectOk(await run(['lock', 'gamma', '-o', lockFile]), 'lock gamma');
+
+    // The maintainers rotate: the transition (a1, a2 and b1, b2 sign), the index registers b1, b2,
+    // the new keys sign the release again (--fresh: nothing built on the old keys' metadata) with the transition.
+    const t1 = path.join(work, 't1.json');
+    await rotateKeys(t1, ['--project', 'gamma', ...pubs('--old-key', [a1, a2]), '--old-threshold', '2', ...pubs('--new-key', [b1, b2]), '--new-threshold', '2'], [a1, a2, b1, b2]);
+    expectOk(await claim(repo.dir, 'gamma', [b1, b2], 2), 'claim gamma (b1, b2)');
+    const metadata = path.join(repo.dir, 'site', 'metadata');
+    const second = path.join(work, 'r2.json');
+    const incomplete = path.join(work, 'weak.json');
+    await rotateKeys(incomplete, ['--project', 'gamma', ...pubs('--old-key', [a1, a2]), '--old-threshold', '2', ...pubs('--new-key', [b1, b2]), '--new-threshold', '2'], [a1, b1, b2]);
+    const weak = await tufpipRepo(['release', 'sign', wheel, '--project', 'gamma', '--key', b1.pem, '--out', second, ...pubs('--maintainer-key', [b1, b2]), '--threshold', '2', '--from', metadata, '--fresh', '--transition', incomplete]);
+    expect(weak.code).to.equal(1);
+    expect(weak.stderr).to.contain('does not count: transition 1 is signed by 1/2 of the old keys');
+    expectOk(await tufpipRepo(['release', 'sign', wheel, '--project', 'gamma', '--key', b1.pem, '--out', second, ...pubs('--maintainer-key', [b1, b2]), '--threshold', '2', '--from', metadata, '--fresh', '--transition', t1]), 'release sign --transition');
+    expectOk(await tufpipRepo(['release', 'sign', '--add-signature', second, '--key', b2.pem]), 'add-signature b2');
+    const notGiven = await tufpipRepo(['add', repo.dir, '--signed', second, wheel]);
+    expect(notGiven.code).to.equal(1);
+    expect(notGiven.stderr).to.contain('lists key transition packages/gamma/tufpip-key-transition-1.json, which was not given and is not on the index');
+    expectOk(await tufpipRepo(['add', repo.dir, '--signed', second, wheel, t1]), 'add --signed with the transition');
+    expect(fs.readdirSync(path.join(repo.dir, 'site', 'packages', 'gamma')).some((f) => f.endsWith('.tufpip-key-transition-1.json'))).to.equal(true);
+    expectOk(await tufpipRepo(['verify', repo.dir]), 'verify');
+
+    const report = jsonOf<Check>(expectOk(await run(['lock', '--check', '-o', lockFile, '--json']), 'check'));
+    expect(report.changes.map((c) => [c.kind, c.name, c.detail])).to.deep.equal([['rotation', 'gamma', 'key transition 1']]);
+    expectOk(await run(['lock', '--upgrade', '-o', lockFile]), 'upgrade');
+    expect(readLock(lockFile).packages.find((p) => p.name === 'gamma')!.tool.tufpip.keyids).to.deep.equal([b1.keyid, b2.keyid].sort());
+    const venv = freshVenv();
+    expectOk(await run(['install', '--locked', lockFile, '--python', venv.python]), 'install --locked');
+    expect(venv.installed()).to.include.members(['alpha', 'gamma']);
   });
 });
 

@@ -377,7 +377,7 @@ const promote: CommandModule<object, Common & { 'offline-key'?: string; 'passphr
   },
 };
 
-type ReleaseArgs = OutputFlags & { action: string; previous?: string; 'old-key'?: string[]; 'old-threshold'?: number; 'new-key'?: string[]; 'new-threshold'?: number; files?: string[]; project?: string; key?: string; out?: string; from?: string; index?: string; root?: string; 'maintainer-key'?: string[]; threshold?: number; expires?: number; 'add-signature'?: string; 'passphrase-env'?: string; fresh?: boolean };
+type ReleaseArgs = OutputFlags & { action: string; transition?: string[]; previous?: string; 'old-key'?: string[]; 'old-threshold'?: number; 'new-key'?: string[]; 'new-threshold'?: number; files?: string[]; project?: string; key?: string; out?: string; from?: string; index?: string; root?: string; 'maintainer-key'?: string[]; threshold?: number; expires?: number; 'add-signature'?: string; 'passphrase-env'?: string; fresh?: boolean };
 const release: CommandModule<object, ReleaseArgs> = {
   command: 'release <action> [files..]',
   describe: 'PEP 480 maintainers: `release sign` a release, `release sign --add-signature`, `release status BUNDLE [--index URL]`, `release rotate-keys` (a key transition lockfiles accept)',
@@ -397,6 +397,7 @@ const release: CommandModule<object, ReleaseArgs> = {
       .option('expires', { type: 'number', describe: 'days until the signed metadata expires (default 365)' })
       .option('add-signature', { type: 'string', describe: 'add your signature to this existing bundle' })
       .option('fresh', { type: 'boolean', describe: 'start the project over (after a takedown): carry no earlier release, continue the version numbers read from --index/--from' })
+      .option('transition', { type: 'string', array: true, describe: 'sign: key transition file(s) from rotate-keys for the project role to list (publish them with add --signed)' })
       .option('previous', { type: 'string', describe: "rotate-keys: the project's previous transition file (its new keys are the old keys now)" })
       .option('old-key', { type: 'string', array: true, describe: "rotate-keys: every current maintainer public key (first transition)" })
       .option('old-threshold', { type: 'number', describe: 'rotate-keys: signatures the current keys need (with --old-key)' })
@@ -429,7 +430,7 @@ const release: CommandModule<object, ReleaseArgs> = {
       status = await rel.releaseAddSignature(a['add-signature'], a.key, a['passphrase-env']);
     } else {
       if (!a.project || !a.key || !a.out) throw new TufpipError('USAGE', 'release sign needs --project, --key, --out and the release files');
-      status = (await rel.releaseSign({ project: a.project, key: a.key, passphraseEnv: a['passphrase-env'], files: a.files ?? [], out: a.out, from: a.from, index: a.index, root: a.root, maintainerKeys: a['maintainer-key'], threshold: a.threshold, expiresDays: a.expires, fresh: a.fresh })).status;
+      status = (await rel.releaseSign({ project: a.project, key: a.key, passphraseEnv: a['passphrase-env'], files: a.files ?? [], out: a.out, from: a.from, index: a.index, root: a.root, maintainerKeys: a['maintainer-key'], threshold: a.threshold, expiresDays: a.expires, fresh: a.fresh, transitions: a.transition })).status;
     }
     if (a.json) return printJson(status);
     for (const s of status) {

@@ -12,6 +12,8 @@ import { serializeEnvelope, type Envelope, type TargetsSigned } from '../../meta
 import { TufpipError } from '../../metadata/errors.js';
 import { parseEnvelope } from '../../metadata/envelope.js';
 import { parseDistFilename } from '../../metadata/pep503.js';
+import { isTransitionPath, transitionPath } from '../../metadata/key-transition.js';
+import { sha256Hex } from '../../metadata/hash.js';
 import { CLAIMED, RECENTLY_CLAIMED, projectRole } from '../../metadata/roles.js';
 import { PROJECT_DELEGATORS } from '../../metadata/role-graph.js';
 import { isReleaseRoleOf } from '../../metadata/releases.js';
@@ -24,7 +26,7 @@ import { Transaction, type CommitResult } from '../txn/transaction.js';
 import { RepoLayout } from '../storage/layout.js';
 import { verifyModelDelegate } from '../storage/published.js';
 import { projectFiles, projectList, writeProjectList, writeProjectPage } from '../index/simple-pages.js';
-import { loadBundle } from './release.js';
+import { loadBundle, loadCompleteTransition } from './release.js';
 import { verifyOneSpelling } from './add.js';
 import { describeTufError } from '../../tuf/error-classifier.js';
 
@@ -57,7 +59,17 @@ export async function addSigned(repoDir: string, bundleFile: string, files: stri
   await fse.ensureDir(staging);
   try {
     const given = new Map<string, CheckedDist>();
+    // Key transitions (release rotate-keys): published only here, as targets the project role lists.
+    const transitions = new Map<string, { file: string; length: number; sha256: string }>();
     for (const f of files) {
+      if (f.endsWith('.json')) {
+        const t = await loadCompleteTransition(f, project);
+        const staged = path.join(staging, `transition-${t.signed.sequence}.json`);
+        await fsp.copyFile(f, staged);
+        const bytes = await fsp.readFile(staged);
+        transitions.set(transitionPath(project, t.signed.sequence), { file: staged, length: bytes.length, sha256: sha256Hex(bytes) });
+        continue;
+      }
       parseDistFilename(path.basename(f));
       const st = await fsp.lstat(f).catch((err) => {
         throw new TufpipError('NOT_FOUND', `${f}: no such file`, { cause: err });
@@ -107,6 +119,18 @@ export async function addSigned(repoDir: string, bundleFile: string, files: stri
       };
       const projMd = toMetadata(projEnv, pRole);
       checkCommon(pRole, projEnv, projMd, delegator);
+      const listedTransitions = Object.entries(projEnv.signed.targets ?? {});
+      for (const [p, info] of listedTransitions) {
+        if (!isTransitionPath(p) || projectOfTarget(p) !== project) throw refuse(`${pRole} lists ${p}: a project role lists only its key transitions (packages/${project}/tufpip-key-transition-N.json)`);
+        const g = transitions.get(p);
+        if (g && (g.length !== info.length || g.sha256 !== info.hashes.sha256)) throw refuse(`key transition ${p} does not match the signed length and sha256`);
+        if (!g) {
+          const published = await ctx.storage.stream('targets', hashedPath(p, info.hashes.sha256));
+          const h = published && (await sha256Stream(published).catch(() => undefined));
+          if (!h || h.sha256 !== info.hashes.sha256 || h.length !== info.length) throw refuse(`${pRole} lists key transition ${p}, which was not given and is not on the index`);
+        }
+      }
+      for (const p of transitions.keys()) if (!projEnv.signed.targets?.[p]) throw refuse(`key transition ${p} is not listed by ${pRole} in the bundle (release sign --transition FILE)`);
       const releaseDefs = projMd.signed.delegations?.roles ?? {};
       for (const [name, d] of Object.entries(releaseDefs)) {
         if (!isReleaseRoleOf(name, project)) throw refuse(`${pRole} delegates to ${name}, which is not a release of ${project}`);
@@ -140,6 +164,9 @@ export async function addSigned(repoDir: string, bundleFile: string, files: stri
       const previousPage = new Map((await projectFiles(tx, project)).map((f) => [f.filename, f]));
       tx.projectDelegators.set(pRole, delegatorName);
       const added: string[] = [];
+      for (const [p, g] of transitions) {
+        tx.addContent({ targetPath: p, sha256: g.sha256, source: { file: g.file }, plainBeforePublish: true });
+      }
       const listed = new Set<string>();
       for (const [, targets] of releaseTargets) {
         for (const [p, info] of Object.entries(targets)) {

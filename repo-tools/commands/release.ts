@@ -13,7 +13,9 @@ import { normalizeProject, parseDistFilename } from '../../metadata/pep503.js';
 import { defaultExpiryDays } from '../../metadata/profile.js';
 import { projectRole } from '../../metadata/roles.js';
 import { RELEASE_BUNDLE_FORMAT, isReleaseRoleOf, planRelease, releaseRoleName, type ReleaseFile } from '../../metadata/releases.js';
-import type { Envelope, SignatureJson, TargetsSigned } from '../../metadata/builders.js';
+import type { Envelope, SignatureJson, TargetInfo, TargetsSigned } from '../../metadata/builders.js';
+import { sha256Hex } from '../../metadata/hash.js';
+import { checkTransition, parseTransition, transitionPath, type KeyTransition } from '../../metadata/key-transition.js';
 import { checkSignatures } from '../../metadata/threshold.js';
 import { loadSigner, passphraseFromEnv, type Signer } from '../keys/signer.js';
 import { checkDistribution } from '../dist-check.js';
@@ -31,6 +33,22 @@ export interface ReleaseBundle {
    * against them, as `add --signed` will. Not signed: the index checks its own delegation.
    */
   registered?: RegisteredMaintainers;
+}
+
+/**
+ * A key transition file of `project` signed by a threshold of its old and of its new keys
+ * (metadata/key-transition.ts); anything else is refused: only complete transitions are published.
+ */
+export async function loadCompleteTransition(file: string, project: string): Promise<KeyTransition> {
+  let t: KeyTransition;
+  try {
+    t = parseTransition(await fsp.readFile(file, 'utf8'));
+  } catch (err) {
+    throw new TufpipError('BAD_INPUT', `key transition ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  const c = checkTransition(t, project);
+  if (!c.ok) throw new TufpipError('REFUSED', `key transition ${file} does not count: ${c.reason} (collect signatures with 'tufpip-repo release rotate-keys --out ${file} --key ...')`);
+  return t;
 }
 
 export function parseBundle(text: string, where: string): ReleaseBundle {
@@ -144,6 +162,8 @@ export interface ReleaseSignOptions {
    * (TUF spec 5.5.5, 5.6.4). Versions carry no trust: a wrong one only makes `add --signed` refuse.
    */
   fresh?: boolean;
+  /** Key transition files (release rotate-keys) the project role lists, so installers' locks follow the rotation. */
+  transitions?: string[];
 }
 
 export interface RoleSignatureStatus {
@@ -222,6 +242,12 @@ export async function releaseSign(o: ReleaseSignOptions): Promise<{ out: string;
       throw new TufpipError('REFUSED', `the current ${projectRole(project)} metadata is not signed by ${o.maintainerKeys?.length ? `${need} of the given maintainer keys` : `your key ${shortKeyId(signer.keyid)}`}: refusing to build on it (give --maintainer-key for every maintainer and --threshold)`);
     }
   }
+  const transitions = new Map<string, TargetInfo>();
+  for (const f of o.transitions ?? []) {
+    const t = await loadCompleteTransition(f, project);
+    const bytes = await fsp.readFile(f);
+    transitions.set(transitionPath(project, t.signed.sequence), { length: bytes.length, hashes: { sha256: sha256Hex(bytes) } });
+  }
   const releases = new Map<string, TargetsSigned>();
   for (const [n, e] of current) if (n !== projectRole(project)) releases.set(n, e.signed);
   let plan;
@@ -235,6 +261,7 @@ export async function releaseSign(o: ReleaseSignOptions): Promise<{ out: string;
       threshold,
       now: o.now ?? new Date(),
       expiresDays: o.expiresDays ?? defaultExpiryDays.project,
+      transitions,
     });
   } catch (err) {
     throw new TufpipError('CONFLICT', (err as Error).message, { cause: err });
