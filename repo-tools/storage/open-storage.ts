@@ -13,6 +13,6 @@ import type { Storage } from './storage.js';
  */
 export async function openStorage(layout: RepoLayout, lock?: LockHandle, config?: RepoConfig): Promise<Storage> {
   const cfg = config ?? (await layout.loadConfig());
-  if (cfg.storage?.backend === 's3') return new S3Storage(cfg.storage, lock, cachePolicyOf(cfg)).open();
+  if (cfg.storage?.backend === 's3') return new S3Storage(cfg.storage, lock, cachePolicyOf(cfg), layout.dir).open();
   return new LocalDiskStorage(layout, lock);
 }
