@@ -23,7 +23,7 @@ import type { RetiredFile } from '../../metadata/filename-record.js';
 import type { LockHandle } from '../../io/lock.js';
 import type { JournalEntry } from './journal.js';
 import { makeS3Client, s3Status } from './s3-client.js';
-import type { S3Location } from './s3-location.js';
+import { s3ObjectKey, type S3Location } from './s3-location.js';
 import type { Readable } from 'node:stream';
 import { DEFAULT_CACHE_POLICY, type CachePolicy } from '../../metadata/cache-policy.js';
 import { S3PrivateState } from './s3-private.js';
@@ -80,7 +80,7 @@ export class S3Reader implements StorageReader {
   ) {}
 
   key(area: Area, name: string): string {
-    return `${this.loc.prefix}${area === 'metadata' ? 'metadata/' : ''}${name}`;
+    return s3ObjectKey(this.loc, area, name);
   }
 
   where(area: Area, name: string): string {
