@@ -3,11 +3,13 @@
 # and pip (tests create real virtual environments and run real pip, offline); Debian's wheel of
 # `wheel` (/usr/share/python-wheels/wheel-*.whl: the sdist tests publish it on their index as a
 # build dependency of setuptools); and curl (the README's and runbook's commands, run by
-# test/docs-commands.test.ts, wait for the server with it); Debian's nginx (the CDN of
-# test/cdn-*.test.ts: scripts/cdn-nginx.sh runs it as the current user, the package's own
-# service is never started by the tests). Installs Debian's packages when
+# test/docs-commands.test.ts, wait for the server with it); Ceph's S3 gateway (scripts/s3-gateway.sh);
+# Debian's nginx (the CDN of test/cdn-*.test.ts: scripts/cdn-nginx.sh runs it as the current
+# user, the package's own service is never started by the tests). Installs Debian's packages when
 # missing (as root, e.g. on CI); otherwise says what to install.
 set -euo pipefail
+# The object-storage tests (test/s3-*.test.ts) run Ceph's S3 gateway: Debian's ceph-mon, ceph-osd, radosgw.
+bash "$(dirname "$0")/s3-gateway.sh" install
 py="${TUFPIP_TEST_PYTHON:-python3}"
 python_ok() { "$py" -c 'import venv, ensurepip, sys; assert sys.version_info >= (3, 8)' >/dev/null 2>&1 && "$py" -m pip --version >/dev/null 2>&1; }
 wheel_ok() { compgen -G '/usr/share/python-wheels/wheel-*.whl' >/dev/null; }

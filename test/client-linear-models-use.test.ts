@@ -20,7 +20,7 @@ import type { RunningServer } from '../repo-tools/commands/serve.js';
 const run = promisify(execFile);
 
 /** Entry modules (dist paths) that must install the linear methods when loaded alone. */
-const IMPORTED_ENTRIES = ['client/index.js', 'repo-tools/txn/self-check-worker.js', 'repo-tools/txn/bin-rebuild-worker.js'];
+const IMPORTED_ENTRIES = ['client/index.js', 'repo-tools/txn/self-check-worker.js', 'repo-tools/txn/bin-rebuild-worker.js', 'repo-tools/storage/bin-scan-worker.js'];
 
 /** Whether the linear methods are installed after importing `js` in a fresh process. */
 async function installsWhenLoaded(js: string): Promise<boolean> {

@@ -17,6 +17,7 @@ import { signRole } from '../repo-tools/txn/transaction.js';
 import { binsChain, checkStoreInputs } from '../repo-tools/txn/self-check.js';
 import { rebuildBins } from '../repo-tools/txn/bin-rebuild-pool.js';
 import type { BinJob, BinRebuildSetup } from '../repo-tools/txn/bin-rebuild.js';
+import { scanBins, type BinScanJob, type BinScanSetup } from '../repo-tools/storage/bin-scan.js';
 import { bump } from '../repo-tools/commands/bump.js';
 import { buildTargets, buildTimestamp, canonicalSnapshot, type TargetInfo } from '../metadata/builders.js';
 import { canonicalize } from '../metadata/canonical.js';
@@ -73,6 +74,20 @@ describe('bulk rebuild of thousands of bins (every core)', function () {
     expect((err as TufpipError).message).to.match(message);
   }
 
+  /** Runs `fn` while the published file of `bin` lists a target injected without the key. */
+  async function withInjectedTarget(bin: { name: string; version: number }, fn: () => Promise<void>): Promise<void> {
+    const file = layout.metadataFile(`${bin.version}.${bin.name}.json`);
+    const saved = fs.readFileSync(file);
+    const j = JSON.parse(saved.toString());
+    j.signed.targets['packages/evil/evil-1.0-py3-none-any.whl'] = info(666);
+    fs.writeFileSync(file, JSON.stringify(j));
+    try {
+      await fn();
+    } finally {
+      fs.writeFileSync(file, saved);
+    }
+  }
+
   it('honest: the same bytes on one thread and on three, each bin its edit applied and signed at the next version', async () => {
     const { setup, jobs, pub } = await everyBin();
     const some = jobs.slice(0, 300);
@@ -103,16 +118,9 @@ describe('bulk rebuild of thousands of bins (every core)', function () {
       it('refuses to build on a published bin changed on disk (a target injected without the key)', async () => {
         const { setup, jobs } = await everyBin();
         const victim = jobs[victimIndex];
-        const file = layout.metadataFile(`${victim.version}.${victim.name}.json`);
-        const saved = fs.readFileSync(file);
-        const j = JSON.parse(saved.toString());
-        j.signed.targets['packages/evil/evil-1.0-py3-none-any.whl'] = info(666);
-        fs.writeFileSync(file, JSON.stringify(j));
-        try {
-          await refused(rebuildBins(setup, jobs, workers), 'BAD_INPUT', new RegExp(`published ${victim.version}\\.${victim.name}\\.json failed verification .*refusing to build on it`));
-        } finally {
-          fs.writeFileSync(file, saved);
-        }
+        await withInjectedTarget(victim, () =>
+          refused(rebuildBins(setup, jobs, workers), 'BAD_INPUT', new RegExp(`published ${victim.version}\\.${victim.name}\\.json failed verification .*refusing to build on it`)),
+        );
       });
       it('refuses a published bin that is missing', async () => {
         const { setup, jobs } = await everyBin();
@@ -142,6 +150,45 @@ describe('bulk rebuild of thousands of bins (every core)', function () {
       });
     });
   }
+
+  describe('status reads every bin on every core (repo-tools/storage/bin-scan.ts)', () => {
+    async function scanSetup(): Promise<{ setup: BinScanSetup; jobs: BinScanJob[] }> {
+      const pub = await Published.load(layout, new LocalDiskStorage(layout));
+      const jobs = [...pub.versions].filter(([f]) => f.startsWith('bin-')).map(([f, version]) => ({ name: f.slice(0, -'.json'.length), version }));
+      return { setup: { reader: new LocalDiskStorage(layout).readerForWorkers(), publishedBinsBytes: (await pub.role('bins')).bytes }, jobs };
+    }
+
+    it('honest: the same facts on one thread and on three, as the files say', async () => {
+      const { setup, jobs } = await scanSetup();
+      const alone = await scanBins(setup, jobs, 0);
+      const shared = await scanBins(setup, jobs, 2);
+      expect(alone.size).to.equal(4096);
+      expect(Object.fromEntries(shared)).to.deep.equal(Object.fromEntries(alone));
+      const j = jobs[7];
+      const bytes = fs.readFileSync(layout.metadataFile(`${j.version}.${j.name}.json`));
+      expect(shared.get(j.name)).to.deep.equal({ bytes: bytes.length, targets: Object.keys(JSON.parse(bytes.toString()).signed.targets).length });
+      const r = await tufpipRepo(['status', repo.dir, '--json']);
+      expectOk(r, 'status');
+      const total = [...alone.values()].reduce((n, f) => n + f.targets, 0);
+      expect(JSON.parse(r.stdout).binsSummary).to.include({ count: 4096, targets: total });
+    });
+
+    for (const [where, victimIndex, workers] of [
+      ['in a worker thread', 0, 1],
+      ['on this thread', 64, 1],
+    ] as const) {
+      it(`refuses a published bin changed on disk, ${where}, naming it (and so does status)`, async () => {
+        const { setup, jobs } = await scanSetup();
+        const victim = jobs[victimIndex];
+        await withInjectedTarget(victim, async () => {
+          await refused(scanBins(setup, jobs, workers), 'BAD_INPUT', new RegExp(`published ${victim.version}\\.${victim.name}\\.json failed verification`));
+          const r = await tufpipRepo(['status', repo.dir]);
+          expect(r.code).to.equal(1);
+          expect(r.stderr).to.match(new RegExp(`published ${victim.version}\\.${victim.name}\\.json failed verification`));
+        });
+      });
+    }
+  });
 
   it('a transaction with thousands of bins takes the bulk path; a refused one publishes nothing, an honest one verifies', async () => {
     const pub = await Published.load(layout, new LocalDiskStorage(layout));

@@ -6,6 +6,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { shortKeyId } from '../../metadata/short-key-id.js';
 import { printJson, say, type OutputFlags } from '../../io/cli/output.js';
 import { downloadProgress } from '../../io/cli/progress.js';
+import { watchCommand } from '../commands/watch-commands.js';
 
 /** Options every command sees (declared in main.ts). */
 export interface GlobalFlags extends OutputFlags {
@@ -160,4 +161,4 @@ const tuf: CommandModule<object, TufFlags> = {
 };
 
 /** The `tufpip` commands of this module; main.ts appends the pip-facing ones. */
-export const clientCommands: CommandModule[] = [trust, tuf as CommandModule];
+export const clientCommands: CommandModule[] = [trust, watchCommand, tuf as CommandModule];

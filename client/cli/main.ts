@@ -4,6 +4,7 @@ import { exitCodeFor } from '../../metadata/errors.js';
 import { runCli } from '../../io/cli/run-cli.js';
 import { clientCommands } from './commands.js';
 import { pipCommands } from './pip-commands.js';
+import { lockCommands } from './lock-commands.js';
 
 export function runClientCli(argv: string[]): Promise<number> {
   return runCli(
@@ -11,8 +12,9 @@ export function runClientCli(argv: string[]): Promise<number> {
       name: 'tufpip',
       about: 'Install Python packages from a TUF-protected index (PEP 458 + PEP 480): pip gets only verified files.',
       globalOptions: { 'data-dir': { type: 'string', describe: 'tufpip data directory (default $TUFPIP_DATA_DIR or $XDG_DATA_HOME/tufpip)' } },
-      commands: [...clientCommands, ...pipCommands],
-      exitCodeFor: (err, args) => (args[0] === 'tuf' ? 1 : exitCodeFor(err)),
+      commands: [...clientCommands, ...pipCommands, ...lockCommands],
+      // `watch` chooses its own exit codes (client/watch/watch-exit.ts: 1 alarms, 2 verification errors).
+      exitCodeFor: (err, args) => (args[0] === 'tuf' ? 1 : ((err as { exitCode?: number } | null)?.exitCode ?? exitCodeFor(err))),
     },
     argv,
   );

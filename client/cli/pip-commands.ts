@@ -6,6 +6,7 @@ import type { FetchReport } from '../lib/fetch-report.js';
 import type { GlobalFlags } from './commands.js';
 import { printJson, say, note } from '../../io/cli/output.js';
 import { downloadProgress } from '../../io/cli/progress.js';
+import { TufpipError } from '../../metadata/errors.js';
 
 interface IndexFlags extends GlobalFlags {
   index?: string;
@@ -18,6 +19,7 @@ interface IndexFlags extends GlobalFlags {
 
 interface ReqFlags extends IndexFlags {
   reqs?: string[];
+  locked?: string;
   requirement?: string[];
   '--'?: string[];
 }
@@ -37,6 +39,7 @@ const reqOptions = <T>(y: Argv<T>) =>
     .positional('reqs', { type: 'string', array: true, describe: 'requirement specifiers, as for pip (alpha, "beta>=1.0", "gamma[extra]")' })
     .option('requirement', { alias: 'r', type: 'string', array: true, describe: 'requirements file (repeatable); index and find-links options in it are refused' })
     .option('python', { type: 'string', describe: 'Python interpreter whose pip runs (default python3)' })
+    .option('locked', { type: 'string', describe: 'exactly the files of this PEP 751 lock (tufpip lock), no resolution: each verified by TUF, the lock\'s hash and size, and its signer pin' })
     .option('verbose', { alias: 'v', type: 'boolean', describe: "show pip's own output and every proxy request" });
 
 async function policyOf(a: IndexFlags) {
@@ -83,6 +86,45 @@ function logger(a: IndexFlags): ((line: string) => void) | undefined {
   return a.verbose && !a.json ? (line) => process.stderr.write(`proxy: ${line}\n`) : undefined;
 }
 
+/** --locked takes no requirements: the lock is the whole input. */
+function verifyLockedArgs(a: ReqFlags): void {
+  if (a.reqs?.length || a.requirement?.length) throw new TufpipError('USAGE', '--locked installs exactly the lock: give no requirements or -r');
+  if (a.index) throw new TufpipError('USAGE', '--locked uses the index the lock pins: --index does not apply');
+}
+
+async function fetchLockedCommand(a: ReqFlags & { dest: string }): Promise<void> {
+  verifyLockedArgs(a);
+  const { fetchLocked } = await import('../lock/locked-fetch.js');
+  const bar = downloadProgress(a);
+  const r = await jsonOnFailure(a, async () =>
+    fetchLocked({ ...(await common(a)), lockFile: a.locked!, dest: a.dest, policy: await policyOf(a), onProgress: (p, got, total) => p.startsWith('packages/') && bar.onProgress(p, got, total) }).finally(() => bar.stop()),
+  );
+  if (a.json) return printJson({ ok: true, dest: r.dest, reportFile: r.reportFile, lock: a.locked, ...r.report });
+  await printReport(a, r.report);
+  say(a, `saved the ${r.report.files.length} locked file${r.report.files.length === 1 ? '' : 's'} of ${a.locked} to ${r.dest}, each verified and matching its signer pin (report: ${r.reportFile})`);
+}
+
+async function installLockedCommand(a: ReqFlags): Promise<void> {
+  verifyLockedArgs(a);
+  const { verifyPipArgs } = await import('../pip/pip-inputs.js');
+  verifyPipArgs(a['--'] ?? []);
+  const { installLocked } = await import('../lock/locked-install.js');
+  const bar = downloadProgress(a);
+  const r = await jsonOnFailure(a, async () =>
+    installLocked({
+      ...(await common(a)),
+      lockFile: a.locked!,
+      policy: await policyOf(a),
+      pipArgs: a['--'],
+      streamInstall: !a.json && !a.quiet,
+      onVerified: (report) => printReport(a, report),
+      onProgress: (p, got, total) => p.startsWith('packages/') && bar.onProgress(p, got, total),
+    }).finally(() => bar.stop()),
+  );
+  if (a.json) return printJson({ ok: true, lock: a.locked, ...r.report, pip: { exitCode: r.pip.code } });
+  say(a, `installed the ${r.report.files.length} locked file${r.report.files.length === 1 ? '' : 's'} of ${a.locked} with ${a.python ?? 'python3'}`);
+}
+
 const fetch: CommandModule<object, ReqFlags & { dest: string }> = {
   command: 'fetch [reqs..]',
   describe: 'download requirements (resolved by pip) through the verifying proxy into DEST, with tufpip-report.json',
@@ -91,6 +133,7 @@ const fetch: CommandModule<object, ReqFlags & { dest: string }> = {
       .option('dest', { alias: 'd', type: 'string', demandOption: true, describe: 'folder for the verified files and the report' })
       .epilog('After -- : pip options for resolution (--pre, --no-deps, --only-binary X, --platform X...).') as never,
   handler: async (a) => {
+    if (a.locked !== undefined) return fetchLockedCommand(a);
     const { fetchVerified } = await import('../commands/fetch.js');
     const bar = downloadProgress(a);
     const r = await jsonOnFailure(a, async () =>
@@ -123,6 +166,7 @@ const install: CommandModule<object, ReqFlags> = {
       'After -- : options for pip install (--upgrade, --target DIR, --user...); resolution options among them (--pre, --no-deps, --only-binary X...) apply to the verified download too. Index and find-links options are refused.',
     ) as never,
   handler: async (a) => {
+    if (a.locked !== undefined) return installLockedCommand(a);
     const { installVerified } = await import('../commands/install.js');
     const bar = downloadProgress(a);
     const r = await jsonOnFailure(a, async () =>

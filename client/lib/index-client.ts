@@ -8,7 +8,7 @@ import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Updater, type TargetFile } from '../../tuf/updater.js';
-import { MetadataKind, type Metadata, type Targets } from '../../tuf/models.js';
+import { MetadataKind, type Metadata, type Root, type Snapshot, type Targets, type Timestamp } from '../../tuf/models.js';
 import { BINS, TARGETS, projectRole, isProjectRole } from '../../metadata/roles.js';
 import { PROJECT_DELEGATORS } from '../../metadata/role-graph.js';
 import { shortKeyId } from '../../metadata/keys.js';
@@ -264,6 +264,26 @@ export class IndexClient {
       throw classifyTufError(err, { index: this.url, path: targetPath, role: target.vouchedBy.role });
     }
     return target;
+  }
+
+  /**
+   * The top-level metadata tuf-js verified in the last refresh() (TUF spec 5.3-5.6), for readers
+   * of the index's state (`tufpip watch`); undefined before a successful refresh.
+   */
+  verifiedTopLevel(): { root: Metadata<Root>; timestamp: Metadata<Timestamp>; snapshot: Metadata<Snapshot>; targets: Metadata<Targets> } | undefined {
+    const ts = this.updater && internals(this.updater).trustedSet;
+    if (!ts?.timestamp || !ts.snapshot || !ts.targets) return undefined;
+    return { root: ts.root, timestamp: ts.timestamp, snapshot: ts.snapshot, targets: ts.targets };
+  }
+
+  /**
+   * Downloads a metadata file by name (`7.snapshot.json`, `timestamp.json`), at most `maxLength`
+   * bytes, through this client's fetcher (credentials, idle timeout, request log). Not verified:
+   * the caller verifies it (tuf/history-verify.ts). A missing file is tuf-js's DownloadHTTPError 404.
+   */
+  async fetchMetadataFile(fileName: string, maxLength: number): Promise<Buffer> {
+    this.assertOpen();
+    return this.fetcher.downloadBytes(`${this.cfg.metadataBaseUrl}${fileName}`, maxLength);
   }
 
   /** Closes network connections. The client cannot be used afterwards. */

@@ -48,7 +48,7 @@ const keygen: CommandModule<object, OutputFlags & { name: string; 'out-dir': str
   },
 };
 
-const init: CommandModule<object, Common & { url: string; bins?: number; 'root-keys'?: number; 'root-threshold'?: number; 'keys-dir'?: string; expires?: string[]; 'passphrase-env'?: string; 'allow-single-root-key'?: boolean }> = {
+const init: CommandModule<object, Common & { url: string; bins?: number; 'root-keys'?: number; 'root-threshold'?: number; 'keys-dir'?: string; expires?: string[]; 'passphrase-env'?: string; 'allow-single-root-key'?: boolean; storage?: string; private?: string; 's3-endpoint'?: string; 's3-region'?: string; 's3-path-style'?: boolean }> = {
   command: 'init <dir>',
   describe: 'create a repository: keys it is not given, the first signed metadata, an empty simple index',
   builder: (y) =>
@@ -60,9 +60,17 @@ const init: CommandModule<object, Common & { url: string; bins?: number; 'root-k
       .option('allow-single-root-key', { type: 'boolean', describe: 'accept a root threshold of 1 (demo only)' })
       .option('keys-dir', { type: 'string', describe: 'where keys are read from or generated (default DIR/keys; move offline keys offline!)' })
       .option('expires', { type: 'string', array: true, describe: `ROLE=DAYS, ROLE one of ${EXPIRY_KEYS.join(', ')}` })
-      .option('passphrase-env', { type: 'string', describe: 'passphrase for generated/read private keys, from this environment variable' }) as never,
+      .option('passphrase-env', { type: 'string', describe: 'passphrase for generated/read private keys, from this environment variable' })
+      .option('storage', { type: 'string', describe: 'publish to object storage s3://BUCKET/PREFIX instead of DIR/site (DIR keeps the local config and keys; docs/object-storage.md)' })
+      .option('private', { type: 'string', describe: 'with --storage: where the private state goes, s3://BUCKET/PREFIX (default: PREFIX-private/ in the same bucket; never publicly readable)' })
+      .option('s3-endpoint', { type: 'string', describe: 'with --storage: URL of an S3-compatible server (default: AWS)' })
+      .option('s3-region', { type: 'string', describe: 'with --storage: the region (default: AWS_REGION, else us-east-1)' })
+      .option('s3-path-style', { type: 'boolean', describe: 'with --storage: path-style addressing (ENDPOINT/BUCKET/KEY), as most self-hosted servers need' }) as never,
   handler: async (a) => {
     const { initRepo } = await import('../commands/init.js');
+    const { s3LocationFromFlags } = await import('../storage/s3-location.js');
+    if (!a.storage && (a.private || a['s3-endpoint'] || a['s3-region'] || a['s3-path-style'])) throw new TufpipError('USAGE', '--private, --s3-endpoint, --s3-region and --s3-path-style go with --storage s3://BUCKET/PREFIX');
+    const storage = a.storage ? s3LocationFromFlags({ storage: a.storage, private: a.private, endpoint: a['s3-endpoint'], region: a['s3-region'], pathStyle: a['s3-path-style'] }) : undefined;
     const { passphraseFromEnv } = await import('../keys/signer.js');
     const r = await initRepo({
       dir: a.dir,
@@ -75,10 +83,11 @@ const init: CommandModule<object, Common & { url: string; bins?: number; 'root-k
       expires: parseExpires(a.expires),
       passphrase: passphraseFromEnv(a['passphrase-env']),
       passphraseEnv: a['passphrase-env'],
+      storage,
     });
     if (a.json) return printJson(r);
     say(a, `created repository ${r.dir} (${r.bins} bins, root threshold ${r.rootThreshold} of ${r.keyids.root.length})`);
-    say(a, `serve ${path.join(r.dir, 'site')} at ${r.url}`);
+    say(a, r.storage ? `published to ${r.storage}: serve it at ${r.url}` : `serve ${path.join(r.dir, 'site')} at ${r.url}`);
     say(a, `root to distribute to clients (out of band): ${r.root}\n  sha256 ${r.rootSha256}`);
     if (r.generatedKeys.length) say(a, `generated keys in ${r.keysDir}: ${r.generatedKeys.join(', ')}`);
     note(a, `warning: ${r.keysDir} holds OFFLINE keys (root, targets, claimed, bins): move them to offline storage; cron needs only online.pem`);

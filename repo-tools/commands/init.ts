@@ -20,6 +20,8 @@ import { writeNewKey } from '../keys/keygen.js';
 import { CONFIG_FORMAT, RepoLayout, type RepoConfig } from '../storage/layout.js';
 import { fsyncDir } from '../../io/atomic-file.js';
 import { LocalDiskStorage } from '../storage/local-disk.js';
+import { describeS3, type S3Location } from '../storage/s3-location.js';
+import type { Storage } from '../storage/storage.js';
 import { selfCheck } from '../txn/self-check.js';
 import { persistPublication, signPayloads, signRole } from '../txn/pipeline.js';
 import { sha256Hex } from '../../metadata/hash.js';
@@ -38,6 +40,8 @@ export interface InitOptions {
   passphraseEnv?: string;
   now?: Date;
   onProgress?: (msg: string) => void;
+  /** Publish to object storage (storage/s3-location.ts); DIR keeps the config and keys. */
+  storage?: S3Location;
 }
 
 export interface InitResult {
@@ -50,6 +54,8 @@ export interface InitResult {
   generatedKeys: string[];
   keyids: Record<string, string[]>;
   rootThreshold: number;
+  /** Where the tree was published, when not DIR/site (s3://BUCKET/PREFIX). */
+  storage?: string;
 }
 
 export function verifyBaseUrl(url: string): string {
@@ -193,10 +199,22 @@ export async function initRepo(o: InitOptions): Promise<InitResult> {
     // Persisted into the temporary directory (nobody sees it: no lock, no prepared journal
     // entry); the rename into place below is this publication's commit point.
     o.onProgress?.('writing');
-    await fse.ensureDir(tmp.metadataDir);
-    await fse.ensureDir(path.join(tmp.site, 'packages'));
-    await fse.ensureDir(path.join(tmp.site, 'simple'));
-    const storage = new LocalDiskStorage(tmp);
+    let storage: Storage;
+    if (o.storage) {
+      // On object storage the commit (timestamp.json with If-None-Match: *) is the commit point:
+      // a second init of the same prefix loses it (storage/s3.ts).
+      storage = await new (await import('../storage/s3.js')).S3Storage(o.storage).open();
+      if ((await storage.read('metadata', 'timestamp.json')) !== undefined) {
+        throw new TufpipError('EXISTS', `${describeS3(o.storage)} already holds a repository (metadata/timestamp.json): refusing to overwrite it`);
+      }
+      // Clients bootstrap from this copy (out of band); the published 1.root.json is the same bytes.
+      await fsp.writeFile(path.join(tmpDir, versionedFileName('root', 1)), rootBytes);
+    } else {
+      await fse.ensureDir(tmp.metadataDir);
+      await fse.ensureDir(path.join(tmp.site, 'packages'));
+      await fse.ensureDir(path.join(tmp.site, 'simple'));
+      storage = new LocalDiskStorage(tmp);
+    }
     await persistPublication(storage, undefined, {
       command: 'init',
       content: [{ targetPath: SIMPLE_INDEX, sha256: listInfo.hashes.sha256, source: { bytes: listHtml }, plainBeforePublish: true }],
@@ -216,13 +234,16 @@ export async function initRepo(o: InitOptions): Promise<InitResult> {
       onlineSigner: `file:${keysInside ? onlineRel : path.join(keysDir, 'online.pem')}`,
       onlinePassphraseEnv: o.passphrase ? o.passphraseEnv : undefined,
       keysDir: keysInside ? 'keys' : keysDir,
+      storage: o.storage,
     };
     await storage.state.saveConfig(config);
+    if (o.storage) await tmp.saveConfig(config);
     await storage.state.appendJournal({ txn: `1-${process.pid}`, state: 'done', command: 'init', timestampVersion: 1, time: now.toISOString() });
     await fsp.rename(tmpDir, layout.dir);
     await fsyncDir(path.dirname(layout.dir));
-    const rootFile = layout.metadataFile(versionedFileName('root', 1));
+    const rootFile = o.storage ? path.join(layout.dir, versionedFileName('root', 1)) : layout.metadataFile(versionedFileName('root', 1));
     return {
+      storage: o.storage && describeS3(o.storage),
       dir: layout.dir,
       url,
       bins,

@@ -53,7 +53,7 @@ export interface PendingReport {
 export async function listPending(repoDir: string, opts: { now?: Date } = {}): Promise<PendingReport> {
   const layout = new RepoLayout(repoDir);
   await layout.loadConfig();
-  const storage = openStorage(layout);
+  const storage = await openStorage(layout);
   const pub = await Published.load(layout, storage);
   const loaded = await loadPendingFiles(storage.state);
   const pending = new Map<ProposableRole, PendingFile>([...loaded].map(([r, l]) => [r, l.pending]));
@@ -83,7 +83,7 @@ export async function discardPending(repoDir: string, role: string): Promise<{ f
   if (!isProposableRole(role)) throw new TufpipError('USAGE', `--discard takes root, targets, bins or claimed, got ${JSON.stringify(role)}`);
   const layout = new RepoLayout(repoDir);
   await layout.loadConfig();
-  const state = openStorage(layout).state;
+  const state = (await openStorage(layout)).state;
   const file = pendingFileOf(state, role);
   if (!(await removePending(state, role))) throw new TufpipError('NOT_FOUND', `nothing pending for ${role} (${file})`);
   return { file };
@@ -105,7 +105,7 @@ export interface MergeResult {
 export async function mergePendingSignatures(repoDir: string, copies: string[]): Promise<MergeResult[]> {
   const layout = new RepoLayout(repoDir);
   await layout.loadConfig();
-  const state = openStorage(layout).state;
+  const state = (await openStorage(layout)).state;
   const loaded = await loadPendingFiles(state);
   const updates = new Map<ProposableRole, { file: string; pending: PendingFile; added: string[] }>();
   for (const copy of copies) {

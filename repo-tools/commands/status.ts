@@ -9,6 +9,7 @@ import { RepoLayout } from '../storage/layout.js';
 import { Published } from '../storage/published.js';
 import { openStorage } from '../storage/open-storage.js';
 import { onlineRoleExpiries } from '../storage/expiry-cache.js';
+import { scanBins, type BinScanJob } from '../storage/bin-scan.js';
 
 export interface RoleStatus {
   role: string;
@@ -56,7 +57,7 @@ function validCount(delegator: AnyMd, role: string, md: AnyMd): { keyids: string
 export async function repoStatus(repoDir: string, now = new Date()): Promise<StatusReport> {
   const layout = new RepoLayout(repoDir);
   const config = await layout.loadConfig();
-  const storage = openStorage(layout);
+  const storage = await openStorage(layout);
   const pub = await Published.load(layout, storage);
   pub.versions; // the snapshot's own checks (roles, versions) first, naming the file
   const warnings: string[] = [];
@@ -106,13 +107,17 @@ export async function repoStatus(repoDir: string, now = new Date()): Promise<Sta
   let count = 0;
   let largest = 0;
   let targetCount = 0;
+  const binJobs: BinScanJob[] = [];
   for (const [role, e] of exp) {
     if (!isBinRole(role)) continue;
     count++;
     if (!earliest || e < earliest) earliest = e;
-    const r = await pub.role(role);
-    largest = Math.max(largest, r.bytes.length);
-    targetCount += Object.keys(r.signed.targets).length;
+    binJobs.push({ name: role, version: pub.versionOf(role)! });
+  }
+  const facts = await scanBins({ reader: storage.readerForWorkers(), publishedBinsBytes: (await pub.role(BINS)).bytes }, binJobs);
+  for (const f of facts.values()) {
+    largest = Math.max(largest, f.bytes);
+    targetCount += f.targets;
   }
   if (earliest && isDue(earliest, config.expires.bin, now)) warnings.push(`bins: some bins are due for re-signing (earliest expiry ${earliest}): is the bump cron job running?`);
   if (largest > CLIENT_LIMITS.targets * 0.8) warnings.push(`bins: the largest bin is ${largest} bytes, close to the clients' limit; use more bins`);

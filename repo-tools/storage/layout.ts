@@ -7,6 +7,7 @@ import { TufpipError } from '../../metadata/errors.js';
 import { EXPIRY_KEYS, defaultExpiryDays, verifyBinCount, type ExpiryKey } from '../../metadata/profile.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
 import { DEFAULT_CACHE_POLICY, type CachePolicy } from '../../metadata/cache-policy.js';
+import { checkS3Location, type S3Location } from './s3-location.js';
 
 export const CONFIG_FORMAT = 'tufpip-repo/1';
 
@@ -22,6 +23,8 @@ export interface RepoConfig {
   onlinePassphraseEnv?: string;
   /** Where offline keys were generated (a hint for operators; they belong offline). */
   keysDir?: string;
+  /** Where the served tree and private state live when not in this folder (storage/s3-location.ts). */
+  storage?: S3Location;
   /** HTTP caching of the public area, seconds (metadata/cache-policy.ts; default 60 and 60). */
   cache?: Partial<CachePolicy>;
 }
@@ -102,6 +105,7 @@ export class RepoLayout {
       if (!(k in DEFAULT_CACHE_POLICY)) throw bad(`cache.${k}`, 'headMaxAge or mutableMaxAge', k);
       if (!Number.isInteger(v) || (v as number) < 0) throw bad(`cache.${k}`, 'a whole number of seconds', v);
     }
+    if (cfg.storage !== undefined) checkS3Location(cfg.storage, bad);
     cfg.expires = { ...defaultExpiryDays, ...cfg.expires };
     return cfg;
   }

@@ -84,6 +84,19 @@ export function verifiedRoleModel(name: string, bytes: Buffer, file: string, ver
 }
 
 /**
+ * A published bin at the version the snapshot names, read through `reader` and verified against
+ * the published `bins` model (verifiedRoleModel): what a thread of a bulk rebuild or a bin scan
+ * starts from. Throws a TufpipError naming the file.
+ */
+export async function readVerifiedBin(reader: StorageReader, binsModel: AnyMetadata, name: string, version: number): Promise<{ bytes: Buffer; env: Envelope<TargetsSigned> }> {
+  const file = versionedFileName(name, version);
+  const bytes = await readPublishedRole(reader, file);
+  const env = parseEnvelope<TargetsSigned>(bytes, file);
+  verifiedRoleModel(name, bytes, file, version, binsModel, env);
+  return { bytes, env };
+}
+
+/**
  * An object of the metadata area, or undefined when there is none; an object that cannot be read
  * counts as missing (`error` says why).
  */

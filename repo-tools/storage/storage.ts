@@ -34,6 +34,8 @@ import type { RetiredRecord } from './retired-files.js';
 import type { RepoConfig } from './layout.js';
 import type { Readable } from 'node:stream';
 import { cacheClassOf, cacheControl, type CachePolicy } from '../../metadata/cache-policy.js';
+import type { S3Location } from './s3-location.js';
+import { TufpipError } from '../../metadata/errors.js';
 
 export type Area = 'metadata' | 'targets';
 
@@ -54,7 +56,20 @@ export interface StoredObject {
  * What a worker thread needs to read published objects itself: plain data (structured-cloned into
  * the worker), turned back into a reader there by storage/worker-reader.ts.
  */
-export type ReaderDescriptor = { backend: 'local-disk'; dir: string };
+export type ReaderDescriptor = { backend: 'local-disk'; dir: string } | { backend: 's3'; location: S3Location };
+
+/**
+ * The CONFLICT of a writer that lost the race to another writer on shared storage (object store:
+ * the commit's `If-Match` failed, or a versioned object it was about to create is another live
+ * writer's). Nothing was published; the command may reload the published state, redo its edits on
+ * it and try again (txn/open-repo.ts).
+ */
+export class WriterRaceError extends TufpipError {
+  readonly retryable = true;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CONFLICT', message, options);
+  }
+}
 
 /** Reading published objects: all a planner needs (storage/published.ts). */
 export interface StorageReader {

@@ -13,14 +13,13 @@
 import type { KeyObject } from 'node:crypto';
 import { Metadata, MetadataKind } from '../../tuf/models.js';
 import { describeTufError } from '../../tuf/error-classifier.js';
-import type { TargetInfo, TargetsSigned } from '../../metadata/builders.js';
+import type { TargetInfo } from '../../metadata/builders.js';
 import { editedTargetsText } from '../../metadata/publication-plan.js';
 import { TufpipError } from '../../metadata/errors.js';
-import { BINS, versionedFileName } from '../../metadata/roles.js';
-import { readPublishedRole, verifiedRoleModel, type AnyMetadata } from '../storage/published.js';
+import { BINS } from '../../metadata/roles.js';
+import { readVerifiedBin, type AnyMetadata } from '../storage/published.js';
 import type { ReaderDescriptor, StorageReader } from '../storage/storage.js';
 import { openWorkerReader } from '../storage/worker-reader.js';
-import { parseEnvelope } from '../../metadata/envelope.js';
 import { LocalSigner } from '../keys/signer.js';
 import { signRoleSync } from './pipeline.js';
 import { forgetRole, loadCheckStore, type CheckStoreInputs, type TrustedMetadataStore } from '../../tuf/self-check-store.js';
@@ -74,11 +73,8 @@ export class BinRebuilder {
 
   /** The signed bytes of the bin's next version, verified; throws a TufpipError naming the file. */
   async rebuild(job: BinJob): Promise<Buffer> {
-    const file = versionedFileName(job.name, job.version);
-    const bytes = await readPublishedRole(this.reader, file);
-    const env = parseEnvelope<TargetsSigned>(bytes, file);
     // What is built on is verified first (storage/published.ts): shape, version, bins' signature.
-    verifiedRoleModel(job.name, bytes, file, job.version, this.binsModel, env);
+    const { env } = await readVerifiedBin(this.reader, this.binsModel, job.name, job.version);
     // The plan's per-role function (metadata/publication-plan.ts) on this thread's own parse.
     const text = editedTargetsText(env.signed, job.edits, job.version + 1, this.setup.expires, true);
     const out = signRoleSync(text, [this.signer]);

@@ -3,7 +3,9 @@
 import path from 'node:path';
 import { RepoLayout } from '../storage/layout.js';
 import { Published } from '../storage/published.js';
-import { withRepoLock, type LockOptions } from '../../io/lock.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { withRepoLock, type LockHandle, type LockOptions } from '../../io/lock.js';
+import { WriterRaceError } from '../storage/storage.js';
 import { openStorage } from '../storage/open-storage.js';
 import { recoverPublication } from './pipeline.js';
 import { loadSigner, type Signer } from '../keys/signer.js';
@@ -17,6 +19,23 @@ export interface OpenOptions extends LockOptions {
   now?: Date;
   /** Overrides the configured online signer URI (`--online-key`). */
   onlineKey?: string;
+  /**
+   * Told when another writer published first on shared storage (storage.ts WriterRaceError) and
+   * the command starts again from the new published state (default: one line on stderr).
+   */
+  onRetry?: (attempt: number, reason: string) => void;
+}
+
+/** How often a command that lost the race to another writer starts again (then: CONFLICT). */
+export const MAX_ATTEMPTS = 25;
+
+function isWriterRace(err: unknown): boolean {
+  return err instanceof WriterRaceError;
+}
+
+/** Backoff before attempt `n` (2, 3, ...): exponential from 50 ms up to 2 s, with jitter. */
+function backoffMs(n: number): number {
+  return Math.min(2000, 50 * 2 ** Math.min(n - 2, 6)) * (0.5 + Math.random());
 }
 
 export async function withRepo<T>(dir: string, opts: OpenOptions, fn: (ctx: RepoContext) => Promise<T>): Promise<T> {
@@ -25,7 +44,26 @@ export async function withRepo<T>(dir: string, opts: OpenOptions, fn: (ctx: Repo
   return withRepoLock(
     layout.dir,
     async (lock) => {
-      const storage = openStorage(layout, lock);
+      // A writer that lost the commit race (object storage: another machine published first)
+      // starts again from the new published state: its edits are redone on it (bounded).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await attemptOnce(lock);
+        } catch (err) {
+          if (!isWriterRace(err) || attempt >= MAX_ATTEMPTS) throw err;
+          const reason = (err as Error).message;
+          if (opts.onRetry) opts.onRetry(attempt, reason);
+          else process.stderr.write(`tufpip-repo: retrying (${attempt}/${MAX_ATTEMPTS - 1}) from the new published state: ${reason}\n`);
+          await sleep(backoffMs(attempt + 1));
+        }
+      }
+    },
+    opts,
+  );
+
+  async function attemptOnce(lock: LockHandle): Promise<T> {
+    {
+      const storage = await openStorage(layout, lock, config);
       const first = await Published.load(layout, storage);
       const recovered = await recoverPublication(storage, first.timestamp.signed.version);
       const published = recovered === 'none' ? first : await Published.load(layout, storage);
@@ -39,7 +77,7 @@ export async function withRepo<T>(dir: string, opts: OpenOptions, fn: (ctx: Repo
         published,
         lock,
         storage,
-        now: opts.now ?? new Date(),
+        now: opts.now ?? new Date(), // per attempt: a retry signs with a fresh time
         async onlineSigner() {
           if (!signer) {
             // A flag's relative path is the user's (cwd); config.json's is the repository's.
@@ -61,8 +99,7 @@ export async function withRepo<T>(dir: string, opts: OpenOptions, fn: (ctx: Repo
           return signer;
         },
       };
-      return fn(ctx);
-    },
-    opts,
-  );
+      return await fn(ctx);
+    }
+  }
 }

@@ -1,0 +1,93 @@
+// `tufpip lock`: a thin yargs module (nx / lerna style) over client/commands/lock.ts. The handler
+// throws on a refusal (exit 1, main.ts maps it) and never exits itself.
+import type { CommandModule } from 'yargs';
+import { TufpipError } from '../../metadata/errors.js';
+import { printJson, say, note } from '../../io/cli/output.js';
+import type { GlobalFlags } from './commands.js';
+
+interface LockFlags extends GlobalFlags {
+  reqs?: string[];
+  requirement?: string[];
+  output: string;
+  check?: boolean;
+  upgrade?: string[];
+  'accept-signer-change'?: string[];
+  'accept-root-change'?: boolean;
+  strict?: boolean;
+  index?: string;
+  'allow-http'?: boolean;
+  python?: string;
+  'require-developer-signed'?: boolean;
+  policy?: string;
+  verbose?: boolean;
+  '--'?: string[];
+}
+
+export const lockCommand: CommandModule<object, LockFlags> = {
+  command: 'lock [reqs..]',
+  describe: 'resolve through the verifying proxy and write a PEP 751 pylock.toml pinning who signed each package; --check for CI',
+  builder: (y) =>
+    y
+      .parserConfiguration({ 'populate--': true })
+      .positional('reqs', { type: 'string', array: true, describe: 'requirement specifiers (default with an existing lock: the requirements it records)' })
+      .option('requirement', { alias: 'r', type: 'string', array: true, describe: 'requirements file (repeatable)' })
+      .option('output', { alias: 'o', type: 'string', default: 'pylock.toml', describe: 'the lock file' })
+      .option('check', { type: 'boolean', describe: 're-resolve and exit 1, with a diff for review, if any signer pin would change (the lock is not written)' })
+      .option('upgrade', { type: 'string', array: true, describe: 'record newer versions (of PKG... only, if given); a signer change is refused unless accepted' })
+      .option('accept-signer-change', { type: 'string', array: true, describe: 'PKG whose signer change you reviewed: record its new pin' })
+      .option('accept-root-change', { type: 'boolean', describe: "record pins under the index's new root keys (after reviewing the root change)" })
+      .option('strict', { type: 'boolean', describe: 'a new package that is not developer-signed (PEP 480) is a change too' })
+      .option('index', { type: 'string', describe: 'trusted index, by name or URL (default: the only trusted index)' })
+      .option('allow-http', { type: 'boolean', describe: 'accept a plain-HTTP index URL to a host other than loopback' })
+      .option('python', { type: 'string', describe: 'Python interpreter whose pip resolves (default python3)' })
+      .option('require-developer-signed', { type: 'boolean', describe: "refuse packages that only the index (not the project's developers, PEP 480) signed" })
+      .option('policy', { type: 'string', describe: 'policy file (default: ./tufpip.toml if present)' })
+      .option('json', { type: 'boolean', describe: 'print machine-readable JSON on stdout' })
+      .option('quiet', { type: 'boolean', alias: 'q', describe: 'print nothing but errors' })
+      .option('verbose', { alias: 'v', type: 'boolean', describe: "show pip's own output" })
+      .epilog('After -- : pip options for resolution (--pre, --only-binary :all:, --platform X...).'),
+  handler: async (a) => {
+    const { checkLock, writeOrUpgradeLock, refusedChanges } = await import('../commands/lock.js');
+    const { describeChange } = await import('../../metadata/signer-pin.js');
+    const { loadPolicy } = await import('../lib/policy.js');
+    const { idleTimeoutFromEnv } = await import('../../io/idle-timeout.js');
+    const o = {
+      index: a.index,
+      dataDir: a['data-dir'],
+      allowHttp: a['allow-http'],
+      python: a.python,
+      idleTimeoutMs: idleTimeoutFromEnv(),
+      reqs: a.reqs,
+      requirements: a.requirement,
+      pipArgs: a['--'],
+      streamPip: a.verbose && !a.json,
+      policy: await loadPolicy({ policyFile: a.policy, requireDeveloperSigned: a['require-developer-signed'] }),
+      output: a.output,
+      strict: a.strict,
+    };
+    if (a.check && a.upgrade) throw new TufpipError('USAGE', 'give --check or --upgrade, not both');
+    if (a.check) {
+      const { file, diff } = await checkLock(o);
+      if (a.json) printJson({ ok: diff.changes.length === 0, file, changes: diff.changes, versions: diff.versions });
+      for (const v of diff.versions) note(a, `  ${v.name}: ${v.from ?? 'not locked'} -> ${v.to ?? 'no longer required'} (version only)`);
+      if (diff.changes.length) {
+        throw new TufpipError('REFUSED', `lock check failed: ${diff.changes.length} signer change${diff.changes.length === 1 ? '' : 's'} against ${file}:\n${diff.changes.map((c) => `  ${describeChange(c)}`).join('\n')}\nreview each; record one with 'tufpip lock --upgrade --accept-signer-change PKG'`);
+      }
+      if (!a.json) say(a, `lock check passed: every signer pin in ${file} holds`);
+      return;
+    }
+    const opts = { ...o, packages: a.upgrade ?? [], acceptSignerChange: a['accept-signer-change'], acceptRootChange: a['accept-root-change'] };
+    const r = await writeOrUpgradeLock(opts);
+    const refused = r.diff ? refusedChanges(opts, r.diff) : [];
+    if (a.json) printJson({ ok: r.written, file: r.file, written: r.written, changes: r.diff?.changes ?? [], accepted: r.accepted, refused, versions: r.diff?.versions ?? [], packages: r.lock.packages.length });
+    if (!r.written) {
+      throw new TufpipError('REFUSED', `refused: ${refused.length} signer change${refused.length === 1 ? '' : 's'}; ${r.file} was not changed:\n${refused.map((c) => `  ${describeChange(c)}`).join('\n')}\nafter review, accept with --accept-signer-change PKG${refused.some((c) => c.kind === 'root-change') ? ' / --accept-root-change' : ''}`);
+    }
+    if (a.json) return;
+    for (const c of r.accepted) say(a, `accepted: ${describeChange(c)}`);
+    for (const v of r.diff?.versions ?? []) say(a, `${v.name}: ${v.from ?? 'new'} -> ${v.to ?? 'removed'}`);
+    say(a, `locked ${r.lock.packages.length} package${r.lock.packages.length === 1 ? '' : 's'} in ${r.file}`);
+  },
+};
+
+export const lockCommands = [lockCommand] as CommandModule[];

@@ -1,0 +1,101 @@
+// A repository on object storage (storage/s3.ts) on Ceph's S3 gateway: every publishing command
+// of the local backend, through the same pipeline, and clients that read the bucket's public URL.
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { tufpip, tufpipRepo } from './helpers/cli.js';
+import { expectOk } from './helpers/repo.js';
+import { freshVenv } from './helpers/python.js';
+import { tmpDir } from './helpers/tmp.js';
+import { writeWheel } from './helpers/wheels.js';
+import { makePublic, newBucket, s3Env, s3Gateway, s3InitArgs, useS3Gateway } from './helpers/s3-gateway.js';
+import { jsonOf } from './helpers/trusted-index.js';
+
+useS3Gateway();
+
+async function keys(bucket: string, prefix: string): Promise<string[]> {
+  const { client } = await s3Gateway();
+  const out: string[] = [];
+  let token: string | undefined;
+  do {
+    const r = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of r.Contents ?? []) out.push(o.Key!);
+    token = r.IsTruncated ? r.NextContinuationToken : undefined;
+  } while (token);
+  return out;
+}
+
+describe('S3 backend: a repository in a bucket (Ceph radosgw)', function () {
+  this.timeout(300_000);
+
+  it('init / add / bump / remove / verify on S3; private state only under the private prefix; tufpip install reads the public URL', async () => {
+    const bucket = await newBucket();
+    await makePublic(bucket, 'index/');
+    const env = await s3Env();
+    const base = tmpDir('tufpip-s3-');
+    const dir = path.join(base, 'local');
+    const init = expectOk(await tufpipRepo(['init', dir, '--bins', '16', '--json', ...(await s3InitArgs(bucket, 'index/'))], { env }), 'init');
+    const r = jsonOf<{ root: string; storage: string }>(init);
+    expect(r.storage).to.equal(`s3://${bucket}/index/`);
+    // Nothing served from the local folder: it holds the config, the keys and a copy of root v1.
+    expect(fs.existsSync(path.join(dir, 'site'))).to.equal(false);
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')).storage).to.include({ backend: 's3', bucket, prefix: 'index/', privatePrefix: 'index-private/' });
+    expect(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')).to.not.include(env.AWS_SECRET_ACCESS_KEY!);
+
+    const wheels = path.join(base, 'wheels');
+    const a = await writeWheel(wheels, { name: 'alpha', version: '1.0', deps: ['beta>=1.0'] });
+    const b1 = await writeWheel(wheels, { name: 'beta', version: '1.0' });
+    const b2 = await writeWheel(wheels, { name: 'beta', version: '1.1' });
+    expectOk(await tufpipRepo(['add', dir, a, b1, b2], { env }), 'add');
+    expectOk(await tufpipRepo(['bump', dir, '--force'], { env }), 'bump');
+    expectOk(await tufpipRepo(['remove', dir, 'beta', '--version', '1.1'], { env }), 'remove');
+    const status = jsonOf<{ timestampVersion?: number }>(expectOk(await tufpipRepo(['status', dir, '--json'], { env }), 'status'));
+    expect(JSON.stringify(status)).to.match(/"timestamp/);
+    expectOk(await tufpipRepo(['verify', dir], { env }), 'verify');
+
+    const pub = await keys(bucket, 'index/');
+    expect(pub).to.include.members(['index/metadata/timestamp.json', 'index/metadata/1.root.json', 'index/simple/index.html', 'index/packages/alpha/alpha-1.0-py3-none-any.whl']);
+    expect(pub.filter((k) => /journal|retired|config\.json|\.pem$/.test(k))).to.deep.equal([]);
+    const priv = await keys(bucket, 'index-private/');
+    expect(priv.some((k) => k.startsWith('index-private/journal/'))).to.equal(true);
+    expect(priv.some((k) => k.startsWith('index-private/retired/'))).to.equal(true); // beta 1.1 was withdrawn
+    expect(priv).to.include('index-private/config.json');
+
+    // HTTP caching a CDN follows: timestamp.json short, versioned metadata immutable.
+    const { client } = await s3Gateway();
+    const ts = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'index/metadata/timestamp.json' }));
+    expect(ts.CacheControl).to.equal('public, max-age=60');
+    const root = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'index/metadata/1.root.json' }));
+    expect(root.CacheControl).to.equal('public, max-age=31536000, immutable');
+
+    // Anonymous readers get the public prefix, never the private one.
+    const gw = await s3Gateway();
+    expect((await fetch(`${gw.endpoint}/${bucket}/index/metadata/timestamp.json`)).status).to.equal(200);
+    expect((await fetch(`${gw.endpoint}/${bucket}/index-private/config.json`)).status).to.equal(403);
+
+    // A client trusts the bucket's public URL and installs through the verifying proxy.
+    const dataDir = path.join(tmpDir('tufpip-data-'), 'data');
+    expectOk(await tufpip(['--data-dir', dataDir, 'trust', 'add', `${gw.endpoint}/${bucket}/index/`, '--root', r.root]), 'trust add');
+    const venv = freshVenv();
+    expectOk(await tufpip(['--data-dir', dataDir, 'install', 'alpha', '--python', venv.python]), 'install');
+    expect(venv.installed()).to.include.members(['alpha', 'beta']);
+    expect(venv.run('import importlib.metadata as m; print(m.version("beta"))').trim()).to.equal('1.0'); // 1.1 was removed
+  });
+
+  it('init refuses a prefix that already holds a repository, and flags that need --storage', async () => {
+    const bucket = await newBucket();
+    const env = await s3Env();
+    const base = tmpDir('tufpip-s3-');
+    expectOk(await tufpipRepo(['init', path.join(base, 'one'), '--bins', '16', ...(await s3InitArgs(bucket, 'ix/'))], { env }), 'init');
+    const again = await tufpipRepo(['init', path.join(base, 'two'), '--bins', '16', ...(await s3InitArgs(bucket, 'ix/'))], { env });
+    expect(again.code).to.equal(1);
+    expect(again.stderr).to.match(/already holds a repository/);
+    expect(fs.existsSync(path.join(base, 'two'))).to.equal(false);
+    const usage = await tufpipRepo(['init', path.join(base, 'three'), '--url', 'http://127.0.0.1:1/', '--s3-path-style'], { env });
+    expect(usage.code).to.equal(2);
+    const overlap = await tufpipRepo(['init', path.join(base, 'four'), '--bins', '16', ...(await s3InitArgs(bucket, 'ix2/')), '--private', `s3://${bucket}/ix2/private/`], { env });
+    expect(overlap.code).to.equal(2);
+    expect(overlap.stderr).to.match(/overlaps the public/);
+  });
+});

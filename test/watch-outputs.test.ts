@@ -1,0 +1,132 @@
+// `tufpip watch` outputs and the watchers' cross-checks on real indexes served on loopback: the
+// subscriptions commands, JSON lines, an Atom feed that parses as XML, a webhook to a loopback
+// receiver (kept and sent again when it fails), fork detection between two watchers with
+// `export`/`compare`, and equivocation seen by one watcher (one version, two contents).
+import fs from 'node:fs';
+import path from 'node:path';
+import type http from 'node:http';
+import { expect } from 'chai';
+import { XMLParser } from 'fast-xml-parser';
+import { tufpipRepo } from './helpers/cli.js';
+import { copyRepo, expectOk, makeRepo, serve } from './helpers/repo.js';
+import { startHttp, type Loopback } from './helpers/loopback.js';
+import { tmpDir } from './helpers/tmp.js';
+import { writeWheel } from './helpers/wheels.js';
+import { parseJsonLines, watchedIndex, watcherOf, type WatchEventLine, type WatchedIndex } from './helpers/watcher.js';
+import type { RunningServer } from '../repo-tools/commands/serve.js';
+
+describe('tufpip watch outputs, fork detection and equivocation (real index)', function () {
+  this.timeout(240_000);
+  const cleanup: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c();
+  });
+
+  it('watch add / list / remove keep the subscriptions with the trust data', async () => {
+    const w = await watchedIndex(['Beta', 'acme_*'], { wheels: [{ name: 'alpha', version: '1.0' }] });
+    cleanup.push(() => w.close());
+    const list = await w.watcher.run(['watch', 'list', '--json']);
+    expectOk(list, 'watch list');
+    expect(JSON.parse(list.stdout)).to.have.length(1);
+    expect(JSON.parse(list.stdout)[0]).to.include({ index: 'idx' }).and.have.property('patterns').deep.equal(['acme-*', 'beta']);
+    expect(fs.statSync(path.join(w.watcher.dataDir, 'indexes', 'idx', 'watch', 'subscriptions.json')).isFile()).to.equal(true);
+    const bad = await w.watcher.run(['watch', 'add', '--index', 'idx', 'a*b']);
+    expect(bad.code, 'a bad pattern is a usage error').to.equal(2);
+    const missing = await w.watcher.run(['watch', 'remove', '--index', 'idx', 'gamma']);
+    expect(missing.code).to.equal(1);
+    expect(missing.stderr).to.contain('not watched on idx: gamma');
+    expectOk(await w.watcher.run(['watch', 'remove', '--index', 'idx', 'beta']), 'remove beta');
+    expect(JSON.parse((await w.watcher.run(['watch', 'list', '--json'])).stdout)[0].patterns).to.deep.equal(['acme-*']);
+    expectOk(await w.watcher.run(['watch', 'remove', '--index', 'idx']), 'remove all');
+    expect(JSON.parse((await w.watcher.run(['watch', 'list', '--json'])).stdout)).to.deep.equal([]);
+    const notWatched = await w.watcher.run(['watch', 'run', '--index', 'idx']);
+    expect(notWatched.code).to.equal(2);
+    expect(notWatched.stderr).to.contain('is not watched');
+  });
+
+  it('JSON lines, an Atom feed and a webhook (retried; what a failing receiver missed is sent by the next run)', async () => {
+    const w: WatchedIndex = await watchedIndex(['beta'], { wheels: [{ name: 'alpha', version: '1.0' }] });
+    cleanup.push(() => w.close());
+    let failing = true;
+    const received: WatchEventLine[] = [];
+    let attempts = 0;
+    const receiver: Loopback = await startHttp((req: http.IncomingMessage, res: http.ServerResponse) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        attempts++;
+        if (failing) {
+          res.writeHead(503).end();
+          return;
+        }
+        expect(req.method).to.equal('POST');
+        expect(req.headers['content-type']).to.equal('application/json');
+        received.push(JSON.parse(body) as WatchEventLine);
+        res.writeHead(204).end();
+      });
+    });
+    cleanup.push(() => receiver.close());
+    const feed = path.join(tmpDir('tufpip-watch-feed-'), 'feed.atom');
+    const hook = `${receiver.url}hook`;
+    expect((await w.watcher.watch(['--webhook', hook, '--atom', feed])).events).to.deep.equal([]);
+    await w.add({ name: 'beta', version: '1.0' });
+    await w.add({ name: 'beta', version: '1.1' });
+    const first = await w.watcher.watch(['--webhook', hook, '--atom', feed]);
+    expect(first.code).to.equal(0);
+    expect(first.events.map((e) => e.kind)).to.deep.equal(['file-added', 'file-added']);
+    expect(attempts, 'retried before giving up').to.equal(3);
+    expect(first.r.stderr).to.contain('0 delivered, 2 kept for the next run');
+
+    // The Atom feed parses as XML and holds each event once, with its id.
+    const xml = new XMLParser({ ignoreAttributes: false }).parse(fs.readFileSync(feed, 'utf8'));
+    const entries = [xml.feed.entry].flat();
+    expect(xml.feed['@_xmlns']).to.equal('http://www.w3.org/2005/Atom');
+    expect(entries.map((e: { id: string }) => e.id).sort()).to.deep.equal(first.events.map((e) => `urn:tufpip:watch:${e.id}`).sort());
+    expect(entries.map((e: { content: { '#text': string } }) => e.content['#text'])).to.include(first.events[0].message);
+
+    failing = false;
+    const second = await w.watcher.watch(['--webhook', hook, '--atom', feed]);
+    expect(second.events, 'no new event').to.deep.equal([]);
+    expect(received.map((e) => e.id)).to.deep.equal(first.events.map((e) => e.id));
+    expect(received[0]).to.deep.equal(first.events[0]);
+    await w.watcher.watch(['--webhook', hook]);
+    expect(received, 'each delivered once').to.have.length(2);
+  });
+
+  it('two watchers shown different snapshots under one version: compare finds the fork; one watcher sees the equivocation', async () => {
+    const base = await makeRepo({ wheels: [{ name: 'alpha', version: '1.0' }] });
+    const a = copyRepo(base.dir);
+    const b = copyRepo(base.dir);
+    const wheels = path.join(tmpDir('tufpip-watch-fork-'), 'dist');
+    expectOk(await tufpipRepo(['add', a, await writeWheel(wheels, { name: 'beta', version: '1.0' })]), 'add to a');
+    expectOk(await tufpipRepo(['add', b, await writeWheel(wheels, { name: 'beta', version: '6.6.6' })]), 'add to b');
+    const sa: RunningServer = await serve(a);
+    cleanup.push(() => sa.close());
+    const sb: RunningServer = await serve(b);
+    cleanup.push(() => sb.close());
+    const root = path.join(a, 'site', 'metadata', '1.root.json');
+    const w1 = await watcherOf(sa.url, root, ['beta']);
+    const w2 = await watcherOf(sb.url, root, ['beta']);
+    expect((await w1.watch()).code).to.equal(0);
+    expect((await w2.watch()).code).to.equal(0);
+
+    const log = path.join(tmpDir('tufpip-watch-log-'), 'w2.jsonl');
+    expectOk(await w2.run(['watch', 'export', '--index', 'idx', '--out', log]), 'export');
+    const lines = parseJsonLines(fs.readFileSync(log, 'utf8')) as unknown as { role: string; version: number; sha256: string }[];
+    expect(lines.find((l) => l.role === 'snapshot' && l.version === 3)).to.not.equal(undefined);
+    const same = await w2.run(['watch', 'compare', '--index', 'idx', log]);
+    expect(same.code, 'a watcher agrees with itself').to.equal(0);
+    expect(same.stdout).to.contain('no disagreement');
+    const fork = await w1.run(['watch', 'compare', '--index', 'idx', log, '--json']);
+    expect(fork.code, fork.stderr).to.equal(1);
+    const forks = parseJsonLines(fork.stdout);
+    expect(forks.every((e) => e.kind === 'fork' && e.alarm)).to.equal(true);
+    expect(forks.map((e) => `${e.role}@${e.version}`)).to.include.members(['snapshot@3', 'timestamp@3']);
+
+    // Equivocation: the index now serves b's history under the versions w1 already saw.
+    fs.cpSync(path.join(b, 'site', 'metadata'), path.join(a, 'site', 'metadata'), { recursive: true });
+    const eq = await w1.watch();
+    expect(eq.code).to.equal(1);
+    expect(eq.events.map((e) => `${e.kind} ${e.role}@${e.version}`)).to.deep.equal(['equivocation timestamp@3']);
+  });
+});
