@@ -2,9 +2,10 @@
 // tuf-js over the backend's reader and lists the public prefix, failing on private objects there
 // and passing the honest repository; pending proposals of offline roles are private records under
 // the private prefix (storage.ts PrivateState), listed and discarded through the seam.
+import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { tufpipRepo } from './helpers/cli.js';
 import { expectOk } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
@@ -46,6 +47,25 @@ describe('seam: verify and private records on the S3 backend (Ceph radosgw)', fu
     expect(bad.stderr + bad.stdout).to.not.match(/BEGIN [A-Z ]*PRIVATE KEY/);
     for (const [Key] of planted) await client.send(new DeleteObjectCommand({ Bucket: bucket, Key }));
     expectOk(await tufpipRepo(['verify', dir], { env }), 'verify once they are gone');
+  });
+
+  it("every object is stored with its class's Cache-Control, from the repository's cache policy", async () => {
+    const bucket = await newBucket();
+    const env = await s3Env();
+    const dir = path.join(tmpDir('tufpip-s3-'), 'local');
+    expectOk(await tufpipRepo(['init', dir, '--bins', '16', ...(await s3InitArgs(bucket, 'ix/'))], { env }), 'init');
+    const configFile = path.join(dir, 'config.json');
+    fs.writeFileSync(configFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(configFile, 'utf8')), cache: { headMaxAge: 5, mutableMaxAge: 7 } }));
+    expectOk(await tufpipRepo(['add', dir, await writeWheel(tmpDir('tufpip-wheels-'), { name: 'alpha', version: '1.0' })], { env }), 'add');
+    const { client } = await s3Gateway();
+    const cacheOf = async (Key: string) => (await client.send(new GetObjectCommand({ Bucket: bucket, Key }))).CacheControl;
+    const keys = (await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'ix/' }))).Contents!.map((o) => o.Key!);
+    expect(await cacheOf('ix/metadata/timestamp.json')).to.equal('public, max-age=5');
+    expect(await cacheOf('ix/packages/alpha/alpha-1.0-py3-none-any.whl')).to.equal('public, max-age=7');
+    expect(await cacheOf('ix/simple/alpha/index.html')).to.equal('public, max-age=7');
+    const immutable = keys.filter((k) => /\/metadata\/\d+\.[^/]+\.json$|\/[0-9a-f]{64}\.[^/]+$/.test(k));
+    expect(immutable.length).to.be.greaterThan(20);
+    for (const k of immutable) expect(await cacheOf(k), k).to.equal('public, max-age=31536000, immutable');
   });
 
   it('a pending proposal is a private record under the private prefix: pending lists it, --discard removes it', async () => {

@@ -20,22 +20,15 @@ import { performance } from 'node:perf_hooks';
 import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Readable } from 'node:stream';
 import { TufpipError } from '../../metadata/errors.js';
-import { cacheControl } from '../../metadata/cache-policy.js';
+import { DEFAULT_CACHE_POLICY, type CachePolicy } from '../../metadata/cache-policy.js';
 import type { RetiredFile } from '../../metadata/filename-record.js';
 import type { LockHandle } from '../../io/lock.js';
 import type { JournalEntry } from './journal.js';
 import { makeS3Client, s3Status } from './s3-client.js';
 import { s3ObjectKey, type S3Location } from './s3-location.js';
 import { S3PrivateState } from './s3-private.js';
-import { WriterRaceError, type Area, type ObjectSource, type Publication, type ReaderDescriptor, type Storage, type StorageReader, type StoredObject } from './storage.js';
+import { cacheControlFor, WriterRaceError, type Area, type ObjectSource, type Publication, type ReaderDescriptor, type Storage, type StorageReader, type StoredObject } from './storage.js';
 
-/** Hash-named targets and versioned metadata never change: a CDN may keep them for a year (metadata/cache-policy.ts). */
-export const CACHE_IMMUTABLE = cacheControl('immutable');
-/**
- * timestamp.json and plain-named targets change: a CDN may serve them at most this long after a
- * new publication (well inside the slack `bump` leaves: half of timestamp's 1-day period).
- */
-export const CACHE_SHORT = cacheControl('head');
 /** Object metadata on timestamp.json naming its publication's journal entry. */
 export const JOURNAL_META = 'tufpip-journal';
 
@@ -118,13 +111,24 @@ export class S3Reader implements StorageReader {
 export class S3Storage extends S3Reader implements Storage {
   readonly state: S3PrivateState;
 
+  /**
+   * @param cachePolicy the repository's (layout.ts cachePolicyOf): every object is stored with the
+   * Cache-Control of its class (storage.ts "Caching": hash-named and versioned objects immutable,
+   * timestamp.json and plain names short-lived), which a CDN in front of the bucket follows.
+   */
   constructor(
     loc: S3Location,
     private readonly lock?: LockHandle,
     client?: S3Client,
+    readonly cachePolicy: CachePolicy = DEFAULT_CACHE_POLICY,
   ) {
     super(loc, client);
     this.state = new S3PrivateState(loc, this.client, () => this.lastHead?.journalKey);
+  }
+
+  /** The Cache-Control an object is stored with. */
+  cacheOf(area: Area, name: string): string {
+    return cacheControlFor(area, name, this.cachePolicy);
   }
 
   /** Loads what the synchronous parts of the contract need (the record of withdrawn files). */
@@ -176,7 +180,7 @@ export class S3Storage extends S3Reader implements Storage {
           Key,
           CopySource: `${this.loc.bucket}/${encodeURIComponent(this.key('targets', copyOf)).replace(/%2F/g, '/')}`,
           MetadataDirective: 'REPLACE',
-          CacheControl: CACHE_SHORT,
+          CacheControl: this.cacheOf('targets', name),
           ContentType: contentType(name),
         }),
       )
@@ -284,13 +288,13 @@ class S3Publication implements Publication {
   async putImmutable(area: Area, name: string, source: ObjectSource, opts: { createOnly?: boolean } = {}): Promise<void> {
     const bytes = 'bytes' in source ? source.bytes : await fsp.readFile(source.file);
     if (area === 'targets') this.putBytes.set(name, bytes);
-    await this.create(area, name, bytes, CACHE_IMMUTABLE, !!opts.createOnly);
+    await this.create(area, name, bytes, this.s.cacheOf(area, name), !!opts.createOnly);
   }
 
   async putNewName(name: string, copyOf: string): Promise<void> {
     const bytes = this.putBytes.get(copyOf) ?? (await this.s.read('targets', copyOf));
     if (!bytes) throw new TufpipError('NOT_FOUND', `${this.s.where('targets', copyOf)} is missing`);
-    await this.create('targets', name, bytes, CACHE_SHORT, false);
+    await this.create('targets', name, bytes, this.s.cacheOf('targets', name), false);
   }
 
   async flush(): Promise<void> {
@@ -316,7 +320,7 @@ class S3Publication implements Publication {
     const ok = await this.s.put(this.bucket, this.s.key('metadata', 'timestamp.json'), timestamp, {
       conditional: this.headEtag === undefined,
       ifMatch: this.headEtag,
-      cache: CACHE_SHORT,
+      cache: this.s.cacheOf('metadata', 'timestamp.json'),
       meta: this.journalKey ? { [JOURNAL_META]: this.journalKey } : undefined,
     });
     if (!ok) throw new WriterRaceError(`${where} changed while this command ran (another writer published first); nothing was published`);
