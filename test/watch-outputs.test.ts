@@ -67,7 +67,9 @@ describe('tufpip watch outputs, fork detection and equivocation (real index)', f
     });
     cleanup.push(() => receiver.close());
     const feed = path.join(tmpDir('tufpip-watch-feed-'), 'feed.atom');
-    const hook = `${receiver.url}hook`;
+    // A webhook URL often carries a token: it is never stored nor printed.
+    const token = 'T0KEN-in-the-webhook-path-5f3a';
+    const hook = `${receiver.url}hook/${token}`;
     expect((await w.watcher.watch(['--webhook', hook, '--atom', feed])).events).to.deep.equal([]);
     await w.add({ name: 'beta', version: '1.0' });
     await w.add({ name: 'beta', version: '1.1' });
@@ -75,7 +77,9 @@ describe('tufpip watch outputs, fork detection and equivocation (real index)', f
     expect(first.code).to.equal(0);
     expect(first.events.map((e) => e.kind)).to.deep.equal(['file-added', 'file-added']);
     expect(attempts, 'retried before giving up').to.equal(3);
-    expect(first.r.stderr).to.contain('0 delivered, 2 kept for the next run');
+    expect(first.r.stderr).to.contain(`webhook ${receiver.url.replace(/\/$/, '')}: 0 delivered, 2 kept for the next run`);
+    const stored = fs.readdirSync(path.join(w.watcher.dataDir, 'indexes', 'idx', 'watch')).map((f) => fs.readFileSync(path.join(w.watcher.dataDir, 'indexes', 'idx', 'watch', f), 'utf8'));
+    expect(stored.join('\n') + first.r.stdout + first.r.stderr).to.not.contain(token);
 
     // The Atom feed parses as XML and holds each event once, with its id.
     const xml = new XMLParser({ ignoreAttributes: false }).parse(fs.readFileSync(feed, 'utf8'));

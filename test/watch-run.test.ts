@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { tufpipRepo } from './helpers/cli.js';
+import { CLIENT_BIN, preload, runCommand, startCommand, tufpipRepo } from './helpers/cli.js';
 import { expectOk } from './helpers/repo.js';
 import { sha256File } from './helpers/hash.js';
 import { claim, indexOnlyAdd, maintainers, signRelease } from './helpers/pep480-fixture.js';
@@ -142,7 +142,11 @@ describe('tufpip watch run (real index, real history)', function () {
     const old = fs.readFileSync(ts);
     await w.add({ name: 'beta', version: '1.0' });
     await w.add({ name: 'beta', version: '2.0' });
+    const before = JSON.parse(expectOk(await tufpipRepo(['status', w.repo.dir, '--json'])).stdout).history;
+    expect(before).to.include({ oldestSnapshot: 1, newestSnapshot: 4, versions: 4 });
     expectOk(await tufpipRepo(['gc', w.repo.dir, '--keep', '0s']), 'gc');
+    const status = expectOk(await tufpipRepo(['status', w.repo.dir]), 'status');
+    expect(status.stdout).to.contain("history: snapshots 4..4 published (1 versions").and.contain("watchers ('tufpip watch run') must run more often");
     const gap = await w.watcher.watch();
     expect(gap.code).to.equal(0);
     expect(kinds(gap.events)).to.deep.equal(['file-added beta-1.0-py3-none-any.whl', 'file-added beta-2.0-py3-none-any.whl', 'history-gap snapshot']);
@@ -208,6 +212,44 @@ describe('tufpip watch run (real index, real history)', function () {
       expect(kinds(good.events)).to.deep.equal(['file-added beta-1.0-py3-none-any.whl', 'file-added beta-2.0-py3-none-any.whl', 'file-added beta-3.0-py3-none-any.whl']);
     });
   }
+
+  // A real SIGKILL (test/helpers/kill-at.ts) at each write of a run: the events are printed once
+  // over the killed run and the next one (the killed one printed nothing).
+  const crashes: Record<string, string> = {
+    'after its events were saved, before the state': 'pending.json',
+    'after the state was saved, before anything was printed': 'state.json',
+  };
+  for (const [name, file] of Object.entries(crashes)) {
+    it(`a run killed ${name}: the next run reports the events, once`, async () => {
+      w = await watchedIndex(['beta'], { wheels: [{ name: 'alpha', version: '1.0' }] });
+      expect((await w.watcher.watch()).events).to.deep.equal([]);
+      await w.add({ name: 'beta', version: '1.0' });
+      await w.add({ name: 'beta', version: '1.1' });
+      const killed = await runCommand(process.execPath, ['--import', preload('kill-at'), CLIENT_BIN, '--data-dir', w.watcher.dataDir, 'watch', 'run', '--index', 'idx', '--json'], { env: { ...process.env, TUFPIP_TEST_KILL_AFTER_RENAME: file } });
+      expect(killed.signal, killed.stderr).to.equal('SIGKILL');
+      expect(killed.stdout).to.equal('');
+      const next = await w.watcher.watch();
+      expect(kinds(next.events)).to.deep.equal(['file-added beta-1.0-py3-none-any.whl', 'file-added beta-1.1-py3-none-any.whl']);
+      expect((await w.watcher.watch()).events).to.deep.equal([]);
+    });
+  }
+
+  it('--every keeps running: a release published while it runs is reported by a later cycle; SIGTERM stops it (exit 0)', async () => {
+    w = await watchedIndex(['beta'], { wheels: [{ name: 'alpha', version: '1.0' }] });
+    expect((await w.watcher.watch()).events).to.deep.equal([]);
+    const p = startCommand(process.execPath, [CLIENT_BIN, '--data-dir', w.watcher.dataDir, 'watch', 'run', '--index', 'idx', '--every', '0.2s']);
+    try {
+      await p.line(/nothing new since snapshot 2/);
+      await w.add({ name: 'beta', version: '1.0' });
+      const line = await p.line(/file-added .*beta-1\.0-py3-none-any\.whl appeared/);
+      expect(line).to.match(/^ {6}file-added/);
+    } finally {
+      p.child.kill('SIGTERM');
+    }
+    const r = await p.done;
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout.match(/beta-1\.0-py3-none-any\.whl appeared/g), 'reported once').to.have.length(1);
+  });
 
   it('two runs at once report each event once (the watch lock)', async () => {
     w = await watchedIndex(['beta'], { wheels: [{ name: 'alpha', version: '1.0' }] });

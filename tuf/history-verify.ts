@@ -58,7 +58,47 @@ export function verifyHistoricMetadata<K extends 'snapshot' | 'timestamp' | 'tar
   throw new TufpipError('VERIFY_FAILED', `${role} version ${md.signed.version}: not signed by a threshold of the keys its delegator gives it (${(last as Error | undefined)?.message ?? 'no delegator'})`, { cause: last });
 }
 
-/** A verified targets-type role's `signed` part as plain JSON (metadata/watch-view.ts reads it). */
-export function signedJson(bytes: Uint8Array): unknown {
-  return JSON.parse(Buffer.from(bytes).toString('utf8')).signed;
+interface Envelope {
+  signed: Record<string, unknown> & { _type: string; version: number };
+  signatures: { keyid: string; sig: string }[];
+}
+
+/**
+ * The same check as verifyHistoricMetadata for a version that is only read (a snapshot's list of
+ * versions, a hash bin's targets), without building @tufjs/models objects for its 16,384 entries:
+ * the signature check is still @tufjs/models' own (Metadata#verifyDelegate -> Key#verifySignature
+ * over the canonical JSON of `signed`, threshold of distinct keys), given the parsed JSON.
+ * Returns the verified `signed` part as plain JSON.
+ */
+export function verifyHistoricSigned(kind: 'snapshot' | 'targets', role: string, bytes: Uint8Array, version: number, delegators: readonly Delegator[]): Envelope['signed'] {
+  let env: Envelope;
+  try {
+    env = JSON.parse(Buffer.from(bytes).toString('utf8')) as Envelope;
+  } catch (err) {
+    throw new TufpipError('VERIFY_FAILED', `${role}: not JSON (${(err as Error).message})`, { cause: err });
+  }
+  // TUF spec 4.2 (metadata format): a `signed` object of the expected type, signatures with unique key IDs.
+  if (typeof env !== 'object' || env === null || typeof env.signed !== 'object' || env.signed === null || !Array.isArray(env.signatures)) {
+    throw new TufpipError('VERIFY_FAILED', `${role}: not TUF metadata (no signed part or signatures)`);
+  }
+  if (env.signed._type !== kind) throw new TufpipError('VERIFY_FAILED', `${role}: expected ${kind} metadata, got ${JSON.stringify(env.signed._type)}`);
+  const signatures: Record<string, { keyID: string; sig: string }> = {};
+  for (const s of env.signatures) {
+    if (typeof s?.keyid !== 'string' || typeof s.sig !== 'string' || signatures[s.keyid]) throw new TufpipError('VERIFY_FAILED', `${role}: malformed or duplicated signature entry`);
+    signatures[s.keyid] = { keyID: s.keyid, sig: s.sig };
+  }
+  // TUF spec 5.5.5 / 5.6.4: the version the referring metadata names.
+  if (env.signed.version !== version) throw new TufpipError('VERIFY_FAILED', `${role}: expected version ${version}, got ${env.signed.version}`);
+  const signedPart = env.signed;
+  const md = { signatures, signed: { toJSON: () => signedPart } } as unknown as Metadata<Targets>;
+  let last: unknown;
+  for (const d of delegators) {
+    try {
+      d.verifyDelegate(role, md);
+      return signedPart;
+    } catch (err) {
+      last = err;
+    }
+  }
+  throw new TufpipError('VERIFY_FAILED', `${role} version ${version}: not signed by a threshold of the keys its delegator gives it (${(last as Error | undefined)?.message ?? 'no delegator'})`, { cause: last });
 }

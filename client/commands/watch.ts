@@ -10,7 +10,7 @@ import { normalizeProject } from '../../metadata/pep503.js';
 import { TrustStore, type TrustedIndex } from '../lib/trust-store.js';
 import { defaultDataDir } from '../lib/data-dir.js';
 import { resolveIndex } from './open-index.js';
-import { loadState, loadSubscriptions, persistState, persistSubscriptions, watchPaths, withWatchLock, type Subscriptions } from '../watch/watch-store.js';
+import { FEED_LENGTH, loadState, loadSubscriptions, persistState, persistSubscriptions, watchPaths, withWatchLock, type Subscriptions } from '../watch/watch-store.js';
 import { storedEvent } from '../watch/watch-run.js';
 import type { StoredEvent } from '../watch/watch-store.js';
 
@@ -20,6 +20,7 @@ export interface WatchIndexOptions {
   allowHttp?: boolean;
 }
 
+/** The trusted index --index names; these commands make no connection (the transport rule is `run`'s). */
 async function chosen(opts: WatchIndexOptions): Promise<TrustedIndex> {
   return (await resolveIndex({ index: opts.index, dataDir: opts.dataDir ?? defaultDataDir(), allowHttp: true })).index;
 }
@@ -183,7 +184,7 @@ export async function watchCompare(file: string, opts: WatchIndexOptions): Promi
     const { events, common } = compareObservations(state.observed, theirs);
     const at = new Date().toISOString();
     const forks = events.map((e) => storedEvent(index, e, at));
-    if (forks.length) await persistState(paths, { ...state, feed: [...state.feed, ...forks].slice(-200) });
+    if (forks.length) await persistState(paths, { ...state, feed: [...state.feed, ...forks].slice(-FEED_LENGTH) });
     return { index: index.name, compared: theirs.length, common, forks };
   });
 }

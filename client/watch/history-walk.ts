@@ -9,11 +9,11 @@
 // the view of that snapshot (metadata/watch-view.ts), and consecutive views give the events.
 import { sha256Hex } from '../../metadata/hash.js';
 import { TufpipError } from '../../metadata/errors.js';
-import { BINS, CLAIMED, RECENTLY_CLAIMED, SNAPSHOT, TARGETS, TIMESTAMP, isBinRole, isProjectRole, versionedFileName } from '../../metadata/roles.js';
+import { BINS, CLAIMED, RECENTLY_CLAIMED, SNAPSHOT, TARGETS, TIMESTAMP, isBinRole, isProjectRole, isTargetsRoleName, versionedFileName } from '../../metadata/roles.js';
 import { PROJECT_DELEGATORS, releaseParent } from '../../metadata/role-graph.js';
 import { assembleView, roleFacts, type RoleFacts, type RootJson, type TargetsJson, type WatchView } from '../../metadata/watch-view.js';
 import { diffViews, equivocationOf, observationKey, type Expectations, type WatchEvent } from '../../metadata/watch-events.js';
-import { signedJson, verifyHistoricMetadata, type Delegator } from '../../tuf/history-verify.js';
+import { verifyHistoricMetadata, verifyHistoricSigned, type Delegator } from '../../tuf/history-verify.js';
 import type { Metadata, Root, Targets } from '../../tuf/models.js';
 import type { IndexClient } from '../lib/index-client.js';
 import type { WatchState } from './watch-store.js';
@@ -22,6 +22,8 @@ import type { WatchState } from './watch-store.js';
 const MAX = { timestamp: 16_384, snapshot: 2_000_000, targets: 5_000_000 };
 /** Role downloads in flight at once. */
 const CONCURRENCY = 16;
+/** Snapshot versions downloaded ahead of the one being checked. */
+const PREFETCH = 3;
 
 export interface WalkInput {
   client: IndexClient;
@@ -146,40 +148,105 @@ export async function walkHistory(input: WalkInput): Promise<WalkResult> {
   }
   const lookedBackTo = Math.min(from, current);
 
+  // Snapshot files are downloaded a few versions ahead while the current one is checked.
+  const ahead = new Map<number, Promise<Buffer>>();
+  const snapshotBytes = (v: number): Promise<Buffer> => {
+    for (let k = v; k <= Math.min(current, v + PREFETCH); k++) {
+      if (!ahead.has(k)) {
+        const p = client.fetchMetadataFile(versionedFileName(SNAPSHOT, k), MAX.snapshot);
+        p.catch(() => undefined); // awaited (and reported) when its turn comes
+        ahead.set(k, p);
+      }
+    }
+    const p = ahead.get(v)!;
+    ahead.delete(v);
+    return p;
+  };
+  // Pass 1: every snapshot since the last run is checked, and what changed in each is listed (from
+  // the listings alone); the changed roles' files start downloading at once, while later
+  // snapshots are checked.
+  interface Step {
+    v: number;
+    changed: [string, number][];
+    removed: string[];
+  }
+  const steps: Step[] = [];
+  const listedVersions: Record<string, number> = { ...versions };
+  let known = Object.keys(listedVersions).length;
+  const pool = limiter(CONCURRENCY);
+  const roleFiles = new Map<string, Promise<Buffer>>();
   for (let v = from; v <= current; v++) {
-    const bytes = await client.fetchMetadataFile(versionedFileName(SNAPSHOT, v), MAX.snapshot);
-    const snap = verifyHistoricMetadata('snapshot', SNAPSHOT, bytes, v, roots);
+    const bytes = await snapshotBytes(v);
+    const snap = verifyHistoricSigned('snapshot', SNAPSHOT, bytes, v, roots) as unknown as { meta: Record<string, { version: number }> };
     const sha = observe(SNAPSHOT, v, bytes, 'read from history');
     // TUF spec 5.5.2: the current snapshot is the one the verified timestamp names.
     if (v === current && snapMeta.hashes?.sha256 && snapMeta.hashes.sha256 !== sha) {
       events.push({ kind: 'equivocation', alarm: true, role: SNAPSHOT, version: v, sha256: sha, message: `snapshot version ${v} served with sha256 ${sha}, but the verified timestamp names ${snapMeta.hashes.sha256}` });
       break;
     }
-    const meta = snap.signed.meta;
-    const listed = new Map<string, number>();
-    for (const [file, m] of Object.entries(meta)) listed.set(file.replace(/\.json$/, ''), m.version);
-    for (const role of Object.keys(versions)) {
-      if (listed.has(role)) continue;
+    // Only the entries whose version changed are looked at closely: a snapshot of 16,384 bins
+    // changes a few of them per version.
+    const changed: [string, number][] = [];
+    let unchanged = 0;
+    const meta = snap.meta ?? {};
+    for (const file in meta) {
+      const m = meta[file];
+      const role = file.endsWith('.json') ? file.slice(0, -5) : file;
+      if (listedVersions[role] === m?.version) {
+        unchanged++;
+        continue;
+      }
+      // TUF spec 4.4 (snapshot meta): role file names and positive integer versions; nothing else is fetched.
+      if (!file.endsWith('.json') || !isTargetsRoleName(role) || !Number.isSafeInteger(m?.version) || m.version < 1) {
+        throw new TufpipError('VERIFY_FAILED', `snapshot version ${v} lists ${JSON.stringify(file)} with version ${JSON.stringify(m?.version)}: not a role of this index`);
+      }
+      changed.push([role, m.version]);
+    }
+    // Roles no longer listed (a project role after a takedown) are forgotten.
+    const removed: string[] = [];
+    if (unchanged + changed.filter(([role]) => listedVersions[role] !== undefined).length < known) {
+      for (const role of Object.keys(listedVersions)) if (!Object.prototype.hasOwnProperty.call(meta, `${role}.json`)) removed.push(role);
+    }
+    for (const role of removed) delete listedVersions[role];
+    for (const [role, ver] of changed) {
+      listedVersions[role] = ver;
+      const file = versionedFileName(role, ver);
+      if (!roleFiles.has(file)) {
+        const p = pool(() => client.fetchMetadataFile(file, MAX.targets));
+        p.catch(() => undefined); // awaited (and reported) in pass 2
+        roleFiles.set(file, p);
+      }
+    }
+    known = Object.keys(listedVersions).length;
+    steps.push({ v, changed, removed });
+  }
+
+  // Pass 2, in order: each changed role is checked against its delegator at that snapshot, in
+  // delegation order, and the snapshot's view is diffed against the previous one.
+  for (const { v, changed, removed } of steps) {
+    for (const role of removed) {
       delete versions[role];
       delete facts[role];
       delete delegatorText[role];
       parsed.delete(role);
     }
-    const changed = [...listed].filter(([role, ver]) => versions[role] !== ver);
     for (const level of [0, 1, 2, 3]) {
       const here = changed.filter(([role]) => levelOf(role) === level);
       await inParallel(here, async ([role, ver]) => {
         const file = versionedFileName(role, ver);
-        const roleBytes = await client.fetchMetadataFile(file, MAX.targets);
-        const md = verifyHistoricMetadata('targets', role, roleBytes, ver, await delegatorsOf(role));
+        const roleBytes = await roleFiles.get(file)!;
+        const delegators = await delegatorsOf(role);
+        // A delegating role is kept as @tufjs/models metadata (it verifies its delegates); the others are only read.
+        const md = delegates(role) ? verifyHistoricMetadata('targets', role, roleBytes, ver, delegators) : undefined;
+        const signed = md ? (md.signed.toJSON() as unknown as TargetsJson) : (verifyHistoricSigned('targets', role, roleBytes, ver, delegators) as unknown as TargetsJson);
         observe(role, ver, roleBytes, `read from history (snapshot ${v})`);
         versions[role] = ver;
-        const f = roleFacts(signedJson(roleBytes) as TargetsJson, watched);
+        const f = roleFacts(signed, watched);
         if (Object.keys(f.files).length || Object.keys(f.delegations).length || f.succinct || levelOf(role) < 2) facts[role] = f;
         else delete facts[role];
-        if (delegates(role)) {
+        if (md) {
           delegatorText[role] = JSON.stringify(md.toJSON());
-          parsed.set(role, md as Metadata<Targets>);
+          parsed.set(role, md);
         }
       });
     }
@@ -212,6 +279,22 @@ export async function walkHistory(input: WalkInput): Promise<WalkResult> {
       observed,
       lookedBackTo,
     },
+  };
+}
+
+/** Runs at most `n` of the given tasks at once, in the order they were given. */
+function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (running >= n) await new Promise<void>((resolve) => waiting.push(resolve));
+    running++;
+    try {
+      return await task();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
   };
 }
 

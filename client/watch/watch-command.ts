@@ -10,7 +10,7 @@ import { resolveIndex } from '../commands/open-index.js';
 import { writeAtomFeed } from './atom-feed.js';
 import { deliverWebhook } from './webhook.js';
 import { watchRunIndex, type WatchRunResult } from './watch-run.js';
-import { loadState, loadSubscriptions, watchPaths } from './watch-store.js';
+import { loadState, loadSubscriptions, watchPaths, webhookName } from './watch-store.js';
 import { WatchExit } from './watch-exit.js';
 
 export interface WatchCommandOptions {
@@ -69,7 +69,7 @@ async function cycle(opts: WatchCommandOptions): Promise<{ code: 0 | 1 | 2; mess
   for (const index of await watchedIndexes(opts)) {
     let r: WatchRunResult;
     try {
-      r = await watchRunIndex(index, { dataDir: opts.dataDir, allowHttp: opts.allowHttp, expiryDays: opts.expiryDays, webhook: opts.webhook });
+      r = await watchRunIndex(index, { dataDir: opts.dataDir, allowHttp: opts.allowHttp, expiryDays: opts.expiryDays, webhook: opts.webhook, report: (x) => report(opts, x) });
     } catch (err) {
       if (err instanceof TufpipError && err.code === 'VERIFY_FAILED') {
         code = 2;
@@ -79,7 +79,6 @@ async function cycle(opts: WatchCommandOptions): Promise<{ code: 0 | 1 | 2; mess
       }
       throw err;
     }
-    report(opts, r);
     const paths = watchPaths(index);
     if (opts.atom) {
       const state = await loadState(paths);
@@ -87,7 +86,7 @@ async function cycle(opts: WatchCommandOptions): Promise<{ code: 0 | 1 | 2; mess
     }
     if (opts.webhook) {
       const w = await deliverWebhook(paths, opts.webhook);
-      if (w.error) process.stderr.write(`tufpip: webhook ${opts.webhook}: ${w.delivered} delivered, ${w.pending} kept for the next run (${w.error})\n`);
+      if (w.error) process.stderr.write(`tufpip: webhook ${webhookName(opts.webhook)}: ${w.delivered} delivered, ${w.pending} kept for the next run (${w.error})\n`);
     }
     if (r.refused) {
       code = 2;

@@ -15,7 +15,8 @@ import { ClientError } from '../lib/client-error.js';
 import type { TrustedIndex } from '../lib/trust-store.js';
 import { openTrustedIndex } from '../commands/open-index.js';
 import { walkHistory } from './history-walk.js';
-import { FEED_LENGTH, loadState, loadSubscriptions, persistState, watchPaths, withWatchLock, type StoredEvent, type WatchState } from './watch-store.js';
+import { randomBytes } from 'node:crypto';
+import { FEED_LENGTH, outboxKey, clearPendingReport, loadState, loadSubscriptions, persistPendingReport, persistState, takePendingReport, watchPaths, withWatchLock, type StoredEvent, type WatchState } from './watch-store.js';
 
 export const DEFAULT_EXPIRY_DAYS = 14;
 
@@ -30,6 +31,8 @@ export interface WatchRunOptions {
   /** Keep the events for this webhook URL until delivered (webhook.ts). */
   webhook?: string;
   now?: Date;
+  /** Prints the result; called under the watch lock once the state is saved, so that each event is printed once. */
+  report?: (r: WatchRunResult) => void | Promise<void>;
 }
 
 export interface WatchRunResult {
@@ -72,7 +75,7 @@ async function trustedRoots(index: TrustedIndex, current: number, fromVersion: n
 
 function appended(state: WatchState | undefined, events: StoredEvent[], webhook: string | undefined): Pick<WatchState, 'feed' | 'outbox'> {
   const outbox = { ...(state?.outbox ?? {}) };
-  if (webhook && events.length) outbox[webhook] = [...(outbox[webhook] ?? []), ...events];
+  if (webhook && events.length) outbox[outboxKey(webhook)] = [...(outbox[outboxKey(webhook)] ?? []), ...events];
   return { feed: [...(state?.feed ?? []), ...events].slice(-FEED_LENGTH), outbox };
 }
 
@@ -86,6 +89,16 @@ export async function watchRunIndex(index: TrustedIndex, opts: WatchRunOptions =
     const at = now.toISOString();
     let state = await loadState(paths);
     const previous = state;
+    // Events a previous run saved but may not have printed (it was killed in between).
+    const carried = await takePendingReport(paths, previous);
+    const runId = randomBytes(8).toString('hex');
+    const commit = async (next: WatchState | undefined, result: WatchRunResult): Promise<WatchRunResult> => {
+      await persistPendingReport(paths, { runId, events: result.events });
+      if (next) await persistState(paths, { ...next, lastRunId: runId });
+      await opts.report?.(result);
+      await clearPendingReport(paths);
+      return result;
+    };
     if (state && JSON.stringify(state.patterns) !== JSON.stringify(subs.patterns)) state = undefined; // new patterns: new baseline
     const client = await openTrustedIndex({ index: index.name, dataDir: opts.dataDir, allowHttp: opts.allowHttp }, { refresh: false });
     const stats = () => ({ index: index.name, url: index.url, requests: client.requests.length, bytes: client.requests.reduce((n, r) => n + r.bytes, 0) });
@@ -96,24 +109,25 @@ export async function watchRunIndex(index: TrustedIndex, opts: WatchRunOptions =
         if (!(err instanceof ClientError) || NOT_REFUSALS.has(err.kind)) throw err;
         // The update was refused (rollback, freeze, bad signature...): reported, nothing else done.
         const e = storedEvent(index, { kind: 'refused', alarm: true, message: `update refused: ${err.message}` }, at);
-        if (previous) await persistState(paths, { ...previous, ...appended(previous, [e], opts.webhook), lastRun: at });
-        return { ...stats(), events: [e], alarms: 1, baseline: false, walked: 0, refused: err.message };
+        const events = [...carried, e];
+        const next = previous && { ...previous, ...appended(previous, [e], opts.webhook), lastRun: at };
+        return await commit(next, { ...stats(), events, alarms: events.filter((x) => x.alarm).length, baseline: false, walked: 0, refused: err.message });
       }
       const top = client.verifiedTopLevel()!;
       const { roots, bytes } = await trustedRoots(index, top.root.signed.version, state?.rootVersion ?? top.root.signed.version);
       const walk = await walkHistory({ client, state, roots, rootBytes: bytes, watched, expected: subs.expect });
       const expiry = expiryEvents(walk.state.view, now, opts.expiryDays ?? DEFAULT_EXPIRY_DAYS, previous?.expiryWarned ?? {});
       const raw = [...walk.events, ...expiry.events];
-      const events = raw.map((e) => storedEvent(index, e, at));
+      const fresh = raw.map((e) => storedEvent(index, e, at));
+      const events = [...carried, ...fresh];
       const next: WatchState = {
         ...walk.state,
         patterns: subs.patterns,
         expiryWarned: expiry.warned,
         lastRun: at,
-        ...appended(previous, events, opts.webhook),
+        ...appended(previous, fresh, opts.webhook),
       };
-      await persistState(paths, next);
-      return {
+      return await commit(next, {
         ...stats(),
         events,
         alarms: events.filter((e) => e.alarm).length,
@@ -121,7 +135,7 @@ export async function watchRunIndex(index: TrustedIndex, opts: WatchRunOptions =
         walked: walk.walked,
         snapshotVersion: next.snapshotVersion,
         lookedBackTo: walk.lookedBackTo,
-      };
+      });
     } finally {
       await client.close();
     }

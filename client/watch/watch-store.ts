@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { TufpipError } from '../../metadata/errors.js';
+import { sha256Hex } from '../../metadata/hash.js';
 import type { ExpiryWarned, WatchEvent } from '../../metadata/watch-events.js';
 import type { RoleFacts, WatchView } from '../../metadata/watch-view.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
@@ -51,23 +52,40 @@ export interface WatchState {
   /** Oldest snapshot version the last run could read (history before it was gone). */
   lookedBackTo: number;
   lastRun: string;
+  /** The run that wrote this state (its events are in `pending.json` until printed). */
+  lastRunId?: string;
   /** The latest events (Atom feed). */
   feed: StoredEvent[];
-  /** Events not yet delivered to a webhook, by URL. */
+  /**
+   * Events not yet delivered to a webhook, by outboxKey(URL): a webhook URL often holds a token
+   * (in its path or query), so it is never stored.
+   */
   outbox: Record<string, StoredEvent[]>;
 }
 
 export const FEED_LENGTH = 200;
 
+/** The outbox key of a webhook URL: its sha256, never the URL itself. */
+export function outboxKey(url: string): string {
+  return sha256Hex(url);
+}
+
+/** How messages name a webhook: its origin only (the path or query may hold a token). */
+export function webhookName(url: string): string {
+  return new URL(url).origin;
+}
+
 export interface WatchPaths {
   dir: string;
   subscriptions: string;
   state: string;
+  /** The events of the last run until they are printed: `{ runId, events }`. */
+  pending: string;
 }
 
 export function watchPaths(index: TrustedIndex): WatchPaths {
   const dir = path.join(index.dir, 'watch');
-  return { dir, subscriptions: path.join(dir, 'subscriptions.json'), state: path.join(dir, 'state.json') };
+  return { dir, subscriptions: path.join(dir, 'subscriptions.json'), state: path.join(dir, 'state.json'), pending: path.join(dir, 'pending.json') };
 }
 
 async function readJson<T>(file: string): Promise<T | undefined> {
@@ -94,6 +112,32 @@ export async function persistSubscriptions(p: WatchPaths, s: Subscriptions): Pro
 
 export async function persistState(p: WatchPaths, s: WatchState): Promise<void> {
   await writeFileAtomic(p.state, JSON.stringify(s));
+}
+
+export interface PendingReport {
+  runId: string;
+  events: StoredEvent[];
+}
+
+/**
+ * Reported once across a crash: a run writes its events here, then the state naming its run id,
+ * prints, and removes this file. A run that finds this file left behind with the state's run id
+ * (the state was written, the report maybe not) reports those events first; with another run id
+ * (the state was not written) the events will be derived again, and the file is dropped.
+ */
+export async function takePendingReport(p: WatchPaths, state: WatchState | undefined): Promise<StoredEvent[]> {
+  const pending = await readJson<PendingReport>(p.pending);
+  if (!pending) return [];
+  await fsp.rm(p.pending, { force: true });
+  return state?.lastRunId === pending.runId ? pending.events : [];
+}
+
+export async function persistPendingReport(p: WatchPaths, report: PendingReport): Promise<void> {
+  await writeFileAtomic(p.pending, JSON.stringify(report));
+}
+
+export async function clearPendingReport(p: WatchPaths): Promise<void> {
+  await fsp.rm(p.pending, { force: true });
 }
 
 /** Runs `fn` holding the index's watch lock (one watcher at a time; others wait `waitMs`). */

@@ -2,12 +2,12 @@
 // after the report is printed and the state saved (it never holds the report back). An event not
 // delivered stays in the state's outbox for that URL and is sent again by the next run: delivery
 // is at least once, and each event carries a stable `id` for the receiver to drop repeats.
-import { loadState, persistState, withWatchLock, type StoredEvent, type WatchPaths } from './watch-store.js';
+import { loadState, outboxKey, webhookName, persistState, withWatchLock, type StoredEvent, type WatchPaths } from './watch-store.js';
 
 export interface WebhookResult {
   delivered: number;
   pending: number;
-  /** The last failure, if any (no secret: the URL is the user's own). */
+  /** The last failure, if any (never the URL: it may hold a token). */
   error?: string;
 }
 
@@ -34,7 +34,8 @@ async function post(url: string, e: StoredEvent): Promise<void> {
 export async function deliverWebhook(paths: WatchPaths, url: string): Promise<WebhookResult> {
   return withWatchLock(paths, async () => {
     const state = await loadState(paths);
-    const queue = state?.outbox?.[url] ?? [];
+    const key = outboxKey(url);
+    const queue = state?.outbox?.[key] ?? [];
     let delivered = 0;
     let error: string | undefined;
     for (const e of queue) {
@@ -42,15 +43,16 @@ export async function deliverWebhook(paths: WatchPaths, url: string): Promise<We
         await post(url, e);
         delivered++;
       } catch (err) {
-        error = (err as Error).message;
+        // fetch's own messages name no URL; a cause may, so only the message is kept.
+        error = (err as Error).message.split(url).join(webhookName(url));
         break;
       }
     }
     if (state && delivered) {
       const rest = queue.slice(delivered);
       const outbox = { ...state.outbox };
-      if (rest.length) outbox[url] = rest;
-      else delete outbox[url];
+      if (rest.length) outbox[key] = rest;
+      else delete outbox[key];
       await persistState(paths, { ...state, outbox });
     }
     return { delivered, pending: queue.length - delivered, error };

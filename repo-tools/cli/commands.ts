@@ -234,6 +234,8 @@ const status: CommandModule<object, Common> = {
     }
     say(a, `${'bin-*'.padEnd(24)} ${String(r.binsSummary.count).padStart(5)} bins, earliest expiry ${r.binsSummary.earliestExpiry}, ${r.binsSummary.targets} targets, largest ${r.binsSummary.largestBytes} bytes`);
     if (r.projects.developerSigned.length) say(a, `developer-signed projects (PEP 480): ${r.projects.developerSigned.join(', ')}`);
+    const h = r.history;
+    say(a, `history: snapshots ${h.oldestSnapshot}..${h.newestSnapshot} published (${h.versions} versions${h.oldestWritten ? `, oldest written ${h.oldestWritten}` : ''}); 'gc --keep' removes older ones: watchers ('tufpip watch run') must run more often than that`);
     for (const w of r.warnings) say(a, `warning: ${w}`);
   },
 };

@@ -32,6 +32,12 @@ export interface StatusReport {
   projects: { developerSigned: string[] };
   roles: RoleStatus[];
   binsSummary: { count: number; earliestExpiry: string; largestBytes: number; targets: number };
+  /**
+   * The history clients and watchers can still read (consistent snapshots: every N.snapshot.json
+   * stays published until `gc --keep` removes it): oldest and newest snapshot version, and when
+   * the oldest was written. `tufpip watch run` must run more often than `gc --keep`.
+   */
+  history: { oldestSnapshot: number; newestSnapshot: number; oldestWritten?: string; versions: number };
   warnings: string[];
 }
 
@@ -57,7 +63,7 @@ function validCount(delegator: AnyMd, role: string, md: AnyMd): { keyids: string
 export async function repoStatus(repoDir: string, now = new Date()): Promise<StatusReport> {
   const layout = new RepoLayout(repoDir);
   const config = await layout.loadConfig();
-  const storage = await openStorage(layout);
+  const storage = await openStorage(layout, undefined, config);
   const pub = await Published.load(layout, storage);
   pub.versions; // the snapshot's own checks (roles, versions) first, naming the file
   const warnings: string[] = [];
@@ -121,9 +127,20 @@ export async function repoStatus(repoDir: string, now = new Date()): Promise<Sta
   }
   if (earliest && isDue(earliest, config.expires.bin, now)) warnings.push(`bins: some bins are due for re-signing (earliest expiry ${earliest}): is the bump cron job running?`);
   if (largest > CLIENT_LIMITS.targets * 0.8) warnings.push(`bins: the largest bin is ${largest} bytes, close to the clients' limit; use more bins`);
+  const snapshots = (await storage.list('metadata', ''))
+    .map((o) => ({ version: Number(/^(\d+)\.snapshot\.json$/.exec(o.name)?.[1]), modified: o.modified }))
+    .filter((o) => Number.isInteger(o.version))
+    .sort((a, b) => a.version - b.version);
+  const history = {
+    oldestSnapshot: snapshots[0]?.version ?? pub.snapshot.version,
+    newestSnapshot: pub.snapshot.version,
+    ...(snapshots[0] ? { oldestWritten: snapshots[0].modified.toISOString() } : {}),
+    versions: snapshots.length,
+  };
   return {
     dir: layout.dir,
     url: config.url,
+    history,
     bins: config.bins,
     projects: { developerSigned: developerSigned.map((d) => d.replace(/^project-/, '')) },
     roles,

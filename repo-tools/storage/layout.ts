@@ -6,8 +6,8 @@ import fse from 'fs-extra';
 import { TufpipError } from '../../metadata/errors.js';
 import { EXPIRY_KEYS, defaultExpiryDays, verifyBinCount, type ExpiryKey } from '../../metadata/profile.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
-import { DEFAULT_CACHE_POLICY, type CachePolicy } from '../../metadata/cache-policy.js';
 import { checkS3Location, type S3Location } from './s3-location.js';
+import { DEFAULT_CACHE_POLICY, type CachePolicy } from '../../metadata/cache-policy.js';
 
 export const CONFIG_FORMAT = 'tufpip-repo/1';
 
@@ -100,12 +100,12 @@ export class RepoLayout {
       if (!(EXPIRY_KEYS as readonly string[]).includes(k)) throw bad(`expires.${k}`, `one of ${EXPIRY_KEYS.join(', ')}`, k);
       if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw bad(`expires.${k}`, 'a positive number of days', v);
     }
+    if (cfg.storage !== undefined) checkS3Location(cfg.storage, bad);
     if (cfg.cache !== undefined && (typeof cfg.cache !== 'object' || cfg.cache === null || Array.isArray(cfg.cache))) throw bad('cache', 'an object of headMaxAge / mutableMaxAge seconds', cfg.cache);
     for (const [k, v] of Object.entries(cfg.cache ?? {})) {
       if (!(k in DEFAULT_CACHE_POLICY)) throw bad(`cache.${k}`, 'headMaxAge or mutableMaxAge', k);
       if (!Number.isInteger(v) || (v as number) < 0) throw bad(`cache.${k}`, 'a whole number of seconds', v);
     }
-    if (cfg.storage !== undefined) checkS3Location(cfg.storage, bad);
     cfg.expires = { ...defaultExpiryDays, ...cfg.expires };
     return cfg;
   }

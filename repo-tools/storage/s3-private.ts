@@ -116,39 +116,47 @@ export class S3PrivateState implements PrivateState {
     await this.putObject('config.json', JSON.stringify(config, null, 2) + '\n');
   }
 
-  async compactJournal(): Promise<void> {
-    // One object per publication, never appended to: nothing to compact (recovery reads only the
-    // entry the head names).
+  /** Keeps the `keep` newest journal objects and the one the published head names (`gc`). */
+  async compactJournal(keep: number): Promise<void> {
+    const objs: { key: string; modified: number }[] = [];
+    let token: string | undefined;
+    do {
+      const r = await this.client.send(new ListObjectsV2Command({ Bucket: this.loc.privateBucket, Prefix: this.key('journal/'), ContinuationToken: token })).catch((err: unknown) => {
+        throw fail('listing', `${this.loc.privateBucket}/${this.key('journal/')}`, err);
+      });
+      for (const o of r.Contents ?? []) objs.push({ key: o.Key!, modified: o.LastModified?.getTime() ?? 0 });
+      token = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (token);
+    objs.sort((a, b) => b.modified - a.modified);
+    for (const o of objs.slice(keep)) if (o.key !== this.headJournalKey()) await this.remove({ bucket: this.loc.privateBucket, key: o.key });
   }
 
-  whereRecord(name: string): string {
-    return `s3://${this.loc.privateBucket}/${this.key(name)}`;
-  }
-
+  /** Private records (pending proposals, hints) live under `records/`, shared by every machine. */
   async readRecord(name: string): Promise<Buffer | undefined> {
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.loc.privateBucket, Key: this.key(name) }));
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.loc.privateBucket, Key: this.key(`records/${name}`) }));
       return Buffer.from(await r.Body!.transformToByteArray());
     } catch (err) {
       if (s3Status(err) === 404) return undefined;
-      throw fail('reading', `${this.loc.privateBucket}/${this.key(name)}`, err);
+      throw fail('reading', `${this.loc.privateBucket}/${this.key(`records/${name}`)}`, err);
     }
   }
 
-  /** A PUT replaces an object atomically and durably; `mode` is a local-disk notion. */
   async writeRecord(name: string, bytes: Uint8Array): Promise<void> {
-    const Key = this.key(name);
-    await this.client.send(new PutObjectCommand({ Bucket: this.loc.privateBucket, Key, Body: bytes, ContentType: 'application/json' })).catch((err: unknown) => {
+    const Key = this.key(`records/${name}`);
+    await this.client.send(new PutObjectCommand({ Bucket: this.loc.privateBucket, Key, Body: bytes })).catch((err: unknown) => {
       throw fail('writing', `${this.loc.privateBucket}/${Key}`, err);
     });
   }
 
   async deleteRecord(name: string): Promise<boolean> {
     if ((await this.readRecord(name)) === undefined) return false;
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.loc.privateBucket, Key: this.key(name) })).catch((err: unknown) => {
-      throw fail('deleting', `${this.loc.privateBucket}/${this.key(name)}`, err);
-    });
+    await this.remove({ bucket: this.loc.privateBucket, key: this.key(`records/${name}`) });
     return true;
+  }
+
+  whereRecord(name: string): string {
+    return `s3://${this.loc.privateBucket}/${this.key(`records/${name}`)}`;
   }
 
   /** Removes a private object (a publication's abort). */

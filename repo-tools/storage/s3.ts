@@ -18,24 +18,26 @@ import fsp from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { Readable } from 'node:stream';
 import { TufpipError } from '../../metadata/errors.js';
-import { DEFAULT_CACHE_POLICY, type CachePolicy } from '../../metadata/cache-policy.js';
 import type { RetiredFile } from '../../metadata/filename-record.js';
 import type { LockHandle } from '../../io/lock.js';
 import type { JournalEntry } from './journal.js';
 import { makeS3Client, s3Status } from './s3-client.js';
 import { s3ObjectKey, type S3Location } from './s3-location.js';
+import type { Readable } from 'node:stream';
+import { DEFAULT_CACHE_POLICY, type CachePolicy } from '../../metadata/cache-policy.js';
 import { S3PrivateState } from './s3-private.js';
 import { cacheControlFor, WriterRaceError, type Area, type ObjectSource, type Publication, type ReaderDescriptor, type Storage, type StorageReader, type StoredObject } from './storage.js';
 
+/** Object puts a publication keeps in flight at once. */
+const IN_FLIGHT = 16;
 /** Object metadata on timestamp.json naming its publication's journal entry. */
 export const JOURNAL_META = 'tufpip-journal';
 
 /** Age after which another writer's uncommitted object is a dead writer's leftover (TUFPIP_S3_STALE_MS). */
 export function staleMs(): number {
   const n = Number(process.env.TUFPIP_S3_STALE_MS ?? '');
-  return Number.isInteger(n) && n > 0 ? n : 120_000;
+  return Number.isInteger(n) && n > 0 ? n : 600_000;
 }
 
 function contentType(name: string): string {
@@ -85,6 +87,16 @@ export class S3Reader implements StorageReader {
     return `s3://${this.loc.bucket}/${this.key(area, name)}`;
   }
 
+  async stream(area: Area, name: string): Promise<Readable | undefined> {
+    try {
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(area, name) }));
+      return r.Body as Readable;
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw s3Error('reading', this.where(area, name), err);
+    }
+  }
+
   async read(area: Area, name: string): Promise<Buffer | undefined> {
     try {
       const r = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(area, name) }));
@@ -96,39 +108,28 @@ export class S3Reader implements StorageReader {
       throw s3Error('reading', this.where(area, name), err);
     }
   }
-
-  async stream(area: Area, name: string): Promise<Readable | undefined> {
-    try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(area, name) }));
-      return r.Body as Readable; // Node: the response body (an http.IncomingMessage)
-    } catch (err) {
-      if (isMissing(err)) return undefined;
-      throw s3Error('reading', this.where(area, name), err);
-    }
-  }
 }
 
 export class S3Storage extends S3Reader implements Storage {
   readonly state: S3PrivateState;
 
-  /**
-   * @param cachePolicy the repository's (layout.ts cachePolicyOf): every object is stored with the
-   * Cache-Control of its class (storage.ts "Caching": hash-named and versioned objects immutable,
-   * timestamp.json and plain names short-lived), which a CDN in front of the bucket follows.
-   */
   constructor(
     loc: S3Location,
     private readonly lock?: LockHandle,
-    client?: S3Client,
+    /** The repository's caching (layout.ts cachePolicyOf): each object is stored with its Cache-Control. */
     readonly cachePolicy: CachePolicy = DEFAULT_CACHE_POLICY,
+    client?: S3Client,
   ) {
     super(loc, client);
     this.state = new S3PrivateState(loc, this.client, () => this.lastHead?.journalKey);
   }
 
-  /** The Cache-Control an object is stored with. */
   cacheOf(area: Area, name: string): string {
     return cacheControlFor(area, name, this.cachePolicy);
+  }
+
+  async linksOutOfPublicArea(): Promise<string[]> {
+    return []; // an object store has no links
   }
 
   /** Loads what the synchronous parts of the contract need (the record of withdrawn files). */
@@ -155,10 +156,6 @@ export class S3Storage extends S3Reader implements Storage {
 
   async removeEmptyFolders(): Promise<void> {
     // An object store has no folders.
-  }
-
-  async linksOutOfPublicArea(): Promise<string[]> {
-    return []; // an object store has no links
   }
 
   readerForWorkers(): ReaderDescriptor {
@@ -240,6 +237,9 @@ class S3Publication implements Publication {
   private readonly started = performance.now();
   private readonly id = randomBytes(6).toString('hex');
   private journalKey?: string;
+  /** Puts in flight (at most IN_FLIGHT): made durable by flush(), which reports the first failure. */
+  private readonly inflight = new Set<Promise<void>>();
+  private failure?: unknown;
   committed = false;
 
   constructor(
@@ -285,20 +285,34 @@ class S3Publication implements Publication {
     throw new WriterRaceError(`${where} keeps changing under this writer; nothing was published`);
   }
 
+  /** Starts `put` once fewer than IN_FLIGHT are running (a 16,384-bin init puts 16,390 objects). */
+  private async schedule(put: () => Promise<void>): Promise<void> {
+    while (this.inflight.size >= IN_FLIGHT) await Promise.race(this.inflight);
+    if (this.failure) throw this.failure;
+    const p: Promise<void> = put()
+      .catch((err: unknown) => {
+        this.failure ??= err;
+      })
+      .finally(() => this.inflight.delete(p));
+    this.inflight.add(p);
+  }
+
   async putImmutable(area: Area, name: string, source: ObjectSource, opts: { createOnly?: boolean } = {}): Promise<void> {
     const bytes = 'bytes' in source ? source.bytes : await fsp.readFile(source.file);
     if (area === 'targets') this.putBytes.set(name, bytes);
-    await this.create(area, name, bytes, this.s.cacheOf(area, name), !!opts.createOnly);
+    await this.schedule(() => this.create(area, name, bytes, this.s.cacheOf(area, name), !!opts.createOnly));
   }
 
   async putNewName(name: string, copyOf: string): Promise<void> {
     const bytes = this.putBytes.get(copyOf) ?? (await this.s.read('targets', copyOf));
     if (!bytes) throw new TufpipError('NOT_FOUND', `${this.s.where('targets', copyOf)} is missing`);
-    await this.create('targets', name, bytes, this.s.cacheOf('targets', name), false);
+    await this.schedule(() => this.create('targets', name, bytes, this.s.cacheOf('targets', name), false));
   }
 
+  /** Waits for every put in flight: each is durable when S3 answered it. */
   async flush(): Promise<void> {
-    // A PUT is durable when S3 answers it.
+    while (this.inflight.size > 0) await Promise.all(this.inflight);
+    if (this.failure) throw this.failure;
   }
 
   async recordWithdrawn(files: RetiredFile[], time: string, command: string): Promise<void> {
@@ -312,6 +326,7 @@ class S3Publication implements Publication {
   }
 
   async commit(timestamp: Uint8Array): Promise<void> {
+    await this.flush(); // storage.ts: nothing is named before it is durable
     this.lock?.assertHeld();
     const where = this.s.where('metadata', 'timestamp.json');
     if (performance.now() - this.started >= staleMs() / 2) {
@@ -327,9 +342,19 @@ class S3Publication implements Publication {
     this.committed = true;
   }
 
+  /**
+   * Removes what this publication created: its private records, and its versioned metadata while
+   * no other writer can have taken it as a dead writer's leftover (younger than STALE_MS / 2, as
+   * at the commit); later that is left to `gc`: by then the key may hold another writer's
+   * published object.
+   */
   async abort(): Promise<void> {
     if (this.committed) return;
+    await this.flush().catch(() => undefined);
+    const young = performance.now() - this.started < staleMs() / 2;
     for (const o of this.created.reverse()) {
+      // Private records have names of this publication's own: always removed.
+      if (!young && o.bucket === this.s.loc.bucket && o.key.startsWith(this.s.key('metadata', ''))) continue;
       await this.s.client.send(new DeleteObjectCommand({ Bucket: o.bucket, Key: o.key })).catch(() => undefined);
     }
   }

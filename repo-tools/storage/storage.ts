@@ -32,10 +32,10 @@ import type { JournalEntry } from './journal.js';
 import type { RetiredFile } from '../../metadata/filename-record.js';
 import type { RetiredRecord } from './retired-files.js';
 import type { RepoConfig } from './layout.js';
-import type { Readable } from 'node:stream';
-import { cacheClassOf, cacheControl, type CachePolicy } from '../../metadata/cache-policy.js';
 import type { S3Location } from './s3-location.js';
 import { TufpipError } from '../../metadata/errors.js';
+import type { Readable } from 'node:stream';
+import { cacheClassOf, cacheControl, type CachePolicy } from '../../metadata/cache-policy.js';
 
 export type Area = 'metadata' | 'targets';
 
@@ -161,7 +161,11 @@ export interface Publication {
    * CONFLICT when the head moved; both leave this publication unpublished.
    */
   commit(timestamp: Uint8Array): Promise<void>;
-  /** Before the commit: removes what this publication created and cuts its private records back. */
+  /**
+   * Before the commit: removes what this publication created and cuts its private records back.
+   * A backend shared by several writers (s3.ts) leaves to `gc` what another writer may have found
+   * and used meanwhile (hash-named content, versioned metadata older than its stale window).
+   */
   abort(): Promise<void>;
 }
 

@@ -3,7 +3,8 @@
 //   TUFPIP_TEST_KILL_BEFORE_APPEND=<basename>  when it opens that file for appending (the journal:
 //                                              after the record of withdrawn files, before timestamp.json)
 //   TUFPIP_TEST_KILL_AFTER_RENAME=<basename>   right after a rename onto that name (timestamp.json:
-//                                              published, post steps and journal close pending)
+//                                              published, post steps and journal close pending),
+//                                              by fs.renameSync or fs.promises.rename
 // A real SIGKILL (nothing runs after it: no finally, no exit handler), at a point a timer could
 // only hit by chance.
 import fs from 'node:fs';
@@ -31,4 +32,9 @@ if (afterRename) {
     renameSync(from, to);
     if (path.basename(String(to)) === afterRename) die();
   }) as typeof fs.renameSync;
+  const rename = fs.promises.rename;
+  fs.promises.rename = (async (from: fs.PathLike, to: fs.PathLike) => {
+    await rename(from, to);
+    if (path.basename(String(to)) === afterRename) die();
+  }) as typeof fs.promises.rename;
 }
