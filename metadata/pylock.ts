@@ -189,12 +189,14 @@ export function parsePylock(doc: unknown, where: string): Pylock {
     if (!wheels.length && !sdist) r.fail(`${what} has neither wheels nor an sdist (tufpip locks only index files)`);
     const tool = t.tool === undefined ? undefined : r.table(t.tool, `${what}: tool`);
     const pin = readPin(r, tool?.tufpip, `${what}: [packages.tool.tufpip]`);
+    const marker = r.str(t, 'marker', what, true);
+    const requiresPython = r.str(t, 'requires-python', what, true);
     return {
       name,
       version,
       index,
-      marker: r.str(t, 'marker', what, true),
-      requiresPython: r.str(t, 'requires-python', what, true),
+      ...(marker ? { marker } : {}),
+      ...(requiresPython ? { requiresPython } : {}),
       wheels,
       ...(sdist ? { sdist } : {}),
       pin,

@@ -155,7 +155,7 @@ export function diffPins(locked: readonly PinnedPackage[], fresh: readonly Pinne
     if (old.version !== p.version) versions.push({ name: p.name, from: old.version, to: p.version });
   }
   for (const p of locked) if (!after.has(p.name)) versions.push({ name: p.name, from: p.version });
-  return { changes, versions };
+  return { changes, versions: versions.sort((a, b) => a.name.localeCompare(b.name)) };
 }
 
 /** Who vouches, for people: `developer keys 1a2b3c4d, 5e6f7a8b (2 of 3, project-alpha)` or `index key 1a2b3c4d (1 of 1)`. */

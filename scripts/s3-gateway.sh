@@ -14,7 +14,8 @@
 #   scripts/s3-gateway.sh stop      stops every daemon this script started and removes the data
 #
 # Ports: $TUFPIP_S3GW_PORT (default 17480) for S3 on 127.0.0.1, the monitor on PORT+1.
-# Cluster authentication is off (`auth ... = none`): the cluster listens on loopback only and
+# `tcp_nodelay=1`: without it radosgw's small responses on a kept-alive connection wait for the
+# client's delayed ACK (~40 ms per GET). Cluster authentication is off (`auth ... = none`): the cluster listens on loopback only and
 # lives for one test run; the S3 user's keys are random per start and live in
 # $DIR/credentials (mode 0600).
 set -euo pipefail
@@ -112,7 +113,7 @@ osd max object name len = 460
 osd max object namespace len = 64
 [client.rgw.a]
 rgw data = $DIR/rgw
-rgw frontends = beast endpoint=127.0.0.1:$PORT
+rgw frontends = beast endpoint=127.0.0.1:$PORT tcp_nodelay=1
 rgw dns name = 127.0.0.1
 rgw enable usage log = false
 rgw lc debug interval = 10

@@ -87,6 +87,14 @@ const SPECIFIER_PATTERNS = [
   /\brequire(?:\.resolve)?\(\s*['"]([^'"]+)['"]\s*\)/g, // require('...'), require.resolve('...')
 ];
 
+/** Specifiers loaded when the module loads: static and side-effect imports, re-exports (not `import()`). */
+function staticSpecifiersOf(text: string): string[] {
+  const code = stripComments(text);
+  const out = new Set<string>();
+  for (const re of SPECIFIER_PATTERNS.slice(0, 2)) for (const m of code.matchAll(re)) if (!/^\s*import\s+type\b|^\s*export\s+type\b/.test(m[0])) out.add(m[1]);
+  return [...out];
+}
+
 function specifiersOf(text: string): string[] {
   const code = stripComments(text);
   const out = new Set<string>();
@@ -184,6 +192,26 @@ describe('architecture: import rules (docs/architecture.md)', () => {
       for (const [re, what] of IMPURE_CODE) if (re.test(code)) violations.push(`${s.file}: ${what}`);
     }
     expect(violations.filter((v) => !PURITY_EXCEPTIONS.includes(v))).to.deep.equal([]);
+  });
+
+  it('the object-store client (@aws-sdk) loads only for a repository on object storage: modules that load it are the S3 backend\'s, reached by import()', () => {
+    const byFile = new Map(modules.map((m) => [m.file, m]));
+    const loadsSdk = new Map<string, boolean>();
+    const loads = (file: string, seen = new Set<string>()): boolean => {
+      if (loadsSdk.has(file)) return loadsSdk.get(file)!;
+      if (seen.has(file)) return false;
+      seen.add(file);
+      const src = byFile.get(file);
+      const specs = src ? staticSpecifiersOf(src.text) : [];
+      const r = specs.some((spec) => (spec.startsWith('.') ? loads(resolveLocal(file, spec), seen) : /^@aws-sdk\//.test(spec)));
+      loadsSdk.set(file, r);
+      return r;
+    };
+    const loaders = modules.filter((m) => loads(m.file)).map((m) => m.file);
+    expect(loaders, 'the S3 backend itself is found').to.include('repo-tools/storage/s3-client.ts');
+    expect(loaders.filter((f) => !/^repo-tools\/(storage\/s3[a-z-]*|commands\/verify-s3)\.ts$/.test(f))).to.deep.equal([]);
+    // The checker sees a static import and not a dynamic or type-only one.
+    expect(staticSpecifiersOf("import { S3Storage } from './s3.js';\nconst m = await import('./s3.js');\nimport type { S3Location } from './s3-location.js';")).to.deep.equal(['./s3.js']);
   });
 
   it('the rule checker itself sees a bad import (so the rules above can fail)', () => {

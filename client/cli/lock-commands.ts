@@ -47,47 +47,67 @@ export const lockCommand: CommandModule<object, LockFlags> = {
       .option('verbose', { alias: 'v', type: 'boolean', describe: "show pip's own output" })
       .epilog('After -- : pip options for resolution (--pre, --only-binary :all:, --platform X...).'),
   handler: async (a) => {
-    const { checkLock, writeOrUpgradeLock, refusedChanges } = await import('../commands/lock.js');
-    const { describeChange } = await import('../../metadata/signer-pin.js');
-    const { loadPolicy } = await import('../lib/policy.js');
-    const { idleTimeoutFromEnv } = await import('../../io/idle-timeout.js');
-    const o = {
-      index: a.index,
-      dataDir: a['data-dir'],
-      allowHttp: a['allow-http'],
-      python: a.python,
-      idleTimeoutMs: idleTimeoutFromEnv(),
-      reqs: a.reqs,
-      requirements: a.requirement,
-      pipArgs: a['--'],
-      streamPip: a.verbose && !a.json,
-      policy: await loadPolicy({ policyFile: a.policy, requireDeveloperSigned: a['require-developer-signed'] }),
-      output: a.output,
-      strict: a.strict,
-    };
-    if (a.check && a.upgrade) throw new TufpipError('USAGE', 'give --check or --upgrade, not both');
-    if (a.check) {
-      const { file, diff } = await checkLock(o);
-      if (a.json) printJson({ ok: diff.changes.length === 0, file, changes: diff.changes, versions: diff.versions });
-      for (const v of diff.versions) note(a, `  ${v.name}: ${v.from ?? 'not locked'} -> ${v.to ?? 'no longer required'} (version only)`);
-      if (diff.changes.length) {
-        throw new TufpipError('REFUSED', `lock check failed: ${diff.changes.length} signer change${diff.changes.length === 1 ? '' : 's'} against ${file}:\n${diff.changes.map((c) => `  ${describeChange(c)}`).join('\n')}\nreview each; record one with 'tufpip lock --upgrade --accept-signer-change PKG'`);
+    let printed = false;
+    try {
+      await runLock(a, () => (printed = true));
+    } catch (err) {
+      // Under --json a failure is data too: `{ ok: false, error }` on stdout, then the error.
+      if (a.json && !printed) {
+        const e = err as { message?: string; kind?: string; code?: string; refusals?: unknown[] };
+        printJson({ ok: false, error: { code: e.code, kind: e.kind, message: e.message ?? String(err) }, refusals: e.refusals ?? [] });
       }
-      if (!a.json) say(a, `lock check passed: every signer pin in ${file} holds`);
-      return;
+      throw err;
     }
-    const opts = { ...o, packages: a.upgrade ?? [], acceptSignerChange: a['accept-signer-change'], acceptRootChange: a['accept-root-change'] };
-    const r = await writeOrUpgradeLock(opts);
-    const refused = r.diff ? refusedChanges(opts, r.diff) : [];
-    if (a.json) printJson({ ok: r.written, file: r.file, written: r.written, changes: r.diff?.changes ?? [], accepted: r.accepted, refused, versions: r.diff?.versions ?? [], packages: r.lock.packages.length });
-    if (!r.written) {
-      throw new TufpipError('REFUSED', `refused: ${refused.length} signer change${refused.length === 1 ? '' : 's'}; ${r.file} was not changed:\n${refused.map((c) => `  ${describeChange(c)}`).join('\n')}\nafter review, accept with --accept-signer-change PKG${refused.some((c) => c.kind === 'root-change') ? ' / --accept-root-change' : ''}`);
-    }
-    if (a.json) return;
-    for (const c of r.accepted) say(a, `accepted: ${describeChange(c)}`);
-    for (const v of r.diff?.versions ?? []) say(a, `${v.name}: ${v.from ?? 'new'} -> ${v.to ?? 'removed'}`);
-    say(a, `locked ${r.lock.packages.length} package${r.lock.packages.length === 1 ? '' : 's'} in ${r.file}`);
   },
 };
+
+async function runLock(a: LockFlags, jsonPrinted: () => void): Promise<void> {
+  const { checkLock, writeOrUpgradeLock, refusedChanges } = await import('../commands/lock.js');
+  const { describeChange } = await import('../../metadata/signer-pin.js');
+  const { loadPolicy } = await import('../lib/policy.js');
+  const { idleTimeoutFromEnv } = await import('../../io/idle-timeout.js');
+  const o = {
+    index: a.index,
+    dataDir: a['data-dir'],
+    allowHttp: a['allow-http'],
+    python: a.python,
+    idleTimeoutMs: idleTimeoutFromEnv(),
+    reqs: a.reqs,
+    requirements: a.requirement,
+    pipArgs: a['--'],
+    streamPip: a.verbose && !a.json,
+    policy: await loadPolicy({ policyFile: a.policy, requireDeveloperSigned: a['require-developer-signed'] }),
+    output: a.output,
+    strict: a.strict,
+  };
+  if (a.check && a.upgrade) throw new TufpipError('USAGE', 'give --check or --upgrade, not both');
+  if (a.check) {
+    const { file, diff } = await checkLock(o);
+    if (a.json) {
+      printJson({ ok: diff.changes.length === 0, file, changes: diff.changes, versions: diff.versions });
+      jsonPrinted();
+    }
+    for (const v of diff.versions) note(a, `  ${v.name}: ${v.from ?? 'not locked'} -> ${v.to ?? 'no longer required'} (version only)`);
+    if (diff.changes.length) {
+      throw new TufpipError('REFUSED', `lock check failed: ${diff.changes.length} signer change${diff.changes.length === 1 ? '' : 's'} against ${file}:\n${diff.changes.map((c) => `  ${describeChange(c)}`).join('\n')}\nreview each; record one with 'tufpip lock --upgrade --accept-signer-change PKG'`);
+    }
+    if (!a.json) say(a, `lock check passed: every signer pin in ${file} holds`);
+    return;
+  }
+  const opts = { ...o, packages: a.upgrade ?? [], acceptSignerChange: a['accept-signer-change'], acceptRootChange: a['accept-root-change'] };
+  const r = await writeOrUpgradeLock(opts);
+  const refused = r.diff ? refusedChanges(opts, r.diff) : [];
+  if (a.json) {
+    printJson({ ok: r.written, file: r.file, written: r.written, changes: r.diff?.changes ?? [], accepted: r.accepted, refused, versions: r.diff?.versions ?? [], packages: r.lock.packages.length });
+    jsonPrinted();
+  }
+  if (!r.written) {
+    throw new TufpipError('REFUSED', `refused: ${refused.length} signer change${refused.length === 1 ? '' : 's'}; ${r.file} was not changed:\n${refused.map((c) => `  ${describeChange(c)}`).join('\n')}\nafter review, accept with --accept-signer-change PKG${refused.some((c) => c.kind === 'root-change') ? ' / --accept-root-change' : ''}`);
+  }
+  if (a.json) return;
+  for (const c of r.accepted) say(a, `accepted: ${describeChange(c)}`);
+  for (const v of r.diff?.versions ?? []) say(a, `${v.name}: ${v.from ?? 'new'} -> ${v.to ?? 'removed'}`);
+  say(a, `locked ${r.lock.packages.length} package${r.lock.packages.length === 1 ? '' : 's'} in ${r.file}`);
+}
 
 export const lockCommands = [lockCommand] as CommandModule[];

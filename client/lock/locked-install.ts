@@ -28,6 +28,7 @@ export async function installLocked(o: LockedInstallOptions): Promise<{ report: 
     await fsp.writeFile(reqs, fetched.files.map((f) => `${f.saved} --hash=sha256:${f.file.sha256}\n`).join(''), { mode: 0o600 });
     const pip = await runPip({
       python: o.python,
+      prewarmed: true, // started by the CLI for `install` while the files were verified (pip-prewarm.ts)
       output: o.streamInstall === false ? 'capture' : 'stream',
       args: ['install', '--no-index', '--no-deps', '--require-hashes', '--no-cache-dir', '--progress-bar', 'off', ...(o.pipArgs ?? []), '-r', reqs],
     });

@@ -6,7 +6,7 @@
 // gets them only from `runPip` once every input was checked, exactly as `python -m pip ARGS` would
 // (runpy's `-m` entry point: same sys.path, sys.argv, exit status and messages). When they never
 // come (a usage error, a refused input, another interpreter chosen), it is killed on exit, and
-// it exits by itself when its stdin closes. Only `fetch` and `install` start one; any other use
+// it exits by itself when its stdin closes. Only `fetch`, `install` and `lock` start one; any other use
 // of pip spawns it as before.
 import { spawn, type ChildProcess } from 'node:child_process';
 
@@ -107,7 +107,7 @@ export function prewarmHint(argv: string[], defaultPython: string): string | und
       break;
     }
   }
-  if (command !== 'fetch' && command !== 'install') return undefined;
+  if (command !== 'fetch' && command !== 'install' && command !== 'lock') return undefined;
   let python = defaultPython;
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--python' && i + 1 < args.length) python = args[++i];

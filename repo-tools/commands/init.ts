@@ -20,7 +20,6 @@ import { writeNewKey } from '../keys/keygen.js';
 import { CONFIG_FORMAT, RepoLayout, type RepoConfig } from '../storage/layout.js';
 import { fsyncDir } from '../../io/atomic-file.js';
 import { LocalDiskStorage } from '../storage/local-disk.js';
-import { S3Storage } from '../storage/s3.js';
 import { describeS3, type S3Location } from '../storage/s3-location.js';
 import type { Storage } from '../storage/storage.js';
 import { selfCheck } from '../txn/self-check.js';
@@ -204,7 +203,7 @@ export async function initRepo(o: InitOptions): Promise<InitResult> {
     if (o.storage) {
       // On object storage the commit (timestamp.json with If-None-Match: *) is the commit point:
       // a second init of the same prefix loses it (storage/s3.ts).
-      storage = await new S3Storage(o.storage).open();
+      storage = await new (await import('../storage/s3.js')).S3Storage(o.storage).open();
       if ((await storage.read('metadata', 'timestamp.json')) !== undefined) {
         throw new TufpipError('EXISTS', `${describeS3(o.storage)} already holds a repository (metadata/timestamp.json): refusing to overwrite it`);
       }

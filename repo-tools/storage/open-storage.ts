@@ -3,7 +3,6 @@
 import type { LockHandle } from '../../io/lock.js';
 import type { RepoConfig, RepoLayout } from './layout.js';
 import { LocalDiskStorage } from './local-disk.js';
-import { S3Storage } from './s3.js';
 import type { Storage } from './storage.js';
 
 /**
@@ -13,6 +12,8 @@ import type { Storage } from './storage.js';
  */
 export async function openStorage(layout: RepoLayout, lock?: LockHandle, config?: RepoConfig): Promise<Storage> {
   const cfg = config ?? (await layout.loadConfig());
-  if (cfg.storage?.backend === 's3') return new S3Storage(cfg.storage, lock).open();
+  // The object-store client is loaded only for a repository that uses it (it costs every local
+  // command ~150 ms of start-up otherwise).
+  if (cfg.storage?.backend === 's3') return new (await import('./s3.js')).S3Storage(cfg.storage, lock).open();
   return new LocalDiskStorage(layout, lock);
 }

@@ -4,6 +4,8 @@
 // credentials file), never from the command line or config.json. Checksums only where the API
 // requires them (WHEN_REQUIRED): S3-compatible servers such as Ceph's radosgw 16.x reject the
 // SDK's default CRC32 trailers.
+import http from 'node:http';
+import https from 'node:https';
 import { S3Client } from '@aws-sdk/client-s3';
 
 export interface S3Endpoint {
@@ -25,6 +27,9 @@ export function makeS3Client(e: S3Endpoint): S3Client {
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
     maxAttempts: 3,
+    // TCP_NODELAY: the SDK writes a request's headers and body separately, and with Nagle's
+    // algorithm each small PUT then waits for the server's delayed ACK (~40 ms on loopback).
+    requestHandler: { httpAgent: new http.Agent({ keepAlive: true, noDelay: true }), httpsAgent: new https.Agent({ keepAlive: true, noDelay: true }) },
   });
 }
 

@@ -70,3 +70,8 @@ export function checkS3Location(v: unknown, bad: (field: string, want: string, g
 export function describeS3(l: S3Location): string {
   return `s3://${l.bucket}/${l.prefix}`;
 }
+
+/** The object key of a published object: `<prefix>metadata/<name>` or `<prefix><target path>`. */
+export function s3ObjectKey(loc: S3Location, area: 'metadata' | 'targets', name: string): string {
+  return `${loc.prefix}${area === 'metadata' ? 'metadata/' : ''}${name}`;
+}

@@ -23,7 +23,7 @@ import type { RetiredFile } from '../../metadata/filename-record.js';
 import type { LockHandle } from '../../io/lock.js';
 import type { JournalEntry } from './journal.js';
 import { makeS3Client, s3Status } from './s3-client.js';
-import type { S3Location } from './s3-location.js';
+import { s3ObjectKey, type S3Location } from './s3-location.js';
 import { S3PrivateState } from './s3-private.js';
 import { WriterRaceError, type Area, type ObjectSource, type Publication, type ReaderDescriptor, type Storage, type StorageReader, type StoredObject } from './storage.js';
 
@@ -83,7 +83,7 @@ export class S3Reader implements StorageReader {
   ) {}
 
   key(area: Area, name: string): string {
-    return `${this.loc.prefix}${area === 'metadata' ? 'metadata/' : ''}${name}`;
+    return s3ObjectKey(this.loc, area, name);
   }
 
   where(area: Area, name: string): string {
@@ -307,9 +307,18 @@ class S3Publication implements Publication {
     this.committed = true;
   }
 
+  /**
+   * Removes what this publication created: its private records, and its versioned metadata while
+   * no other writer can have taken it as a dead writer's leftover (younger than STALE_MS / 2, as
+   * at the commit); later that is left to `gc`: by then the key may hold another writer's
+   * published object.
+   */
   async abort(): Promise<void> {
     if (this.committed) return;
+    const young = performance.now() - this.started < staleMs() / 2;
     for (const o of this.created.reverse()) {
+      // Private records have names of this publication's own: always removed.
+      if (!young && o.bucket === this.s.loc.bucket && o.key.startsWith(this.s.key('metadata', ''))) continue;
       await this.s.client.send(new DeleteObjectCommand({ Bucket: o.bucket, Key: o.key })).catch(() => undefined);
     }
   }

@@ -3,14 +3,24 @@
 // thread, never from a path of its own.
 import { LocalDiskReader } from './local-disk.js';
 import { RepoLayout } from './layout.js';
-import { S3Reader } from './s3.js';
-import type { ReaderDescriptor, StorageReader } from './storage.js';
+import { s3ObjectKey, type S3Location } from './s3-location.js';
+import type { Area, ReaderDescriptor, StorageReader } from './storage.js';
 
 export function openWorkerReader(d: ReaderDescriptor): StorageReader {
   switch (d.backend) {
     case 'local-disk':
       return new LocalDiskReader(new RepoLayout(d.dir));
     case 's3':
-      return new S3Reader(d.location);
+      return lazyS3Reader(d.location);
   }
+}
+
+/** An S3Reader whose module (and the object-store client) loads on the first read. */
+function lazyS3Reader(location: S3Location): StorageReader {
+  let reader: Promise<StorageReader> | undefined;
+  const open = () => (reader ??= import('./s3.js').then((m) => new m.S3Reader(location)));
+  return {
+    read: async (area: Area, name: string) => (await open()).read(area, name),
+    where: (area: Area, name: string) => `s3://${location.bucket}/${s3ObjectKey(location, area, name)}`,
+  };
 }

@@ -79,7 +79,7 @@ export function startCommand(command: string, args: string[], opts: RunOptions =
 }
 
 /** `node --import` URL of a test-only preload compiled from test/helpers/NAME.ts (kill-at, lock-probe). */
-export function preload(name: 'kill-at' | 'lock-probe'): string {
+export function preload(name: 'kill-at' | 'lock-probe' | 's3-stall'): string {
   return pathToFileURL(path.join(PROJECT_ROOT, 'dist', 'test', 'helpers', `${name}.js`)).href;
 }
 

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CreateBucketCommand, PutBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutBucketPolicyCommand, type S3Client } from '@aws-sdk/client-s3';
 import { makeS3Client } from '../../repo-tools/storage/s3-client.js';
 import { runCommand } from './cli.js';
 import { PROJECT_ROOT } from './python.js';
@@ -100,4 +100,31 @@ export async function s3InitArgs(bucket: string, prefix: string): Promise<string
 /** Environment for the CLIs: the gateway's credentials (the SDK's default chain reads them). */
 export async function s3Env(extra: Record<string, string> = {}): Promise<NodeJS.ProcessEnv> {
   return { ...process.env, ...(await s3Gateway()).env, ...extra };
+}
+
+/**
+ * A second "machine" of an S3 repository: a local folder of its own (config, keys, root v1),
+ * sharing nothing local with `dir` (no lock, journal or staging).
+ */
+export function secondMachine(dir: string, to: string): string {
+  fs.mkdirSync(to, { recursive: true });
+  for (const f of ['config.json', '1.root.json']) fs.copyFileSync(path.join(dir, f), path.join(to, f));
+  fs.cpSync(path.join(dir, 'keys'), path.join(to, 'keys'), { recursive: true });
+  return to;
+}
+
+/** Every object under `prefix` of `bucket`, copied to `to` (relative keys): for readers of a published tree. */
+export async function download(bucket: string, prefix: string, to: string): Promise<void> {
+  const { client } = await s3Gateway();
+  let token: string | undefined;
+  do {
+    const r = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    for (const o of r.Contents ?? []) {
+      const body = await (await client.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! }))).Body!.transformToByteArray();
+      const file = path.join(to, ...o.Key!.slice(prefix.length).split('/'));
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, body);
+    }
+    token = r.IsTruncated ? r.NextContinuationToken : undefined;
+  } while (token);
 }
