@@ -82,6 +82,21 @@ describe('tufpip watch run (real index, real history)', function () {
     expect(quiet.events).to.deep.equal([]);
   });
 
+  it('claimed <-> recently-claimed: claim --recent, then promote, each one delegation change', async () => {
+    w = await watchedIndex(['newproj'], { wheels: [{ name: 'alpha', version: '1.0' }] });
+    expect((await w.watcher.watch()).events).to.deep.equal([]);
+    const [carol] = await maintainers(['carol']);
+    expectOk(await tufpipRepo(['claim', w.repo.dir, 'newproj', '--key', carol.pub, '--threshold', '1', '--recent']), 'claim --recent');
+    const recent = await w.watcher.watch();
+    expect(kinds(recent.events)).to.deep.equal(['delegation-changed']);
+    expect(recent.events[0].message).to.contain('index-signed -> recently-claimed').and.contain(`1 of ${carol.keyid.slice(0, 8)}`);
+    expectOk(await tufpipRepo(['promote', w.repo.dir, '--offline-key', path.join(w.repo.dir, 'keys', 'claimed.pem')]), 'promote');
+    const promoted = await w.watcher.watch();
+    expect(kinds(promoted.events)).to.deep.equal(['delegation-changed']);
+    expect(promoted.events[0].message).to.contain('recently-claimed -> claimed');
+    expect((await w.watcher.watch()).events).to.deep.equal([]);
+  });
+
   it('online key and root rotation (runbook 4.4): root rotated and online key changed, once', async () => {
     w = await watchedIndex([], { wheels: [{ name: 'alpha', version: '1.0' }] });
     expect((await w.watcher.watch()).events).to.deep.equal([]);
