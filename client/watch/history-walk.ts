@@ -1,4 +1,4 @@
-// The walk through an index's history since the watcher's last run (issue "watch an index"):
+// The walk through an index's history since the watcher's last run (docs/watch.md):
 // after tuf-js's Updater verified the current timestamp and snapshot (IndexClient.refresh), every
 // snapshot version from the last one seen up to the current one is read (consistent snapshots:
 // N.snapshot.json stays published until gc) and checked (tuf/history-verify.ts): signed by the
