@@ -6,8 +6,9 @@ import { benchLinearModels } from './linear-models.bench.js';
 import { benchClientRefresh } from './client-refresh.bench.js';
 import { benchFetch } from './fetch.bench.js';
 import { benchPep480Lookup } from './pep480-lookup.bench.js';
-import { benchWatch } from './watch.bench.js';
 import { benchLock } from './lock.bench.js';
+import { benchWatch } from './watch.bench.js';
+import { benchS3 } from './s3.bench.js';
 
 // A bench entry: parse as the CLIs do (linear @tufjs/models, tuf/linear-models.ts).
 installLinearModels();
@@ -25,7 +26,9 @@ section('client: tufpip fetch vs pip download');
 await benchFetch();
 section('PEP 480: lookup in a project with 5,000 files');
 await benchPep480Lookup();
-section('tufpip watch: 1,000 new files in 100 snapshot versions of a 16,384-bin index');
-await benchWatch(quick ? 200 : 1000, quick ? 20 : 100);
 section('client: install --locked vs pip --require-hashes; lock --check of 100 packages');
 await benchLock();
+section('tufpip watch: 1,000 new files in 100 snapshot versions of a 16,384-bin index');
+await benchWatch(quick ? 200 : 1000, quick ? 20 : 100);
+section('object storage: S3 (Ceph gateway on loopback, scripts/s3-gateway.sh)');
+await benchS3(quick);

@@ -272,6 +272,38 @@ describe('tufpip lock: signer-pin alarms (lock --check, --upgrade, install --loc
     expect(venv.fingerprint()).to.equal(fingerprint);
   });
 
+  const INSTALL_ONLY: Record<string, { change: (ix: Ix) => Promise<void>; refusal: RegExp }> = {
+    'the locked file replaced by other bytes, signed by the same maintainers: the lock hash refuses it': {
+      change: async (ix) => {
+        ix.f.addTarget('project-gamma', `packages/gamma/${wheelFilename(GAMMA)}`, await wheelBytes({ ...GAMMA, body: 'X = 2\n' }));
+        resignGamma(ix.f, [ix.devKeys[0], ix.devKeys[1]]);
+      },
+      refusal: /refused \(lock-mismatch\) \[gamma 1\.0\]: the index signs gamma-1\.0-py3-none-any\.whl as sha256 [0-9a-f]{64}, \d+ bytes; the lock says sha256 [0-9a-f]{64}/,
+    },
+    'the locked file no longer listed by the maintainers: refused naming the package': {
+      change: async (ix) => {
+        delete ix.f.role('project-gamma').signed.targets[`packages/gamma/${wheelFilename(GAMMA)}`];
+        resignGamma(ix.f, [ix.devKeys[0], ix.devKeys[1]]);
+      },
+      refusal: /refused \(missing-developer-signature\) \[gamma 1\.0\]: the index no longer vouches for locked file gamma-1\.0-py3-none-any\.whl/,
+    },
+  };
+  for (const [name, c] of Object.entries(INSTALL_ONLY)) {
+    it(`install --locked: ${name}; nothing installed`, async () => {
+      ix = await pep480Index();
+      const lockFile = await lockGamma(ix);
+      await c.change(ix);
+      ix.f.publish();
+      const venv = freshVenv();
+      const fingerprint = venv.fingerprint();
+      const r = await ix.run(['install', '--locked', lockFile, '--python', venv.python]);
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.match(c.refusal);
+      expect(r.stderr).to.contain('nothing was installed');
+      expect(venv.fingerprint()).to.equal(fingerprint);
+    });
+  }
+
   it('rollback of the index-signed role (the bin) still refuses a locked install; the honest install before it passed', async () => {
     ix = await pep480Index();
     const lockFile = await lockGamma(ix);

@@ -95,6 +95,28 @@ describe('tufpip lock: PEP 751 round trip', function () {
     expect(fs.existsSync(dest2)).to.equal(false);
   });
 
+  it('bad input: one clear line, the right exit code, nothing written', async () => {
+    const dir = tmpDir('tufpip-lock-');
+    const notToml = path.join(dir, 'broken.toml');
+    fs.writeFileSync(notToml, 'lock-version = [\n');
+    const cases: Array<[string[], number, RegExp]> = [
+      [['install', '--locked', notToml, 'alpha'], 2, /--locked installs exactly the lock: give no requirements or -r/],
+      [['install', '--locked', notToml, '--index', ix.url], 2, /--locked uses the index the lock pins/],
+      [['fetch', '--locked', notToml, '-d', path.join(dir, 'd')], 1, /malformed lock .*broken\.toml: not valid TOML/],
+      [['lock', '--check', '-o', path.join(dir, 'missing.toml')], 1, /cannot read lock .*missing\.toml: ENOENT/],
+      [['lock', '--check', '--upgrade', '-o', notToml], 2, /give --check or --upgrade, not both/],
+    ];
+    for (const [args, code, msg] of cases) {
+      const r = await ix.run(args);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).to.equal(code);
+      // One line (a usage error adds the pointer to --help).
+      const lines = r.stderr.trim().split('\n');
+      expect(lines[0], args.join(' ')).to.match(msg);
+      expect(lines.slice(1), args.join(' ')).to.deep.equal(code === 2 ? ["run 'tufpip --help' for usage"] : []);
+    }
+    expect(fs.readdirSync(dir)).to.deep.equal(['broken.toml']);
+  });
+
   it('lock --check passes when nothing changed; --json says so', async () => {
     const dir = tmpDir('tufpip-lock-');
     const lockFile = path.join(dir, 'pylock.toml');

@@ -408,7 +408,7 @@ describe('repo: bad input is refused with one clear line and changes nothing', f
         refuse(r, 'tufpip-repo', { code: c.code, error: c.error, multiLine: verify, stdoutOk: verify }, name);
         if (verify) {
           expect(r.stderr.split('\n')[0].slice('tufpip-repo: error: '.length)).to.match(c.error);
-          expect(r.stderr).to.match(/\[secret\] private key material under site\/: .*backup\.bak/);
+          expect(r.stderr).to.match(/\[secret\] private key material in the public area: .*site\/.*backup\.bak/);
         }
         expect(diffTrees(before, snap(target)), 'nothing changed').to.deep.equal([]);
       } finally {

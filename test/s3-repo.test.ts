@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { tufpip, tufpipRepo } from './helpers/cli.js';
 import { expectOk } from './helpers/repo.js';
 import { freshVenv } from './helpers/python.js';
@@ -50,6 +50,13 @@ describe('S3 backend: a repository in a bucket (Ceph radosgw)', function () {
     expectOk(await tufpipRepo(['add', dir, a, b1, b2], { env }), 'add');
     expectOk(await tufpipRepo(['bump', dir, '--force'], { env }), 'bump');
     expectOk(await tufpipRepo(['remove', dir, 'beta', '--version', '1.1'], { env }), 'remove');
+    expectOk(await tufpipRepo(['yank', dir, 'alpha', '--version', '1.0', '--reason', 'test'], { env }), 'yank');
+    expectOk(await tufpipRepo(['unyank', dir, 'alpha', '--version', '1.0'], { env }), 'unyank');
+    // gc removes what no published snapshot names (the versions bump and remove replaced).
+    const before = (await keys(bucket, 'index/metadata/')).length;
+    const gc = jsonOf<{ removed: string[] }>(expectOk(await tufpipRepo(['gc', dir, '--keep', '0s', '--json'], { env }), 'gc'));
+    expect(gc.removed.length).to.be.greaterThan(0);
+    expect((await keys(bucket, 'index/metadata/')).length).to.equal(before - gc.removed.filter((r) => r.startsWith('metadata/')).length);
     const status = jsonOf<{ timestampVersion?: number }>(expectOk(await tufpipRepo(['status', dir, '--json'], { env }), 'status'));
     expect(JSON.stringify(status)).to.match(/"timestamp/);
     expectOk(await tufpipRepo(['verify', dir], { env }), 'verify');
@@ -81,6 +88,24 @@ describe('S3 backend: a repository in a bucket (Ceph radosgw)', function () {
     expectOk(await tufpip(['--data-dir', dataDir, 'install', 'alpha', '--python', venv.python]), 'install');
     expect(venv.installed()).to.include.members(['alpha', 'beta']);
     expect(venv.run('import importlib.metadata as m; print(m.version("beta"))').trim()).to.equal('1.0'); // 1.1 was removed
+  });
+
+  it('verify reports private state and key material under the public prefix (and passes without them)', async () => {
+    const bucket = await newBucket();
+    await makePublic(bucket, 'pub/');
+    const env = await s3Env();
+    const dir = path.join(tmpDir('tufpip-s3-'), 'local');
+    expectOk(await tufpipRepo(['init', dir, '--bins', '16', ...(await s3InitArgs(bucket, 'pub/'))], { env }), 'init');
+    expectOk(await tufpipRepo(['verify', dir], { env }), 'verify of the honest bucket');
+    const { client } = await s3Gateway();
+    const pem = fs.readFileSync(path.join(dir, 'keys', 'online.pem'));
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'pub/backup/online.txt', Body: pem }));
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'pub/journal/1-x.json', Body: '{}' }));
+    const bad = await tufpipRepo(['verify', dir], { env });
+    expect(bad.code).to.equal(1);
+    expect(bad.stderr).to.include(`[secret] private key material under the public prefix: s3://${bucket}/pub/backup/online.txt`);
+    expect(bad.stderr).to.include(`[secret] private state under the public prefix: s3://${bucket}/pub/journal/1-x.json`);
+    expect(bad.stderr).to.not.include('BEGIN');
   });
 
   it('init refuses a prefix that already holds a repository, and flags that need --storage', async () => {

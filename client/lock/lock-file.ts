@@ -20,7 +20,10 @@ export async function loadLock(file: string): Promise<Pylock> {
   try {
     doc = parse(text);
   } catch (err) {
-    throw new TufpipError('BAD_INPUT', `malformed lock ${file}: not valid TOML: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+    // smol-toml's message quotes the offending lines: one line here, with the position (no cause, which would print them).
+    const e = err as { message: string; line?: number; column?: number };
+    const at = e.line !== undefined ? ` at line ${e.line}, column ${e.column}` : '';
+    throw new TufpipError('BAD_INPUT', `malformed lock ${file}: not valid TOML${at}: ${e.message.split('\n')[0].replace(/^Invalid TOML document: /, '')}`);
   }
   return parsePylock(doc, file);
 }

@@ -270,18 +270,27 @@ const verify: CommandModule<object, OutputFlags & { dir?: string; url?: string; 
   },
 };
 
-const serve: CommandModule<object, Common & { host: string; port: number }> = {
+const serve: CommandModule<object, Common & { host: string; port: number; 'timestamp-max-age'?: number; 'page-max-age'?: number }> = {
   command: 'serve <dir>',
   describe: 'serve site/ over plain HTTP, on loopback unless --host says otherwise (production: TLS in front, docs/serving.md)',
   builder: (y) =>
     dirArg(y)
       .option('host', { type: 'string', default: '127.0.0.1', describe: 'address to listen on: 127.0.0.1 (loopback only), 0.0.0.0 or :: for every interface, or one address' })
       .option('port', { type: 'number', default: 8080, describe: 'port to listen on (0: any free port)' })
-      .option('quiet', { type: 'boolean', describe: 'do not log requests' }) as never,
+      .option('quiet', { type: 'boolean', describe: 'do not log requests' })
+      .option('timestamp-max-age', { type: 'number', describe: 'seconds a cache (CDN) may serve timestamp.json (default: config.json cache.headMaxAge, else 60; docs/cdn.md)' })
+      .option('page-max-age', { type: 'number', describe: 'seconds a cache may serve plain-named pages and files (default: config.json cache.mutableMaxAge, else 60)' }) as never,
   handler: async (a) => {
     const { serveRepo } = await import('../commands/serve.js');
     const { isLoopbackHost } = await import('../../io/loopback-host.js');
-    const s = await serveRepo(a.dir, { host: a.host, port: a.port, log: a.quiet ? undefined : (l) => process.stderr.write(l + '\n') });
+    const cache: { headMaxAge?: number; mutableMaxAge?: number } = {};
+    for (const [flag, key] of [['timestamp-max-age', 'headMaxAge'], ['page-max-age', 'mutableMaxAge']] as const) {
+      const v = a[flag];
+      if (v === undefined) continue;
+      if (!Number.isInteger(v) || v < 0) throw new TufpipError('USAGE', `--${flag} takes a whole number of seconds, got ${JSON.stringify(v)}`);
+      cache[key] = v;
+    }
+    const s = await serveRepo(a.dir, { host: a.host, port: a.port, cache, log: a.quiet ? undefined : (l) => process.stderr.write(l + '\n') });
     process.stdout.write(`serving ${path.resolve(a.dir, 'site')} at ${s.url} (pip: --index-url ${s.url}simple/)\n`);
     if (!isLoopbackHost(a.host)) process.stderr.write('note: plain HTTP on a network address: in production put a TLS reverse proxy in front and listen on loopback (docs/serving.md)\n');
     await new Promise<void>((resolve) => {

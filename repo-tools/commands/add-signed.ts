@@ -18,7 +18,7 @@ import { isReleaseRoleOf } from '../../metadata/releases.js';
 import { hashedPath, packagePath, projectOfTarget } from '../../metadata/target-paths.js';
 import type { PageFile } from '../../metadata/simple-html.js';
 import { checkDistribution, type CheckedDist } from '../dist-check.js';
-import { sha256File } from '../../io/hash.js';
+import { sha256Stream } from '../../io/hash.js';
 import { withRepo, type OpenOptions } from '../txn/open-repo.js';
 import { Transaction, type CommitResult } from '../txn/transaction.js';
 import { RepoLayout } from '../storage/layout.js';
@@ -151,8 +151,9 @@ export async function addSigned(repoDir: string, bundleFile: string, files: stri
             tx.addContent({ targetPath: p, sha256: g.sha256, source: { file: g.file }, plainBeforePublish: true });
             added.push(filename);
           } else {
-            const onDisk = layout.targetFile(hashedPath(p, info.hashes.sha256));
-            const h = await sha256File(onDisk).catch(() => undefined);
+            // Hashed as published (read through the storage seam), not trusted by its name.
+            const published = await ctx.storage.stream('targets', hashedPath(p, info.hashes.sha256));
+            const h = published && (await sha256Stream(published).catch(() => undefined));
             if (!h || h.sha256 !== info.hashes.sha256 || h.length !== info.length) throw refuse(`${filename} is listed by the release but was not given and is not on the index`);
           }
           const requiresPython = g ? g.requiresPython : previousPage.get(filename)?.requiresPython;

@@ -32,12 +32,12 @@ export async function bump(repoDir: string, opts: BumpOptions = {}): Promise<Bum
     const days = (role: string) => config.expires[expiryKeyForRole(role)];
     // Fast path for cron: no online targets role and not the snapshot is due before
     // summary.nextDue, so neither the 16,385-entry snapshot nor any bin needs reading.
-    const summary = loadDueSummary(ctx.layout);
+    const summary = await loadDueSummary(ctx.storage.state);
     const fresh = !opts.force && summary?.snapshotVersion === pub.snapshotVersion && now.getTime() < summary.nextDue;
     let snapshotDue = false;
     if (!fresh) {
       let nextDue = dueTime(pub.snapshot.expires, days(SNAPSHOT));
-      for (const [role, expires] of await onlineRoleExpiries(pub)) {
+      for (const [role, expires] of await onlineRoleExpiries(pub, ctx.storage.state)) {
         if (opts.force || isDue(expires, days(role), now)) {
           tx.resign(role);
           resigned.push(role);
@@ -47,7 +47,7 @@ export async function bump(repoDir: string, opts: BumpOptions = {}): Promise<Bum
       if (resigned.length === 0 && !snapshotDue) {
         const offline: Record<string, string> = {};
         for (const r of [TARGETS, BINS, CLAIMED]) offline[r] = (await pub.role(r)).signed.expires;
-        saveDueSummary(ctx.layout, { snapshotVersion: pub.snapshotVersion, nextDue, offline });
+        await saveDueSummary(ctx.storage.state, { snapshotVersion: pub.snapshotVersion, nextDue, offline });
       }
     }
     if (resigned.length > 0 || snapshotDue) {

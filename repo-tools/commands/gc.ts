@@ -8,7 +8,6 @@ import { TufpipError } from '../../metadata/errors.js';
 import { ROOT } from '../../metadata/roles.js';
 import { hashedPath } from '../../metadata/target-paths.js';
 import { withRepo, type OpenOptions } from '../txn/open-repo.js';
-import { writeFileAtomic } from '../../io/atomic-file.js';
 import type { Area, StoredObject } from '../storage/storage.js';
 
 export interface GcOptions extends OpenOptions {
@@ -22,14 +21,6 @@ export interface GcResult {
   kept: number;
   bytesFreed: number;
   dryRun: boolean;
-}
-
-/** Keeps the last `keep` journal lines (the journal only needs its last entry for recovery). */
-async function compactJournal(file: string, keep: number): Promise<void> {
-  const text = await fsp.readFile(file, 'utf8').catch(() => '');
-  const lines = text.split('\n').filter((l) => l.trim() !== '');
-  if (lines.length <= keep * 2) return;
-  await writeFileAtomic(file, lines.slice(-keep).join('\n') + '\n', 0o600);
 }
 
 /** Whether a process with this id exists (EPERM: it exists but belongs to someone else). */
@@ -96,9 +87,9 @@ export async function gcRepo(repoDir: string, opts: GcOptions = {}): Promise<GcR
       }
       if (!opts.dryRun) await storage.removeEmptyFolders('targets', top);
     }
-    // The rest is private and local to the writer's machine (never published, whatever the
-    // backend of the published objects): staging folders, temporary files of atomic writes of
-    // private records, the journal.
+    // The rest is local to the writer's machine (never published, whatever the backend): staging
+    // folders and temporary files of atomic writes of private records; the journal is compacted
+    // through the private state.
     // Staging folders of `add` runs that were killed (outside site/; never referenced).
     const stagingRoot = path.join(layout.dir, 'staging');
     for (const name of await fsp.readdir(stagingRoot).catch(() => [] as string[])) {
@@ -117,7 +108,7 @@ export async function gcRepo(repoDir: string, opts: GcOptions = {}): Promise<GcR
       removed.push(name);
       if (!opts.dryRun) await fsp.rm(path.join(layout.dir, name), { force: true });
     }
-    if (!opts.dryRun) await compactJournal(layout.journalFile, 1000);
+    if (!opts.dryRun) await storage.state.compactJournal(1000);
     return { removed, kept, bytesFreed, dryRun: !!opts.dryRun };
   });
 }

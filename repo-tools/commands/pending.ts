@@ -4,7 +4,6 @@
 // whose delegate is not re-signed, no single online key for every online role).
 // `tufpip-repo pending FILE.json`: the same for one pending file on its own (the air-gapped view:
 // the thresholds the file itself names). Read-only; `--discard ROLE` removes one proposal.
-import fsp from 'node:fs/promises';
 import { TufpipError } from '../../metadata/errors.js';
 import { allSignerKeys, pendingStatus, signedBytesOf, type PendingFile, type PendingStatus } from '../../metadata/pending-file.js';
 import { sha256Hex } from '../../metadata/hash.js';
@@ -17,7 +16,7 @@ import { BINS, CLAIMED, RECENTLY_CLAIMED, TARGETS } from '../../metadata/roles.j
 import { RepoLayout } from '../storage/layout.js';
 import { Published } from '../storage/published.js';
 import { openStorage } from '../storage/open-storage.js';
-import { loadPendingFile, loadPendingFiles, pendingFileOf, persistPendingFile } from '../storage/pending-store.js';
+import { loadPendingFile, loadPendingFiles, pendingFileOf, removePending, savePending } from '../storage/pending-store.js';
 
 /** The published root and offline/online delegating roles, as the plan needs them. */
 export async function loadPublishedState(pub: Published): Promise<PublishedState> {
@@ -54,8 +53,9 @@ export interface PendingReport {
 export async function listPending(repoDir: string, opts: { now?: Date } = {}): Promise<PendingReport> {
   const layout = new RepoLayout(repoDir);
   await layout.loadConfig();
-  const pub = await Published.load(layout, await openStorage(layout));
-  const loaded = await loadPendingFiles(layout);
+  const storage = await openStorage(layout);
+  const pub = await Published.load(layout, storage);
+  const loaded = await loadPendingFiles(storage.state);
   const pending = new Map<ProposableRole, PendingFile>([...loaded].map(([r, l]) => [r, l.pending]));
   const plan = planPublish({ published: await loadPublishedState(pub), pending, now: opts.now ?? new Date() });
   return {
@@ -83,12 +83,9 @@ export async function discardPending(repoDir: string, role: string): Promise<{ f
   if (!isProposableRole(role)) throw new TufpipError('USAGE', `--discard takes root, targets, bins or claimed, got ${JSON.stringify(role)}`);
   const layout = new RepoLayout(repoDir);
   await layout.loadConfig();
-  const file = pendingFileOf(layout, role);
-  try {
-    await fsp.rm(file);
-  } catch (err) {
-    throw new TufpipError('NOT_FOUND', `nothing pending for ${role} (${file})`, { cause: err });
-  }
+  const state = (await openStorage(layout)).state;
+  const file = pendingFileOf(state, role);
+  if (!(await removePending(state, role))) throw new TufpipError('NOT_FOUND', `nothing pending for ${role} (${file})`);
   return { file };
 }
 
@@ -108,7 +105,8 @@ export interface MergeResult {
 export async function mergePendingSignatures(repoDir: string, copies: string[]): Promise<MergeResult[]> {
   const layout = new RepoLayout(repoDir);
   await layout.loadConfig();
-  const loaded = await loadPendingFiles(layout);
+  const state = (await openStorage(layout)).state;
+  const loaded = await loadPendingFiles(state);
   const updates = new Map<ProposableRole, { file: string; pending: PendingFile; added: string[] }>();
   for (const copy of copies) {
     const c = await loadPendingFile(copy);
@@ -131,7 +129,7 @@ export async function mergePendingSignatures(repoDir: string, copies: string[]):
   }
   const out: MergeResult[] = [];
   for (const [role, u] of updates) {
-    if (u.added.length) await persistPendingFile(u.file, u.pending);
+    if (u.added.length) await savePending(state, u.pending);
     out.push({ file: u.file, role, added: u.added, status: pendingStatus(u.pending) });
   }
   return out;

@@ -24,7 +24,7 @@ import { planPublish } from '../../metadata/publish-plan.js';
 import { describeRoleChanges } from '../../metadata/role-diff.js';
 import { BINS, CLAIMED, ROOT, TARGETS } from '../../metadata/roles.js';
 import { withRepo, type OpenOptions } from '../txn/open-repo.js';
-import { loadPendingFiles, pendingFileOf, persistPendingFile } from '../storage/pending-store.js';
+import { loadPendingFiles, pendingFileOf, savePending } from '../storage/pending-store.js';
 import { readPublicKeyFile, resolveKeyId } from '../keys/public-key-file.js';
 import { loadPublishedState } from './pending.js';
 
@@ -104,8 +104,8 @@ export async function propose(repoDir: string, o: ProposeOptions): Promise<Propo
 
   return withRepo(repoDir, { ...o, onlineKey: undefined }, async (ctx) => {
     const { layout, config, published: pub, now } = ctx;
-    const file = pendingFileOf(layout, role);
-    const pendingAll = await loadPendingFiles(layout);
+    const file = pendingFileOf(ctx.storage.state, role);
+    const pendingAll = await loadPendingFiles(ctx.storage.state);
     const existing = pendingAll.get(role);
     if (existing && !o.replace) {
       const p = existing.pending;
@@ -166,7 +166,7 @@ export async function propose(repoDir: string, o: ProposeOptions): Promise<Propo
         signers,
       },
     };
-    await persistPendingFile(file, pending);
+    await savePending(ctx.storage.state, pending);
 
     // What else publishing will need (e.g. a new online key proposed for root but not for bins).
     const all = new Map([...pendingAll].map(([r, l]) => [r, l.pending] as const));

@@ -6,7 +6,6 @@
 // role is re-signed with the new online key in the same transaction, and config.json is pointed
 // at it. Refuses, publishing nothing, when nothing is ready or the result would be inconsistent.
 // The published pending files are removed afterwards.
-import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { canonicalize } from '../../metadata/canonical.js';
 import { TufpipError } from '../../metadata/errors.js';
@@ -19,7 +18,7 @@ import { BINS, CLAIMED, RECENTLY_CLAIMED, ROOT, TARGETS, isBinRole } from '../..
 import { serializeEnvelope, type RootSigned, type TargetsSigned } from '../../metadata/builders.js';
 import { checkSignatures } from '../../metadata/threshold.js';
 import { loadSigner } from '../keys/signer.js';
-import { loadPendingFiles } from '../storage/pending-store.js';
+import { loadPendingFiles, pendingFileOf, removePending } from '../storage/pending-store.js';
 import { withRepo, type OpenOptions } from '../txn/open-repo.js';
 import { Transaction, type CommitResult } from '../txn/transaction.js';
 import type { Published } from '../storage/published.js';
@@ -88,8 +87,8 @@ function stage(tx: Transaction, plan: PublishPlan, pending: Map<ProposableRole, 
 export async function publishPending(repoDir: string, o: PublishOptions = {}): Promise<PublishResult> {
   return withRepo(repoDir, { ...o, onlineKey: undefined, finishesPublish: true }, async (ctx) => {
     const { layout, config, published: pub, now } = ctx;
-    const loaded = await loadPendingFiles(layout);
-    if (loaded.size === 0) throw new TufpipError('NOT_FOUND', `nothing is pending in ${path.join(layout.dir, 'pending')} (propose first: tufpip-repo propose)`);
+    const loaded = await loadPendingFiles(ctx.storage.state);
+    if (loaded.size === 0) throw new TufpipError('NOT_FOUND', `nothing is pending in ${path.dirname(pendingFileOf(ctx.storage.state, ROOT))} (propose first: tufpip-repo propose)`);
     // As for every command: a flag's relative path is the user's (cwd), config.json's the repository's.
     const baseDir = o.onlineKey ? process.cwd() : layout.dir;
     const raw = o.onlineKey ?? config.onlineSigner;
@@ -133,10 +132,10 @@ export async function publishPending(repoDir: string, o: PublishOptions = {}): P
     // this order, so that running publish again finishes an interrupted run).
     let configOnlineSigner: string | undefined;
     if (configUri !== config.onlineSigner) {
-      await layout.saveConfig({ ...config, onlineSigner: configUri });
+      await ctx.storage.state.saveConfig({ ...config, onlineSigner: configUri });
       configOnlineSigner = configUri;
     }
-    for (const r of [...plan.publish, ...alreadyPublished]) await fsp.rm(loaded.get(r)!.file, { force: true });
+    for (const r of [...plan.publish, ...alreadyPublished]) await removePending(ctx.storage.state, r);
     return {
       published: plan.publish.map((role) => ({ role, version: pending.get(role)!.signed.version })),
       waiting: plan.roles.filter((r) => r.state === 'waiting' || r.state === 'stale').map((r) => ({ role: r.role, version: r.version, reasons: r.reasons })),

@@ -1,10 +1,15 @@
 // `tufpip-repo serve`: a static file server for site/ (directory URLs serve index.html), so an
-// index works with no other software. It serves only what is under site/ and nothing else.
+// index works with no other software. It serves only what is under site/ and nothing else, with
+// the Cache-Control of each object's class (metadata/cache-policy.ts), the same an object-store
+// backend sets, so a CDN in front of it caches correctly.
 import http from 'node:http';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { RepoLayout } from '../storage/layout.js';
+import { DEFAULT_CACHE_POLICY as cachePolicyDefault, NO_STORE, type CachePolicy } from '../../metadata/cache-policy.js';
+import { cacheControlFor } from '../storage/storage.js';
+import { cachePolicyOf } from '../storage/layout.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -18,6 +23,8 @@ export interface ServeOptions {
   host?: string;
   port?: number;
   log?: (line: string) => void;
+  /** Overrides of the repository's cache policy (config.json `cache`), in seconds. */
+  cache?: Partial<CachePolicy>;
 }
 
 export interface RunningServer {
@@ -39,7 +46,13 @@ export function resolveUnder(root: string, urlPath: string): string | undefined 
   return p === root || p.startsWith(root + path.sep) ? p : undefined;
 }
 
-export function createSiteServer(site: string, log?: (line: string) => void): http.Server {
+/** The object a served file is (metadata/NAME or a target path), for its cache class. */
+function cacheControlOf(root: string, file: string, policy: CachePolicy): string {
+  const rel = path.relative(root, file).split(path.sep).join('/');
+  return rel.startsWith('metadata/') ? cacheControlFor('metadata', rel.slice('metadata/'.length), policy) : cacheControlFor('targets', rel, policy);
+}
+
+export function createSiteServer(site: string, log?: (line: string) => void, policy?: CachePolicy): http.Server {
   const root = path.resolve(site);
   // A symbolic link under site/ is followed only if it resolves inside site/ (found by
   // test/repo-faults-bad-input.test.ts: `ln -s ../keys site/k` served the private keys).
@@ -51,7 +64,7 @@ export function createSiteServer(site: string, log?: (line: string) => void): ht
   return http.createServer((req, res) => {
     const done = (status: number, body?: string) => {
       log?.(`${req.method} ${req.url} ${status}`);
-      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' });
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': NO_STORE });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
     if (req.method !== 'GET' && req.method !== 'HEAD') return done(405, 'method not allowed\n');
@@ -80,7 +93,7 @@ export function createSiteServer(site: string, log?: (line: string) => void): ht
         await f.fh.close();
         if (!urlPath.endsWith('/')) {
           log?.(`${req.method} ${req.url} 301`);
-          res.writeHead(301, { location: urlPath + '/' });
+          res.writeHead(301, { location: urlPath + '/', 'cache-control': NO_STORE });
           return res.end();
         }
         served = path.join(requested, 'index.html');
@@ -94,7 +107,7 @@ export function createSiteServer(site: string, log?: (line: string) => void): ht
       res.writeHead(200, {
         'content-type': TYPES[path.extname(served)] ?? 'application/octet-stream',
         'content-length': f.st.size,
-        'cache-control': /\/timestamp\.json$|\/index\.html$|\/$/.test(urlPath) ? 'no-cache' : 'public, max-age=300',
+        'cache-control': cacheControlOf(root, served, policy ?? cachePolicyDefault),
       });
       if (req.method === 'HEAD') {
         await f.fh.close();
@@ -110,8 +123,8 @@ export function createSiteServer(site: string, log?: (line: string) => void): ht
 
 export async function serveRepo(repoDir: string, opts: ServeOptions = {}): Promise<RunningServer> {
   const layout = new RepoLayout(repoDir);
-  await layout.loadConfig();
-  const server = createSiteServer(layout.site, opts.log);
+  const config = await layout.loadConfig();
+  const server = createSiteServer(layout.site, opts.log, { ...cachePolicyOf(config), ...opts.cache });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 8080, opts.host ?? '127.0.0.1', () => resolve());

@@ -63,7 +63,7 @@ function validCount(delegator: AnyMd, role: string, md: AnyMd): { keyids: string
 export async function repoStatus(repoDir: string, now = new Date()): Promise<StatusReport> {
   const layout = new RepoLayout(repoDir);
   const config = await layout.loadConfig();
-  const storage = await openStorage(layout);
+  const storage = await openStorage(layout, undefined, config);
   const pub = await Published.load(layout, storage);
   pub.versions; // the snapshot's own checks (roles, versions) first, naming the file
   const warnings: string[] = [];
@@ -108,7 +108,7 @@ export async function repoStatus(repoDir: string, now = new Date()): Promise<Sta
     add(name, parse(MetadataKind.Targets, loaded.bytes), mds.get(parent)!, loaded.bytes.length, CLIENT_LIMITS.targets);
   }
   // Bins: expiry from the cache hint (validated by version), sizes from the files' stat.
-  const exp = await onlineRoleExpiries(pub);
+  const exp = await onlineRoleExpiries(pub, storage.state);
   let earliest = '';
   let count = 0;
   let largest = 0;

@@ -18,7 +18,6 @@
 //   `gc`) and any index-signed entry of them, and records them as withdrawn (filenames are forever).
 // The maintainers re-establish the project with `claim` (new keys replace the delegation), then
 // `release sign --fresh --index URL` (continues project-<p>'s version numbers) and `add --signed`.
-import fsp from 'node:fs/promises';
 import { buildTargets } from '../../metadata/builders.js';
 import { TufpipError } from '../../metadata/errors.js';
 import { normalizeProject } from '../../metadata/pep503.js';
@@ -79,13 +78,15 @@ export async function takedownProject(repoDir: string, projectName: string, o: T
     tx.projectDelegators.set(pRole, delegator.r);
 
     // Every file the project has on the index: its page, what its published releases list, and
-    // what is on disk under packages/<project>/ (files the index published before the claim are
+    // what is published under packages/<project>/ (files the index published before the claim are
     // still in their bins once the maintainers' first release has replaced the page).
     const files = new Set<string>(); // file names
-    const onDisk = await fsp.readdir(ctx.layout.targetFile(`packages/${project}`)).catch(() => [] as string[]);
-    for (const entry of onDisk) {
+    const prefix = `packages/${project}/`;
+    for (const obj of await ctx.storage.list('targets', prefix)) {
+      const entry = obj.name.slice(prefix.length);
+      if (entry.includes('/')) continue; // project folders are flat: not a file of this project
       files.add(entry.replace(HASH_PREFIX, ''));
-      tx.afterPublish({ op: 'remove', path: `packages/${project}/${entry}` });
+      tx.afterPublish({ op: 'remove', path: obj.name });
     }
     const page = new Map<string, PageFile>();
     const removeCopies = (filename: string, sha256: string) => {

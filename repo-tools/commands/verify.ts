@@ -2,11 +2,9 @@
 // given only root version 1 (or --root), follows the root chain, verifies timestamp, snapshot and
 // every targets role, and resolves every target through the delegation graph; then every file
 // (hash-named copy and plain name) is checked against its metadata.
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Updater, type TargetFile, type BaseFetcher } from '../../tuf/updater.js';
 import { describeTufError } from '../../tuf/error-classifier.js';
 import { TufpipError } from '../../metadata/errors.js';
@@ -14,14 +12,15 @@ import { parseEnvelope } from '../../metadata/envelope.js';
 import { BINS, TARGETS, TOP_LEVEL_ROLES, isBinRole, isProjectRole, versionedFileName } from '../../metadata/roles.js';
 import { PROJECT_DELEGATORS, isGraphRole, isReleaseRole, projectNameOf, releaseParent } from '../../metadata/role-graph.js';
 import { hashedPath, projectOfTarget } from '../../metadata/target-paths.js';
-import { FileFetcher } from '../../tuf/file-fetcher.js';
+import { StreamFetcher } from '../../tuf/stream-fetcher.js';
 import { internals } from '../../tuf/updater-hardening.js';
 import type { Envelope, TargetsSigned } from '../../metadata/builders.js';
 import type { PublicKeyJson } from '../../metadata/keys.js';
 import { RepoLayout } from '../storage/layout.js';
 import { validSigners } from './release.js';
-import { lastJournalEntry } from '../storage/journal.js';
-import { findLinksOutOfSite, findSecretsUnderSite } from '../storage/secrets-guard.js';
+import { openStorage } from '../storage/open-storage.js';
+import type { Area, StorageReader } from '../storage/storage.js';
+import { findPrivateInPublicArea } from '../storage/secrets-guard.js';
 
 export interface VerifyProblem {
   kind: string;
@@ -179,39 +178,68 @@ export async function verifyWithUpdater(updater: Updater, checkFiles: FileChecke
   return report;
 }
 
-async function verifyFile(info: TargetFile, file: string): Promise<string | undefined> {
-  if (!fs.existsSync(file)) return 'missing';
+async function verifyObject(info: TargetFile, storage: StorageReader, name: string): Promise<string | undefined> {
+  const stream = await storage.stream('targets', name).catch(() => undefined);
+  if (!stream) return 'missing';
   try {
-    await info.verify(fs.createReadStream(file));
+    await info.verify(stream);
     return undefined;
   } catch (err) {
     return (err as Error).message;
+  } finally {
+    stream.destroy();
   }
 }
+
+// tuf-js's Updater reads through the storage reader under these bases: `<base>metadata/NAME` and
+// `<base>targets/NAME` name the object NAME of that area (storage.ts).
+const STORE_BASE = 'tufpip-store:/';
+
+/** The object a URL under STORE_BASE names (tuf-js percent-encodes role names), or undefined. */
+function objectOfUrl(url: string): { area: Area; name: string } | undefined {
+  const m = /^tufpip-store:\/(metadata|targets)\/(.+)$/.exec(url);
+  if (!m) return undefined;
+  try {
+    return { area: m[1] as Area, name: m[2].split('/').map(decodeURIComponent).join('/') };
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a served-tree path of an object is (`metadata/NAME` or the target path). */
+const servedPath = (o: { area: Area; name: string }) => (o.area === 'metadata' ? `metadata/${o.name}` : o.name);
 
 export async function verifyRepo(repoDir: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const layout = new RepoLayout(repoDir);
   const config = await layout.loadConfig();
   if (config.storage) return (await import('./verify-s3.js')).verifyS3(layout, config, opts);
+  // Everything published is read through the storage seam (an S3 index: verify-s3.ts, over its public URL).
+  const storage = await openStorage(layout, undefined, config);
   const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'tufpip-verify-'));
-  let fetcher: FileFetcher | undefined;
+  let fetcher: StreamFetcher | undefined;
   try {
-    const rootFile = opts.root ?? layout.metadataFile(versionedFileName('root', 1));
-    await fsp.copyFile(rootFile, path.join(tmp, 'root.json'));
-    fetcher = new FileFetcher();
+    const rootName = versionedFileName('root', 1);
+    const rootBytes = opts.root ? await fsp.readFile(opts.root) : await storage.read('metadata', rootName);
+    const rootFile = opts.root ?? storage.where('metadata', rootName);
+    if (!rootBytes) throw new TufpipError('VERIFY_FAILED', `no trusted root: ${rootFile} is missing`);
+    await fsp.writeFile(path.join(tmp, 'root.json'), rootBytes);
+    fetcher = new StreamFetcher(async (url) => {
+      const o = objectOfUrl(url);
+      return o && storage.stream(o.area, o.name);
+    });
     let updater: Updater;
     try {
       updater = new Updater({
         metadataDir: tmp,
-        metadataBaseUrl: pathToFileURL(layout.metadataDir).href + '/',
-        targetBaseUrl: pathToFileURL(layout.site).href + '/',
+        metadataBaseUrl: `${STORE_BASE}metadata/`,
+        targetBaseUrl: `${STORE_BASE}targets/`,
         fetcher: fetcher as BaseFetcher,
       });
     } catch (err) {
       // The trusted root itself does not load: name the file (found by test/repo-faults-bad-input.test.ts).
       throw new TufpipError('VERIFY_FAILED', `trusted root ${rootFile} is not valid root metadata: ${describeTufError(err)}`, { cause: err });
     }
-    const pending = await lastJournalEntry(layout);
+    const pending = await storage.state.lastJournalEntry();
     const plainMayLag = pending?.state === 'prepared';
     const plainProblems: string[] = [];
     const report = await verifyWithUpdater(
@@ -219,43 +247,46 @@ export async function verifyRepo(repoDir: string, opts: VerifyOptions = {}): Pro
       async (p, info) => {
         const out: string[] = [];
         const hp = hashedPath(p, info.hashes.sha256);
-        const bad = await verifyFile(info, layout.targetFile(hp));
+        const bad = await verifyObject(info, storage, hp);
         if (bad) out.push(`${hp}: ${bad}`);
-        const plainBad = await verifyFile(info, layout.targetFile(p));
+        const plainBad = await verifyObject(info, storage, p);
         if (plainBad && !plainMayLag) plainProblems.push(`${p} (plain name, what plain pip gets): ${plainBad}`);
         return out;
       },
-      { ...opts, roleBytes: (role, v) => fsp.readFile(layout.metadataFile(versionedFileName(role, v))).catch(() => undefined) },
+      { ...opts, roleBytes: (role, v) => storage.read('metadata', versionedFileName(role, v)).catch(() => undefined) },
     );
+    const readTimestamp = async () => JSON.parse((await storage.read('metadata', 'timestamp.json'))?.toString('utf8') ?? 'null') as { signed?: { version?: number; meta?: object } } | null;
     // Plain names are replaced after each publication: if another command published while this
     // verify ran (a cron bump, an add), they may belong to the newer state. Only a mismatch with
-    // the state that is still the published one is a problem (found by
-    // test/repo-faults-concurrency.test.ts: verify next to running writers reported false problems).
+    // the state that is still the published one is a problem.
     if (plainProblems.length) {
-      const nowTs = await fsp
-        .readFile(layout.metadataFile('timestamp.json'), 'utf8')
-        .then((t) => (JSON.parse(t) as { signed: { version: number } }).signed.version)
+      const nowTs = await readTimestamp()
+        .then((t) => t?.signed?.version)
         .catch(() => undefined);
-      const nowLast = await lastJournalEntry(layout);
+      const nowLast = await storage.state.lastJournalEntry();
       if (nowTs !== report.timestampVersion || nowLast?.state === 'prepared') {
         report.warnings.push({ kind: 'journal', message: `the repository changed while verify ran (timestamp ${report.timestampVersion} -> ${nowTs}): ${plainProblems.length} plain name(s) not checked against it; run verify again` });
       } else for (const m of plainProblems) report.problems.push({ kind: 'file', message: m });
     }
-    // Name the file a failed refresh was reading (tuf-js's messages do not).
+    // Name the object a failed refresh was reading (tuf-js's messages do not).
     const last = fetcher.fetched.at(-1);
-    for (const p of report.problems) if (p.message.startsWith('refresh failed:') && last) p.message += ` (reading ${path.relative(layout.site, fileURLToPath(last))})`;
+    const lastObject = last === undefined ? undefined : objectOfUrl(last);
+    for (const p of report.problems) if (p.message.startsWith('refresh failed:') && lastObject) p.message += ` (reading ${servedPath(lastObject)})`;
     // tuf-js keeps only meta["snapshot.json"] of a timestamp: another entry is not covered by any
     // signature check, so it is reported here (tufpip-repo refuses to build on such a file).
     try {
-      const ts = JSON.parse(await fsp.readFile(layout.metadataFile('timestamp.json'), 'utf8')) as { signed?: { meta?: object } };
-      const extra = Object.keys(ts.signed?.meta ?? {}).filter((k) => k !== 'snapshot.json');
+      const ts = await readTimestamp();
+      const extra = Object.keys(ts?.signed?.meta ?? {}).filter((k) => k !== 'snapshot.json');
       if (extra.length) report.problems.push({ kind: 'metadata', message: `timestamp.json names metadata other than snapshot.json: ${extra.join(', ')}` });
     } catch {
       // unreadable: already reported by the refresh
     }
-    for (const l of await findLinksOutOfSite(layout.site)) report.problems.push({ kind: 'symlink', message: `symbolic link under site/ points outside it: ${l}` });
+    for (const l of await storage.linksOutOfPublicArea()) report.problems.push({ kind: 'symlink', message: `symbolic link under site/ points outside it: ${l}` });
     if (plainMayLag) report.warnings.push({ kind: 'journal', message: 'a transaction was interrupted after publishing; the next tufpip-repo command finishes it' });
-    for (const s of await findSecretsUnderSite(layout.site)) report.problems.push({ kind: 'secret', message: `private key material under site/: ${s}` });
+    // The public area holds nothing private: no key, no private state (listed through the seam).
+    for (const f of await findPrivateInPublicArea(storage)) {
+      report.problems.push(f.kind === 'secret' ? { kind: 'secret', message: `private key material in the public area: ${f.where} (${f.why})` } : { kind: 'private', message: `private state in the public area: ${f.where} (${f.why})` });
+    }
     report.ok = report.problems.length === 0;
     return report;
   } finally {

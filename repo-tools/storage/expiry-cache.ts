@@ -1,26 +1,31 @@
-// A hint, outside site/, of the expiry of every online targets role, so the cron job (`bump`)
+// A hint, in the private state (never served), of the expiry of every online targets role, so the cron job (`bump`)
 // does not read 16,384 bin files every few minutes. Each entry is trusted only when its version is
 // the one the published snapshot names (versioned files are immutable once published); anything
 // else is read from the file itself.
-import fs from 'node:fs';
-import fsp from 'node:fs/promises';
-import path from 'node:path';
-import type { RepoLayout } from './layout.js';
-import { writeFileAtomic, writeFileAtomicSync } from '../../io/atomic-file.js';
 import type { Published } from './published.js';
+import type { PrivateState } from './storage.js';
 import { isOnlineRole } from '../../metadata/roles.js';
 
 export interface ExpiryCache {
   roles: Record<string, { version: number; expires: string }>;
 }
 
-function cacheFile(layout: RepoLayout): string {
-  return path.join(layout.dir, 'expiry-cache.json');
+const CACHE_RECORD = 'expiry-cache.json';
+const SUMMARY_RECORD = 'due-summary.json';
+
+/** A record parsed as JSON, or undefined when missing or unreadable (hints are rebuilt). */
+async function readHint(state: PrivateState, name: string): Promise<unknown> {
+  try {
+    const b = await state.readRecord(name);
+    return b === undefined ? undefined : JSON.parse(b.toString('utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
-export async function loadExpiryCache(layout: RepoLayout): Promise<ExpiryCache> {
+export async function loadExpiryCache(state: PrivateState): Promise<ExpiryCache> {
   try {
-    const c = JSON.parse(await fsp.readFile(cacheFile(layout), 'utf8')) as ExpiryCache;
+    const c = (await readHint(state, CACHE_RECORD)) as ExpiryCache;
     if (c && typeof c.roles === 'object') return c;
   } catch {
     // missing or unreadable: rebuilt from the files
@@ -29,8 +34,8 @@ export async function loadExpiryCache(layout: RepoLayout): Promise<ExpiryCache> 
 }
 
 /** Expiry of every online targets role in the published snapshot (reads only stale entries). */
-export async function onlineRoleExpiries(pub: Published): Promise<Map<string, string>> {
-  const cache = await loadExpiryCache(pub.layout);
+export async function onlineRoleExpiries(pub: Published, state: PrivateState): Promise<Map<string, string>> {
+  const cache = await loadExpiryCache(state);
   const out = new Map<string, string>();
   let dirty = false;
   for (const [file, version] of pub.versions) {
@@ -46,7 +51,7 @@ export async function onlineRoleExpiries(pub: Published): Promise<Map<string, st
     out.set(role, loaded.signed.expires);
     dirty = true;
   }
-  if (dirty) await writeFileAtomic(cacheFile(pub.layout), JSON.stringify(cache), 0o644, false);
+  if (dirty) await state.writeRecord(CACHE_RECORD, Buffer.from(JSON.stringify(cache)), { durable: false });
   return out;
 }
 
@@ -62,39 +67,26 @@ export interface DueSummary {
   offline?: Record<string, string>;
 }
 
-function summaryFile(layout: RepoLayout): string {
-  return path.join(layout.dir, 'due-summary.json');
+export async function loadDueSummary(state: PrivateState): Promise<DueSummary | undefined> {
+  const s = (await readHint(state, SUMMARY_RECORD)) as DueSummary | undefined;
+  return s && typeof s.snapshotVersion === 'number' && typeof s.nextDue === 'number' ? s : undefined;
 }
 
-export function loadDueSummary(layout: RepoLayout): DueSummary | undefined {
-  try {
-    const s = JSON.parse(fs.readFileSync(summaryFile(layout), 'utf8')) as DueSummary;
-    return typeof s.snapshotVersion === 'number' && typeof s.nextDue === 'number' ? s : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * Not made durable (atomic rename only): after a power cut the file holds the previous summary, the
- * new one or nothing readable, and each is safe: a summary is used only while its snapshot version
- * is the published one, and an unreadable one makes `bump` rescan.
- */
-export function saveDueSummary(layout: RepoLayout, s: DueSummary): void {
-  writeFileAtomicSync(summaryFile(layout), JSON.stringify(s), false);
+export async function saveDueSummary(state: PrivateState, s: DueSummary): Promise<void> {
+  await state.writeRecord(SUMMARY_RECORD, Buffer.from(JSON.stringify(s)), { durable: false }); // a hint: used only while its snapshot version is the published one
 }
 
 /**
  * After a transaction: the new roles can only be due later than before, so the previous
  * summary's nextDue (if it was for the previous snapshot) stays a safe lower bound.
  */
-export function advanceDueSummary(
-  layout: RepoLayout,
+export async function advanceDueSummary(
+  state: PrivateState,
   previousSnapshotVersion: number,
   newSnapshotVersion: number,
   entries: { role: string; expires: string; periodDays: number }[],
-): void {
-  const prev = loadDueSummary(layout);
+): Promise<void> {
+  const prev = await loadDueSummary(state);
   if (!prev || prev.snapshotVersion !== previousSnapshotVersion) return; // stays stale: bump rescans
   let nextDue = prev.nextDue;
   let offline = prev.offline;
@@ -103,7 +95,7 @@ export function advanceDueSummary(
     if (!isOnlineRole(e.role) || e.role === 'timestamp') continue;
     nextDue = Math.min(nextDue, dueTime(e.expires, e.periodDays));
   }
-  saveDueSummary(layout, { snapshotVersion: newSnapshotVersion, nextDue, offline });
+  await saveDueSummary(state, { snapshotVersion: newSnapshotVersion, nextDue, offline });
 }
 
 /** PEP 458 "Metadata Expiry Times" via DESIGN.md: due when less than half the period is left. */

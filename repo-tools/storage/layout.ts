@@ -7,6 +7,7 @@ import { TufpipError } from '../../metadata/errors.js';
 import { EXPIRY_KEYS, defaultExpiryDays, verifyBinCount, type ExpiryKey } from '../../metadata/profile.js';
 import { writeFileAtomic } from '../../io/atomic-file.js';
 import { checkS3Location, type S3Location } from './s3-location.js';
+import { DEFAULT_CACHE_POLICY, type CachePolicy } from '../../metadata/cache-policy.js';
 
 export const CONFIG_FORMAT = 'tufpip-repo/1';
 
@@ -24,6 +25,13 @@ export interface RepoConfig {
   keysDir?: string;
   /** Where the served tree and private state live when not in this folder (storage/s3-location.ts). */
   storage?: S3Location;
+  /** HTTP caching of the public area, seconds (metadata/cache-policy.ts; default 60 and 60). */
+  cache?: Partial<CachePolicy>;
+}
+
+/** The repository's cache policy: config.json `cache` over the defaults. */
+export function cachePolicyOf(config: RepoConfig): CachePolicy {
+  return { ...DEFAULT_CACHE_POLICY, ...config.cache };
 }
 
 export class RepoLayout {
@@ -93,6 +101,11 @@ export class RepoLayout {
       if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw bad(`expires.${k}`, 'a positive number of days', v);
     }
     if (cfg.storage !== undefined) checkS3Location(cfg.storage, bad);
+    if (cfg.cache !== undefined && (typeof cfg.cache !== 'object' || cfg.cache === null || Array.isArray(cfg.cache))) throw bad('cache', 'an object of headMaxAge / mutableMaxAge seconds', cfg.cache);
+    for (const [k, v] of Object.entries(cfg.cache ?? {})) {
+      if (!(k in DEFAULT_CACHE_POLICY)) throw bad(`cache.${k}`, 'headMaxAge or mutableMaxAge', k);
+      if (!Number.isInteger(v) || (v as number) < 0) throw bad(`cache.${k}`, 'a whole number of seconds', v);
+    }
     cfg.expires = { ...defaultExpiryDays, ...cfg.expires };
     return cfg;
   }

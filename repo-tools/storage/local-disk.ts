@@ -7,12 +7,13 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { TufpipError } from '../../metadata/errors.js';
 import type { RetiredFile } from '../../metadata/filename-record.js';
-import { DurableBatch, existsSync, fsyncDir, linkOrCopy, replaceFileSync, writeFileAtomic, writeImmutableSync } from '../../io/atomic-file.js';
+import type { Readable } from 'node:stream';
+import { DurableBatch, existsSync, fsyncDir, linkOrCopy, replaceFileSync, writeFileAtomic, writeFileAtomicSync, writeImmutableSync } from '../../io/atomic-file.js';
 import { appendJournal, lastJournalEntry, type JournalEntry } from './journal.js';
 import { RepoLayout, type RepoConfig } from './layout.js';
 import type { LockHandle } from '../../io/lock.js';
 import { appendRetired, loadRetired, truncateRetired, type RetiredRecord } from './retired-files.js';
-import { verifyNoSecretsUnderSite } from './secrets-guard.js';
+import { findLinksOutOfSite, recordScannedDirs, verifyNoSecretsUnderSite } from './secrets-guard.js';
 import type { Area, ObjectSource, PrivateState, Publication, ReaderDescriptor, Storage, StorageReader, StoredObject } from './storage.js';
 
 function statSizeOr0(file: string): number {
@@ -47,6 +48,40 @@ class LocalPrivateState implements PrivateState {
   saveConfig(config: RepoConfig): Promise<void> {
     return this.layout.saveConfig(config);
   }
+  async compactJournal(keep: number): Promise<void> {
+    const text = await fsp.readFile(this.layout.journalFile, 'utf8').catch(() => '');
+    const lines = text.split('\n').filter((l) => l.trim() !== '');
+    if (lines.length <= keep * 2) return; // rewritten only once it has doubled
+    await writeFileAtomic(this.layout.journalFile, lines.slice(-keep).join('\n') + '\n', 0o600);
+  }
+  whereRecord(name: string): string {
+    const parts = name.split('/');
+    // Record names are chosen by the code, never by input; a bad one is a bug, not a path.
+    if (parts.some((p) => p === '' || p === '.' || p === '..' || p.includes('\\'))) throw new Error(`bad private record name ${JSON.stringify(name)}`);
+    return path.join(this.layout.dir, ...parts);
+  }
+  async readRecord(name: string): Promise<Buffer | undefined> {
+    try {
+      return fs.readFileSync(this.whereRecord(name)); // one small file: no thread-pool round trip
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+  async writeRecord(name: string, bytes: Uint8Array, opts: { durable?: boolean; mode?: number } = {}): Promise<void> {
+    const file = this.whereRecord(name);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    writeFileAtomicSync(file, bytes, opts.durable ?? true, opts.mode ?? 0o644);
+  }
+  async deleteRecord(name: string): Promise<boolean> {
+    try {
+      fs.rmSync(this.whereRecord(name));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+  }
 }
 
 /** Reading the objects of a repository directory (also what a worker thread of a bulk rebuild uses). */
@@ -59,6 +94,14 @@ export class LocalDiskReader implements StorageReader {
 
   where(area: Area, name: string): string {
     return this.file(area, name);
+  }
+
+  async stream(area: Area, name: string): Promise<Readable | undefined> {
+    const fh = await fsp.open(this.file(area, name), 'r').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return undefined;
+      throw err;
+    });
+    return fh?.createReadStream(); // closes the handle when it ends or is destroyed
   }
 
   async read(area: Area, name: string): Promise<Buffer | undefined> {
@@ -119,6 +162,14 @@ export class LocalDiskStorage extends LocalDiskReader implements Storage {
       }
     };
     await walk(path.join(this.areaRoot(area), ...prefix.split('/').filter(Boolean)));
+  }
+
+  afterPublication(): void {
+    recordScannedDirs(this.layout.site);
+  }
+
+  linksOutOfPublicArea(): Promise<string[]> {
+    return findLinksOutOfSite(this.layout.site);
   }
 
   readerForWorkers(): ReaderDescriptor {

@@ -116,6 +116,49 @@ export class S3PrivateState implements PrivateState {
     await this.putObject('config.json', JSON.stringify(config, null, 2) + '\n');
   }
 
+  /** Keeps the `keep` newest journal objects and the one the published head names (`gc`). */
+  async compactJournal(keep: number): Promise<void> {
+    const objs: { key: string; modified: number }[] = [];
+    let token: string | undefined;
+    do {
+      const r = await this.client.send(new ListObjectsV2Command({ Bucket: this.loc.privateBucket, Prefix: this.key('journal/'), ContinuationToken: token })).catch((err: unknown) => {
+        throw fail('listing', `${this.loc.privateBucket}/${this.key('journal/')}`, err);
+      });
+      for (const o of r.Contents ?? []) objs.push({ key: o.Key!, modified: o.LastModified?.getTime() ?? 0 });
+      token = r.IsTruncated ? r.NextContinuationToken : undefined;
+    } while (token);
+    objs.sort((a, b) => b.modified - a.modified);
+    for (const o of objs.slice(keep)) if (o.key !== this.headJournalKey()) await this.remove({ bucket: this.loc.privateBucket, key: o.key });
+  }
+
+  /** Private records (pending proposals, hints) live under `records/`, shared by every machine. */
+  async readRecord(name: string): Promise<Buffer | undefined> {
+    try {
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.loc.privateBucket, Key: this.key(`records/${name}`) }));
+      return Buffer.from(await r.Body!.transformToByteArray());
+    } catch (err) {
+      if (s3Status(err) === 404) return undefined;
+      throw fail('reading', `${this.loc.privateBucket}/${this.key(`records/${name}`)}`, err);
+    }
+  }
+
+  async writeRecord(name: string, bytes: Uint8Array): Promise<void> {
+    const Key = this.key(`records/${name}`);
+    await this.client.send(new PutObjectCommand({ Bucket: this.loc.privateBucket, Key, Body: bytes })).catch((err: unknown) => {
+      throw fail('writing', `${this.loc.privateBucket}/${Key}`, err);
+    });
+  }
+
+  async deleteRecord(name: string): Promise<boolean> {
+    if ((await this.readRecord(name)) === undefined) return false;
+    await this.remove({ bucket: this.loc.privateBucket, key: this.key(`records/${name}`) });
+    return true;
+  }
+
+  whereRecord(name: string): string {
+    return `s3://${this.loc.privateBucket}/${this.key(`records/${name}`)}`;
+  }
+
   /** Removes a private object (a publication's abort). */
   async remove(o: { bucket: string; key: string }): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: o.bucket, Key: o.key })).catch(() => undefined);

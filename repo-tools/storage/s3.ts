@@ -24,23 +24,20 @@ import type { LockHandle } from '../../io/lock.js';
 import type { JournalEntry } from './journal.js';
 import { makeS3Client, s3Status } from './s3-client.js';
 import { s3ObjectKey, type S3Location } from './s3-location.js';
+import type { Readable } from 'node:stream';
+import { DEFAULT_CACHE_POLICY, type CachePolicy } from '../../metadata/cache-policy.js';
 import { S3PrivateState } from './s3-private.js';
-import { WriterRaceError, type Area, type ObjectSource, type Publication, type ReaderDescriptor, type Storage, type StorageReader, type StoredObject } from './storage.js';
+import { cacheControlFor, WriterRaceError, type Area, type ObjectSource, type Publication, type ReaderDescriptor, type Storage, type StorageReader, type StoredObject } from './storage.js';
 
-/** Hash-named targets and versioned metadata never change: a CDN may keep them for a year. */
-export const CACHE_IMMUTABLE = 'public, max-age=31536000, immutable';
-/**
- * timestamp.json and plain-named targets change: a CDN may serve them at most this long after a
- * new publication (well inside the slack `bump` leaves: half of timestamp's 1-day period).
- */
-export const CACHE_SHORT = 'public, max-age=60';
+/** Object puts a publication keeps in flight at once. */
+const IN_FLIGHT = 16;
 /** Object metadata on timestamp.json naming its publication's journal entry. */
 export const JOURNAL_META = 'tufpip-journal';
 
 /** Age after which another writer's uncommitted object is a dead writer's leftover (TUFPIP_S3_STALE_MS). */
 export function staleMs(): number {
   const n = Number(process.env.TUFPIP_S3_STALE_MS ?? '');
-  return Number.isInteger(n) && n > 0 ? n : 120_000;
+  return Number.isInteger(n) && n > 0 ? n : 600_000;
 }
 
 function contentType(name: string): string {
@@ -90,6 +87,16 @@ export class S3Reader implements StorageReader {
     return `s3://${this.loc.bucket}/${this.key(area, name)}`;
   }
 
+  async stream(area: Area, name: string): Promise<Readable | undefined> {
+    try {
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(area, name) }));
+      return r.Body as Readable;
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw s3Error('reading', this.where(area, name), err);
+    }
+  }
+
   async read(area: Area, name: string): Promise<Buffer | undefined> {
     try {
       const r = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(area, name) }));
@@ -109,10 +116,20 @@ export class S3Storage extends S3Reader implements Storage {
   constructor(
     loc: S3Location,
     private readonly lock?: LockHandle,
+    /** The repository's caching (layout.ts cachePolicyOf): each object is stored with its Cache-Control. */
+    readonly cachePolicy: CachePolicy = DEFAULT_CACHE_POLICY,
     client?: S3Client,
   ) {
     super(loc, client);
     this.state = new S3PrivateState(loc, this.client, () => this.lastHead?.journalKey);
+  }
+
+  cacheOf(area: Area, name: string): string {
+    return cacheControlFor(area, name, this.cachePolicy);
+  }
+
+  async linksOutOfPublicArea(): Promise<string[]> {
+    return []; // an object store has no links
   }
 
   /** Loads what the synchronous parts of the contract need (the record of withdrawn files). */
@@ -160,7 +177,7 @@ export class S3Storage extends S3Reader implements Storage {
           Key,
           CopySource: `${this.loc.bucket}/${encodeURIComponent(this.key('targets', copyOf)).replace(/%2F/g, '/')}`,
           MetadataDirective: 'REPLACE',
-          CacheControl: CACHE_SHORT,
+          CacheControl: this.cacheOf('targets', name),
           ContentType: contentType(name),
         }),
       )
@@ -220,6 +237,9 @@ class S3Publication implements Publication {
   private readonly started = performance.now();
   private readonly id = randomBytes(6).toString('hex');
   private journalKey?: string;
+  /** Puts in flight (at most IN_FLIGHT): made durable by flush(), which reports the first failure. */
+  private readonly inflight = new Set<Promise<void>>();
+  private failure?: unknown;
   committed = false;
 
   constructor(
@@ -265,20 +285,34 @@ class S3Publication implements Publication {
     throw new WriterRaceError(`${where} keeps changing under this writer; nothing was published`);
   }
 
+  /** Starts `put` once fewer than IN_FLIGHT are running (a 16,384-bin init puts 16,390 objects). */
+  private async schedule(put: () => Promise<void>): Promise<void> {
+    while (this.inflight.size >= IN_FLIGHT) await Promise.race(this.inflight);
+    if (this.failure) throw this.failure;
+    const p: Promise<void> = put()
+      .catch((err: unknown) => {
+        this.failure ??= err;
+      })
+      .finally(() => this.inflight.delete(p));
+    this.inflight.add(p);
+  }
+
   async putImmutable(area: Area, name: string, source: ObjectSource, opts: { createOnly?: boolean } = {}): Promise<void> {
     const bytes = 'bytes' in source ? source.bytes : await fsp.readFile(source.file);
     if (area === 'targets') this.putBytes.set(name, bytes);
-    await this.create(area, name, bytes, CACHE_IMMUTABLE, !!opts.createOnly);
+    await this.schedule(() => this.create(area, name, bytes, this.s.cacheOf(area, name), !!opts.createOnly));
   }
 
   async putNewName(name: string, copyOf: string): Promise<void> {
     const bytes = this.putBytes.get(copyOf) ?? (await this.s.read('targets', copyOf));
     if (!bytes) throw new TufpipError('NOT_FOUND', `${this.s.where('targets', copyOf)} is missing`);
-    await this.create('targets', name, bytes, CACHE_SHORT, false);
+    await this.schedule(() => this.create('targets', name, bytes, this.s.cacheOf('targets', name), false));
   }
 
+  /** Waits for every put in flight: each is durable when S3 answered it. */
   async flush(): Promise<void> {
-    // A PUT is durable when S3 answers it.
+    while (this.inflight.size > 0) await Promise.all(this.inflight);
+    if (this.failure) throw this.failure;
   }
 
   async recordWithdrawn(files: RetiredFile[], time: string, command: string): Promise<void> {
@@ -292,6 +326,7 @@ class S3Publication implements Publication {
   }
 
   async commit(timestamp: Uint8Array): Promise<void> {
+    await this.flush(); // storage.ts: nothing is named before it is durable
     this.lock?.assertHeld();
     const where = this.s.where('metadata', 'timestamp.json');
     if (performance.now() - this.started >= staleMs() / 2) {
@@ -300,7 +335,7 @@ class S3Publication implements Publication {
     const ok = await this.s.put(this.bucket, this.s.key('metadata', 'timestamp.json'), timestamp, {
       conditional: this.headEtag === undefined,
       ifMatch: this.headEtag,
-      cache: CACHE_SHORT,
+      cache: this.s.cacheOf('metadata', 'timestamp.json'),
       meta: this.journalKey ? { [JOURNAL_META]: this.journalKey } : undefined,
     });
     if (!ok) throw new WriterRaceError(`${where} changed while this command ran (another writer published first); nothing was published`);
@@ -315,6 +350,7 @@ class S3Publication implements Publication {
    */
   async abort(): Promise<void> {
     if (this.committed) return;
+    await this.flush().catch(() => undefined);
     const young = performance.now() - this.started < staleMs() / 2;
     for (const o of this.created.reverse()) {
       // Private records have names of this publication's own: always removed.

@@ -1,9 +1,11 @@
-// "Nothing secret ever goes under the served site/" (brief, DESIGN.md). Before publishing, the
-// places a transaction writes to and the top of the served tree are checked for private key
-// material; `verify` scans the whole tree.
+// "Nothing secret ever goes under the served site/" (DESIGN.md). Before publishing, the places a
+// transaction writes to and the top of the served tree are checked for private key material;
+// `verify` lists the whole public area through the storage seam (findPrivateInPublicArea).
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { TufpipError } from '../../metadata/errors.js';
+import type { Storage } from './storage.js';
 
 const KEY_NAME = /\.(pem|key|p8|pkcs8)$|(^|[._-])(id_ed25519|id_rsa)([._-]|$)/i;
 const KEY_MARKER = /-----BEGIN [A-Z ]*PRIVATE KEY-----/;
@@ -15,6 +17,11 @@ const YIELD_EVERY = 256;
 let sinceYield = 0;
 async function maybeYield(): Promise<void> {
   if (++sinceYield % YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
+}
+
+/** Whether the start of a file (up to 64 KiB) holds PEM private key armour. */
+export function bytesLookSecret(head: Uint8Array): boolean {
+  return KEY_MARKER.test(Buffer.from(head.buffer, head.byteOffset, head.byteLength).toString('latin1'));
 }
 
 function looksSecret(file: string, name: string): boolean {
@@ -115,11 +122,6 @@ export async function verifyNoSecretsUnderSite(site: string, touchedDirs: Iterab
   }
 }
 
-/** Full recursive scan (verify). */
-export async function findSecretsUnderSite(site: string): Promise<string[]> {
-  return scanDir(site, true);
-}
-
 /** A single file about to be published. */
 export async function fileLooksSecret(file: string): Promise<boolean> {
   return looksSecret(file, path.basename(file));
@@ -153,5 +155,74 @@ export async function findLinksOutOfSite(site: string, dirs?: Iterable<string>, 
     }
   };
   for (const d of dirs ?? [site]) await walk(d, recursive);
+  return found;
+}
+
+// The private state's own names (layout.ts, storage/*.ts records): none of them is ever published.
+const PRIVATE_NAMES = new Map<string, string>([
+  ['config.json', 'the repository configuration'],
+  ['journal', 'the transaction journal'],
+  ['retired-files', 'the record of withdrawn files'],
+  ['expiry-cache.json', 'a private cache'],
+  ['due-summary.json', 'a private cache'],
+  ['scan-state.json', 'a private cache'],
+  ['lock', 'the repository lock'],
+]);
+// Private folders at the top of a repository: proposals, keys, staging of uploads.
+const PRIVATE_TOP = /^(pending|keys|staging)\//;
+const HEAD_BYTES = 64 * 1024;
+
+/** The first bytes of a stream (then destroyed), or undefined when it cannot be read. */
+async function headOf(stream: Readable): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  try {
+    for await (const c of stream) {
+      chunks.push(c as Buffer);
+      n += (c as Buffer).length;
+      if (n >= HEAD_BYTES) break;
+    }
+    return Buffer.concat(chunks).subarray(0, HEAD_BYTES);
+  } catch {
+    return undefined; // a folder, a dangling link: not readable, so not served as a file either
+  } finally {
+    stream.destroy();
+  }
+}
+
+export interface PublicAreaFinding {
+  kind: 'secret' | 'private';
+  /** Where the object is (storage.where). */
+  where: string;
+  why: string;
+}
+
+/**
+ * Lists the whole public area through the storage seam (both areas: every object a web server or
+ * a bucket serves) and reports what must never be there: private key material (by name shape or
+ * PEM armour in its first 64 KiB) and the repository's private state (config, journal, withdrawn
+ * record, caches, lock, proposals, keys). Reads the first bytes of every object once.
+ */
+export async function findPrivateInPublicArea(storage: Storage): Promise<PublicAreaFinding[]> {
+  const found: PublicAreaFinding[] = [];
+  const seen = new Set<string>();
+  for (const area of ['metadata', 'targets'] as const) {
+    for (const obj of await storage.list(area, '')) {
+      const where = storage.where(area, obj.name);
+      if (seen.has(where)) continue; // local-disk: metadata/ is also under the targets' root
+      seen.add(where);
+      const served = area === 'metadata' ? `metadata/${obj.name}` : obj.name;
+      const base = served.slice(served.lastIndexOf('/') + 1);
+      const privateWhat = PRIVATE_NAMES.get(base) ?? (PRIVATE_TOP.test(served) ? `private state (${served.slice(0, served.indexOf('/'))}/)` : undefined);
+      if (KEY_NAME.test(base)) {
+        found.push({ kind: 'secret', where, why: 'named like a private key' });
+        continue;
+      }
+      const s = await storage.stream(area, obj.name).catch(() => undefined);
+      const head = s && (await headOf(s));
+      if (head && bytesLookSecret(head)) found.push({ kind: 'secret', where, why: 'holds a PEM private key' });
+      else if (privateWhat) found.push({ kind: 'private', where, why: privateWhat });
+    }
+  }
   return found;
 }

@@ -22,12 +22,20 @@
 //   and every private record it appended is removed again (the repository is as it was).
 // - After `commit()` nothing is rolled back: mutable puts and deletes (plain-named pages,
 //   removals) run in publish order and are finished by the next writer after a crash (journal).
+// - Caching: every put has a cache class (metadata/cache-policy.ts), and a backend that serves
+//   over HTTP stores the object with `cacheControlFor(area, name, policy)` (S3: the object's
+//   Cache-Control; local disk: `tufpip-repo serve` sends it). `putImmutable` puts are `immutable`
+//   (hash-named targets, N.role.json), `commit` is `head` (timestamp.json), `putNewName` and
+//   `putMutable` are `mutable` (plain names). The class follows from the name alone, so a reader
+//   and every backend agree; `policy` is the repository's (layout.ts cachePolicyOf).
 import type { JournalEntry } from './journal.js';
 import type { RetiredFile } from '../../metadata/filename-record.js';
 import type { RetiredRecord } from './retired-files.js';
 import type { RepoConfig } from './layout.js';
 import type { S3Location } from './s3-location.js';
 import { TufpipError } from '../../metadata/errors.js';
+import type { Readable } from 'node:stream';
+import { cacheClassOf, cacheControl, type CachePolicy } from '../../metadata/cache-policy.js';
 
 export type Area = 'metadata' | 'targets';
 
@@ -71,6 +79,12 @@ export interface StorageReader {
    * thread-pool round trip that costs more than the read).
    */
   read(area: Area, name: string): Promise<Buffer | undefined>;
+  /**
+   * An object's bytes as a stream, or undefined when there is none: for objects too large to
+   * hold in memory (hashing a package file, verifying a target). The caller reads it to the end
+   * or destroys it.
+   */
+  stream(area: Area, name: string): Promise<Readable | undefined>;
   /** Where an object lives, for messages (local-disk: the file's path). */
   where(area: Area, name: string): string;
 }
@@ -89,6 +103,18 @@ export interface Storage extends StorageReader {
    * without folders (an object store) has nothing to do.
    */
   removeEmptyFolders(area: Area, prefix: string): Promise<void>;
+  /**
+   * Objects through which a server of the public area would serve something outside it (local
+   * disk: symbolic links under site/ pointing out of it, "path -> target"; an object store has no
+   * links: none). `verify` reports them.
+   */
+  linksOutOfPublicArea(): Promise<string[]>;
+  /**
+   * Optional: refreshes the backend's own hints once a publication and its post steps are done
+   * (local-disk: the folder mtimes its pre-publication secrets scan compares, secrets-guard.ts).
+   * A hint only: a failure is ignored, the next scan reads more.
+   */
+  afterPublication?(): void;
   /** A descriptor from which a worker thread reads the same objects (bin-rebuild-pool.ts). */
   readerForWorkers(): ReaderDescriptor;
   /**
@@ -135,7 +161,11 @@ export interface Publication {
    * CONFLICT when the head moved; both leave this publication unpublished.
    */
   commit(timestamp: Uint8Array): Promise<void>;
-  /** Before the commit: removes what this publication created and cuts its private records back. */
+  /**
+   * Before the commit: removes what this publication created and cuts its private records back.
+   * A backend shared by several writers (s3.ts) leaves to `gc` what another writer may have found
+   * and used meanwhile (hash-named content, versioned metadata older than its stale window).
+   */
   abort(): Promise<void>;
 }
 
@@ -148,4 +178,31 @@ export interface PrivateState {
   loadRetired(): RetiredRecord;
   /** Writes the repository's configuration (init; durable when it returns). */
   saveConfig(config: RepoConfig): Promise<void>;
+  /**
+   * Keeps the last `keep` journal entries (`gc`): recovery needs only the last one
+   * (txn/pipeline.ts recoverPublication).
+   */
+  compactJournal(keep: number): Promise<void>;
+  /**
+   * A small private record by name ('/'-separated, e.g. `pending/root.json`, `expiry-cache.json`),
+   * or undefined when there is none. Records: pending proposals of offline roles
+   * (storage/pending-store.ts) and hints a later command may rebuild (storage/expiry-cache.ts).
+   * A backend may read synchronously inside (local-disk does: `bump` reads one every run).
+   */
+  readRecord(name: string): Promise<Buffer | undefined>;
+  /**
+   * Replaces a private record atomically (a reader sees the old or the new bytes, never a part).
+   * `durable: false` for hints (a crash may lose the write, never tear it). `mode`: local-disk's
+   * file mode (proposals keep the mode their owner gave them).
+   */
+  writeRecord(name: string, bytes: Uint8Array, opts?: { durable?: boolean; mode?: number }): Promise<void>;
+  /** Removes a private record; false when there was none. */
+  deleteRecord(name: string): Promise<boolean>;
+  /** Where a record lives, for messages and for files a user copies out (local-disk: its path). */
+  whereRecord(name: string): string;
+}
+
+/** The Cache-Control a backend stores or serves an object with (see "Caching" above). */
+export function cacheControlFor(area: Area, name: string, policy: CachePolicy): string {
+  return cacheControl(cacheClassOf(area, name), policy);
 }

@@ -21,6 +21,7 @@ function lazyS3Reader(location: S3Location): StorageReader {
   const open = () => (reader ??= import('./s3.js').then((m) => new m.S3Reader(location)));
   return {
     read: async (area: Area, name: string) => (await open()).read(area, name),
+    stream: async (area: Area, name: string) => (await open()).stream(area, name),
     where: (area: Area, name: string) => `s3://${location.bucket}/${s3ObjectKey(location, area, name)}`,
   };
 }

@@ -20,7 +20,6 @@ import type { RepoContext } from './context.js';
 import type { PostStep } from '../storage/journal.js';
 import type { RetiredRecord } from '../storage/retired-files.js';
 import { isPackageTarget, retiredConflict, withdrawnTargets, type RetiredFile } from '../../metadata/filename-record.js';
-import { recordScannedDirs } from '../storage/secrets-guard.js';
 import { advanceDueSummary } from '../storage/expiry-cache.js';
 import { binsChain, checkStoreInputs, selfCheck } from './self-check.js';
 import { rebuildBins } from './bin-rebuild-pool.js';
@@ -199,7 +198,7 @@ export class Transaction {
   }
 
   async commit(): Promise<CommitResult> {
-    const { layout, config, published: pub, now } = this.ctx;
+    const { config, published: pub, now } = this.ctx;
     if (this.isEmpty) {
       return { noop: true, timestampVersion: pub.timestamp.signed.version, snapshotVersion: pub.snapshotVersion, roles: [] };
     }
@@ -316,8 +315,8 @@ export class Transaction {
     try {
       const due = plan.payloads.filter((p) => p.due).map((p) => ({ role: p.role, ...p.due! }));
       if (snap) due.push({ role: 'snapshot', expires: snap.expires, periodDays: config.expires.snapshot });
-      advanceDueSummary(layout, pub.snapshotVersion, snap?.version ?? pub.snapshotVersion, due); // a hint only
-      recordScannedDirs(layout.site);
+      await advanceDueSummary(storage.state, pub.snapshotVersion, snap?.version ?? pub.snapshotVersion, due); // a hint only
+      storage.afterPublication?.();
     } catch {
       // hints: a later command rebuilds them
     }

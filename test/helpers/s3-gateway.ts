@@ -64,10 +64,15 @@ export function useS3Gateway(): void {
   });
   after(async function () {
     this.timeout(60_000);
-    if (!started) return;
-    started = undefined;
-    await runCommand('bash', [SCRIPT, 'stop'], { env: { ...process.env, ...GATEWAY_ENV } });
+    await stopS3Gateway();
   });
+}
+
+/** Stops the gateway if this process started it. */
+export async function stopS3Gateway(): Promise<void> {
+  if (!started) return;
+  started = undefined;
+  await runCommand('bash', [SCRIPT, 'stop'], { env: { ...process.env, ...GATEWAY_ENV } });
 }
 
 /** A new, empty bucket with a unique name. */

@@ -11,9 +11,10 @@ export interface ServeProcess {
   stop(): Promise<number | null>;
 }
 
-export function startServeCli(repoDir: string, timeoutMs = 20_000): Promise<ServeProcess> {
+/** `extraArgs`: further `serve` flags (--timestamp-max-age...). */
+export function startServeCli(repoDir: string, timeoutMs = 20_000, extraArgs: string[] = []): Promise<ServeProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [REPO_BIN, 'serve', repoDir, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [REPO_BIN, 'serve', repoDir, '--host', '127.0.0.1', '--port', '0', ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
     const requests: string[] = [];
     let out = '';
     let err = '';

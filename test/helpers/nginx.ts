@@ -1,0 +1,51 @@
+// Debian's nginx as a caching reverse proxy (the CDN) in front of an origin on loopback, through
+// the project's own script (scripts/cdn-nginx.sh: runs as the current user, everything under its
+// data folder). stop() returns once nginx has exited; every test that starts one stops it.
+import net from 'node:net';
+import path from 'node:path';
+import { runCommand } from './cli.js';
+import { PROJECT_ROOT } from './python.js';
+import { tmpDir } from './tmp.js';
+
+export const CDN_SCRIPT = path.join(PROJECT_ROOT, 'scripts', 'cdn-nginx.sh');
+
+export interface Cdn {
+  /** The CDN's base URL (ends with '/'). */
+  url: string;
+  /** Its data folder (configuration, cache, access.log). */
+  dir: string;
+  stop(): Promise<void>;
+}
+
+/** A port nobody listens on right now (the kernel's choice). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts nginx in front of `origin` (a base URL); resolves once it listens. */
+export async function startCdn(origin: string): Promise<Cdn> {
+  const dir = path.join(tmpDir('tufpip-cdn-'), 'nginx');
+  // The port the kernel just freed may be taken again before nginx binds it: try a few.
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const r = await runCommand('bash', [CDN_SCRIPT, 'start', origin, String(port), dir]);
+    if (r.code === 0) {
+      return {
+        url: `http://127.0.0.1:${port}/`,
+        dir,
+        stop: async () => {
+          const s = await runCommand('bash', [CDN_SCRIPT, 'stop', origin, String(port), dir]);
+          if (s.code !== 0) throw new Error(`cdn-nginx.sh stop failed: ${s.stderr}`);
+        },
+      };
+    }
+    if (attempt >= 3 || !/Address already in use/.test(r.stderr + r.stdout)) throw new Error(`cdn-nginx.sh start failed (${r.code}): ${r.stderr}${r.stdout}`);
+  }
+}
