@@ -3,9 +3,9 @@
 # and pip (tests create real virtual environments and run real pip, offline); Debian's wheel of
 # `wheel` (/usr/share/python-wheels/wheel-*.whl: the sdist tests publish it on their index as a
 # build dependency of setuptools); and curl (the README's and runbook's commands, run by
-# test/docs-commands.test.ts, wait for the server with it); Ceph's S3 gateway (scripts/s3-gateway.sh);
-# Debian's nginx (the CDN of test/cdn-*.test.ts: scripts/cdn-nginx.sh runs it as the current
-# user, the package's own service is never started by the tests). Installs Debian's packages when
+# test/docs-commands.test.ts, wait for the server with it); Debian's nginx (the CDN of
+# test/cdn-*.test.ts: scripts/cdn-nginx.sh runs it as the current user, the package's own
+# service is never started by the tests); Ceph's S3 gateway (scripts/s3-gateway.sh). Installs Debian's packages when
 # missing (as root, e.g. on CI); otherwise says what to install.
 set -euo pipefail
 # The object-storage tests (test/s3-*.test.ts) run Ceph's S3 gateway: Debian's ceph-mon, ceph-osd, radosgw.

@@ -75,9 +75,9 @@ describe('seam: verify and private records on the S3 backend (Ceph radosgw)', fu
     expectOk(await tufpipRepo(['init', dir, '--bins', '16', ...(await s3InitArgs(bucket, 'ix/'))], { env }), 'init');
     const [k] = await keyPool(1, 's3seam');
     const p = jsonOf<{ file: string; version: number }>(expectOk(await tufpipRepo(['propose', dir, '--role', 'root', '--add-key', k.pub, '--json'], { env }), 'propose'));
-    expect(p.file).to.equal(`s3://${bucket}/ix-private/pending/root.json`);
+    expect(p.file).to.equal(`s3://${bucket}/ix-private/records/pending/root.json`);
     const { client } = await s3Gateway();
-    const obj = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'ix-private/pending/root.json' }));
+    const obj = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'ix-private/records/pending/root.json' }));
     expect(JSON.parse(await obj.Body!.transformToString()).pending.role).to.equal('root');
     const listed = jsonOf<{ roles: Array<{ role: string; file: string }> }>(expectOk(await tufpipRepo(['pending', dir, '--json'], { env }), 'pending'));
     expect(listed.roles.map((r) => [r.role, r.file])).to.deep.equal([['root', p.file]]);

@@ -42,13 +42,17 @@ export interface LockOutcome {
 
 const pinned = (l: Pylock): PinnedPackage[] => l.packages.map((p) => ({ name: p.name, version: p.version, pin: p.pin }));
 
-/** The requirements a re-resolution uses: those given, else those the lock records. */
+/**
+ * What a re-resolution uses: the requirements given, else those the lock records; the index
+ * given with --index, else the one the lock's pins name.
+ */
 function inputsFor(o: ResolveLockOptions, old: Pylock): ResolveLockOptions {
-  if (o.reqs?.length || o.requirements?.length) return o;
+  const index = o.index ?? old.packages[0]?.pin.index;
+  if (o.reqs?.length || o.requirements?.length) return { ...o, index };
   if (!old.requirements.length && !old.requirementFiles.length) {
     throw new TufpipError('USAGE', 'the lock records no requirements ([tool.tufpip] requirements): give REQ... or -r FILE');
   }
-  return { ...o, reqs: old.requirements, requirements: old.requirementFiles };
+  return { ...o, index, reqs: old.requirements, requirements: old.requirementFiles };
 }
 
 /** `lock --check`: re-resolves and compares; the lock is not written. */

@@ -72,13 +72,8 @@ export async function loadDueSummary(state: PrivateState): Promise<DueSummary | 
   return s && typeof s.snapshotVersion === 'number' && typeof s.nextDue === 'number' ? s : undefined;
 }
 
-/**
- * Not made durable (atomic rename only): after a power cut the record holds the previous summary,
- * the new one or nothing readable, and each is safe: a summary is used only while its snapshot
- * version is the published one, and an unreadable one makes `bump` rescan.
- */
 export async function saveDueSummary(state: PrivateState, s: DueSummary): Promise<void> {
-  await state.writeRecord(SUMMARY_RECORD, Buffer.from(JSON.stringify(s)), { durable: false });
+  await state.writeRecord(SUMMARY_RECORD, Buffer.from(JSON.stringify(s)), { durable: false }); // a hint: used only while its snapshot version is the published one
 }
 
 /**

@@ -5,7 +5,7 @@
 //                              (s3.ts JOURNAL_META), so recovery reads exactly that one
 //   retired/<time>-<id>.jsonl  withdrawn package files of one publication (storage/retired-files.ts)
 //   config.json                the public configuration (for operators setting up another machine)
-//   pending/<role>.json        proposals of offline roles (storage/pending-store.ts records)
+//   records/<name>             private records: proposals of offline roles (storage/pending-store.ts)
 // Every object has a unique name, so writers on several machines never overwrite each other's.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -142,7 +142,7 @@ export class S3PrivateState implements PrivateState {
   }
 
   /**
-   * Private records (pending proposals: `pending/ROLE.json`) live under the private prefix, shared by every machine; hints
+   * Private records (pending proposals) live under `records/`, shared by every machine; hints
    * (written `durable: false`: expiry caches, valid only for the snapshot version they name) in
    * this machine's folder, which saves object writes on every publication.
    */
@@ -156,11 +156,11 @@ export class S3PrivateState implements PrivateState {
       }
     }
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: this.loc.privateBucket, Key: this.key(name) }));
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.loc.privateBucket, Key: this.key(`records/${name}`) }));
       return Buffer.from(await r.Body!.transformToByteArray());
     } catch (err) {
       if (s3Status(err) === 404) return undefined;
-      throw fail('reading', `${this.loc.privateBucket}/${this.key(name)}`, err);
+      throw fail('reading', `${this.loc.privateBucket}/${this.key(`records/${name}`)}`, err);
     }
   }
 
@@ -171,7 +171,7 @@ export class S3PrivateState implements PrivateState {
       writeFileAtomicSync(hint, bytes, false);
       return;
     }
-    const Key = this.key(name);
+    const Key = this.key(`records/${name}`);
     await this.client.send(new PutObjectCommand({ Bucket: this.loc.privateBucket, Key, Body: bytes })).catch((err: unknown) => {
       throw fail('writing', `${this.loc.privateBucket}/${Key}`, err);
     });
@@ -184,12 +184,12 @@ export class S3PrivateState implements PrivateState {
       return true;
     }
     if ((await this.readRecord(name)) === undefined) return false;
-    await this.remove({ bucket: this.loc.privateBucket, key: this.key(name) });
+    await this.remove({ bucket: this.loc.privateBucket, key: this.key(`records/${name}`) });
     return true;
   }
 
   whereRecord(name: string): string {
-    return `s3://${this.loc.privateBucket}/${this.key(name)}`;
+    return `s3://${this.loc.privateBucket}/${this.key(`records/${name}`)}`;
   }
 
   /** Removes a private object (a publication's abort). */
