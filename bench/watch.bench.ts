@@ -1,4 +1,4 @@
-// `tufpip watch run` benchmark (issue "watch an index", Speed): a 16,384-bin index served on
+// `tufpip watch run` benchmark (docs/watch.md "Speed"): a 16,384-bin index served on
 // loopback, a watcher with a baseline, then 1,000 new files published across 100 snapshot versions
 // (10 per transaction); the next `watch run` walks all 100 versions, reading only the bins that
 // changed. Prints the time and the bytes downloaded; asserts nothing.

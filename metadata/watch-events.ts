@@ -1,4 +1,4 @@
-// The events a watcher reports (issue "watch an index"), derived from two verified views of an
+// The events a watcher reports (docs/watch.md), derived from two verified views of an
 // index (metadata/watch-view.ts) or from what the watcher observed. Pure: no I/O, `now` passed in.
 //
 // Alarms: an unauthorized file (its project has expected hashes, or is developer-signed, and the

@@ -1,5 +1,5 @@
 // What a watcher knows about one verified snapshot of an index, reduced to the facts it reports on
-// (issue "watch an index"): per role, the watched files it lists and the keys it delegates to; per
+// (docs/watch.md): per role, the watched files it lists and the keys it delegates to; per
 // watched project, who signs it (claimed / recently-claimed maintainers or the index's online key)
 // and its files with who vouched for each. Built from signed JSON that tuf/ already verified. Pure.
 import { BINS, CLAIMED, RECENTLY_CLAIMED, ROOT, SNAPSHOT, TARGETS, TIMESTAMP, isBinRole, projectRole } from './roles.js';

@@ -67,8 +67,16 @@ wait_for() { # wait_for SECONDS DESCRIPTION COMMAND...
   done
 }
 
+# A failed start says which step failed and shows the daemons' last log lines (no secrets: the
+# S3 keys are never logged), instead of exiting silently under `set -e`.
+start_failed() {
+  echo "s3-gateway: start failed at line $1: $2" >&2
+  tail -n 15 "$DIR"/log/*.log >&2 2>/dev/null || true
+}
+
 cmd_start() {
   have_packages || cmd_install
+  trap 'start_failed "$LINENO" "$BASH_COMMAND"' ERR
   if [ -f "$CRED" ] && curl -s -o /dev/null "http://127.0.0.1:$PORT/"; then
     echo "endpoint=http://127.0.0.1:$PORT"
     echo "credentials=$CRED"

@@ -15,6 +15,7 @@ import { readPublished, type PublishedState } from './helpers/tuf-client.js';
 import { TufClient } from './helpers/tuf-client.js';
 import { download, makePublic, newBucket, s3Env, s3Gateway, s3InitArgs, secondMachine, useS3Gateway } from './helpers/s3-gateway.js';
 import { jsonOf } from './helpers/trusted-index.js';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { withRepo } from '../repo-tools/txn/open-repo.js';
 import { Transaction } from '../repo-tools/txn/transaction.js';
 
@@ -74,6 +75,30 @@ describe('S3 backend: several writers on one bucket', function () {
     expect(state.snapshotVersion).to.equal(2); // B's snapshot: this writer only re-signed the timestamp
     expect([...state.targets.keys()]).to.include('packages/other/other-1.0-py3-none-any.whl'); // B's edit survives
     expectOk(await tufpipRepo(['verify', r.dir], { env }), 'verify');
+  });
+
+  it("another writer's young object at a name this writer needs is never replaced: retries, then CONFLICT with nothing published; once older than the stale window it is a leftover and replaced", async () => {
+    const r = await s3Repo();
+    const { client } = await s3Gateway();
+    // What a live writer planning the same publication has just created: snapshot version 2.
+    const foreign = Buffer.from('{"signed": "another writer\'s snapshot"}');
+    await client.send(new PutObjectCommand({ Bucket: r.bucket, Key: 'ix/metadata/2.snapshot.json', Body: foreign }));
+    const wheel = await writeWheel(path.join(r.base, 'w'), { name: 'young', version: '1.0' });
+    const refused = await tufpipRepo(['add', r.dir, wheel], { env: await s3Env() });
+    expect(refused.code, refused.stderr).to.equal(1);
+    expect(retriesIn(refused.stderr)).to.equal(24);
+    expect(refused.stderr).to.match(/2\.snapshot\.json was just written with other content by another writer publishing the same version; nothing was published/);
+    expect((await published(r)).timestampVersion).to.equal(1);
+    const still = await client.send(new GetObjectCommand({ Bucket: r.bucket, Key: 'ix/metadata/2.snapshot.json' }));
+    expect(Buffer.from(await still.Body!.transformToByteArray()).equals(foreign)).to.equal(true);
+    // The retries took their backoff (about 40 s): with a stale window of 15 s the same object is
+    // now a dead writer's leftover.
+    expect(Date.now() - still.LastModified!.getTime()).to.be.greaterThan(15_000);
+    expectOk(await tufpipRepo(['add', r.dir, wheel], { env: await s3Env({ TUFPIP_S3_STALE_MS: '15000' }) }), 'add over the leftover');
+    const state = await published(r);
+    expect(state.snapshotVersion).to.equal(2);
+    expect([...state.targets.keys()]).to.include('packages/young/young-1.0-py3-none-any.whl');
+    expectOk(await tufpipRepo(['verify', r.dir], { env: await s3Env() }), 'verify');
   });
 
   it('two machines each add 50 files and bump concurrently: every file once, versions without gaps, verify passes', async () => {

@@ -103,8 +103,9 @@ describe('S3 backend: a repository in a bucket (Ceph radosgw)', function () {
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: 'pub/journal/1-x.json', Body: '{}' }));
     const bad = await tufpipRepo(['verify', dir], { env });
     expect(bad.code).to.equal(1);
-    expect(bad.stderr).to.include(`[secret] private key material under the public prefix: s3://${bucket}/pub/backup/online.txt`);
-    expect(bad.stderr).to.include(`[secret] private state under the public prefix: s3://${bucket}/pub/journal/1-x.json`);
+    // The same check and messages as for a local repository (storage/secrets-guard.ts, over the seam).
+    expect(bad.stderr).to.include(`[secret] private key material in the public area: s3://${bucket}/pub/backup/online.txt (holds a PEM private key)`);
+    expect(bad.stderr).to.include(`[private] private state in the public area: s3://${bucket}/pub/journal/1-x.json`);
     expect(bad.stderr).to.not.include('BEGIN');
   });
 

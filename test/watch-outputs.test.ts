@@ -44,6 +44,37 @@ describe('tufpip watch outputs, fork detection and equivocation (real index)', f
     expect(notWatched.stderr).to.contain('is not watched');
   });
 
+  it('bad input is refused with one line and the right exit code, and changes nothing', async () => {
+    const w = await watchedIndex(['beta'], { wheels: [{ name: 'alpha', version: '1.0' }] });
+    cleanup.push(() => w.close());
+    const dir = tmpDir('tufpip-watch-bad-');
+    const notJson = path.join(dir, 'not.jsonl');
+    fs.writeFileSync(notJson, 'not json\n');
+    const badShape = path.join(dir, 'shape.jsonl');
+    fs.writeFileSync(badShape, JSON.stringify({ role: 'snapshot', version: 1, sha256: 'xyz' }) + '\n');
+    const cases: [string, string[], number, RegExp][] = [
+      ['a sha256 that is not 64 hex digits', ['watch', 'expect', '--index', 'idx', 'beta', '--sha256', 'abc'], 2, /a sha256 is 64 hex digits, got "abc"/],
+      ['expect with no hash', ['watch', 'expect', '--index', 'idx', 'beta'], 2, /give --sha256 HASH/],
+      ['a missing file of hashes', ['watch', 'expect', '--index', 'idx', 'beta', '--from', path.join(dir, 'none')], 1, /cannot read .*none: ENOENT/],
+      ['--every that is not a duration', ['watch', 'run', '--index', 'idx', '--every', 'soon'], 2, /--every takes a duration like 30s, 5m, 1h: got "soon"/],
+      ['--webhook that is not http(s)', ['watch', 'run', '--index', 'idx', '--webhook', 'ftp://127.0.0.1/x'], 2, /--webhook takes an http\(s\) URL, got ftp:/],
+      ['--expiry-days below 0', ['watch', 'run', '--index', 'idx', '--expiry-days', '-1'], 2, /--expiry-days takes a number of days >= 0/],
+      ['compare with a line that is not JSON', ['watch', 'compare', '--index', 'idx', notJson], 1, /line 1: not JSON/],
+      ['compare with a malformed observation', ['watch', 'compare', '--index', 'idx', badShape], 1, /line 1: expected \{"role","version","sha256"\}/],
+      ['an index nobody trusts', ['watch', 'add', '--index', 'nope', 'beta'], 1, /no trusted index named nope/],
+    ];
+    expectOk(await w.watcher.run(['watch', 'run', '--index', 'idx']), 'first run');
+    const state = () => fs.readdirSync(path.join(w.watcher.dataDir, 'indexes', 'idx', 'watch')).map((f) => fs.readFileSync(path.join(w.watcher.dataDir, 'indexes', 'idx', 'watch', f), 'utf8')).join('\n');
+    const before = state();
+    for (const [name, args, code, message] of cases) {
+      const r = await w.watcher.run(args);
+      expect(r.code, `${name}:\n${r.stderr}`).to.equal(code);
+      expect(r.stderr, name).to.match(message);
+      expect(r.stderr.split('\n').filter((l) => l.startsWith('tufpip: ')), `${name}: one error line`).to.have.length(1);
+      expect(state(), `${name}: nothing changed`).to.equal(before);
+    }
+  });
+
   it('JSON lines, an Atom feed and a webhook (retried; what a failing receiver missed is sent by the next run)', async () => {
     const w: WatchedIndex = await watchedIndex(['beta'], { wheels: [{ name: 'alpha', version: '1.0' }] });
     cleanup.push(() => w.close());

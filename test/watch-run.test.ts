@@ -82,6 +82,52 @@ describe('tufpip watch run (real index, real history)', function () {
     expect(quiet.events).to.deep.equal([]);
   });
 
+  it('claimed <-> recently-claimed: claim --recent, then promote, each one delegation change', async () => {
+    w = await watchedIndex(['newproj'], { wheels: [{ name: 'alpha', version: '1.0' }] });
+    expect((await w.watcher.watch()).events).to.deep.equal([]);
+    const [carol] = await maintainers(['carol']);
+    expectOk(await tufpipRepo(['claim', w.repo.dir, 'newproj', '--key', carol.pub, '--threshold', '1', '--recent']), 'claim --recent');
+    const recent = await w.watcher.watch();
+    expect(kinds(recent.events)).to.deep.equal(['delegation-changed']);
+    expect(recent.events[0].message).to.contain('index-signed -> recently-claimed').and.contain(`1 of ${carol.keyid.slice(0, 8)}`);
+    expectOk(await tufpipRepo(['promote', w.repo.dir, '--offline-key', path.join(w.repo.dir, 'keys', 'claimed.pem')]), 'promote');
+    const promoted = await w.watcher.watch();
+    expect(kinds(promoted.events)).to.deep.equal(['delegation-changed']);
+    expect(promoted.events[0].message).to.contain('recently-claimed -> claimed');
+    expect((await w.watcher.watch()).events).to.deep.equal([]);
+  });
+
+  it("a maintainer key rotated (runbook 4.5): the project's files are unreachable until re-signed, then back, each reported once", async () => {
+    w = await watchedIndex(['myproj'], { wheels: [{ name: 'alpha', version: '1.0' }] });
+    expect((await w.watcher.watch()).events).to.deep.equal([]);
+    const [old, fresh] = await maintainers(['myproj-old', 'myproj-new']);
+    expectOk(await claim(w.repo.dir, 'myproj', [old], 1), 'claim');
+    const whl = await writeWheel(path.join(tmpDir('tufpip-watch-dist-'), 'dist'), { name: 'myproj', version: '1.0' });
+    const bundles = tmpDir('tufpip-watch-bundle-');
+    const first = await signRelease({ project: 'myproj', files: [whl], signers: [old], keys: [old], threshold: 1, out: path.join(bundles, 'old.release.json') });
+    expectOk(await tufpipRepo(['add', w.repo.dir, '--signed', first, whl]), 'add --signed');
+    expect(kinds((await w.watcher.watch()).events)).to.deep.equal(['delegation-changed', 'file-added myproj-1.0-py3-none-any.whl']);
+
+    expectOk(await tufpipRepo(['propose', w.repo.dir, '--role', 'claimed', '--project', 'myproj', '--remove-key', old.pub, '--add-key', fresh.pub]), 'propose');
+    expectOk(await tufpipRepo(['sign', path.join(w.repo.dir, 'pending', 'claimed.json'), '--key', path.join(w.repo.dir, 'keys', 'claimed.pem')]), 'sign');
+    expectOk(await tufpipRepo(['publish', w.repo.dir]), 'publish');
+    const rotated = await w.watcher.watch();
+    expect(rotated.code).to.equal(0);
+    expect(kinds(rotated.events)).to.deep.equal(['delegation-changed', 'delegation-changed project-myproj', 'file-removed myproj-1.0-py3-none-any.whl']);
+    expect(rotated.events.find((e) => !e.role)!.message).to.contain(`keys 1 of ${old.keyid.slice(0, 8)} -> 1 of ${fresh.keyid.slice(0, 8)}`);
+    expect(rotated.events.find((e) => e.role === 'project-myproj')!.message).to.contain('no longer signed by the keys its delegator gives it');
+
+    // The new project metadata builds on the published one (signed by the old key) and is signed by the new one.
+    const again = await signRelease({ project: 'myproj', files: [whl], signers: [fresh], keys: [old, fresh], threshold: 1, from: path.join(w.repo.dir, 'site', 'metadata'), out: path.join(bundles, 'new.release.json') });
+    expectOk(await tufpipRepo(['add', w.repo.dir, '--signed', again, whl]), 'add --signed (new key)');
+    const back = await w.watcher.watch();
+    expect(kinds(back.events)).to.deep.equal(['file-added myproj-1.0-py3-none-any.whl']);
+    expect(back.events[0]).to.include({ authorized: true, sha256: sha256File(whl) });
+    expect(back.events[0].vouch).to.include({ kind: 'developer', threshold: 1 });
+    expect(back.events[0].vouch!.keyids).to.include(fresh.keyid);
+    expect((await w.watcher.watch()).events).to.deep.equal([]);
+  });
+
   it('online key and root rotation (runbook 4.4): root rotated and online key changed, once', async () => {
     w = await watchedIndex([], { wheels: [{ name: 'alpha', version: '1.0' }] });
     expect((await w.watcher.watch()).events).to.deep.equal([]);

@@ -102,3 +102,14 @@ export function verifyHistoricSigned(kind: 'snapshot' | 'targets', role: string,
   }
   throw new TufpipError('VERIFY_FAILED', `${role} version ${version}: not signed by a threshold of the keys its delegator gives it (${(last as Error | undefined)?.message ?? 'no delegator'})`, { cause: last });
 }
+
+/** Whether `delegator` still gives `role` keys that a threshold of signed `md` (TUF spec 5.6.3). */
+export function delegateVerifies(delegator: Delegator, role: string, md: Metadata<Targets>): boolean {
+  try {
+    delegator.verifyDelegate(role, md);
+    return true;
+  } catch {
+    // UnsignedMetadataError (below threshold) or ValueError (no longer delegated): not verified.
+    return false;
+  }
+}

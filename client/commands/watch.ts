@@ -1,4 +1,4 @@
-// `tufpip watch add/list/remove/expect/run/export/compare` (issue "watch an index"): the
+// `tufpip watch add/list/remove/expect/run/export/compare` (docs/watch.md): the
 // subscriptions, stored with the trust data (client/watch/watch-store.ts), and the commands that
 // read them. Verification is tuf-js's Updater plus tuf/history-verify.ts; event derivation is
 // metadata/watch-events.ts.

@@ -1,4 +1,4 @@
-// The walk through an index's history since the watcher's last run (issue "watch an index"):
+// The walk through an index's history since the watcher's last run (docs/watch.md):
 // after tuf-js's Updater verified the current timestamp and snapshot (IndexClient.refresh), every
 // snapshot version from the last one seen up to the current one is read (consistent snapshots:
 // N.snapshot.json stays published until gc) and checked (tuf/history-verify.ts): signed by the
@@ -13,7 +13,7 @@ import { BINS, CLAIMED, RECENTLY_CLAIMED, SNAPSHOT, TARGETS, TIMESTAMP, isBinRol
 import { PROJECT_DELEGATORS, releaseParent } from '../../metadata/role-graph.js';
 import { assembleView, roleFacts, type RoleFacts, type RootJson, type TargetsJson, type WatchView } from '../../metadata/watch-view.js';
 import { diffViews, equivocationOf, observationKey, type Expectations, type WatchEvent } from '../../metadata/watch-events.js';
-import { verifyHistoricMetadata, verifyHistoricSigned, type Delegator } from '../../tuf/history-verify.js';
+import { delegateVerifies, verifyHistoricMetadata, verifyHistoricSigned, type Delegator } from '../../tuf/history-verify.js';
 import type { Metadata, Root, Targets } from '../../tuf/models.js';
 import type { IndexClient } from '../lib/index-client.js';
 import type { WatchState } from './watch-store.js';
@@ -249,6 +249,23 @@ export async function walkHistory(input: WalkInput): Promise<WalkResult> {
           parsed.set(role, md);
         }
       });
+      // TUF spec 5.6.3 for the roles that did not change: a delegating role kept from an earlier
+      // snapshot must still be signed by the keys its (changed) delegator gives it now, or clients
+      // stop at it (runbook 4.5: a maintainer key rotated before the maintainers re-signed).
+      const changedHere = new Set(here.map(([role]) => role));
+      if (changedHere.size) {
+        for (const role of Object.keys(delegatorText)) {
+          if (levelOf(role) !== level + 1 || changed.some(([r]) => r === role)) continue;
+          const delegators = await delegatorsOf(role);
+          const md = (await delegatorMd(role))!;
+          if (delegators.some((d) => delegateVerifies(d, role, md))) continue;
+          events.push({ kind: 'delegation-changed', alarm: false, snapshot: v, role, version: md.signed.version, message: `${role} version ${md.signed.version} is no longer signed by the keys its delegator gives it: TUF clients cannot reach its files until it is signed again` });
+          // Its files (and those of roles it delegates) are out of the view until a new version verifies.
+          delete facts[role];
+          delete delegatorText[role];
+          parsed.delete(role);
+        }
+      }
     }
     const next = assembleView(v, root.signed.toJSON() as unknown as RootJson, facts, watched);
     if (view) events.push(...diffViews(view, next, expected));

@@ -1,4 +1,4 @@
-// `tufpip watch run`: one watch cycle for one index (issue "watch an index"). Under the index's
+// `tufpip watch run`: one watch cycle for one index (docs/watch.md). Under the index's
 // watch lock: TUF update cycle by tuf-js's Updater (IndexClient.refresh, TUF spec 5.3-5.6), the
 // walk through the history since the last run (history-walk.ts), expiry warnings, then the new
 // state and the events are persisted in one atomic write: an event is stored exactly once, a

@@ -212,15 +212,18 @@ const servedPath = (o: { area: Area; name: string }) => (o.area === 'metadata' ?
 export async function verifyRepo(repoDir: string, opts: VerifyOptions = {}): Promise<VerifyReport> {
   const layout = new RepoLayout(repoDir);
   const config = await layout.loadConfig();
-  if (config.storage) return (await import('./verify-s3.js')).verifyS3(layout, config, opts);
-  // Everything published is read through the storage seam (an S3 index: verify-s3.ts, over its public URL).
+  // Everything published is read through the storage seam, whatever the backend.
   const storage = await openStorage(layout, undefined, config);
   const tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'tufpip-verify-'));
   let fetcher: StreamFetcher | undefined;
   try {
     const rootName = versionedFileName('root', 1);
-    const rootBytes = opts.root ? await fsp.readFile(opts.root) : await storage.read('metadata', rootName);
-    const rootFile = opts.root ?? storage.where('metadata', rootName);
+    // The trust anchor: --root, else for a repository in an object store the copy of root v1 that
+    // init kept in the local folder (not the bucket's own), else the repository's root v1.
+    const keptRoot = config.storage ? path.join(layout.dir, rootName) : undefined;
+    const anchor = opts.root ?? keptRoot;
+    const rootBytes = anchor ? await fsp.readFile(anchor) : await storage.read('metadata', rootName);
+    const rootFile = anchor ?? storage.where('metadata', rootName);
     if (!rootBytes) throw new TufpipError('VERIFY_FAILED', `no trusted root: ${rootFile} is missing`);
     await fsp.writeFile(path.join(tmp, 'root.json'), rootBytes);
     fetcher = new StreamFetcher(async (url) => {

@@ -14,6 +14,6 @@ export async function openStorage(layout: RepoLayout, lock?: LockHandle, config?
   const cfg = config ?? (await layout.loadConfig());
   // The object-store client is loaded only for a repository that uses it (it costs every local
   // command ~150 ms of start-up otherwise).
-  if (cfg.storage?.backend === 's3') return new (await import('./s3.js')).S3Storage(cfg.storage, lock, cachePolicyOf(cfg)).open();
+  if (cfg.storage?.backend === 's3') return new (await import('./s3.js')).S3Storage(cfg.storage, lock, cachePolicyOf(cfg), layout.dir).open();
   return new LocalDiskStorage(layout, lock);
 }

@@ -5,8 +5,12 @@
 //                              (s3.ts JOURNAL_META), so recovery reads exactly that one
 //   retired/<time>-<id>.jsonl  withdrawn package files of one publication (storage/retired-files.ts)
 //   config.json                the public configuration (for operators setting up another machine)
+//   records/<name>             private records: proposals of offline roles (storage/pending-store.ts)
 // Every object has a unique name, so writers on several machines never overwrite each other's.
+import fs from 'node:fs';
+import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { writeFileAtomicSync } from '../../io/atomic-file.js';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { TufpipError } from '../../metadata/errors.js';
 import type { RetiredFile } from '../../metadata/filename-record.js';
@@ -31,7 +35,13 @@ export class S3PrivateState implements PrivateState {
     private readonly client: S3Client,
     /** The journal key the last-read timestamp.json names (s3.ts). */
     private readonly headJournalKey: () => string | undefined,
+    /** This machine's local state folder: hints (records written `durable: false`) stay there. */
+    private readonly localDir?: string,
   ) {}
+
+  private hintFile(name: string): string | undefined {
+    return this.localDir && path.join(this.localDir, 'hints', ...name.split('/'));
+  }
 
   private key(name: string): string {
     return `${this.loc.privatePrefix}${name}`;
@@ -131,8 +141,20 @@ export class S3PrivateState implements PrivateState {
     for (const o of objs.slice(keep)) if (o.key !== this.headJournalKey()) await this.remove({ bucket: this.loc.privateBucket, key: o.key });
   }
 
-  /** Private records (pending proposals, hints) live under `records/`, shared by every machine. */
+  /**
+   * Private records (pending proposals) live under `records/`, shared by every machine; hints
+   * (written `durable: false`: expiry caches, valid only for the snapshot version they name) in
+   * this machine's folder, which saves object writes on every publication.
+   */
   async readRecord(name: string): Promise<Buffer | undefined> {
+    const hint = this.hintFile(name);
+    if (hint) {
+      try {
+        return fs.readFileSync(hint);
+      } catch {
+        // not a hint of this machine: a shared record
+      }
+    }
     try {
       const r = await this.client.send(new GetObjectCommand({ Bucket: this.loc.privateBucket, Key: this.key(`records/${name}`) }));
       return Buffer.from(await r.Body!.transformToByteArray());
@@ -142,7 +164,13 @@ export class S3PrivateState implements PrivateState {
     }
   }
 
-  async writeRecord(name: string, bytes: Uint8Array): Promise<void> {
+  async writeRecord(name: string, bytes: Uint8Array, opts: { durable?: boolean } = {}): Promise<void> {
+    const hint = this.hintFile(name);
+    if (hint && opts.durable === false) {
+      fs.mkdirSync(path.dirname(hint), { recursive: true, mode: 0o700 });
+      writeFileAtomicSync(hint, bytes, false);
+      return;
+    }
     const Key = this.key(`records/${name}`);
     await this.client.send(new PutObjectCommand({ Bucket: this.loc.privateBucket, Key, Body: bytes })).catch((err: unknown) => {
       throw fail('writing', `${this.loc.privateBucket}/${Key}`, err);
@@ -150,6 +178,11 @@ export class S3PrivateState implements PrivateState {
   }
 
   async deleteRecord(name: string): Promise<boolean> {
+    const hint = this.hintFile(name);
+    if (hint && fs.existsSync(hint)) {
+      fs.rmSync(hint, { force: true });
+      return true;
+    }
     if ((await this.readRecord(name)) === undefined) return false;
     await this.remove({ bucket: this.loc.privateBucket, key: this.key(`records/${name}`) });
     return true;

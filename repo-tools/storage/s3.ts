@@ -118,10 +118,12 @@ export class S3Storage extends S3Reader implements Storage {
     private readonly lock?: LockHandle,
     /** The repository's caching (layout.ts cachePolicyOf): each object is stored with its Cache-Control. */
     readonly cachePolicy: CachePolicy = DEFAULT_CACHE_POLICY,
+    /** This machine's local state folder (config, keys, hints: s3-private.ts). */
+    localDir?: string,
     client?: S3Client,
   ) {
     super(loc, client);
-    this.state = new S3PrivateState(loc, this.client, () => this.lastHead?.journalKey);
+    this.state = new S3PrivateState(loc, this.client, () => this.lastHead?.journalKey, localDir);
   }
 
   cacheOf(area: Area, name: string): string {

@@ -167,9 +167,11 @@ const PRIVATE_NAMES = new Map<string, string>([
   ['due-summary.json', 'a private cache'],
   ['scan-state.json', 'a private cache'],
   ['lock', 'the repository lock'],
+  ['credentials', 'credentials'],
 ]);
-// Private folders at the top of a repository: proposals, keys, staging of uploads.
-const PRIVATE_TOP = /^(pending|keys|staging)\//;
+// Private folders at the top of a repository (proposals, keys, staging of uploads) and of an
+// object store's private prefix (journal/, retired/, records/: storage/s3-private.ts).
+const PRIVATE_TOP = /^(pending|keys|staging|journal|retired|records)\//;
 const HEAD_BYTES = 64 * 1024;
 
 /** The first bytes of a stream (then destroyed), or undefined when it cannot be read. */

@@ -38,7 +38,14 @@ function readCredentials(file: string): Record<string, string> {
 }
 
 async function start(): Promise<S3Gateway> {
-  const r = await runCommand('bash', [SCRIPT, 'start'], { env: { ...process.env, ...GATEWAY_ENV }, timeoutMs: 110_000 });
+  const scriptEnv = { ...process.env, ...GATEWAY_ENV };
+  let r = await runCommand('bash', [SCRIPT, 'start'], { env: scriptEnv, timeoutMs: 110_000 });
+  if (r.code !== 0) {
+    // One more try from scratch: a start can fail on a machine busy enough to miss a step's wait.
+    console.error(`scripts/s3-gateway.sh start failed (${r.code ?? r.signal}), trying once more:\n${r.stderr}`);
+    await runCommand('bash', [SCRIPT, 'stop'], { env: scriptEnv });
+    r = await runCommand('bash', [SCRIPT, 'start'], { env: scriptEnv, timeoutMs: 110_000 });
+  }
   if (r.code !== 0) throw new Error(`scripts/s3-gateway.sh start failed (${r.code ?? r.signal}):\n${r.stdout}\n${r.stderr}`);
   const endpoint = /^endpoint=(.*)$/m.exec(r.stdout)![1];
   const cred = readCredentials(/^credentials=(.*)$/m.exec(r.stdout)![1]);

@@ -1,0 +1,75 @@
+// nginx (Debian; scripts/cdn-nginx.sh) as the CDN in front of a repository in a bucket (Ceph's S3
+// gateway): the bucket's objects carry the Cache-Control of their class (storage/s3.ts), the CDN
+// follows it, `tufpip install` into a real venv reads through it, and a new release is seen
+// through it once timestamp.json's max-age (config.json cache.headMaxAge: 2 s here) has passed.
+import fs from 'node:fs';
+import path from 'node:path';
+import { expect } from 'chai';
+import { tufpip, tufpipRepo } from './helpers/cli.js';
+import { startCdn, type Cdn } from './helpers/nginx.js';
+import { freshVenv } from './helpers/python.js';
+import { expectOk } from './helpers/repo.js';
+import { tmpDir } from './helpers/tmp.js';
+import { jsonOf } from './helpers/trusted-index.js';
+import { writeWheel } from './helpers/wheels.js';
+import { makePublic, newBucket, s3Env, s3Gateway, s3InitArgs, useS3Gateway } from './helpers/s3-gateway.js';
+
+useS3Gateway();
+
+const versionOf = (text: string) => (JSON.parse(text) as { signed: { version: number } }).signed.version;
+
+describe('CDN: nginx in front of a bucket on the S3 gateway', function () {
+  this.timeout(600_000);
+  let cdn: Cdn | undefined;
+
+  after(async () => {
+    await cdn?.stop();
+  });
+
+  it('tufpip install through the CDN; immutable objects from its cache; a new release seen once the timestamp max-age passes', async () => {
+    const bucket = await newBucket();
+    await makePublic(bucket, 'ix/');
+    const env = await s3Env();
+    const gw = await s3Gateway();
+    const base = tmpDir('tufpip-cdn-s3-');
+    const dir = path.join(base, 'local');
+    const init = jsonOf<{ root: string }>(expectOk(await tufpipRepo(['init', dir, '--bins', '16', '--json', ...(await s3InitArgs(bucket, 'ix/'))], { env }), 'init'));
+    const configFile = path.join(dir, 'config.json');
+    fs.writeFileSync(configFile, JSON.stringify({ ...JSON.parse(fs.readFileSync(configFile, 'utf8')), cache: { headMaxAge: 2, mutableMaxAge: 2 } }));
+    const wheels = path.join(base, 'wheels');
+    expectOk(await tufpipRepo(['add', dir, await writeWheel(wheels, { name: 'alpha', version: '1.0' })], { env }), 'add alpha');
+
+    cdn = await startCdn(`${gw.endpoint}/${bucket}/ix/`);
+    const ts = await fetch(`${cdn.url}metadata/timestamp.json`);
+    const before = versionOf(await ts.text());
+    expect(ts.headers.get('cache-control')).to.equal('public, max-age=2');
+    const rootUrl = `${cdn.url}metadata/1.root.json`;
+    for (let i = 0; i < 2; i++) {
+      const r = await fetch(rootUrl);
+      await r.arrayBuffer();
+      expect(r.headers.get('cache-control')).to.equal('public, max-age=31536000, immutable');
+      if (i === 1) expect(r.headers.get('x-cache-status'), 'the second request is answered from the CDN cache').to.equal('HIT');
+    }
+
+    const dataDir = path.join(tmpDir('tufpip-data-'), 'data');
+    const run = (args: string[]) => tufpip(['--data-dir', dataDir, ...args]);
+    expectOk(await run(['trust', 'add', cdn.url, '--root', init.root]), 'trust add (CDN URL)');
+    const venv = freshVenv();
+    expectOk(await run(['install', 'alpha', '--python', venv.python]), 'install through the CDN');
+    expect(venv.installed()).to.include('alpha');
+
+    expectOk(await tufpipRepo(['add', dir, await writeWheel(wheels, { name: 'gamma', version: '1.0' })], { env }), 'add gamma');
+    const published = versionOf((await (await fetch(`${gw.endpoint}/${bucket}/ix/metadata/timestamp.json`)).text()));
+    expect(published).to.be.greaterThan(before);
+    // Poll the CDN (bounded only on failure) until the cached timestamp has expired and it refetched.
+    const end = Date.now() + 60_000;
+    for (;;) {
+      const v = versionOf(await (await fetch(`${cdn.url}metadata/timestamp.json`)).text());
+      if (v === published) break;
+      if (Date.now() > end) expect.fail(`the CDN still serves timestamp version ${v}, not ${published}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expectOk(await run(['install', 'gamma', '--python', venv.python]), 'install the new release through the CDN');
+    expect(venv.installed()).to.include('gamma');
+  });
+});
