@@ -16,6 +16,7 @@ import {
   type KeyTransition,
 } from '../metadata/key-transition.js';
 import { parseDistFilename } from '../metadata/pep503.js';
+import { planRelease } from '../metadata/releases.js';
 import { newKey, type TestKey } from './helpers/tuf-fixture.js';
 
 const setOf = (keys: TestKey[], threshold: number): KeySet => ({ keys: Object.fromEntries(keys.map((k) => [k.keyid, k.pub])), threshold });
@@ -84,5 +85,18 @@ describe('metadata/key-transition: maintainers rotating their keys', () => {
     expect(() => parseTransition('{')).to.throw('not valid JSON');
     expect(() => parseTransition('{"signed":{"_type":"targets"}}')).to.throw('not a tufpip-key-transition document');
     expect(() => parseTransition(JSON.stringify({ ...t1, signed: { ...t1.signed, previous: 'x' } }))).to.throw('malformed');
+  });
+
+  it('planRelease: the project role lists its transitions, keeps them in later releases, never rewrites one', () => {
+    const keys = Object.fromEntries(B.map((k) => [k.keyid, k.pub]));
+    const info = { length: 10, hashes: { sha256: 'a'.repeat(64) } };
+    const base = { project: 'gamma', keys, threshold: 2, now: new Date('2026-01-01T00:00:00Z'), expiresDays: 30 };
+    const first = planRelease({ ...base, version: '1.0', files: [{ filename: 'gamma-1.0-py3-none-any.whl', length: 1, sha256: 'b'.repeat(64) }], transitions: new Map([[transitionPath('gamma', 1), info]]) });
+    const proj = first.roles.get('project-gamma')!;
+    expect(proj.targets).to.deep.equal({ [transitionPath('gamma', 1)]: info });
+    const releases = new Map([...first.roles].filter(([n]) => n !== 'project-gamma'));
+    const next = planRelease({ ...base, version: '1.1', files: [{ filename: 'gamma-1.1-py3-none-any.whl', length: 1, sha256: 'c'.repeat(64) }], current: { project: proj, releases } });
+    expect(Object.keys(next.roles.get('project-gamma')!.targets)).to.deep.equal([transitionPath('gamma', 1)]);
+    expect(() => planRelease({ ...base, version: '1.1', files: [], current: { project: proj, releases }, transitions: new Map([[transitionPath('gamma', 1), { ...info, length: 11 }]]) })).to.throw('never rewritten');
   });
 });

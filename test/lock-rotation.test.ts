@@ -242,6 +242,9 @@ describe('a real repository: release rotate-keys, release sign --transition, add
     expect(weak.stderr).to.contain('does not count: transition 1 is signed by 1/2 of the old keys');
     expectOk(await tufpipRepo(['release', 'sign', wheel, '--project', 'gamma', '--key', b1.pem, '--out', second, ...pubs('--maintainer-key', [b1, b2]), '--threshold', '2', '--from', metadata, '--fresh', '--transition', t1]), 'release sign --transition');
     expectOk(await tufpipRepo(['release', 'sign', '--add-signature', second, '--key', b2.pem]), 'add-signature b2');
+    const weakAdd = await tufpipRepo(['add', repo.dir, '--signed', second, wheel, incomplete]);
+    expect(weakAdd.code).to.equal(1);
+    expect(weakAdd.stderr).to.contain('does not count: transition 1 is signed by 1/2 of the old keys');
     const notGiven = await tufpipRepo(['add', repo.dir, '--signed', second, wheel]);
     expect(notGiven.code).to.equal(1);
     expect(notGiven.stderr).to.contain('lists key transition packages/gamma/tufpip-key-transition-1.json, which was not given and is not on the index');
