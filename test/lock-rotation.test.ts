@@ -271,6 +271,9 @@ describe('tufpip-repo release rotate-keys: refusals', () => {
     expect(stranger.stderr).to.match(/your key [0-9a-f]{8} is neither an old key/);
     expect(fs.existsSync(t1)).to.equal(false);
     expectOk(await tufpipRepo(['release', 'rotate-keys', '--key', a1.pem, '--out', t1, '--project', 'gamma', '--old-key', a1.pub, '--new-key', b1.pub]), 'rotate-keys');
+    const reopened = await tufpipRepo(['release', 'rotate-keys', '--key', b1.pem, '--out', t1, '--new-key', x.pub]);
+    expect(reopened.code).to.equal(2);
+    expect(reopened.stderr).to.contain('exists: to add your signature give only --out and --key');
     const doc = JSON.parse(fs.readFileSync(t1, 'utf8'));
     doc.signed.new.threshold = 1;
     doc.signed.project = 'other';

@@ -78,6 +78,9 @@ export async function rotateKeys(o: RotateKeysOptions): Promise<RotateKeysStatus
   const exists = await fsp.stat(o.out).then(() => true, () => false);
   let t: KeyTransition;
   if (exists) {
+    if (o.previous || o.oldKeys?.length || o.newKeys?.length || o.oldThreshold !== undefined || o.newThreshold !== undefined) {
+      throw new TufpipError('USAGE', `${o.out} exists: to add your signature give only --out and --key (its signed content never changes)`);
+    }
     t = await readTransition(o.out, '--out');
     if (o.project && normalizeProject(o.project) !== t.signed.project) throw new TufpipError('USAGE', `${o.out} is a transition of ${t.signed.project}, not ${normalizeProject(o.project)}`);
     // Signatures already there must still verify: the content must not have changed since.
