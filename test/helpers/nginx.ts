@@ -1,11 +1,11 @@
 // Debian's nginx as a caching reverse proxy (the CDN) in front of an origin on loopback, through
 // the project's own script (scripts/cdn-nginx.sh: runs as the current user, everything under its
 // data folder). stop() returns once nginx has exited; every test that starts one stops it.
-import net from 'node:net';
 import path from 'node:path';
 import { runCommand } from './cli.js';
 import { PROJECT_ROOT } from './python.js';
 import { tmpDir } from './tmp.js';
+import { freePort } from '../../io/free-port.js';
 
 export const CDN_SCRIPT = path.join(PROJECT_ROOT, 'scripts', 'cdn-nginx.sh');
 
@@ -17,17 +17,7 @@ export interface Cdn {
   stop(): Promise<void>;
 }
 
-/** A port nobody listens on right now (the kernel's choice). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Starts nginx in front of `origin` (a base URL); resolves once it listens. */
 export async function startCdn(origin: string): Promise<Cdn> {
