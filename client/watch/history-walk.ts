@@ -172,7 +172,10 @@ export async function walkHistory(input: WalkInput): Promise<WalkResult> {
   }
   const steps: Step[] = [];
   const listedVersions: Record<string, number> = { ...versions };
-  let known = Object.keys(listedVersions).length;
+  // The same listing keyed by snapshot meta key (`ROLE.json`): the JSON parser's key strings are
+  // looked up as they are, so an unchanged entry costs one lookup and no new string.
+  const listedByFile = new Map<string, number>();
+  for (const role in listedVersions) listedByFile.set(`${role}.json`, listedVersions[role]);
   const pool = limiter(CONCURRENCY);
   const roleFiles = new Map<string, Promise<Buffer>>();
   for (let v = from; v <= current; v++) {
@@ -191,11 +194,11 @@ export async function walkHistory(input: WalkInput): Promise<WalkResult> {
     const meta = snap.meta ?? {};
     for (const file in meta) {
       const m = meta[file];
-      const role = file.endsWith('.json') ? file.slice(0, -5) : file;
-      if (listedVersions[role] === m?.version) {
+      if (listedByFile.get(file) === m?.version) {
         unchanged++;
         continue;
       }
+      const role = file.endsWith('.json') ? file.slice(0, -5) : file;
       // TUF spec 4.4 (snapshot meta): role file names and positive integer versions; nothing else is fetched.
       if (!file.endsWith('.json') || !isTargetsRoleName(role) || !Number.isSafeInteger(m?.version) || m.version < 1) {
         throw new TufpipError('VERIFY_FAILED', `snapshot version ${v} lists ${JSON.stringify(file)} with version ${JSON.stringify(m?.version)}: not a role of this index`);
@@ -204,12 +207,16 @@ export async function walkHistory(input: WalkInput): Promise<WalkResult> {
     }
     // Roles no longer listed (a project role after a takedown) are forgotten.
     const removed: string[] = [];
-    if (unchanged + changed.filter(([role]) => listedVersions[role] !== undefined).length < known) {
+    if (unchanged + changed.filter(([role]) => listedVersions[role] !== undefined).length < listedByFile.size) {
       for (const role of Object.keys(listedVersions)) if (!Object.prototype.hasOwnProperty.call(meta, `${role}.json`)) removed.push(role);
     }
-    for (const role of removed) delete listedVersions[role];
+    for (const role of removed) {
+      delete listedVersions[role];
+      listedByFile.delete(`${role}.json`);
+    }
     for (const [role, ver] of changed) {
       listedVersions[role] = ver;
+      listedByFile.set(`${role}.json`, ver);
       const file = versionedFileName(role, ver);
       if (!roleFiles.has(file)) {
         const p = pool(() => client.fetchMetadataFile(file, MAX.targets));
@@ -217,7 +224,6 @@ export async function walkHistory(input: WalkInput): Promise<WalkResult> {
         roleFiles.set(file, p);
       }
     }
-    known = Object.keys(listedVersions).length;
     steps.push({ v, changed, removed });
   }
 
