@@ -3,9 +3,9 @@
 import type { CommandModule } from 'yargs';
 import { TufpipError } from '../../metadata/errors.js';
 import { printJson, say, note } from '../../io/cli/output.js';
-import type { GlobalFlags } from './commands.js';
+import { common, indexOptions, policyOf, type IndexFlags } from './pip-commands.js';
 
-interface LockFlags extends GlobalFlags {
+interface LockFlags extends IndexFlags {
   reqs?: string[];
   requirement?: string[];
   output: string;
@@ -14,12 +14,6 @@ interface LockFlags extends GlobalFlags {
   'accept-signer-change'?: string[];
   'accept-root-change'?: boolean;
   strict?: boolean;
-  index?: string;
-  'allow-http'?: boolean;
-  python?: string;
-  'require-developer-signed'?: boolean;
-  policy?: string;
-  verbose?: boolean;
   '--'?: string[];
 }
 
@@ -27,7 +21,7 @@ export const lockCommand: CommandModule<object, LockFlags> = {
   command: 'lock [reqs..]',
   describe: 'resolve through the verifying proxy and write a PEP 751 pylock.toml pinning who signed each package; --check for CI',
   builder: (y) =>
-    y
+    indexOptions(y)
       .parserConfiguration({ 'populate--': true })
       .positional('reqs', { type: 'string', array: true, describe: 'requirement specifiers (default with an existing lock: the requirements it records)' })
       .option('requirement', { alias: 'r', type: 'string', array: true, describe: 'requirements file (repeatable)' })
@@ -37,13 +31,7 @@ export const lockCommand: CommandModule<object, LockFlags> = {
       .option('accept-signer-change', { type: 'string', array: true, describe: 'PKG whose signer change you reviewed: record its new pin' })
       .option('accept-root-change', { type: 'boolean', describe: "record pins under the index's new root keys (after reviewing the root change)" })
       .option('strict', { type: 'boolean', describe: 'a new package that is not developer-signed (PEP 480) is a change too' })
-      .option('index', { type: 'string', describe: 'trusted index, by name or URL (default: the only trusted index)' })
-      .option('allow-http', { type: 'boolean', describe: 'accept a plain-HTTP index URL to a host other than loopback' })
       .option('python', { type: 'string', describe: 'Python interpreter whose pip resolves (default python3)' })
-      .option('require-developer-signed', { type: 'boolean', describe: "refuse packages that only the index (not the project's developers, PEP 480) signed" })
-      .option('policy', { type: 'string', describe: 'policy file (default: ./tufpip.toml if present)' })
-      .option('json', { type: 'boolean', describe: 'print machine-readable JSON on stdout' })
-      .option('quiet', { type: 'boolean', alias: 'q', describe: 'print nothing but errors' })
       .option('verbose', { alias: 'v', type: 'boolean', describe: "show pip's own output" })
       .epilog('After -- : pip options for resolution (--pre, --only-binary :all:, --platform X...).'),
   handler: async (a) => {
@@ -64,19 +52,13 @@ export const lockCommand: CommandModule<object, LockFlags> = {
 async function runLock(a: LockFlags, jsonPrinted: () => void): Promise<void> {
   const { checkLock, writeOrUpgradeLock, refusedChanges } = await import('../commands/lock.js');
   const { describeChange, isAlarm } = await import('../../metadata/signer-pin.js');
-  const { loadPolicy } = await import('../lib/policy.js');
-  const { idleTimeoutFromEnv } = await import('../../io/idle-timeout.js');
   const o = {
-    index: a.index,
-    dataDir: a['data-dir'],
-    allowHttp: a['allow-http'],
-    python: a.python,
-    idleTimeoutMs: idleTimeoutFromEnv(),
+    ...(await common(a)),
     reqs: a.reqs,
     requirements: a.requirement,
     pipArgs: a['--'],
     streamPip: a.verbose && !a.json,
-    policy: await loadPolicy({ policyFile: a.policy, requireDeveloperSigned: a['require-developer-signed'] }),
+    policy: await policyOf(a),
     output: a.output,
     strict: a.strict,
   };

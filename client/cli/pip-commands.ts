@@ -8,7 +8,8 @@ import { printJson, say, note } from '../../io/cli/output.js';
 import { downloadProgress } from '../../io/cli/progress.js';
 import { TufpipError } from '../../metadata/errors.js';
 
-interface IndexFlags extends GlobalFlags {
+/** Flags of every command that reads a trusted index through the verifying proxy (also `lock`). */
+export interface IndexFlags extends GlobalFlags {
   index?: string;
   'allow-http'?: boolean;
   python?: string;
@@ -24,7 +25,7 @@ interface ReqFlags extends IndexFlags {
   '--'?: string[];
 }
 
-const indexOptions = <T>(y: Argv<T>) =>
+export const indexOptions = <T>(y: Argv<T>) =>
   y
     .option('index', { type: 'string', describe: 'trusted index, by name or URL (default: the only trusted index)' })
     .option('allow-http', { type: 'boolean', describe: 'accept a plain-HTTP index URL to a host other than loopback' })
@@ -42,12 +43,12 @@ const reqOptions = <T>(y: Argv<T>) =>
     .option('locked', { type: 'string', describe: 'exactly the files of this PEP 751 lock (tufpip lock), no resolution: each verified by TUF, the lock\'s hash and size, and its signer pin' })
     .option('verbose', { alias: 'v', type: 'boolean', describe: "show pip's own output and every proxy request" });
 
-async function policyOf(a: IndexFlags) {
+export async function policyOf(a: IndexFlags) {
   const { loadPolicy } = await import('../lib/policy.js');
   return loadPolicy({ policyFile: a.policy, requireDeveloperSigned: a['require-developer-signed'] });
 }
 
-async function common(a: IndexFlags) {
+export async function common(a: IndexFlags) {
   // $TUFPIP_IDLE_TIMEOUT_MS: the per-chunk download idle timeout (TUF slow retrieval), default 30 s.
   const { idleTimeoutFromEnv } = await import('../../io/idle-timeout.js');
   return { index: a.index, dataDir: a['data-dir'], allowHttp: a['allow-http'], python: a.python, idleTimeoutMs: idleTimeoutFromEnv() };
