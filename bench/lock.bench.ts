@@ -5,33 +5,20 @@
 // `--target` folder with the same pip. Repetitions alternate the sides; medians are reported.
 //
 // Run: node dist/bench/lock.bench.js [REPETITIONS]   (prints the figures; default 3)
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'smol-toml';
 import { pipEnvironment } from '../client/pip/pip-runner.js';
 import { serveRepo } from '../repo-tools/commands/serve.js';
 import { writeWheel } from '../demo/demo-wheels.js';
+import { median, timed } from './timing.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const INSTALLED = 20;
 const CHECKED = 100;
-
-function timed(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const t = performance.now();
-    const child = spawn(cmd, args, { env, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(performance.now() - t) : reject(new Error(`${path.basename(cmd)} ${args.slice(0, 4).join(' ')} exited ${code}:\n${stderr}`))));
-  });
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 export async function benchLock(repetitions = 3): Promise<Record<string, number>> {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), 'tufpip-bench-lock-'));
