@@ -34,9 +34,9 @@ export async function maintainers(names: string[]): Promise<Maintainer[]> {
   return out;
 }
 
-/** `tufpip-repo claim DIR PROJECT --key ... --threshold T --offline-key DIR/keys/claimed.pem`. */
-export function claim(repoDir: string, project: string, keys: Maintainer[], threshold: number): Promise<RunResult> {
-  return tufpipRepo(['claim', repoDir, project, '--threshold', String(threshold), '--offline-key', path.join(repoDir, 'keys', 'claimed.pem'), ...keys.flatMap((k) => ['--key', k.pub])]);
+/** `tufpip-repo claim DIR PROJECT --key ... --threshold T --offline-key DIR/keys/claimed.pem` (`env`: the backend's, test/helpers/backends.ts). */
+export function claim(repoDir: string, project: string, keys: Maintainer[], threshold: number, env?: NodeJS.ProcessEnv): Promise<RunResult> {
+  return tufpipRepo(['claim', repoDir, project, '--threshold', String(threshold), '--offline-key', path.join(repoDir, 'keys', 'claimed.pem'), ...keys.flatMap((k) => ['--key', k.pub])], { env });
 }
 
 export interface ReleaseSigning {
