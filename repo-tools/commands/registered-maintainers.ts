@@ -29,7 +29,9 @@ function getter(source: { index?: string; from?: string }): { get: Get; where: s
       where: base,
       get: async (name) => {
         const r = await fetch(`${base}metadata/${encodeURIComponent(name)}`);
-        if (r.status === 404) return undefined;
+        // Absent. An S3 bucket readable anonymously but not listable answers 403 for a missing
+        // key; tuf-js's Updater takes 403 like 404 as "no newer root" (TUF spec 5.3.3), and so do we.
+        if (r.status === 404 || r.status === 403) return undefined;
         if (!r.ok) throw new TufpipError('NOT_FOUND', `${base}metadata/${name}: HTTP ${r.status}`);
         return Buffer.from(await r.arrayBuffer());
       },
