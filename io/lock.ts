@@ -13,9 +13,12 @@
 // transactions both publish timestamp N+1). Here proper-lockfile only creates, refreshes and
 // releases the lock (its own stale check is disabled), and a stale lock is removed by at most one
 // waiter per lock instance: the one that creates `<lock>.takeover-<ino>-<mtime>` (atomic mkdir),
-// and only if the lock is still that same instance and still stale.
+// and only if the lock is still that same instance and still stale. A waiter killed inside a
+// takeover leaves its marker: it goes stale and is removed by the next waiter of that instance,
+// or, once that instance is gone, by the next holder of the lock (sweepMarkers).
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import { TufpipError } from '../metadata/errors.js';
 
@@ -38,7 +41,7 @@ const NEVER_STALE = 365 * 86400_000;
 async function takeOverIfStale(lockPath: string, staleMs: number): Promise<void> {
   const st = await fsp.stat(lockPath).catch(() => undefined);
   if (!st || st.mtimeMs >= Date.now() - staleMs) return;
-  const marker = `${lockPath}.takeover-${st.ino}-${Math.round(st.mtimeMs * 1000)}`;
+  const marker = markerOf(lockPath, st);
   try {
     await fsp.mkdir(marker);
   } catch (err) {
@@ -55,6 +58,30 @@ async function takeOverIfStale(lockPath: string, staleMs: number): Promise<void>
     if (again && again.ino === st.ino && again.mtimeMs === st.mtimeMs) await fsp.rmdir(lockPath).catch(() => undefined);
   } finally {
     await fsp.rmdir(marker).catch(() => undefined);
+  }
+}
+
+/** The takeover marker of one lock instance (its inode and mtime, in µs). */
+function markerOf(lockPath: string, st: fs.Stats): string {
+  return `${lockPath}.takeover-${st.ino}-${Math.round(st.mtimeMs * 1000)}`;
+}
+
+/**
+ * Removes the takeover markers of `lockPath` that name another lock instance than the one just
+ * acquired (run by the new holder, right after acquiring). Invariant: a marker only guards the
+ * removal of the instance it names; every other instance is gone (the lock directory is ours, and
+ * fresh, so no waiter judges it stale), so a waiter still inside such a marker re-stats the lock,
+ * finds ours, and removes nothing. A waiter killed inside a takeover thus leaves its marker only
+ * until the next acquisition.
+ */
+async function sweepMarkers(lockPath: string): Promise<void> {
+  const st = await fsp.stat(lockPath).catch(() => undefined);
+  if (!st) return;
+  const ours = path.basename(markerOf(lockPath, st));
+  const prefix = `${path.basename(lockPath)}.takeover-`;
+  const dir = path.dirname(lockPath);
+  for (const name of await fsp.readdir(dir).catch(() => [] as string[])) {
+    if (name.startsWith(prefix) && name !== ours) await fsp.rmdir(path.join(dir, name)).catch(() => undefined);
   }
 }
 
@@ -124,6 +151,7 @@ export async function acquireDirLock(o: DirLockOptions): Promise<DirLock> {
     throw o.lockedError(o.waitMs, lastErr);
   }
   const unlock = release;
+  await sweepMarkers(lockPath);
   return {
     lockPath,
     staleMs: o.staleMs,

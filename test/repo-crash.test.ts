@@ -31,7 +31,7 @@ import { expectOk, makeRepo, serve } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { readPublished, TufClient } from './helpers/tuf-client.js';
 import { writeSdist, writeWheel } from './helpers/wheels.js';
-import { expectOldOrNew, journalLines, killLockHolder, lockDir, lockMtime, rng, RunTimes, runRepoKillable, seedFrom, targetOf, waitLockFreeOrStale, type KillableRun } from './helpers/faults.js';
+import { expectOldOrNew, journalLines, killLockHolder, leftovers, lockDir, lockMtime, rng, RunTimes, runRepoKillable, seedFrom, targetOf, waitLockFreeOrStale, type KillableRun } from './helpers/faults.js';
 import type { RunningServer } from '../repo-tools/commands/serve.js';
 
 const STALE_MS = 2000;
@@ -191,4 +191,36 @@ describe('repo: crash safety with real SIGKILLs (add, bump --force)', function (
     expect(view.missing).to.deep.equal([]);
     expect(view.timestampVersion).to.equal(final.timestampVersion);
   });
+});
+
+// io/lock.ts: a stale lock is taken over under a marker directory `lock.takeover-<ino>-<mtime>`.
+// A waiter SIGKILLed in the middle of a takeover leaves that marker; the next command must still
+// take the lock and leave nothing behind (the marker either names the stale lock, and goes stale
+// itself, or the lock it named is gone and the next holder sweeps it).
+describe('repo: a waiter SIGKILLed while taking over a stale lock', function () {
+  this.timeout(120_000);
+  const points = [
+    { name: 'right after creating its takeover marker (the stale lock still there)', killAt: { afterMkdir: 'lock.takeover-' }, lockLeft: true },
+    { name: 'right after removing the stale lock (its marker left alone)', killAt: { afterRmdir: 'lock' }, lockLeft: false },
+  ];
+  for (const point of points) {
+    it(`killed ${point.name}: the next add takes the lock, publishes, and leaves no lock, marker or staging behind`, async () => {
+      const base = tmpDir('tufpip-takeover-');
+      const repo = path.join(base, 'repo');
+      await makeRepo({ dir: repo, bins: 4 });
+      await killLockHolder(repo, ['add', repo, await writeWheel(path.join(base, 'a'), { name: 'victim', version: '1.0' })], env);
+      await waitLockFreeOrStale(repo, STALE_MS);
+      const killed = await runRepoKillable(['add', repo, await writeWheel(path.join(base, 'b'), { name: 'waiter', version: '1.0' })], { env, killAt: point.killAt });
+      expect(killed.killed, `the waiter was killed at its takeover:\n${killed.stderr}`).to.equal(true);
+      const names = fs.readdirSync(repo);
+      expect(names.filter((n) => n.startsWith('lock.takeover-')), 'the killed waiter left its marker').to.have.length(1);
+      expect(names.includes('lock'), 'the stale lock').to.equal(point.lockLeft);
+
+      const file = await writeWheel(path.join(base, 'c'), { name: 'after', version: '1.0' });
+      const r = expectOk(await runRepoKillable(['add', repo, '--json', file], { env }), 'the add after the killed takeover');
+      expect((JSON.parse(r.stdout) as { files: { targetPath: string }[] }).files.map((f) => f.targetPath)).to.deep.equal([targetOf(file)]);
+      expect(leftovers(repo).filter((l) => l !== 'staging'), 'nothing left behind').to.deep.equal([]);
+      expectOk(await tufpipRepo(['verify', repo]), 'verify');
+    });
+  }
 });

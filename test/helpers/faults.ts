@@ -60,8 +60,8 @@ export interface KillOptions {
   nodeArgs?: string[];
   /** Run through `sh -c 'ulimit -f N; exec node ...'` (RLIMIT_FSIZE in KiB). */
   fileSizeLimitKiB?: number;
-  /** SIGKILL at an exact point of the run (test/helpers/kill-at.ts): opening this file for appending, or right after a rename onto it. */
-  killAt?: { beforeAppend?: string; afterRename?: string };
+  /** SIGKILL at an exact point of the run (test/helpers/kill-at.ts): opening this file for appending, right after a rename onto it, right after creating a directory whose name starts with `afterMkdir`, or right after removing a directory named `afterRmdir`. */
+  killAt?: { beforeAppend?: string; afterRename?: string; afterMkdir?: string; afterRmdir?: string };
 }
 
 /** Runs `tufpip-repo ARGS` as a child process, optionally SIGKILLing it at a chosen moment. */
@@ -74,6 +74,8 @@ export function runRepoKillable(args: string[], opts: KillOptions = {}): Promise
     const env = { ...(opts.env ?? process.env) };
     if (at?.beforeAppend) env.TUFPIP_TEST_KILL_BEFORE_APPEND = at.beforeAppend;
     if (at?.afterRename) env.TUFPIP_TEST_KILL_AFTER_RENAME = at.afterRename;
+    if (at?.afterMkdir) env.TUFPIP_TEST_KILL_AFTER_MKDIR = at.afterMkdir;
+    if (at?.afterRmdir) env.TUFPIP_TEST_KILL_AFTER_RMDIR = at.afterRmdir;
     const child =
       opts.fileSizeLimitKiB === undefined
         ? spawn(process.execPath, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] })

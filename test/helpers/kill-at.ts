@@ -5,6 +5,10 @@
 //   TUFPIP_TEST_KILL_AFTER_RENAME=<basename>   right after a rename onto that name (timestamp.json:
 //                                              published, post steps and journal close pending),
 //                                              by fs.renameSync or fs.promises.rename
+//   TUFPIP_TEST_KILL_AFTER_MKDIR=<prefix>      right after fs.promises.mkdir creates a directory
+//                                              whose name starts with it (a lock takeover marker)
+//   TUFPIP_TEST_KILL_AFTER_RMDIR=<basename>    right after fs.promises.rmdir removes a directory of
+//                                              that name (a stale lock taken over)
 // A real SIGKILL (nothing runs after it: no finally, no exit handler), at a point a timer could
 // only hit by chance.
 import fs from 'node:fs';
@@ -37,4 +41,23 @@ if (afterRename) {
     await rename(from, to);
     if (path.basename(String(to)) === afterRename) die();
   }) as typeof fs.promises.rename;
+}
+
+const afterMkdir = process.env.TUFPIP_TEST_KILL_AFTER_MKDIR;
+if (afterMkdir) {
+  const mkdir = fs.promises.mkdir;
+  fs.promises.mkdir = (async (p: fs.PathLike, o?: fs.MakeDirectoryOptions) => {
+    const r = await mkdir(p, o);
+    if (path.basename(String(p)).startsWith(afterMkdir)) die();
+    return r;
+  }) as typeof fs.promises.mkdir;
+}
+
+const afterRmdir = process.env.TUFPIP_TEST_KILL_AFTER_RMDIR;
+if (afterRmdir) {
+  const rmdir = fs.promises.rmdir;
+  fs.promises.rmdir = (async (p: fs.PathLike, o?: fs.RmDirOptions) => {
+    await rmdir(p, o);
+    if (path.basename(String(p)) === afterRmdir) die();
+  }) as typeof fs.promises.rmdir;
 }
