@@ -14,6 +14,7 @@ import { tufpipRepo, type RunOptions, type RunResult } from './cli.js';
 import { expectOk } from './repo.js';
 import { makePublic, s3Env, s3Gateway, s3InitArgs, useS3Gateway } from './s3-gateway.js';
 import { startServeCli } from './serve-cli.js';
+import { startHttp } from './loopback.js';
 import { tmpDir } from './tmp.js';
 import { writeWheel, type WheelSpec } from './wheels.js';
 import { sha256 } from './hash.js';
@@ -248,12 +249,16 @@ export async function publishedTarget(repo: BackendRepo, target: string): Promis
 export interface IndexReader {
   /** Base URL clients read (trust add, release sign --index). */
   url: string;
-  /** Request lines the local `serve` logged ('GET /simple/dev/ 200'); S3: none (the gateway's). */
+  /** Every request line ('GET /simple/dev/ 200'), in `serve`'s log format. */
   requests: string[];
   stop(): Promise<void>;
 }
 
-/** What clients read: local: `tufpip-repo serve` on loopback; S3: the bucket's anonymous public URL. */
+/**
+ * What clients read. Local: `tufpip-repo serve` on loopback. S3: the bucket's anonymous public
+ * URL behind a loopback tap that only forwards (every request to the bucket, status and bytes back
+ * unchanged) and logs each request line as `serve` does, so both backends have the same log.
+ */
 export async function startIndexReader(repo: BackendRepo): Promise<IndexReader> {
   if (repo.kind === 'local') {
     const s = await startServeCli(repo.dir);
@@ -267,5 +272,27 @@ export async function startIndexReader(repo: BackendRepo): Promise<IndexReader> 
     };
   }
   const { endpoint } = await s3Gateway();
-  return { url: `${endpoint}/${repo.s3!.bucket}/${repo.s3!.prefix}`, requests: [], stop: async () => {} };
+  const origin = `${endpoint}/${repo.s3!.bucket}/${repo.s3!.prefix}`;
+  const requests: string[] = [];
+  const front = await startHttp((req, res) => {
+    void (async () => {
+      const url = req.url ?? '/';
+      try {
+        const r = await fetch(origin + url.slice(1), { method: req.method === 'HEAD' ? 'HEAD' : 'GET' });
+        const body = Buffer.from(await r.arrayBuffer());
+        requests.push(`${req.method} ${url} ${r.status}`);
+        const headers: Record<string, string> = { 'content-length': String(body.length) };
+        for (const h of ['content-type', 'cache-control', 'etag', 'last-modified']) {
+          const v = r.headers.get(h);
+          if (v !== null) headers[h] = v;
+        }
+        res.writeHead(r.status, headers);
+        res.end(req.method === 'HEAD' ? undefined : body);
+      } catch (err) {
+        requests.push(`${req.method} ${url} 502`);
+        res.writeHead(502).end(String(err));
+      }
+    })();
+  });
+  return { url: front.url, requests, stop: () => front.close() };
 }
