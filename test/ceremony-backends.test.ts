@@ -17,7 +17,8 @@ import { keyPool, type PoolKey } from './helpers/ceremony.js';
 import { s3Gateway } from './helpers/s3-gateway.js';
 import { TufClient } from './helpers/tuf-client.js';
 import { tmpDir } from './helpers/tmp.js';
-import { BACKENDS, makeBackendRepo, publishedRole, publishedTimestamp, startIndexReader, useBackends, type BackendKind, type BackendRepo, type IndexReader } from './helpers/backends.js';
+import { sha256 } from './helpers/hash.js';
+import { BACKENDS, makeBackendRepo, publishedRole, publishedSnapshot, publishedTimestamp, startIndexReader, useBackends, type BackendKind, type BackendRepo, type IndexReader } from './helpers/backends.js';
 
 const ALPHA = 'packages/alpha/alpha-1.0-py3-none-any.whl';
 
@@ -149,6 +150,50 @@ for (const kind of BACKENDS) {
       expect(d.threshold).to.equal(2);
       expect(claimed.delegations!.roles.find((x) => x.name === 'project-beta')!.keyids).to.deep.equal([pool[4].keyid]);
       expectOk(await repo.run(['verify', repo.dir]), 'verify');
+    });
+
+    it('the online key replaced (root, targets, bins): refused until every online role would trust one key, then every online role is re-signed; clients follow, bump keeps working', async () => {
+      const wheel = fs.readFileSync(path.join(repo.wheelsDir, 'alpha-1.0-py3-none-any.whl'));
+      const cached = new TufClient(reader.url, repo.root1);
+      expect((await cached.view([ALPHA])).resolved.get(ALPHA)!.sha256).to.equal(sha256(wheel));
+      const newOnline = ['--online-key', `file:${pool[5].pem}`];
+      expectOk(await repo.run(['propose', repo.dir, '--role', 'root', '--role-key', `online=${pool[5].pub}`]), 'propose root');
+      await signAndMerge(repo, 'root', [pool[0].pem, pool[1].pem]);
+      expectOk(await repo.run(['propose', repo.dir, '--role', 'targets', '--role-key', `online=${pool[5].pub}`]), 'propose targets');
+      await signAndMerge(repo, 'targets', [key('targets')]);
+      // bins still delegates to the old online key: no single online key for every online role.
+      const before = await publishedTimestamp(repo);
+      const early = await repo.run(['publish', repo.dir, ...newOnline]);
+      expect(early.code, early.stdout + early.stderr).to.equal(1);
+      expect(early.stderr).to.match(/nothing was published/);
+      expect(early.stderr).to.match(/no single online key would be trusted for timestamp, snapshot, recently-claimed and every bin/);
+      expect((await publishedTimestamp(repo)).equals(before), 'nothing published').to.equal(true);
+      expectOk(await repo.run(['propose', repo.dir, '--role', 'bins', '--role-key', `online=${pool[5].pub}`]), 'propose bins');
+      await signAndMerge(repo, 'bins', [key('bins')]);
+      const done = expectOk(await repo.run(['publish', repo.dir, ...newOnline]), 'publish');
+      for (const role of ['root', 'targets', 'bins']) expect(done.stdout).to.match(new RegExp(`published ${role} v\\d+`));
+      // Every online role of the published state is signed by the new key alone.
+      const ts = JSON.parse((await publishedTimestamp(repo)).toString('utf8')) as { signatures: { keyid: string }[] };
+      const snap = await publishedSnapshot(repo);
+      const online = Object.keys(snap.signed.meta).map((f) => f.slice(0, -5)).filter((r) => r === 'recently-claimed' || r.startsWith('bin-'));
+      expect(online.length).to.be.greaterThan(2);
+      for (const env of [ts, snap, ...(await Promise.all(online.map((r) => publishedRole(repo, r))))]) {
+        expect(env.signatures.map((x) => x.keyid)).to.deep.equal([pool[5].keyid]);
+      }
+      // The client that cached metadata under the old key follows; so does a fresh one.
+      expect((await cached.view([ALPHA])).resolved.get(ALPHA)!.sha256).to.equal(sha256(wheel));
+      expect((await new TufClient(reader.url, repo.root1).view([ALPHA])).resolved.get(ALPHA)!.sha256).to.equal(sha256(wheel));
+      expectOk(await repo.run(['verify', repo.dir]), 'verify');
+      // The cron job signs with the online key config.json names now (S3: the private copy agrees).
+      const config = JSON.parse(fs.readFileSync(path.join(repo.dir, 'config.json'), 'utf8')) as { onlineSigner: string };
+      expect(path.resolve(repo.dir, config.onlineSigner.replace(/^file:/, ''))).to.equal(pool[5].pem);
+      if (repo.kind === 's3') {
+        const { client } = await s3Gateway();
+        const copy = await client.send(new GetObjectCommand({ Bucket: repo.s3!.bucket, Key: 'index-private/config.json' }));
+        expect((JSON.parse(await copy.Body!.transformToString()) as { onlineSigner: string }).onlineSigner).to.equal(config.onlineSigner);
+      }
+      expectOk(await repo.run(['bump', repo.dir, '--force']), 'bump --force');
+      expect((await cached.view([ALPHA])).resolved.get(ALPHA)!.sha256).to.equal(sha256(wheel));
     });
   });
 }

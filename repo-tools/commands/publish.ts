@@ -132,7 +132,11 @@ export async function publishPending(repoDir: string, o: PublishOptions = {}): P
     // this order, so that running publish again finishes an interrupted run).
     let configOnlineSigner: string | undefined;
     if (configUri !== config.onlineSigner) {
-      await ctx.storage.state.saveConfig({ ...config, onlineSigner: configUri });
+      const next = { ...config, onlineSigner: configUri };
+      await ctx.storage.state.saveConfig(next);
+      // Commands read this machine's config.json; on object storage saveConfig writes only the
+      // store's private copy (as init writes both).
+      if (config.storage) await layout.saveConfig(next);
       configOnlineSigner = configUri;
     }
     for (const r of [...plan.publish, ...alreadyPublished]) await removePending(ctx.storage.state, r);
