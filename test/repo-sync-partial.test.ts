@@ -1,14 +1,17 @@
-// `tufpip-repo sync` of a folder holding files of a developer-signed project (PEP 480), with the
-// real commands: files already published with the same bytes are no-ops; new files the
-// maintainers did not sign are left out, one line each, everything else is published in one
-// transaction and the exit code is 5 ("partial"); `--strict` refuses the whole folder (exit 1).
+// `tufpip-repo sync` on both storage backends. A folder of an index-signed index is published in
+// one transaction (what a TUF client then gets); a bad file refuses the whole folder. A folder
+// holding files of a developer-signed project (PEP 480): files already published with the same
+// bytes are no-ops; new files the maintainers did not sign are left out, one line each,
+// everything else is published in one transaction and the exit code is 5 ("partial"); `--strict`
+// refuses the whole folder (exit 1).
 import './setup.js'; // linear @tufjs/models parsing, as the CLIs (test/setup.ts)
 import { expect } from 'chai';
 import fs from 'node:fs';
 import path from 'node:path';
 import { claim, maintainers, signRelease } from './helpers/pep480-fixture.js';
 import { expectOk } from './helpers/repo.js';
-import { BACKENDS, copyBackendRepo, makeBackendRepo, publishedTarget, publishedTargets, publishedTimestamp, useBackends, type BackendRepo } from './helpers/backends.js';
+import { BACKENDS, copyBackendRepo, makeBackendRepo, publishedTarget, publishedTargets, publishedTimestamp, startIndexReader, useBackends, type BackendRepo, type IndexReader } from './helpers/backends.js';
+import { TufClient } from './helpers/tuf-client.js';
 import { tmpDir } from './helpers/tmp.js';
 import { writeSdist, writeWheel } from './helpers/wheels.js';
 import { sha256 } from './helpers/hash.js';
@@ -19,15 +22,70 @@ async function maintainerBytes(repo: BackendRepo): Promise<Record<string, string
   return Object.fromEntries(await Promise.all(names.map(async (n) => [n, sha256((await repo.read(n))!)] as const)));
 }
 
+const version = async (repo: BackendRepo) => (JSON.parse((await publishedTimestamp(repo)).toString()) as { signed: { version: number } }).signed.version;
+
 useBackends();
 
 for (const kind of BACKENDS) {
+  describe(`repo (${kind}): sync of a folder of an index-signed index`, function () {
+    this.timeout(300_000);
+    let repo: BackendRepo;
+    let reader: IndexReader;
+
+    before(async () => {
+      repo = await makeBackendRepo(kind, { bins: 16 });
+      reader = await startIndexReader(repo);
+    });
+
+    after(async () => {
+      if (reader) await reader.stop();
+    });
+
+    it('publishes every distribution under a folder in one transaction, skips other files; a TUF client gets every one', async () => {
+      const folder = path.join(tmpDir('tufpip-sync-'), 'pypiserver');
+      const dists = [
+        await writeWheel(folder, { name: 'alpha', version: '1.0' }),
+        writeSdist(folder, 'alpha', '1.0'),
+        await writeWheel(path.join(folder, 'beta'), { name: 'beta', version: '2.0' }),
+        await writeWheel(path.join(folder, 'nested', 'deeper'), { name: 'gamma', version: '0.1' }),
+      ];
+      const others = [path.join(folder, 'README.md'), path.join(folder, 'beta', 'notes.txt'), path.join(folder, 'nested', 'index.html')];
+      for (const o of others) fs.writeFileSync(o, 'not a distribution\n');
+      const before = await version(repo);
+      const r = JSON.parse(expectOk(await repo.run(['sync', repo.dir, folder, '--json'])).stdout) as { files: { status: string }[]; skipped: string[]; commit: { timestampVersion: number } };
+      expect(r.files.map((f) => f.status)).to.deep.equal(['added', 'added', 'added', 'added']);
+      expect(r.skipped.sort()).to.deep.equal(others.sort());
+      expect(r.commit.timestampVersion, 'one transaction').to.equal(before + 1);
+      expect(await version(repo)).to.equal(before + 1);
+      const paths = dists.map((d) => `packages/${path.basename(d).split('-')[0]}/${path.basename(d)}`);
+      const view = await new TufClient(reader.url, repo.root1).view(paths);
+      expect(view.missing).to.deep.equal([]);
+      for (const [i, d] of dists.entries()) expect(view.resolved.get(paths[i])!.sha256, paths[i]).to.equal(sha256(fs.readFileSync(d)));
+      const human = expectOk(await repo.run(['sync', repo.dir, folder]));
+      expect(human.stdout).to.include('0 added, 4 unchanged, 3 other files skipped').and.include('nothing to publish');
+      expect(await version(repo)).to.equal(before + 1);
+      expectOk(await repo.run(['verify', repo.dir]), 'verify');
+    });
+
+    it('refuses the whole folder when one distribution in it is bad; nothing published', async () => {
+      const folder = path.join(tmpDir('tufpip-sync-'), 'mixed');
+      await writeWheel(folder, { name: 'good', version: '1.0' });
+      fs.writeFileSync(path.join(folder, 'bad-1.0.tar.gz'), 'not gzip');
+      const before = await publishedTimestamp(repo);
+      const r = await repo.run(['sync', repo.dir, folder]);
+      expect(r.code).to.equal(1);
+      expect(r.stderr).to.match(/bad-1\.0\.tar\.gz is not a valid sdist/);
+      expect((await publishedTimestamp(repo)).equals(before)).to.equal(true);
+      expect((await publishedTargets(repo)).has('packages/good/good-1.0-py3-none-any.whl')).to.equal(false);
+      expect(await repo.list('packages/good/')).to.deep.equal([]);
+    });
+  });
+
   describe(`repo (${kind}): sync of a folder with files of a developer-signed project (partial sync)`, function () {
     this.timeout(300_000);
     let template: BackendRepo;
     let folder: string;
     const newFiles = ['dev-2.0-py3-none-any.whl', 'dev-2.0.tar.gz'];
-    const version = async (repo: BackendRepo) => (JSON.parse((await publishedTimestamp(repo)).toString()) as { signed: { version: number } }).signed.version;
 
     before(async () => {
       const base = tmpDir('tufpip-partial-');
