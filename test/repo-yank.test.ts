@@ -18,6 +18,7 @@ import { startServeCli, type ServeProcess } from './helpers/serve-cli.js';
 import { tmpDir } from './helpers/tmp.js';
 import { wheelFilename, writeSdist, writeWheel, type WheelSpec } from './helpers/wheels.js';
 import { sha256 } from './helpers/hash.js';
+import { BACKENDS, makeBackendRepo, publishedSnapshot, publishedTarget, startIndexReader, useBackends, type BackendRepo, type IndexReader } from './helpers/backends.js';
 
 const BINS = 16;
 const run = promisify(execFile);
@@ -43,9 +44,9 @@ function links(html: string, prefix: string): string[] {
 }
 
 /** A tufpip data directory that trusts the served repository, and an install runner. */
-async function trustingClient(repo: string, url: string) {
+async function trustingClient(repo: string, url: string, root = path.join(repo, 'site', 'metadata', '1.root.json')) {
   const dataDir = path.join(tmpDir('tufpip-data-'), 'data');
-  expectOk(await tufpip(['--data-dir', dataDir, 'trust', 'add', url, '--root', path.join(repo, 'site', 'metadata', '1.root.json')]), 'trust add');
+  expectOk(await tufpip(['--data-dir', dataDir, 'trust', 'add', url, '--root', root]), 'trust add');
   return async (req: string): Promise<{ r: RunResult; venv: Venv }> => {
     const venv = freshVenv();
     const r = expectOk(await tufpip(['--data-dir', dataDir, 'install', req, '--python', venv.python]), `tufpip install ${req}`);
@@ -164,91 +165,95 @@ describe('repo: yank and unyank (PEP 592) through plain pip and tufpip install',
   });
 });
 
-describe('repo: yank of a developer-signed project (PEP 480) leaves the maintainers\' bytes alone', function () {
-  this.timeout(300_000);
-  let repo: string;
-  let dists: string;
-  let m: Maintainer[];
-  let server: ServeProcess;
-  let install: Awaited<ReturnType<typeof trustingClient>>;
-  let lastBundle: string;
-  const dev = (version: string): WheelSpec => ({ name: 'devpkg', version, body: `VERSION = "${version}"\n` });
+useBackends();
 
-  /** Maintainer m1 signs a release building on the previous bundle; the operator publishes it. */
-  async function release(version: string): Promise<void> {
-    const file = await writeWheel(dists, dev(version));
-    const out = path.join(tmpDir('tufpip-release-'), 'devpkg.release.json');
-    await signRelease({ project: 'devpkg', files: [file], signers: [m[0]], keys: [m[0]], threshold: 1, out, from: lastBundle });
-    expectOk(await tufpipRepo(['add', repo, '--signed', out, file]), `add --signed ${version}`);
-    lastBundle = out;
-  }
+for (const kind of BACKENDS) {
+  describe(`repo (${kind}): yank of a developer-signed project (PEP 480) leaves the maintainers\' bytes alone`, function () {
+    this.timeout(300_000);
+    let ix: BackendRepo;
+    let repo: string;
+    let dists: string;
+    let m: Maintainer[];
+    let server: IndexReader;
+    let install: Awaited<ReturnType<typeof trustingClient>>;
+    let lastBundle: string;
+    const dev = (version: string): WheelSpec => ({ name: 'devpkg', version, body: `VERSION = "${version}"\n` });
 
-  /** sha256 of every maintainer-signed metadata file and every package file of the project. */
-  function maintainerBytes(): Record<string, string> {
-    const out: Record<string, string> = {};
-    const md = path.join(repo, 'site', 'metadata');
-    for (const f of fs.readdirSync(md).filter((n) => /\.project-devpkg(--[^.]+(\.[^.]+)*)?\.json$/.test(n))) out[`metadata/${f}`] = sha256(fs.readFileSync(path.join(md, f)));
-    const pk = path.join(repo, 'site', 'packages', 'devpkg');
-    for (const f of fs.readdirSync(pk)) out[`packages/devpkg/${f}`] = sha256(fs.readFileSync(path.join(pk, f)));
-    return out;
-  }
+    /** Maintainer m1 signs a release building on the previous bundle; the operator publishes it. */
+    async function release(version: string): Promise<void> {
+      const file = await writeWheel(dists, dev(version));
+      const out = path.join(tmpDir('tufpip-release-'), 'devpkg.release.json');
+      await signRelease({ project: 'devpkg', files: [file], signers: [m[0]], keys: [m[0]], threshold: 1, out, from: lastBundle });
+      expectOk(await ix.run(['add', repo, '--signed', out, file]), `add --signed ${version}`);
+      lastBundle = out;
+    }
 
-  /** The snapshot's versions of the project's roles. */
-  function projectRoleVersions(): Record<string, number> {
-    const ts = JSON.parse(timestamp(repo).toString()) as { signed: { meta: Record<string, { version: number }> } };
-    const snap = JSON.parse(fs.readFileSync(path.join(repo, 'site', 'metadata', `${ts.signed.meta['snapshot.json'].version}.snapshot.json`), 'utf8')) as { signed: { meta: Record<string, { version: number }> } };
-    return Object.fromEntries(Object.entries(snap.signed.meta).filter(([k]) => k.startsWith('project-devpkg')).map(([k, v]) => [k, v.version]));
-  }
+    /** sha256 of every maintainer-signed metadata file and every served copy of the project's package files. */
+    async function maintainerBytes(): Promise<Record<string, string>> {
+      const names = [...(await ix.list('metadata/')).filter((n) => /\.project-devpkg(--[^.]+(\.[^.]+)*)?\.json$/.test(n)), ...(await ix.list('packages/devpkg/'))];
+      return Object.fromEntries(await Promise.all(names.map(async (n) => [n, sha256((await ix.read(n))!)] as const)));
+    }
 
-  before(async () => {
-    const base = tmpDir('tufpip-yank480-');
-    repo = path.join(base, 'repo');
-    dists = path.join(base, 'dists');
-    await makeRepo({ dir: repo, bins: BINS });
-    m = await maintainers(['m1']);
-    expectOk(await claim(repo, 'devpkg', m, 1), 'claim');
-    const first = await writeWheel(dists, dev('1.0'));
-    lastBundle = path.join(tmpDir('tufpip-release-'), 'devpkg.release.json');
-    await signRelease({ project: 'devpkg', files: [first], signers: [m[0]], keys: m, threshold: 1, out: lastBundle });
-    expectOk(await tufpipRepo(['add', repo, '--signed', lastBundle, first]), 'add --signed 1.0');
-    await release('2.0');
-    server = await startServeCli(repo);
-    install = await trustingClient(repo, server.url);
+    /** The snapshot's versions of the project's roles. */
+    async function projectRoleVersions(): Promise<Record<string, number>> {
+      const snap = await publishedSnapshot(ix);
+      return Object.fromEntries(Object.entries(snap.signed.meta).filter(([k]) => k.startsWith('project-devpkg')).map(([k, v]) => [k, v.version]));
+    }
+
+    /** The published project page (its hash-named copy, as the bin lists it). */
+    const page = async () => (await publishedTarget(ix, 'simple/devpkg/index.html'))!.toString('utf8');
+
+    before(async () => {
+      const base = tmpDir('tufpip-yank480-');
+      dists = path.join(base, 'dists');
+      ix = await makeBackendRepo(kind, { bins: BINS });
+      repo = ix.dir;
+      m = await maintainers(['m1']);
+      expectOk(await claim(repo, 'devpkg', m, 1, ix.env), 'claim');
+      const first = await writeWheel(dists, dev('1.0'));
+      lastBundle = path.join(tmpDir('tufpip-release-'), 'devpkg.release.json');
+      await signRelease({ project: 'devpkg', files: [first], signers: [m[0]], keys: m, threshold: 1, out: lastBundle });
+      expectOk(await ix.run(['add', repo, '--signed', lastBundle, first]), 'add --signed 1.0');
+      await release('2.0');
+      server = await startIndexReader(ix);
+      install = await trustingClient(repo, server.url, ix.root1);
+    });
+
+    after(async () => {
+      if (server) await server.stop();
+    });
+
+    it('yank re-signs only the bin of the page: maintainer roles and package files unchanged byte for byte', async () => {
+      const bytes = await maintainerBytes();
+      expect(Object.keys(bytes).filter((k) => k.startsWith('packages/devpkg/'))).to.not.deep.equal([]);
+      const versions = await projectRoleVersions();
+      expect(Object.keys(versions)).to.have.members(['project-devpkg.json', 'project-devpkg--1.0.json', 'project-devpkg--2.0.json']);
+      const r = expectOk(await ix.run(['yank', repo, 'devpkg', '--version', '2.0', '--reason', 'regression', '--json']));
+      const roles = (JSON.parse(r.stdout) as { commit: { roles: { role: string }[] } }).commit.roles.map((x) => x.role);
+      expect(roles).to.deep.equal([binForPath('simple/devpkg/index.html', BINS), 'snapshot', 'timestamp']);
+      expect(await maintainerBytes()).to.deep.equal(bytes);
+      expect(await projectRoleVersions()).to.deep.equal(versions);
+      expect(links(await page(), 'devpkg-2.0')[0]).to.contain(' data-yanked="regression">');
+      expectOk(await ix.run(['verify', repo]), 'verify');
+    });
+
+    it('tufpip install skips the yanked release, installs it (developer-signed) when pinned, and the yank outlives the next signed release', async () => {
+      const a = await install('devpkg');
+      expect(versionIn(a.venv, 'devpkg')).to.equal('1.0');
+      expect(a.r.stdout).to.match(/devpkg-1\.0-py3-none-any\.whl +sha256:[0-9a-f]{64} +developer-signed: project-devpkg/);
+      const b = await install('devpkg==2.0');
+      expect(versionIn(b.venv, 'devpkg')).to.equal('2.0');
+      expect(b.r.stdout).to.match(/devpkg-2\.0-py3-none-any\.whl +sha256:[0-9a-f]{64} +developer-signed: project-devpkg/);
+      expect(b.r.stderr).to.contain("'devpkg' 2.0 is yanked (PEP 592), pip selected it because it was pinned: reason for being yanked: regression");
+
+      await release('3.0');
+      const html = await page();
+      expect(links(html, 'devpkg-2.0')[0]).to.contain(' data-yanked="regression">');
+      expect(links(html, 'devpkg-3.0')[0]).to.not.contain('data-yanked');
+      expectOk(await ix.run(['unyank', repo, 'devpkg', '--version', '2.0']));
+      expect(await page()).to.not.contain('data-yanked');
+      const c = await install('devpkg==2.0');
+      expect(c.r.stderr).to.not.contain('yanked');
+    });
   });
-
-  after(async () => {
-    if (server) expect(await server.stop()).to.equal(0);
-  });
-
-  it('yank re-signs only the bin of the page: maintainer roles and package files unchanged byte for byte', async () => {
-    const bytes = maintainerBytes();
-    const versions = projectRoleVersions();
-    expect(Object.keys(versions)).to.have.members(['project-devpkg.json', 'project-devpkg--1.0.json', 'project-devpkg--2.0.json']);
-    const r = expectOk(await tufpipRepo(['yank', repo, 'devpkg', '--version', '2.0', '--reason', 'regression', '--json']));
-    const roles = (JSON.parse(r.stdout) as { commit: { roles: { role: string }[] } }).commit.roles.map((x) => x.role);
-    expect(roles).to.deep.equal([binForPath('simple/devpkg/index.html', BINS), 'snapshot', 'timestamp']);
-    expect(maintainerBytes()).to.deep.equal(bytes);
-    expect(projectRoleVersions()).to.deep.equal(versions);
-    expect(links(page(repo, 'devpkg'), 'devpkg-2.0')[0]).to.contain(' data-yanked="regression">');
-    expectOk(await tufpipRepo(['verify', repo]), 'verify');
-  });
-
-  it('tufpip install skips the yanked release, installs it (developer-signed) when pinned, and the yank outlives the next signed release', async () => {
-    const a = await install('devpkg');
-    expect(versionIn(a.venv, 'devpkg')).to.equal('1.0');
-    expect(a.r.stdout).to.match(/devpkg-1\.0-py3-none-any\.whl +sha256:[0-9a-f]{64} +developer-signed: project-devpkg/);
-    const b = await install('devpkg==2.0');
-    expect(versionIn(b.venv, 'devpkg')).to.equal('2.0');
-    expect(b.r.stdout).to.match(/devpkg-2\.0-py3-none-any\.whl +sha256:[0-9a-f]{64} +developer-signed: project-devpkg/);
-    expect(b.r.stderr).to.contain("'devpkg' 2.0 is yanked (PEP 592), pip selected it because it was pinned: reason for being yanked: regression");
-
-    await release('3.0');
-    const html = page(repo, 'devpkg');
-    expect(links(html, 'devpkg-2.0')[0]).to.contain(' data-yanked="regression">');
-    expect(links(html, 'devpkg-3.0')[0]).to.not.contain('data-yanked');
-    expectOk(await tufpipRepo(['unyank', repo, 'devpkg', '--version', '2.0']));
-    expect(page(repo, 'devpkg')).to.not.contain('data-yanked');
-    const c = await install('devpkg==2.0');
-    expect(c.r.stderr).to.not.contain('yanked');
-  });
-});
+}
