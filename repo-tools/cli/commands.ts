@@ -48,7 +48,7 @@ const keygen: CommandModule<object, OutputFlags & { name: string; 'out-dir': str
   },
 };
 
-const init: CommandModule<object, Common & { url: string; bins?: number; 'root-keys'?: number; 'root-threshold'?: number; 'keys-dir'?: string; expires?: string[]; 'passphrase-env'?: string; 'allow-single-root-key'?: boolean; storage?: string; private?: string; 's3-endpoint'?: string; 's3-region'?: string; 's3-path-style'?: boolean }> = {
+const init: CommandModule<object, Common & { url: string; bins?: number; 'root-keys'?: number; 'root-threshold'?: number; 'keys-dir'?: string; expires?: string[]; 'passphrase-env'?: string; 'allow-single-root-key'?: boolean; storage?: string; private?: string; 's3-endpoint'?: string; 's3-region'?: string; 's3-path-style'?: boolean; 'plain-names'?: boolean }> = {
   command: 'init <dir>',
   describe: 'create a repository: keys it is not given, the first signed metadata, an empty simple index',
   builder: (y) =>
@@ -65,12 +65,13 @@ const init: CommandModule<object, Common & { url: string; bins?: number; 'root-k
       .option('private', { type: 'string', describe: 'with --storage: where the private state goes, s3://BUCKET/PREFIX (default: PREFIX-private/ in the same bucket; never publicly readable)' })
       .option('s3-endpoint', { type: 'string', describe: 'with --storage: URL of an S3-compatible server (default: AWS)' })
       .option('s3-region', { type: 'string', describe: 'with --storage: the region (default: AWS_REGION, else us-east-1)' })
-      .option('s3-path-style', { type: 'boolean', describe: 'with --storage: path-style addressing (ENDPOINT/BUCKET/KEY), as most self-hosted servers need' }) as never,
+      .option('s3-path-style', { type: 'boolean', describe: 'with --storage: path-style addressing (ENDPOINT/BUCKET/KEY), as most self-hosted servers need' })
+      .option('plain-names', { type: 'boolean', describe: 'with --storage: also publish plain-named pages and files for plain pip (3 more object writes per add; default: TUF clients only, docs/object-storage.md)' }) as never,
   handler: async (a) => {
     const { initRepo } = await import('../commands/init.js');
     const { s3LocationFromFlags } = await import('../storage/s3-location.js');
-    if (!a.storage && (a.private || a['s3-endpoint'] || a['s3-region'] || a['s3-path-style'])) throw new TufpipError('USAGE', '--private, --s3-endpoint, --s3-region and --s3-path-style go with --storage s3://BUCKET/PREFIX');
-    const storage = a.storage ? s3LocationFromFlags({ storage: a.storage, private: a.private, endpoint: a['s3-endpoint'], region: a['s3-region'], pathStyle: a['s3-path-style'] }) : undefined;
+    if (!a.storage && (a.private || a['s3-endpoint'] || a['s3-region'] || a['s3-path-style'] || a['plain-names'] !== undefined)) throw new TufpipError('USAGE', '--private, --s3-endpoint, --s3-region, --s3-path-style and --plain-names go with --storage s3://BUCKET/PREFIX (a local repository always has plain names)');
+    const storage = a.storage ? s3LocationFromFlags({ storage: a.storage, private: a.private, endpoint: a['s3-endpoint'], region: a['s3-region'], pathStyle: a['s3-path-style'], plainNames: a['plain-names'] }) : undefined;
     const { passphraseFromEnv } = await import('../keys/signer.js');
     const r = await initRepo({
       dir: a.dir,

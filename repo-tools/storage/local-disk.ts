@@ -118,6 +118,8 @@ export class LocalDiskReader implements StorageReader {
 
 export class LocalDiskStorage extends LocalDiskReader implements Storage {
   readonly state: PrivateState;
+  /** A static server of site/ serves plain pip too (DESIGN.md "Site layout"). */
+  readonly plainNames = true;
   /**
    * @param lock the repository lock this writer holds (checked at the commit point); absent for a
    * repository being built where nobody else can see it (init's temporary directory), and for
