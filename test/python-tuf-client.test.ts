@@ -13,7 +13,7 @@ import { tufpipRepo } from './helpers/cli.js';
 import { keyPool } from './helpers/ceremony.js';
 import { sha256File } from './helpers/hash.js';
 import { startCdn, type Cdn } from './helpers/nginx.js';
-import { claim, maintainers, signRelease } from './helpers/pep480-fixture.js';
+import { claim, indexOnlyAdd, maintainers, signRelease } from './helpers/pep480-fixture.js';
 import { NgClient, pythonTufPath, type NgResult } from './helpers/python-tuf.js';
 import { expectOk } from './helpers/repo.js';
 import { download, makePublic, newBucket, s3Env, s3Gateway, s3InitArgs, useS3Gateway } from './helpers/s3-gateway.js';
@@ -85,28 +85,34 @@ describe('python-tuf ngclient reads tufpip indexes', function () {
   });
 
   describe('a local index served by tufpip-repo serve', () => {
+    let ix: Index;
     let server: ServeProcess | undefined;
+    before(async function () {
+      this.timeout(300_000);
+      ix = await buildIndex(['--url', 'http://127.0.0.1:8080/']);
+      server = await startServeCli(ix.dir);
+    });
     after(async () => {
       await server?.stop();
     });
 
     it('every target (project list, pages, wheels, sdist, a developer-signed release), then after bump --force and a root rotation', async () => {
-      const ix = await buildIndex(['--url', 'http://127.0.0.1:8080/']);
-      server = await startServeCli(ix.dir);
+      const url = server!.url;
       let pub = readPublished(ix.dir);
       const paths = [...pub.targets.keys()].sort();
       expect(paths).to.include.members(['simple/index.html', 'simple/alpha/index.html', 'simple/delta/index.html', ...ix.local.keys()]);
       expect(paths.filter((p) => p.endsWith('.tar.gz'))).to.have.length(1);
       // PEP 480: the developer-signed release is listed by delta's project role, not by a hash bin.
       expect(pub.targets.get(ix.developerSigned)!.role).to.match(/^project-delta/);
-      const client = new NgClient(ix.root1, server.url);
-      expectEveryTarget(ix, pub, await client.fetch(paths), 'first refresh');
+      const client = new NgClient(ix.root1, url);
+      const first = await client.fetch(paths);
+      expect(first.client).to.equal('python-tuf 5.1.0');
+      expectEveryTarget(ix, pub, first, 'first refresh');
 
       // A client holding the previous metadata follows new online-role versions (5.3-5.5).
       expectOk(await tufpipRepo(['bump', ix.dir, '--force']), 'bump --force');
       pub = readPublished(ix.dir);
-      const afterBump = await client.fetch(paths);
-      expectEveryTarget(ix, pub, afterBump, 'after bump');
+      expectEveryTarget(ix, pub, await client.fetch(paths), 'after bump');
 
       // Root rotation (5.3.4): root-1 replaced by a new key, signed by 2 of the old and 2 of the new keys.
       const [fresh] = await keyPool(1, 'newroot');
@@ -119,7 +125,21 @@ describe('python-tuf ngclient reads tufpip indexes', function () {
       expectEveryTarget(ix, pub, afterRotation, 'after the root rotation');
       expect(afterRotation.versions.root, 'python-tuf trusts root version 2').to.equal(2);
       // A new client, given only 1.root.json, walks the chain 1 -> 2 too.
-      expectEveryTarget(ix, pub, await new NgClient(ix.root1, server.url).fetch(paths), 'new client after the root rotation');
+      expectEveryTarget(ix, pub, await new NgClient(ix.root1, url).fetch(paths), 'new client after the root rotation');
+    });
+
+    it("PEP 480: a file the index alone added to a developer-signed project is not found by python-tuf (claimed's terminating delegation); the maintainer-signed one is", async () => {
+      const evil = await writeWheel(tmpDir('tufpip-ngclient-evil-'), { name: 'delta', version: '1.1' });
+      await indexOnlyAdd(ix.dir, evil);
+      const pub = readPublished(ix.dir);
+      const evilPath = packagePath('delta', path.basename(evil));
+      // The compromised index did publish it, in a hash bin, with a new snapshot and timestamp.
+      expect(pub.targets.get(evilPath)?.role).to.match(/^bin-[0-9a-f]$/);
+      const r = await new NgClient(ix.root1, server!.url).fetch([ix.developerSigned, evilPath]);
+      expect(r.versions.timestamp).to.equal(pub.timestampVersion);
+      expect(r.code).to.equal(1);
+      expect(Object.fromEntries(r.refused)).to.deep.equal({ [evilPath]: 'NotFound' });
+      expect(r.verified.get(ix.developerSigned)).to.equal(sha256File(ix.local.get(ix.developerSigned)!));
     });
   });
 

@@ -29,6 +29,8 @@ export type NgTarget = { path: string; sha256: string } | { path: string; error:
 
 export interface NgResult {
   code: number | null;
+  /** "python-tuf VERSION": the client that ran. */
+  client: string;
   stderr: string;
   refresh: 'ok' | { error: string; message: string };
   targets: NgTarget[];
@@ -50,7 +52,7 @@ export class NgClient {
   async fetch(paths: string[]): Promise<NgResult> {
     const env = { ...process.env, PYTHONPATH: await pythonTufPath() };
     const r = await runCommand(PYTHON, [RUNNER, this.metadataDir, this.rootFile, `${this.baseUrl}metadata/`, this.baseUrl, ...paths], { env, timeoutMs: 300_000 });
-    let out: { refresh: NgResult['refresh']; targets: NgTarget[] };
+    let out: { client: string; refresh: NgResult['refresh']; targets: NgTarget[] };
     try {
       out = JSON.parse(r.stdout) as typeof out;
     } catch {
