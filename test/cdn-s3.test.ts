@@ -104,13 +104,15 @@ describe('CDN: nginx in front of a bucket on the S3 gateway', function () {
     expect(JSON.parse(await entry.Body!.transformToString())).to.include({ state: 'done' });
 
     // Plain pip, no tufpip: the PEP 503 pages and files by their plain names, through the CDN.
-    cdn = await startCdn(`${gw.endpoint}/${bucket}/pp/`);
-    const venv = freshVenv();
-    const pip = spawnSync(venv.python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-cache-dir', '--index-url', `${cdn.url}simple/`, 'alpha'], { encoding: 'utf8' });
-    expect(pip.status, `plain pip through the CDN:\n${pip.stdout}\n${pip.stderr}`).to.equal(0);
-    expect(venv.installed()).to.include.members(['alpha', 'beta']);
-    await cdn.stop();
-    cdn = undefined;
+    const plainCdn = await startCdn(`${gw.endpoint}/${bucket}/pp/`);
+    try {
+      const venv = freshVenv();
+      const pip = spawnSync(venv.python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-cache-dir', '--index-url', `${plainCdn.url}simple/`, 'alpha'], { encoding: 'utf8' });
+      expect(pip.status, `plain pip through the CDN:\n${pip.stdout}\n${pip.stderr}`).to.equal(0);
+      expect(venv.installed()).to.include.members(['alpha', 'beta']);
+    } finally {
+      await plainCdn.stop();
+    }
 
     // verify checks what plain pip gets: other bytes under a plain name fire, the honest bytes pass.
     await client.send(new PutObjectCommand({ Bucket: bucket, Key: plainKey, Body: Buffer.from('not the wheel') }));
