@@ -60,7 +60,7 @@ export async function benchS3(quick = false): Promise<Record<string, number>> {
     const gw = await s3Gateway();
     const bucket = `bench-${Date.now()}`;
     await gw.client.send(new CreateBucketCommand({ Bucket: bucket }));
-    const flags = (prefix: string) => s3LocationFromFlags({ storage: `s3://${bucket}/${prefix}`, endpoint: gw.endpoint, pathStyle: true });
+    const flags = (prefix: string, plainNames = false) => s3LocationFromFlags({ storage: `s3://${bucket}/${prefix}`, endpoint: gw.endpoint, pathStyle: true, plainNames });
 
     // 1. One file into a 16,384-bin index.
     const bins = quick ? 1024 : 16384;
@@ -85,6 +85,23 @@ export async function benchS3(quick = false): Promise<Record<string, number>> {
     figures.addOneWrites = med(writes);
     console.log(`add one file (new project) to ${bins} bins on S3: median ${figures.addOneMs} ms, ${figures.addOneWrites} object writes (of 7 adds: ${times.map((t) => Math.round(t)).join(', ')} ms)`);
     console.log(`  phases (median ms): ${Object.entries(phases).map(([k, v]) => `${k} ${med(v)}`).join(', ')}; the rest: loading and verifying the published state`);
+
+    // 1b. The same with plain names for plain pip (init --plain-names, docs/object-storage.md).
+    const plainDir = path.join(base, 'plain');
+    await initRepo({ dir: plainDir, url: `${gw.endpoint}/${bucket}/plain/`, bins, rootKeys: 1, allowSingleRootKey: true, storage: flags('plain/', true) });
+    const plainTimes: number[] = [];
+    const plainWrites: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      const wheel = await writeWheel(path.join(base, 'wp'), { name: `plain${i}`, version: '1.0' });
+      counter.reset();
+      t0 = performance.now();
+      await addFiles(plainDir, [wheel]);
+      plainTimes.push(performance.now() - t0);
+      plainWrites.push(counter.writes);
+    }
+    figures.addOnePlainMs = Math.round(med(plainTimes));
+    figures.addOnePlainWrites = med(plainWrites);
+    console.log(`add one file with --plain-names (${bins} bins): median ${figures.addOnePlainMs} ms, ${figures.addOnePlainWrites} object writes (of 7 adds: ${plainTimes.map((t) => Math.round(t)).join(', ')} ms)`);
 
     // 2. Two machines x 50 adds, one process per add.
     const small = path.join(base, 'a');

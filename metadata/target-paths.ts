@@ -16,6 +16,11 @@ export function hashedPath(targetPath: string, sha256: string): string {
   return i < 0 ? `${sha256}.${targetPath}` : `${targetPath.slice(0, i)}/${sha256}.${targetPath.slice(i + 1)}`;
 }
 
+/** Whether an object name is a consistent-snapshot copy `<dir>/<sha256>.<name>` (hashedPath). */
+export function isHashedPath(name: string): boolean {
+  return /(?:^|\/)[0-9a-f]{64}\.[^/]+$/.test(name);
+}
+
 /** Project of a `packages/<p>/<f>` or `simple/<p>/index.html` target, or undefined. */
 export function projectOfTarget(targetPath: string): string | undefined {
   const m = /^(?:packages|simple)\/([^/]+)\/[^/]+$/.exec(targetPath);

@@ -5,6 +5,7 @@
 // file is neither expected nor signed by the maintainers), equivocation (one version, two
 // contents), a version going backwards, a fork between two watchers' logs, a refused update.
 // Everything else is a notice.
+import { isTransitionPath } from './key-transition.js';
 import { shortKeyId } from './short-key-id.js';
 import type { KeySet, ProjectView, WatchView, WatchVouch } from './watch-view.js';
 
@@ -76,7 +77,9 @@ function projectEvents(project: string, a: ProjectView | undefined, b: ProjectVi
     if (old && old.sha256 === f.sha256 && old.vouch.kind === f.vouch.kind) continue;
     const auth = authorizationOf(project, b, f.sha256, f.vouch, expected);
     const state = auth.authorized === true ? 'authorized' : auth.authorized === false ? 'NOT AUTHORIZED' : 'no expectation';
-    out.push({ kind: 'file-added', ...auth, snapshot, project, path, sha256: f.sha256, vouch: f.vouch, message: `${path} appeared, sha256 ${f.sha256}, vouched by ${vouchText(f.vouch)}: ${state}` });
+    // A key transition is the maintainers' signed record of a key rotation (metadata/key-transition.ts), not a release.
+    const what = isTransitionPath(path) ? ` (a key transition of ${project}: its maintainers' record of a key rotation, which tufpip lock follows)` : '';
+    out.push({ kind: 'file-added', ...auth, snapshot, project, path, sha256: f.sha256, vouch: f.vouch, message: `${path} appeared${what}, sha256 ${f.sha256}, vouched by ${vouchText(f.vouch)}: ${state}` });
   }
   const ua = a?.unsigned ?? {};
   for (const [path, f] of Object.entries(b?.unsigned ?? {})) {

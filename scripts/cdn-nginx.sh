@@ -9,6 +9,8 @@
 #   scripts/cdn-nginx.sh start ORIGIN_URL PORT [DATA_DIR]   # returns once nginx listens on 127.0.0.1:PORT
 #   scripts/cdn-nginx.sh stop  ORIGIN_URL PORT [DATA_DIR]   # returns once nginx has exited
 #
+# A folder URL (ending in '/') is fetched as its index.html, as plain pip needs from an object
+# store, which does not map `simple/P/` to `simple/P/index.html` by itself (docs/object-storage.md).
 # DATA_DIR defaults to ${TMPDIR:-/tmp}/tufpip-cdn-PORT. Every response carries
 # `X-Cache-Status` (HIT, MISS, EXPIRED...: nginx's $upstream_cache_status). Requires nginx
 # (scripts/ensure-test-deps.sh installs Debian's).
@@ -21,6 +23,7 @@ dir=${4:-${TMPDIR:-/tmp}/tufpip-cdn-$port}
 [[ $port =~ ^[0-9]+$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] || { echo "cdn-nginx: PORT must be a port number, got '$port'" >&2; exit 2; }
 [[ $origin =~ ^https?://[^[:space:]\;\'\"]+$ ]] || { echo "cdn-nginx: ORIGIN_URL must be an http(s) URL, got '$origin'" >&2; exit 2; }
 case $origin in */) ;; *) origin="$origin/" ;; esac # /x is fetched from ORIGIN_URL/x
+origin_path="/${origin#*://*/}" # the origin's path, '/' or ending in '/'
 
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 [ -x "$nginx_bin" ] || { echo "cdn-nginx: nginx is not installed (run scripts/ensure-test-deps.sh)" >&2; exit 1; }
@@ -60,6 +63,8 @@ http {
   server {
     listen 127.0.0.1:$port;
     location / {
+      # A rewritten URI goes to the origin whole (proxy_pass's own path no longer applies).
+      rewrite ^/(.*/)?\$ ${origin_path}\$1index.html break;
       proxy_pass $origin;
       proxy_http_version 1.1;
       proxy_set_header Connection "";

@@ -10,6 +10,8 @@
 set -euo pipefail
 # The object-storage tests (test/s3-*.test.ts) run Ceph's S3 gateway: Debian's ceph-mon, ceph-osd, radosgw.
 bash "$(dirname "$0")/s3-gateway.sh" install
+# test/python-tuf-client.test.ts reads the indexes with python-tuf's ngclient (Debian's packages, pinned by sha256).
+bash "$(dirname "$0")/python-tuf.sh" install
 py="${TUFPIP_TEST_PYTHON:-python3}"
 python_ok() { "$py" -c 'import venv, ensurepip, sys; assert sys.version_info >= (3, 8)' >/dev/null 2>&1 && "$py" -m pip --version >/dev/null 2>&1; }
 wheel_ok() { compgen -G '/usr/share/python-wheels/wheel-*.whl' >/dev/null; }

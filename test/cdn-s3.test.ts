@@ -3,6 +3,9 @@
 // follows it, `tufpip install` into a real venv reads through it, and a new release is seen
 // through it once timestamp.json's max-age (config.json cache.headMaxAge: 2 s here) has passed.
 import fs from 'node:fs';
+import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import path from 'node:path';
 import { expect } from 'chai';
 import { tufpip, tufpipRepo } from './helpers/cli.js';
@@ -15,6 +18,8 @@ import { writeWheel } from './helpers/wheels.js';
 import { makePublic, newBucket, s3Env, s3Gateway, s3InitArgs, useS3Gateway } from './helpers/s3-gateway.js';
 
 useS3Gateway();
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 const versionOf = (text: string) => (JSON.parse(text) as { signed: { version: number } }).signed.version;
 
@@ -71,5 +76,56 @@ describe('CDN: nginx in front of a bucket on the S3 gateway', function () {
     }
     expectOk(await run(['install', 'gamma', '--python', venv.python]), 'install the new release through the CDN');
     expect(venv.installed()).to.include('gamma');
+  });
+
+  it('init --plain-names: plain pip installs through the CDN (folder URLs fetched as index.html), verify checks the plain names, remove deletes them', async () => {
+    const bucket = await newBucket();
+    await makePublic(bucket, 'pp/');
+    const env = await s3Env();
+    const gw = await s3Gateway();
+    const base = tmpDir('tufpip-cdn-plain-');
+    const dir = path.join(base, 'local');
+    expectOk(await tufpipRepo(['init', dir, '--bins', '16', '--plain-names', ...(await s3InitArgs(bucket, 'pp/'))], { env }), 'init --plain-names');
+    expect(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')).storage.plainNames).to.equal(true);
+    const wheels = path.join(base, 'wheels');
+    const alpha = await writeWheel(wheels, { name: 'alpha', version: '1.0', deps: ['beta'] });
+    const beta = await writeWheel(wheels, { name: 'beta', version: '1.0' });
+    expectOk(await tufpipRepo(['add', dir, alpha, beta], { env }), 'add');
+    const { client } = await s3Gateway();
+    const plainKey = 'pp/packages/beta/beta-1.0-py3-none-any.whl';
+    const got = await client.send(new GetObjectCommand({ Bucket: bucket, Key: plainKey }));
+    expect(sha256(Buffer.from(await got.Body!.transformToByteArray()))).to.equal(sha256(fs.readFileSync(beta)));
+    expectOk(await tufpipRepo(['verify', dir], { env }), 'verify with plain names');
+    // The plain pages are copied after the commit: timestamp.json names a journal object in the
+    // private prefix (recovery finishes exactly that publication), closed once they are written.
+    const journalKey = (await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'pp/metadata/timestamp.json' }))).Metadata?.['tufpip-journal'];
+    expect(journalKey).to.match(/^pp-private\/journal\//);
+    const entry = await client.send(new GetObjectCommand({ Bucket: bucket, Key: journalKey! }));
+    expect(JSON.parse(await entry.Body!.transformToString())).to.include({ state: 'done' });
+
+    // Plain pip, no tufpip: the PEP 503 pages and files by their plain names, through the CDN.
+    const plainCdn = await startCdn(`${gw.endpoint}/${bucket}/pp/`);
+    try {
+      const venv = freshVenv();
+      const pip = spawnSync(venv.python, ['-m', 'pip', 'install', '--disable-pip-version-check', '--no-cache-dir', '--index-url', `${plainCdn.url}simple/`, 'alpha'], { encoding: 'utf8' });
+      expect(pip.status, `plain pip through the CDN:\n${pip.stdout}\n${pip.stderr}`).to.equal(0);
+      expect(venv.installed()).to.include.members(['alpha', 'beta']);
+    } finally {
+      await plainCdn.stop();
+    }
+
+    // verify checks what plain pip gets: other bytes under a plain name fire, the honest bytes pass.
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: plainKey, Body: Buffer.from('not the wheel') }));
+    const bad = await tufpipRepo(['verify', dir], { env });
+    expect(bad.code, bad.stderr).to.equal(1);
+    expect(bad.stderr).to.include('packages/beta/beta-1.0-py3-none-any.whl (plain name, what plain pip gets)');
+    await client.send(new PutObjectCommand({ Bucket: bucket, Key: plainKey, Body: fs.readFileSync(beta) }));
+    expectOk(await tufpipRepo(['verify', dir], { env }), 'verify after the plain name is restored');
+
+    // remove deletes the plain name after its commit (a journal post step), verify passes.
+    expectOk(await tufpipRepo(['remove', dir, 'beta', '--version', '1.0'], { env }), 'remove');
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'pp/packages/beta/' }));
+    expect((listed.Contents ?? []).map((o) => o.Key)).to.not.include(plainKey);
+    expectOk(await tufpipRepo(['verify', dir], { env }), 'verify after remove');
   });
 });

@@ -113,6 +113,7 @@ describe('S3 backend: several writers on one bucket', function () {
       for (let i = 0; i < 50; i += 2) {
         const add = expectOk(await tufpipRepo(['add', dir, files[i], files[i + 1], '--json'], { env }), `add on ${name}`);
         retries += retriesIn(add.stderr);
+        expect(jsonOf<{ retries?: number }>(add).retries ?? 0, '--json counts the retries stderr reported').to.equal(retriesIn(add.stderr));
         const c = jsonOf<{ commit: { timestampVersion: number; snapshotVersion: number } }>(add).commit;
         commits.push({ ts: c.timestampVersion, snap: c.snapshotVersion });
         if (i % 10 === 8) {
@@ -213,6 +214,7 @@ describe('S3 backend: several writers on one bucket', function () {
     const res = await paused.done;
     expect(res.code, res.stderr).to.equal(0);
     expect(retriesIn(res.stderr)).to.be.greaterThan(0);
+    expect(jsonOf<{ retries?: number }>(res).retries, '--json counts the retries').to.equal(retriesIn(res.stderr));
     expect(res.stderr).to.match(/stalled|changed while this command ran/);
     expect(jsonOf<{ commit: { timestampVersion: number } }>(res).commit.timestampVersion).to.equal(3);
     const state = await published(r);

@@ -62,10 +62,17 @@ describe('S3 backend: a repository in a bucket (Ceph radosgw)', function () {
     expectOk(await tufpipRepo(['verify', dir], { env }), 'verify');
 
     const pub = await keys(bucket, 'index/');
-    expect(pub).to.include.members(['index/metadata/timestamp.json', 'index/metadata/1.root.json', 'index/simple/index.html', 'index/packages/alpha/alpha-1.0-py3-none-any.whl']);
+    expect(pub).to.include.members(['index/metadata/timestamp.json', 'index/metadata/1.root.json']);
+    // TUF clients only (the default, no --plain-names): every page and package file is a
+    // hash-named copy (TUF spec 5.7.3), none has a plain name.
+    const content = pub.filter((k) => /^index\/(simple|packages)\//.test(k));
+    expect(content.some((k) => /^index\/packages\/alpha\/[0-9a-f]{64}\.alpha-1\.0-py3-none-any\.whl$/.test(k))).to.equal(true);
+    expect(content.filter((k) => !/\/[0-9a-f]{64}\.[^/]+$/.test(k)), 'plain-named objects').to.deep.equal([]);
     expect(pub.filter((k) => /journal|retired|config\.json|\.pem$/.test(k))).to.deep.equal([]);
     const priv = await keys(bucket, 'index-private/');
-    expect(priv.some((k) => k.startsWith('index-private/journal/'))).to.equal(true);
+    // init's entry only: a publication with nothing to do after its commit keeps its journal
+    // entry on timestamp.json itself (storage/s3.ts ENTRY_META), no object of its own.
+    expect(priv.filter((k) => k.startsWith('index-private/journal/'))).to.have.length(1);
     expect(priv.some((k) => k.startsWith('index-private/retired/'))).to.equal(true); // beta 1.1 was withdrawn
     expect(priv).to.include('index-private/config.json');
 

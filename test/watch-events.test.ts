@@ -97,6 +97,19 @@ describe('watch: events between two views', () => {
     expect(diffViews(c, d).map((e) => [e.kind, e.alarm])).to.deep.equal([['unsigned-file', true]]);
   });
 
+  it('a key transition published in a project is reported as one, not as a release', () => {
+    const b = view(2, index({ claimed: true }));
+    const transition = 'packages/myproj/tufpip-key-transition-1.json';
+    const c = view(3, index({ claimed: true, projectFiles: { [transition]: sha('7'), 'packages/myproj/myproj-1.0-py3-none-any.whl': sha('3') } }));
+    const events = diffViews(b, c);
+    expect(events.map((e) => [e.kind, e.path])).to.deep.equal([
+      ['file-added', transition],
+      ['file-added', 'packages/myproj/myproj-1.0-py3-none-any.whl'],
+    ]);
+    expect(events[0].message).to.match(/^packages\/myproj\/tufpip-key-transition-1\.json appeared \(a key transition of myproj: its maintainers' record of a key rotation, which tufpip lock follows\), sha256 /);
+    expect(events[1].message).to.not.contain('key transition');
+  });
+
   it('root rotation and an online key change', () => {
     const root2: RootJson = { ...ROOT, version: 2, roles: { ...ROOT.roles, timestamp: { keyids: [K('f')], threshold: 1 }, snapshot: { keyids: [K('f')], threshold: 1 } } };
     const events = diffViews(view(1, index()), view(2, index({ onlineKey: K('f') }), root2));

@@ -8,6 +8,7 @@ import { shortKeyId } from '../../metadata/keys.js';
 import { printJson, say, note, type OutputFlags } from '../../io/cli/output.js';
 import { progressBar } from '../../io/cli/progress.js';
 import { offlineCommands } from './offline-commands.js';
+import type { S3Location } from '../storage/s3-location.js';
 
 interface Common extends OutputFlags {
   dir: string;
@@ -48,7 +49,38 @@ const keygen: CommandModule<object, OutputFlags & { name: string; 'out-dir': str
   },
 };
 
-const init: CommandModule<object, Common & { url: string; bins?: number; 'root-keys'?: number; 'root-threshold'?: number; 'keys-dir'?: string; expires?: string[]; 'passphrase-env'?: string; 'allow-single-root-key'?: boolean; storage?: string; private?: string; 's3-endpoint'?: string; 's3-region'?: string; 's3-path-style'?: boolean }> = {
+/** Where an object store repository lives: init --storage, move --to (storage/s3-location.ts). */
+interface S3Args {
+  private?: string;
+  's3-endpoint'?: string;
+  's3-region'?: string;
+  's3-path-style'?: boolean;
+  'plain-names'?: boolean;
+}
+
+function s3Options(with_: string) {
+  return {
+    private: { type: 'string', describe: `with ${with_}: where the private state goes, s3://BUCKET/PREFIX (default: PREFIX-private/ in the same bucket; never publicly readable)` },
+    's3-endpoint': { type: 'string', describe: `with ${with_}: URL of an S3-compatible server (default: AWS)` },
+    's3-region': { type: 'string', describe: `with ${with_}: the region (default: AWS_REGION, else us-east-1)` },
+    's3-path-style': { type: 'boolean', describe: `with ${with_}: path-style addressing (ENDPOINT/BUCKET/KEY), as most self-hosted servers need` },
+    'plain-names': { type: 'boolean', describe: `with ${with_}: also publish plain-named pages and files for plain pip (3 more object writes per add; default: TUF clients only, docs/object-storage.md)` },
+  } as const;
+}
+
+/** The S3 location named by `url` and the S3 flags; undefined (and no S3 flag given) for the local disk. */
+async function s3LocationOf(url: string | undefined, a: S3Args, flag: string): Promise<S3Location | undefined> {
+  if (!url) {
+    if (a.private || a['s3-endpoint'] || a['s3-region'] || a['s3-path-style'] || a['plain-names'] !== undefined) {
+      throw new TufpipError('USAGE', `--private, --s3-endpoint, --s3-region, --s3-path-style and --plain-names go with ${flag} s3://BUCKET/PREFIX (a local repository always has plain names)`);
+    }
+    return undefined;
+  }
+  const { s3LocationFromFlags } = await import('../storage/s3-location.js');
+  return s3LocationFromFlags({ storage: url, private: a.private, endpoint: a['s3-endpoint'], region: a['s3-region'], pathStyle: a['s3-path-style'], plainNames: a['plain-names'] });
+}
+
+const init: CommandModule<object, Common & { url: string; bins?: number; 'root-keys'?: number; 'root-threshold'?: number; 'keys-dir'?: string; expires?: string[]; 'passphrase-env'?: string; 'allow-single-root-key'?: boolean; storage?: string } & S3Args> = {
   command: 'init <dir>',
   describe: 'create a repository: keys it is not given, the first signed metadata, an empty simple index',
   builder: (y) =>
@@ -62,15 +94,10 @@ const init: CommandModule<object, Common & { url: string; bins?: number; 'root-k
       .option('expires', { type: 'string', array: true, describe: `ROLE=DAYS, ROLE one of ${EXPIRY_KEYS.join(', ')}` })
       .option('passphrase-env', { type: 'string', describe: 'passphrase for generated/read private keys, from this environment variable' })
       .option('storage', { type: 'string', describe: 'publish to object storage s3://BUCKET/PREFIX instead of DIR/site (DIR keeps the local config and keys; docs/object-storage.md)' })
-      .option('private', { type: 'string', describe: 'with --storage: where the private state goes, s3://BUCKET/PREFIX (default: PREFIX-private/ in the same bucket; never publicly readable)' })
-      .option('s3-endpoint', { type: 'string', describe: 'with --storage: URL of an S3-compatible server (default: AWS)' })
-      .option('s3-region', { type: 'string', describe: 'with --storage: the region (default: AWS_REGION, else us-east-1)' })
-      .option('s3-path-style', { type: 'boolean', describe: 'with --storage: path-style addressing (ENDPOINT/BUCKET/KEY), as most self-hosted servers need' }) as never,
+      .options(s3Options('--storage')) as never,
   handler: async (a) => {
     const { initRepo } = await import('../commands/init.js');
-    const { s3LocationFromFlags } = await import('../storage/s3-location.js');
-    if (!a.storage && (a.private || a['s3-endpoint'] || a['s3-region'] || a['s3-path-style'])) throw new TufpipError('USAGE', '--private, --s3-endpoint, --s3-region and --s3-path-style go with --storage s3://BUCKET/PREFIX');
-    const storage = a.storage ? s3LocationFromFlags({ storage: a.storage, private: a.private, endpoint: a['s3-endpoint'], region: a['s3-region'], pathStyle: a['s3-path-style'] }) : undefined;
+    const storage = await s3LocationOf(a.storage, a, '--storage');
     const { passphraseFromEnv } = await import('../keys/signer.js');
     const r = await initRepo({
       dir: a.dir,
@@ -301,6 +328,26 @@ const serve: CommandModule<object, Common & { host: string; port: number; 'times
   },
 };
 
+const move: CommandModule<object, Common & { to: string; url?: string } & S3Args> = {
+  command: 'move <dir>',
+  describe: 'move the published tree and private state to a bucket (--to s3://BUCKET/PREFIX) or back to DIR/site (--to local); the old copy is kept',
+  builder: (y) =>
+    json(dirArg(y))
+      .option('to', { type: 'string', demandOption: true, describe: "the destination: s3://BUCKET/PREFIX, or 'local' for DIR/site" })
+      .option('url', { type: 'string', describe: 'the URL the destination is served at (default: config.json url, unchanged)' })
+      .options(s3Options('--to s3://...')) as never,
+  handler: async (a) => {
+    const { moveRepo } = await import('../commands/move.js');
+    if (a.to !== 'local' && !a.to.startsWith('s3://')) throw new TufpipError('USAGE', `--to takes s3://BUCKET/PREFIX or 'local', got ${JSON.stringify(a.to)}`);
+    const to = await s3LocationOf(a.to === 'local' ? undefined : a.to, a, '--to');
+    const bar = progressBar(a);
+    const r = await moveRepo(a.dir, { to, url: a.url, onProgress: (done, total) => bar.update(done, total, 'moving') }).finally(() => bar.stop());
+    if (a.json) return printJson(r);
+    say(a, `moved ${r.from} -> ${r.to}: ${r.metadataObjects} metadata files, ${r.contentObjects} hash-named pages and files, ${r.plainNames} plain names, timestamp ${r.timestampVersion}`);
+    say(a, `serve it at ${r.url}; the old copy stays at ${r.sourceKept} (remove it once clients use the new URL)`);
+  },
+};
+
 const gc: CommandModule<object, Common & { keep: string; 'dry-run'?: boolean }> = {
   command: 'gc <dir>',
   describe: 'remove unreferenced old metadata versions and files (never a root)',
@@ -439,4 +486,4 @@ const release: CommandModule<object, ReleaseArgs> = {
   },
 };
 
-export const repoCommands = [keygen, init, add, sync, remove, yank, unyank, bumpCmd, status, verify, serve, gc, claim, takedown, promote, release, ...offlineCommands] as CommandModule[];
+export const repoCommands = [keygen, init, add, sync, remove, yank, unyank, bumpCmd, status, verify, serve, gc, move, claim, takedown, promote, release, ...offlineCommands] as CommandModule[];

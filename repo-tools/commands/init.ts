@@ -217,7 +217,7 @@ export async function initRepo(o: InitOptions): Promise<InitResult> {
     }
     await persistPublication(storage, undefined, {
       command: 'init',
-      content: [{ targetPath: SIMPLE_INDEX, sha256: listInfo.hashes.sha256, source: { bytes: listHtml }, plainBeforePublish: true }],
+      content: [{ targetPath: SIMPLE_INDEX, sha256: listInfo.hashes.sha256, source: { bytes: listHtml }, plainBeforePublish: storage.plainNames }],
       roles: plan.payloads.map((p) => [versionedFileName(p.role, p.version), roleBytes.get(p.role)!]),
       snapshot: [versionedFileName('snapshot', plan.snapshot!.version), snapshotBytes],
       root: [versionedFileName('root', 1), rootBytes],

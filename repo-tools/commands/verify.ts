@@ -252,7 +252,8 @@ export async function verifyRepo(repoDir: string, opts: VerifyOptions = {}): Pro
         const hp = hashedPath(p, info.hashes.sha256);
         const bad = await verifyObject(info, storage, hp);
         if (bad) out.push(`${hp}: ${bad}`);
-        const plainBad = await verifyObject(info, storage, p);
+        // Plain names only where the storage publishes them (storage.ts plainNames).
+        const plainBad = storage.plainNames ? await verifyObject(info, storage, p) : undefined;
         if (plainBad && !plainMayLag) plainProblems.push(`${p} (plain name, what plain pip gets): ${plainBad}`);
         return out;
       },

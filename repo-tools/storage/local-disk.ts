@@ -118,6 +118,8 @@ export class LocalDiskReader implements StorageReader {
 
 export class LocalDiskStorage extends LocalDiskReader implements Storage {
   readonly state: PrivateState;
+  /** A static server of site/ serves plain pip too (DESIGN.md "Site layout"). */
+  readonly plainNames = true;
   /**
    * @param lock the repository lock this writer holds (checked at the commit point); absent for a
    * repository being built where nobody else can see it (init's temporary directory), and for
@@ -187,6 +189,8 @@ export class LocalDiskStorage extends LocalDiskReader implements Storage {
   async begin(head: Buffer | undefined, targets: string[], metadataObjects = 0): Promise<Publication> {
     const contentDirs = new Set(targets.map((t) => path.dirname(this.layout.targetFile(t))));
     await verifyNoSecretsUnderSite(this.layout.site, contentDirs);
+    // A publication into an empty tree (`move` back from a bucket) puts metadata first of all.
+    if (head === undefined) fs.mkdirSync(this.layout.metadataDir, { recursive: true });
     return new LocalPublication(this, head, metadataObjects, this.lock);
   }
 }

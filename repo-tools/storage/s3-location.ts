@@ -16,6 +16,11 @@ export interface S3Location {
   endpoint?: string;
   region?: string;
   pathStyle?: boolean;
+  /**
+   * Plain-named targets for plain pip beside the hash-named copies (init `--plain-names`;
+   * storage.ts `plainNames`). Absent: TUF clients only.
+   */
+  plainNames?: boolean;
 }
 
 /** `s3://BUCKET/PREFIX` -> bucket and prefix ('' or ending in '/'). */
@@ -36,6 +41,7 @@ export interface S3Flags {
   endpoint?: string;
   region?: string;
   pathStyle?: boolean;
+  plainNames?: boolean;
 }
 
 export function s3LocationFromFlags(f: S3Flags): S3Location {
@@ -54,7 +60,7 @@ export function s3LocationFromFlags(f: S3Flags): S3Location {
     }
     if (!/^https?:$/.test(u.protocol) || u.username || u.password) throw new TufpipError('USAGE', '--s3-endpoint must be an http(s) URL without credentials');
   }
-  return { backend: 's3', bucket: pub.bucket, prefix: pub.prefix, privateBucket: priv.bucket, privatePrefix: priv.prefix, endpoint: f.endpoint, region: f.region, pathStyle: f.pathStyle };
+  return { backend: 's3', bucket: pub.bucket, prefix: pub.prefix, privateBucket: priv.bucket, privatePrefix: priv.prefix, endpoint: f.endpoint, region: f.region, pathStyle: f.pathStyle, plainNames: f.plainNames || undefined };
 }
 
 /** Checks a `storage` field read from config.json (throws a message naming the field). */
@@ -63,7 +69,7 @@ export function checkS3Location(v: unknown, bad: (field: string, want: string, g
   if (!o || typeof o !== 'object' || o.backend !== 's3') throw bad('storage', 'an object with backend "s3"', v);
   for (const f of ['bucket', 'prefix', 'privateBucket', 'privatePrefix'] as const) if (typeof o[f] !== 'string') throw bad(`storage.${f}`, 'a string', o[f]);
   for (const f of ['endpoint', 'region'] as const) if (o[f] !== undefined && typeof o[f] !== 'string') throw bad(`storage.${f}`, 'a string', o[f]);
-  if (o.pathStyle !== undefined && typeof o.pathStyle !== 'boolean') throw bad('storage.pathStyle', 'true or false', o.pathStyle);
+  for (const f of ['pathStyle', 'plainNames'] as const) if (o[f] !== undefined && typeof o[f] !== 'boolean') throw bad(`storage.${f}`, 'true or false', o[f]);
   return o as S3Location;
 }
 

@@ -1,8 +1,10 @@
 // The private state of an S3 repository (storage.ts PrivateState) under its private prefix, never
 // under the public one (docs/object-storage.md: no anonymous read there):
-//   journal/<txn>-<id>.json    one object per publication, `prepared` then `done` (storage/journal.ts
-//                              semantics); the committed timestamp.json names its entry
-//                              (s3.ts JOURNAL_META), so recovery reads exactly that one
+//   journal/<txn>-<id>.json    one object per publication with steps after its commit, `prepared`
+//                              then `done` (storage/journal.ts semantics); the committed
+//                              timestamp.json names it (s3.ts JOURNAL_META), so recovery reads
+//                              exactly that one. A publication with no such steps has no object:
+//                              its entry rides on timestamp.json itself (s3.ts ENTRY_META)
 //   retired/<time>-<id>.jsonl  withdrawn package files of one publication (storage/retired-files.ts)
 //   config.json                the public configuration (for operators setting up another machine)
 //   records/<name>             private records: proposals of offline roles (storage/pending-store.ts)
@@ -29,12 +31,14 @@ export class S3PrivateState implements PrivateState {
   private retired: RetiredRecord = new Map();
   /** txn -> key of its journal object (written by this process or read by recovery). */
   private readonly journalKeys = new Map<string, string>();
+  /** Publications of this process whose entry rides on their timestamp.json (s3.ts ENTRY_META). */
+  private readonly inline = new Set<string>();
 
   constructor(
     private readonly loc: S3Location,
     private readonly client: S3Client,
-    /** The journal key the last-read timestamp.json names (s3.ts). */
-    private readonly headJournalKey: () => string | undefined,
+    /** What the last-read timestamp.json carries: its journal key or its inline entry (s3.ts). */
+    private readonly head: () => { journalKey?: string; entry?: string } | undefined,
     /** This machine's local state folder: hints (records written `durable: false`) stay there. */
     private readonly localDir?: string,
   ) {}
@@ -107,7 +111,16 @@ export class S3PrivateState implements PrivateState {
 
   /** The entry of the publication that committed the head last read (undefined: none recorded). */
   async lastJournalEntry(): Promise<JournalEntry | undefined> {
-    const key = this.headJournalKey();
+    const inline = this.head()?.entry;
+    if (inline) {
+      // Visible only on a committed head, and it had nothing left to do after the commit.
+      try {
+        return { ...(JSON.parse(Buffer.from(inline, 'base64url').toString('utf8')) as JournalEntry), state: 'done' };
+      } catch {
+        return undefined;
+      }
+    }
+    const key = this.head()?.journalKey;
     if (!key || !key.startsWith(this.key('journal/'))) return undefined;
     const text = await this.getText(key);
     if (!text) return undefined;
@@ -116,7 +129,13 @@ export class S3PrivateState implements PrivateState {
     return entry;
   }
 
+  /** Marks a publication whose entry rides on its timestamp.json: closing it writes nothing. */
+  noteInline(txn: string): void {
+    this.inline.add(txn);
+  }
+
   async appendJournal(entry: JournalEntry): Promise<void> {
+    if (entry.state === 'done' && this.inline.has(entry.txn)) return;
     const key = this.journalKeys.get(entry.txn);
     if (key) await this.putObject(key.slice(this.loc.privatePrefix.length), JSON.stringify(entry));
     else await this.putObject(`journal/${entry.txn}-${randomBytes(6).toString('hex')}.json`, JSON.stringify(entry));
@@ -138,7 +157,7 @@ export class S3PrivateState implements PrivateState {
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
     } while (token);
     objs.sort((a, b) => b.modified - a.modified);
-    for (const o of objs.slice(keep)) if (o.key !== this.headJournalKey()) await this.remove({ bucket: this.loc.privateBucket, key: o.key });
+    for (const o of objs.slice(keep)) if (o.key !== this.head()?.journalKey) await this.remove({ bucket: this.loc.privateBucket, key: o.key });
   }
 
   /**

@@ -11,8 +11,9 @@
 //   stalled for STALE_MS / 2 or more since `begin` refuses to commit (its objects may have been
 //   taken as leftovers), so a paused writer loses instead of publishing a mixed state;
 // - the private state (journal, withdrawn files) lives under the private prefix (s3-private.ts);
-//   timestamp.json carries the key of its publication's journal entry as object metadata, so the
-//   next writer finishes exactly the publication that committed.
+//   timestamp.json carries its publication's journal entry as object metadata: the entry itself
+//   when nothing is left to do after the commit (no object written for it), else the key of the
+//   journal object, so the next writer finishes exactly the publication that committed.
 // Publish order stays: content, targets roles, snapshot, root, then timestamp.json (pipeline.ts).
 import fsp from 'node:fs/promises';
 import { createHash, randomBytes } from 'node:crypto';
@@ -33,6 +34,10 @@ import { cacheControlFor, WriterRaceError, type Area, type ObjectSource, type Pu
 const IN_FLIGHT = 16;
 /** Object metadata on timestamp.json naming its publication's journal entry. */
 export const JOURNAL_META = 'tufpip-journal';
+/** Object metadata on timestamp.json holding its publication's journal entry (base64url JSON). */
+export const ENTRY_META = 'tufpip-entry';
+/** Longest inline entry: S3 allows 2 KB of user metadata per object. */
+const INLINE_MAX = 1800;
 
 /** Age after which another writer's uncommitted object is a dead writer's leftover (TUFPIP_S3_STALE_MS). */
 export function staleMs(): number {
@@ -71,8 +76,8 @@ export function s3Error(op: string, where: string, err: unknown): TufpipError {
 
 /** Reading objects of an S3 repository (also what a worker thread of a bulk rebuild uses). */
 export class S3Reader implements StorageReader {
-  /** timestamp.json as last read: its bytes, ETag (for the commit's If-Match) and journal key. */
-  lastHead?: { bytes: Buffer; etag?: string; journalKey?: string };
+  /** timestamp.json as last read: its bytes, ETag (for the commit's If-Match) and journal entry. */
+  lastHead?: { bytes: Buffer; etag?: string; journalKey?: string; entry?: string };
 
   constructor(
     readonly loc: S3Location,
@@ -101,7 +106,7 @@ export class S3Reader implements StorageReader {
     try {
       const r = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(area, name) }));
       const bytes = Buffer.from(await r.Body!.transformToByteArray());
-      if (area === 'metadata' && name === 'timestamp.json') this.lastHead = { bytes, etag: bareEtag(r.ETag), journalKey: r.Metadata?.[JOURNAL_META] };
+      if (area === 'metadata' && name === 'timestamp.json') this.lastHead = { bytes, etag: bareEtag(r.ETag), journalKey: r.Metadata?.[JOURNAL_META], entry: r.Metadata?.[ENTRY_META] };
       return bytes;
     } catch (err) {
       if (isMissing(err)) return undefined;
@@ -123,7 +128,11 @@ export class S3Storage extends S3Reader implements Storage {
     client?: S3Client,
   ) {
     super(loc, client);
-    this.state = new S3PrivateState(loc, this.client, () => this.lastHead?.journalKey, localDir);
+    this.state = new S3PrivateState(loc, this.client, () => this.lastHead, localDir);
+  }
+
+  get plainNames(): boolean {
+    return this.loc.plainNames === true;
   }
 
   cacheOf(area: Area, name: string): string {
@@ -239,6 +248,8 @@ class S3Publication implements Publication {
   private readonly started = performance.now();
   private readonly id = randomBytes(6).toString('hex');
   private journalKey?: string;
+  /** The journal entry carried by the commit itself (ENTRY_META). */
+  private inlineEntry?: string;
   /** Puts in flight (at most IN_FLIGHT): made durable by flush(), which reports the first failure. */
   private readonly inflight = new Set<Promise<void>>();
   private failure?: unknown;
@@ -322,6 +333,13 @@ class S3Publication implements Publication {
   }
 
   async journal(entry: JournalEntry): Promise<void> {
+    // Nothing to finish after the commit: the committed timestamp.json is the whole record.
+    const inline = entry.post?.length ? undefined : Buffer.from(JSON.stringify(entry), 'utf8').toString('base64url');
+    if (inline && inline.length <= INLINE_MAX) {
+      this.inlineEntry = inline;
+      this.s.state.noteInline(entry.txn);
+      return;
+    }
     const obj = await this.s.state.putJournal(entry, this.id);
     this.created.push(obj);
     this.journalKey = obj.key;
@@ -338,7 +356,7 @@ class S3Publication implements Publication {
       conditional: this.headEtag === undefined,
       ifMatch: this.headEtag,
       cache: this.s.cacheOf('metadata', 'timestamp.json'),
-      meta: this.journalKey ? { [JOURNAL_META]: this.journalKey } : undefined,
+      meta: this.inlineEntry ? { [ENTRY_META]: this.inlineEntry } : this.journalKey ? { [JOURNAL_META]: this.journalKey } : undefined,
     });
     if (!ok) throw new WriterRaceError(`${where} changed while this command ran (another writer published first); nothing was published`);
     this.committed = true;

@@ -93,6 +93,14 @@ export interface Storage extends StorageReader {
   /** The private state beside the published objects (never served). */
   readonly state: PrivateState;
   /**
+   * Whether the public area also carries plain-named targets (`packages/P/FILE`,
+   * `simple/P/index.html`) for plain pip (DESIGN.md "Site layout"). Local disk: always. An
+   * object store: as chosen at init (`--plain-names`, docs/object-storage.md); without them it
+   * serves TUF clients only (they fetch the hash-named copies: TUF spec 5.7.3) and an add writes
+   * fewer objects. Hash-named copies and metadata are the same either way.
+   */
+  readonly plainNames: boolean;
+  /**
    * The objects of an area whose names start with `prefix` (a folder prefix ends in '/'), sorted
    * by name, each with its modification time and size (`gc --keep`: S3 ListObjectsV2 gives
    * LastModified and Size).

@@ -48,7 +48,10 @@ export async function withRepo<T>(dir: string, opts: OpenOptions, fn: (ctx: Repo
       // starts again from the new published state: its edits are redone on it (bounded).
       for (let attempt = 1; ; attempt++) {
         try {
-          return await attemptOnce(lock);
+          const result = await attemptOnce(lock);
+          // A command's result object (its --json) says how often it started again.
+          if (attempt > 1 && result !== null && typeof result === 'object' && !Array.isArray(result)) Object.assign(result, { retries: attempt - 1 });
+          return result;
         } catch (err) {
           if (!isWriterRace(err) || attempt >= MAX_ATTEMPTS) throw err;
           const reason = (err as Error).message;

@@ -15,6 +15,7 @@ import { planPublication } from '../../metadata/publication-plan.js';
 import { TufpipError } from '../../metadata/errors.js';
 import { parseEnvelope } from '../../metadata/envelope.js';
 import { sha256Hex } from '../../metadata/hash.js';
+import { isHashedPath } from '../../metadata/target-paths.js';
 import type { Signer } from '../keys/signer.js';
 import type { RepoContext } from './context.js';
 import type { PostStep } from '../storage/journal.js';
@@ -183,10 +184,12 @@ export class Transaction {
   }
 
   addContent(c: ContentFile): void {
-    this.content.push(c);
+    this.content.push(this.ctx.storage.plainNames ? c : { ...c, plainBeforePublish: false });
   }
 
+  /** A post step; plain-name steps are dropped for storage without plain names (storage.ts). */
   afterPublish(step: PostStep): void {
+    if (!this.ctx.storage.plainNames && (step.op === 'copy' || !isHashedPath(step.path))) return;
     this.post.push(step);
   }
 

@@ -19,6 +19,16 @@ export interface Cdn {
 
 export { freePort };
 
+/** CDNs started and not stopped yet (test/setup.ts fails the run on any left at its end). */
+const running = new Set<Cdn>();
+
+/** Stops every CDN a test left running; returns their URLs. */
+export async function stopLeftCdns(): Promise<string[]> {
+  const left = [...running];
+  for (const c of left) await c.stop().catch(() => undefined);
+  return left.map((c) => c.url);
+}
+
 /** Starts nginx in front of `origin` (a base URL); resolves once it listens. */
 export async function startCdn(origin: string): Promise<Cdn> {
   const dir = path.join(tmpDir('tufpip-cdn-'), 'nginx');
@@ -27,14 +37,17 @@ export async function startCdn(origin: string): Promise<Cdn> {
     const port = await freePort();
     const r = await runCommand('bash', [CDN_SCRIPT, 'start', origin, String(port), dir]);
     if (r.code === 0) {
-      return {
+      const cdn: Cdn = {
         url: `http://127.0.0.1:${port}/`,
         dir,
         stop: async () => {
           const s = await runCommand('bash', [CDN_SCRIPT, 'stop', origin, String(port), dir]);
           if (s.code !== 0) throw new Error(`cdn-nginx.sh stop failed: ${s.stderr}`);
+          running.delete(cdn);
         },
       };
+      running.add(cdn);
+      return cdn;
     }
     if (attempt >= 3 || !/Address already in use/.test(r.stderr + r.stdout)) throw new Error(`cdn-nginx.sh start failed (${r.code}): ${r.stderr}${r.stdout}`);
   }
