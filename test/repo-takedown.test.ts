@@ -134,7 +134,7 @@ for (const kind of BACKENDS) {
       expect(v.stdout).to.contain('role project-dev--1.0 is in the snapshot but project-dev no longer delegates to it');
     });
 
-    it('installers then get the signature-gap alarm (on purpose) for the taken-down files, nothing installed; plain pip gets 404; other projects install', async () => {
+    it('installers then get the signature-gap alarm (on purpose) for the taken-down files, nothing installed; the bytes are no longer served (plain pip: 404); other projects install', async () => {
       // Pinned or not, pip takes the listed file and asks the verifying proxy for it: the alarm.
       const pinned = await install('dev==1.0');
       expect(pinned.r.code, pinned.r.stderr).to.equal(1);
