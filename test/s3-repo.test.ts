@@ -46,8 +46,10 @@ describe('S3 backend: a repository in a bucket (Ceph radosgw)', function () {
     const gc = jsonOf<{ removed: string[] }>(expectOk(await tufpipRepo(['gc', dir, '--keep', '0s', '--json'], { env }), 'gc'));
     expect(gc.removed.length).to.be.greaterThan(0);
     expect((await listKeys(bucket, 'index/metadata/')).length).to.equal(before - gc.removed.filter((r) => r.startsWith('metadata/')).length);
-    const status = jsonOf<{ timestampVersion?: number }>(expectOk(await tufpipRepo(['status', dir, '--json'], { env }), 'status'));
+    const status = jsonOf<{ timestampVersion?: number; storage: unknown }>(expectOk(await tufpipRepo(['status', dir, '--json'], { env }), 'status'));
     expect(JSON.stringify(status)).to.match(/"timestamp/);
+    expect(status.storage).to.deep.equal({ where: `s3://${bucket}/index`, plainNames: false });
+    expect(expectOk(await tufpipRepo(['status', dir], { env }), 'status').stdout).to.contain(`published at s3://${bucket}/index, hash-named only: TUF clients`);
     expectOk(await tufpipRepo(['verify', dir], { env }), 'verify');
 
     const pub = await listKeys(bucket, 'index/');
