@@ -255,10 +255,10 @@ export class HttpTransport {
     return a;
   }
 
-  /** Sends a GET; resolves with the response head (the body is still to be read). */
-  private async send(target: URL, headers: Record<string, string>): Promise<{ response: Promise<http.IncomingMessage>; abort: () => void }> {
+  /** Sends a GET (or a POST of `body`); resolves with the response head (the body is still to be read). */
+  private async send(target: URL, headers: Record<string, string>, body?: string): Promise<{ response: Promise<http.IncomingMessage>; abort: () => void }> {
     const agent = await this.agentFor(target);
-    const options: https.RequestOptions = { method: 'GET', headers, agent };
+    const options: https.RequestOptions = { method: body === undefined ? 'GET' : 'POST', headers, agent };
     if (target.protocol === 'https:') {
       // The certificate is checked against the URL's host, also through a CONNECT tunnel
       // (https-proxy-agent leaves the TLS servername unset for an IP address, and Node then
@@ -272,8 +272,35 @@ export class HttpTransport {
       // Kept after the response too: a socket error then surfaces on the body stream instead.
       req.on('error', reject);
     });
-    req.end();
+    req.end(body);
     return { response, abort: () => req.destroy() };
+  }
+
+  /**
+   * One POST of `body` (a webhook): through the same proxies, agents and certificate checks as a
+   * download, credentials in the URL sent as Basic auth and never shown; no redirect is followed
+   * and nothing is retried (the caller retries). Resolves with the status once the answer has
+   * been read (and dropped), each step within the idle timeout.
+   */
+  async post(url: string, body: string, contentType: string): Promise<number> {
+    const target = new URL(url);
+    if (target.protocol !== 'http:' && target.protocol !== 'https:') throw this.fail(this.errors.network(`cannot reach ${redactUrl(url)}: unsupported protocol ${target.protocol}`));
+    const headers: Record<string, string> = { 'user-agent': this.userAgent, 'content-type': contentType, 'content-length': String(Buffer.byteLength(body)) };
+    const inUrl = credentialFromUrl(url);
+    if (inUrl) {
+      headers.authorization = authorizationHeader(inUrl);
+      target.username = '';
+      target.password = '';
+    }
+    try {
+      const sent = await this.send(target, headers, body);
+      const res = await this.idle(sent.response, url, sent.abort);
+      res.resume();
+      await this.idle(once(res, 'end'), url, () => res.destroy());
+      return res.statusCode ?? 0;
+    } catch (err) {
+      throw this.streamError(err, url);
+    }
   }
 
   /** Sends a GET for `url` (credentials, redirects, retries) and resolves with its 200 response. */

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { tufpip, tufpipRepo } from './helpers/cli.js';
 import { expectOk, serve } from './helpers/repo.js';
 import { freshVenv } from './helpers/python.js';
@@ -13,22 +13,11 @@ import { tmpDir } from './helpers/tmp.js';
 import { writeWheel } from './helpers/wheels.js';
 import { jsonOf } from './helpers/trusted-index.js';
 import { runRepoKillable } from './helpers/faults.js';
-import { makePublic, newBucket, s3Env, s3Gateway, useS3Gateway } from './helpers/s3-gateway.js';
+import { makePublic, newBucket, s3Env, s3Gateway, useS3Gateway, listKeys } from './helpers/s3-gateway.js';
 import type { MoveResult } from '../repo-tools/commands/move.js';
 
 useS3Gateway();
 
-async function keysUnder(bucket: string, prefix: string): Promise<string[]> {
-  const { client } = await s3Gateway();
-  const out: string[] = [];
-  let token: string | undefined;
-  do {
-    const r = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const o of r.Contents ?? []) out.push(o.Key!);
-    token = r.IsTruncated ? r.NextContinuationToken : undefined;
-  } while (token);
-  return out;
-}
 
 describe('tufpip-repo move: local disk -> bucket -> local disk', function () {
   this.timeout(300_000);
@@ -60,10 +49,9 @@ describe('tufpip-repo move: local disk -> bucket -> local disk', function () {
     expect(r).to.include({ from: `${dir}/site`, to: `s3://${bucket}/ix/`, url, plainNames: 0, withdrawnRecords: 1, sourceKept: `${dir}/site` });
     expect(JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')).storage).to.include({ backend: 's3', bucket, prefix: 'ix/' });
     // Every versioned metadata file (the history watchers walk), the same head, no plain names.
-    const pub = await keysUnder(bucket, 'ix/');
+    const pub = await listKeys(bucket, 'ix/');
     expect(pub.filter((k) => /^ix\/metadata\/\d+\./.test(k)).map((k) => k.slice('ix/metadata/'.length)).sort()).to.deep.equal(localVersions);
     const { client } = await s3Gateway();
-    const { GetObjectCommand } = await import('@aws-sdk/client-s3');
     const head = await client.send(new GetObjectCommand({ Bucket: bucket, Key: 'ix/metadata/timestamp.json' }));
     expect(Buffer.from(await head.Body!.transformToByteArray()).equals(localTs), 'the same timestamp.json').to.equal(true);
     expect(pub.filter((k) => /^ix\/(simple|packages)\//.test(k) && !/\/[0-9a-f]{64}\.[^/]+$/.test(k)), 'plain names in a TUF-only bucket').to.deep.equal([]);
@@ -117,6 +105,6 @@ describe('tufpip-repo move: local disk -> bucket -> local disk', function () {
     const reuse2 = await tufpipRepo(['add', dir, await writeWheel(path.join(base, 'other2'), { name: 'beta', version: '1.1', padding: 20 })]);
     expect(reuse2.code, 'the withdrawn record came back too').to.equal(1);
     expect(reuse2.stderr).to.match(/a filename is never reused/);
-    expect(await keysUnder(bucket, 'ix/metadata/timestamp.json'), 'the bucket copy is kept').to.have.length(1);
+    expect(await listKeys(bucket, 'ix/metadata/timestamp.json'), 'the bucket copy is kept').to.have.length(1);
   });
 });

@@ -3,28 +3,17 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { expect } from 'chai';
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { tufpip, tufpipRepo } from './helpers/cli.js';
 import { expectOk } from './helpers/repo.js';
 import { freshVenv } from './helpers/python.js';
 import { tmpDir } from './helpers/tmp.js';
 import { writeWheel } from './helpers/wheels.js';
-import { makePublic, newBucket, s3Env, s3Gateway, s3InitArgs, useS3Gateway } from './helpers/s3-gateway.js';
+import { makePublic, newBucket, s3Env, s3Gateway, s3InitArgs, useS3Gateway, listKeys } from './helpers/s3-gateway.js';
 import { jsonOf } from './helpers/trusted-index.js';
 
 useS3Gateway();
 
-async function keys(bucket: string, prefix: string): Promise<string[]> {
-  const { client } = await s3Gateway();
-  const out: string[] = [];
-  let token: string | undefined;
-  do {
-    const r = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const o of r.Contents ?? []) out.push(o.Key!);
-    token = r.IsTruncated ? r.NextContinuationToken : undefined;
-  } while (token);
-  return out;
-}
 
 describe('S3 backend: a repository in a bucket (Ceph radosgw)', function () {
   this.timeout(300_000);
@@ -53,15 +42,17 @@ describe('S3 backend: a repository in a bucket (Ceph radosgw)', function () {
     expectOk(await tufpipRepo(['yank', dir, 'alpha', '--version', '1.0', '--reason', 'test'], { env }), 'yank');
     expectOk(await tufpipRepo(['unyank', dir, 'alpha', '--version', '1.0'], { env }), 'unyank');
     // gc removes what no published snapshot names (the versions bump and remove replaced).
-    const before = (await keys(bucket, 'index/metadata/')).length;
+    const before = (await listKeys(bucket, 'index/metadata/')).length;
     const gc = jsonOf<{ removed: string[] }>(expectOk(await tufpipRepo(['gc', dir, '--keep', '0s', '--json'], { env }), 'gc'));
     expect(gc.removed.length).to.be.greaterThan(0);
-    expect((await keys(bucket, 'index/metadata/')).length).to.equal(before - gc.removed.filter((r) => r.startsWith('metadata/')).length);
-    const status = jsonOf<{ timestampVersion?: number }>(expectOk(await tufpipRepo(['status', dir, '--json'], { env }), 'status'));
+    expect((await listKeys(bucket, 'index/metadata/')).length).to.equal(before - gc.removed.filter((r) => r.startsWith('metadata/')).length);
+    const status = jsonOf<{ timestampVersion?: number; storage: unknown }>(expectOk(await tufpipRepo(['status', dir, '--json'], { env }), 'status'));
     expect(JSON.stringify(status)).to.match(/"timestamp/);
+    expect(status.storage).to.deep.equal({ where: `s3://${bucket}/index`, plainNames: false });
+    expect(expectOk(await tufpipRepo(['status', dir], { env }), 'status').stdout).to.contain(`published at s3://${bucket}/index, hash-named only: TUF clients`);
     expectOk(await tufpipRepo(['verify', dir], { env }), 'verify');
 
-    const pub = await keys(bucket, 'index/');
+    const pub = await listKeys(bucket, 'index/');
     expect(pub).to.include.members(['index/metadata/timestamp.json', 'index/metadata/1.root.json']);
     // TUF clients only (the default, no --plain-names): every page and package file is a
     // hash-named copy (TUF spec 5.7.3), none has a plain name.
@@ -69,7 +60,7 @@ describe('S3 backend: a repository in a bucket (Ceph radosgw)', function () {
     expect(content.some((k) => /^index\/packages\/alpha\/[0-9a-f]{64}\.alpha-1\.0-py3-none-any\.whl$/.test(k))).to.equal(true);
     expect(content.filter((k) => !/\/[0-9a-f]{64}\.[^/]+$/.test(k)), 'plain-named objects').to.deep.equal([]);
     expect(pub.filter((k) => /journal|retired|config\.json|\.pem$/.test(k))).to.deep.equal([]);
-    const priv = await keys(bucket, 'index-private/');
+    const priv = await listKeys(bucket, 'index-private/');
     // init's entry only: a publication with nothing to do after its commit keeps its journal
     // entry on timestamp.json itself (storage/s3.ts ENTRY_META), no object of its own.
     expect(priv.filter((k) => k.startsWith('index-private/journal/'))).to.have.length(1);

@@ -9,7 +9,7 @@ import { expect } from 'chai';
 import { XMLParser } from 'fast-xml-parser';
 import { tufpipRepo } from './helpers/cli.js';
 import { copyRepo, expectOk, makeRepo, serve } from './helpers/repo.js';
-import { startHttp, type Loopback } from './helpers/loopback.js';
+import { startHttp, startProxy, type CountingProxy, type Loopback } from './helpers/loopback.js';
 import { tmpDir } from './helpers/tmp.js';
 import { writeWheel } from './helpers/wheels.js';
 import { parseJsonLines, watchedIndex, watcherOf, type WatchEventLine, type WatchedIndex } from './helpers/watcher.js';
@@ -126,6 +126,39 @@ describe('tufpip watch outputs, fork detection and equivocation (real index)', f
     expect(received[0]).to.deep.equal(first.events[0]);
     await w.watcher.watch(['--webhook', hook]);
     expect(received, 'each delivered once').to.have.length(2);
+  });
+
+  it('the webhook goes through HTTP_PROXY like every download (NO_PROXY exempts the index); a refused connection is reported without the URL', async () => {
+    const w: WatchedIndex = await watchedIndex(['beta'], { wheels: [{ name: 'alpha', version: '1.0' }] });
+    cleanup.push(() => w.close());
+    const received: string[] = [];
+    const receiver: Loopback = await startHttp((req: http.IncomingMessage, res: http.ServerResponse) => {
+      req.resume();
+      req.on('end', () => {
+        received.push(`${req.method} ${req.url}`);
+        res.writeHead(204).end();
+      });
+    });
+    cleanup.push(() => receiver.close());
+    const proxy: CountingProxy = await startProxy();
+    cleanup.push(() => proxy.close());
+    const token = 'T0KEN-proxied-9c1e';
+    const hook = `${receiver.url}hook/${token}`;
+    const env = { ...process.env, HTTP_PROXY: proxy.url, NO_PROXY: `127.0.0.1:${new URL(w.server.url).port}` };
+    await w.watcher.watch([]);
+    await w.add({ name: 'beta', version: '1.0' });
+    const r = await w.watcher.run(['watch', 'run', '--index', 'idx', '--json', '--webhook', hook], { env });
+    expect(r.code, r.stderr).to.equal(0);
+    expect(received).to.deep.equal([`POST /hook/${token}`]);
+    expect(proxy.forwarded, 'the POST went through the proxy, the index did not').to.deep.equal([hook]);
+
+    // Nobody listening: the failure names the receiver's origin only, never its path (a token).
+    await receiver.close();
+    await w.add({ name: 'beta', version: '1.1' });
+    const down = await w.watcher.run(['watch', 'run', '--index', 'idx', '--json', '--webhook', hook]);
+    expect(down.code, down.stderr).to.equal(0);
+    expect(down.stderr).to.match(new RegExp(`webhook ${receiver.url.replace(/\/$/, '')}: 0 delivered, 1 kept for the next run`));
+    expect(down.stdout + down.stderr).to.not.contain(token);
   });
 
   it('two watchers shown different snapshots under one version: compare finds the fork; one watcher sees the equivocation', async () => {

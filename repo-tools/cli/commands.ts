@@ -254,7 +254,7 @@ const status: CommandModule<object, Common> = {
     const { repoStatus } = await import('../commands/status.js');
     const r = await repoStatus(a.dir);
     if (a.json) return printJson(r);
-    say(a, `${r.dir}  ${r.url}  (${r.bins} bins)`);
+    say(a, `${r.dir}  ${r.url}  (${r.bins} bins; published at ${r.storage.where}${r.storage.plainNames ? '' : ', hash-named only: TUF clients'})`);
     say(a, `${'role'.padEnd(24)} ${'ver'.padStart(5)} ${'expires'.padEnd(21)} ${'days'.padStart(6)}  sigs  keys                  bytes`);
     for (const s of r.roles) {
       say(a, `${s.role.padEnd(24)} ${String(s.version).padStart(5)} ${s.expires.padEnd(21)} ${String(s.daysLeft).padStart(6)}  ${s.validSignatures}/${s.threshold}   ${s.keyids.join(',').padEnd(21)} ${s.bytes}${s.limit ? `/${s.limit}` : ''}`);

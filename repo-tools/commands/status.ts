@@ -28,6 +28,8 @@ export interface RoleStatus {
 export interface StatusReport {
   dir: string;
   url: string;
+  /** Where the tree is published (`DIR/site` or `s3://BUCKET/PREFIX`) and whether it has plain names (storage.ts plainNames). */
+  storage: { where: string; plainNames: boolean };
   bins: number;
   projects: { developerSigned: string[] };
   roles: RoleStatus[];
@@ -140,6 +142,7 @@ export async function repoStatus(repoDir: string, now = new Date()): Promise<Sta
   return {
     dir: layout.dir,
     url: config.url,
+    storage: { where: storage.where('targets', '').replace(/\/$/, ''), plainNames: storage.plainNames },
     history,
     bins: config.bins,
     projects: { developerSigned: developerSigned.map((d) => d.replace(/^project-/, '')) },

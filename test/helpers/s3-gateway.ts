@@ -125,18 +125,26 @@ export function secondMachine(dir: string, to: string): string {
   return to;
 }
 
-/** Every object under `prefix` of `bucket`, copied to `to` (relative keys): for readers of a published tree. */
-export async function download(bucket: string, prefix: string, to: string): Promise<void> {
+/** The keys of every object under `prefix` of `bucket` (all pages of the listing). */
+export async function listKeys(bucket: string, prefix: string): Promise<string[]> {
   const { client } = await s3Gateway();
+  const out: string[] = [];
   let token: string | undefined;
   do {
     const r = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const o of r.Contents ?? []) {
-      const body = await (await client.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key! }))).Body!.transformToByteArray();
-      const file = path.join(to, ...o.Key!.slice(prefix.length).split('/'));
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, body);
-    }
+    for (const o of r.Contents ?? []) out.push(o.Key!);
     token = r.IsTruncated ? r.NextContinuationToken : undefined;
   } while (token);
+  return out;
+}
+
+/** Every object under `prefix` of `bucket`, copied to `to` (relative keys): for readers of a published tree. */
+export async function download(bucket: string, prefix: string, to: string): Promise<void> {
+  const { client } = await s3Gateway();
+  for (const key of await listKeys(bucket, prefix)) {
+    const body = await (await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!.transformToByteArray();
+    const file = path.join(to, ...key.slice(prefix.length).split('/'));
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, body);
+  }
 }
