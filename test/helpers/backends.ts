@@ -9,10 +9,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { CopyObjectCommand, CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, NoSuchKey } from '@aws-sdk/client-s3';
+import { CopyObjectCommand, CreateBucketCommand, GetObjectCommand, NoSuchKey } from '@aws-sdk/client-s3';
 import { tufpipRepo, type RunOptions, type RunResult } from './cli.js';
 import { expectOk } from './repo.js';
-import { makePublic, s3Env, s3Gateway, s3InitArgs, useS3Gateway } from './s3-gateway.js';
+import { listKeys, makePublic, s3Env, s3Gateway, s3InitArgs, useS3Gateway } from './s3-gateway.js';
 import { startServeCli } from './serve-cli.js';
 import { startHttp } from './loopback.js';
 import { tmpDir } from './tmp.js';
@@ -79,18 +79,6 @@ function localRepo(dir: string, wheelsDir: string): BackendRepo {
   };
 }
 
-async function listKeys(bucket: string, prefix: string): Promise<string[]> {
-  const { client } = await s3Gateway();
-  const out: string[] = [];
-  let token: string | undefined;
-  do {
-    const r = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    for (const o of r.Contents ?? []) out.push(o.Key!);
-    token = r.IsTruncated ? r.NextContinuationToken : undefined;
-  } while (token);
-  return out.sort();
-}
-
 function s3Repo(dir: string, wheelsDir: string, place: S3Place, env: NodeJS.ProcessEnv): BackendRepo {
   return {
     kind: 's3',
@@ -110,7 +98,7 @@ function s3Repo(dir: string, wheelsDir: string, place: S3Place, env: NodeJS.Proc
         throw err;
       }
     },
-    list: async (relPrefix) => (await listKeys(place.bucket, place.prefix + relPrefix)).map((k) => k.slice(place.prefix.length)),
+    list: async (relPrefix) => (await listKeys(place.bucket, place.prefix + relPrefix)).sort().map((k) => k.slice(place.prefix.length)),
   };
 }
 
@@ -167,7 +155,7 @@ export async function copyBackendRepo(repo: BackendRepo): Promise<BackendRepo> {
   const { client, endpoint } = await s3Gateway();
   const config = JSON.parse(fs.readFileSync(path.join(dir, 'config.json'), 'utf8')) as { url: string; storage: { bucket: string; privateBucket: string } };
   if (config.storage.privateBucket !== from.bucket) throw new Error('copyBackendRepo copies one-bucket repositories only');
-  const keys = await listKeys(from.bucket, '');
+  const keys = (await listKeys(from.bucket, '')).sort();
   // A few at a time: the gateway shares two cores with the tests.
   for (let i = 0; i < keys.length; i += 8) {
     await Promise.all(keys.slice(i, i + 8).map((k) => client.send(new CopyObjectCommand({ Bucket: to.bucket, Key: k, CopySource: `${from.bucket}/${encodeURIComponent(k).replace(/%2F/g, '/')}` }))));
