@@ -47,7 +47,15 @@ export interface WalkResult {
   lookedBackTo: number;
 }
 
-const is404 = (err: unknown) => (err as { statusCode?: number }).statusCode === 404;
+/**
+ * A version the index no longer has (removed by `gc`): 404, or 403 from an S3 bucket that anyone
+ * may read but not list (it answers 403 for a missing key); tuf-js's Updater takes 403 like 404
+ * for a root version too (TUF spec 5.3.3). Reported as a history gap, never skipped silently.
+ */
+const isAbsent = (err: unknown) => {
+  const status = (err as { statusCode?: number }).statusCode;
+  return status === 404 || status === 403;
+};
 
 async function inParallel<T>(items: readonly T[], fn: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
@@ -326,7 +334,7 @@ async function exists(client: IndexClient, file: string): Promise<boolean> {
     await client.fetchMetadataFile(file, MAX.snapshot);
     return true;
   } catch (err) {
-    if (is404(err)) return false;
+    if (isAbsent(err)) return false;
     throw err;
   }
 }
