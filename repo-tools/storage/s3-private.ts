@@ -31,8 +31,6 @@ export class S3PrivateState implements PrivateState {
   private retired: RetiredRecord = new Map();
   /** txn -> key of its journal object (written by this process or read by recovery). */
   private readonly journalKeys = new Map<string, string>();
-  /** Publications of this process whose entry rides on their timestamp.json (s3.ts ENTRY_META). */
-  private readonly inline = new Set<string>();
 
   constructor(
     private readonly loc: S3Location,
@@ -129,13 +127,7 @@ export class S3PrivateState implements PrivateState {
     return entry;
   }
 
-  /** Marks a publication whose entry rides on its timestamp.json: closing it writes nothing. */
-  noteInline(txn: string): void {
-    this.inline.add(txn);
-  }
-
   async appendJournal(entry: JournalEntry): Promise<void> {
-    if (entry.state === 'done' && this.inline.has(entry.txn)) return;
     const key = this.journalKeys.get(entry.txn);
     if (key) await this.putObject(key.slice(this.loc.privatePrefix.length), JSON.stringify(entry));
     else await this.putObject(`journal/${entry.txn}-${randomBytes(6).toString('hex')}.json`, JSON.stringify(entry));

@@ -250,6 +250,9 @@ class S3Publication implements Publication {
   private journalKey?: string;
   /** The journal entry carried by the commit itself (ENTRY_META). */
   private inlineEntry?: string;
+  get entryClosedByCommit(): boolean {
+    return this.committed && this.inlineEntry !== undefined;
+  }
   /** Puts in flight (at most IN_FLIGHT): made durable by flush(), which reports the first failure. */
   private readonly inflight = new Set<Promise<void>>();
   private failure?: unknown;
@@ -337,7 +340,6 @@ class S3Publication implements Publication {
     const inline = entry.post?.length ? undefined : Buffer.from(JSON.stringify(entry), 'utf8').toString('base64url');
     if (inline && inline.length <= INLINE_MAX) {
       this.inlineEntry = inline;
-      this.s.state.noteInline(entry.txn);
       return;
     }
     const obj = await this.s.state.putJournal(entry, this.id);

@@ -149,6 +149,11 @@ export interface Publication {
   /** True once `commit()` replaced the head: from then on nothing is rolled back. */
   readonly committed: boolean;
   /**
+   * True when the commit itself recorded the journal entry as complete (an object store keeps an
+   * entry without post steps on timestamp.json: s3.ts ENTRY_META), so no `done` entry follows.
+   */
+  readonly entryClosedByCommit?: boolean;
+  /**
    * Puts an immutable object (hash-named target, N.role.json). Same bytes already there: done (a
    * re-run). Other bytes: the leftover of a publication that never committed (nothing published
    * names it) and is replaced, unless `createOnly` (a root version, which clients probe for

@@ -162,10 +162,11 @@ export async function runPostSteps(storage: Storage, steps: PostStep[]): Promise
  * After the commit: plain-named pages for plain pip and removals, in publish order, then the
  * journal closes the publication (a crash in between is finished by the next writer).
  */
-export async function finishPublication(storage: Storage, post: PostStep[], done: JournalEntry): Promise<void> {
+export async function finishPublication(storage: Storage, publication: Publication, post: PostStep[], done: JournalEntry): Promise<void> {
   try {
     await runPostSteps(storage, post);
-    await storage.state.appendJournal(done);
+    // Closed by the commit already (storage.ts entryClosedByCommit): nothing to record.
+    if (!publication.entryClosedByCommit) await storage.state.appendJournal(done);
   } catch (err) {
     if (!isFsError(err)) throw err;
     throw new TufpipError('IO', `timestamp ${done.timestampVersion} was published, but updating the plain-named pages failed (${(err as Error).message}): the next tufpip-repo command finishes it`, { cause: err });

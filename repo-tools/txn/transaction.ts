@@ -299,7 +299,7 @@ export class Transaction {
     let t3 = 0;
     const txn = `${ts.version}-${process.pid}`;
     const storage = this.ctx.storage;
-    await persistPublication(storage, pub.timestampBytes, {
+    const publication = await persistPublication(storage, pub.timestampBytes, {
       command: this.command,
       content: this.content,
       roles: plan.payloads.map((p) => [versionedFileName(p.role, p.version), newRoleBytes.get(p.role)!]),
@@ -314,7 +314,7 @@ export class Transaction {
         t3 = performance.now();
       },
     });
-    await finishPublication(storage, this.post, { txn, state: 'done', timestampVersion: ts.version, time: new Date().toISOString() });
+    await finishPublication(storage, publication, this.post, { txn, state: 'done', timestampVersion: ts.version, time: new Date().toISOString() });
     try {
       const due = plan.payloads.filter((p) => p.due).map((p) => ({ role: p.role, ...p.due! }));
       if (snap) due.push({ role: 'snapshot', expires: snap.expires, periodDays: config.expires.snapshot });
