@@ -30,6 +30,15 @@ import { proxyEnvFrom, proxyFor, type ProxyEnv } from './proxy-env.js';
 import { authorizationHeader, credentialFromUrl } from './http-auth.js';
 import { DEFAULT_IDLE_TIMEOUT_MS } from './idle-timeout.js';
 
+/**
+ * Whether an HTTP status means "no such object" for a metadata version: 404, or 403 from an
+ * object store anyone may read but not list (it answers 403 for a missing key). tuf-js's Updater
+ * takes both as absent for a newer root version (TUF spec 5.3.3).
+ */
+export function isAbsentStatus(status: number | undefined): boolean {
+  return status === 404 || status === 403;
+}
+
 /** How each failure of a download is reported (the classes are the caller's). */
 export interface TransportErrors {
   /** No byte arrived for longer than the idle timeout (TUF "slow retrieval"). */

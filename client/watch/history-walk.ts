@@ -7,6 +7,7 @@
 // their delegator at that snapshot, in delegation order (TUF spec 5.6: targets, then claimed /
 // recently-claimed / bins, then project-<p> and bin-XXXX, then release roles); their facts give
 // the view of that snapshot (metadata/watch-view.ts), and consecutive views give the events.
+import { isAbsentStatus } from '../../io/http-transport.js';
 import { sha256Hex } from '../../metadata/hash.js';
 import { TufpipError } from '../../metadata/errors.js';
 import { BINS, CLAIMED, RECENTLY_CLAIMED, SNAPSHOT, TARGETS, TIMESTAMP, isBinRole, isProjectRole, isTargetsRoleName, versionedFileName } from '../../metadata/roles.js';
@@ -47,15 +48,8 @@ export interface WalkResult {
   lookedBackTo: number;
 }
 
-/**
- * A version the index no longer has (removed by `gc`): 404, or 403 from an S3 bucket that anyone
- * may read but not list (it answers 403 for a missing key); tuf-js's Updater takes 403 like 404
- * for a root version too (TUF spec 5.3.3). Reported as a history gap, never skipped silently.
- */
-const isAbsent = (err: unknown) => {
-  const status = (err as { statusCode?: number }).statusCode;
-  return status === 404 || status === 403;
-};
+/** A version the index no longer has (removed by `gc`): reported as a history gap, never skipped silently. */
+const isAbsent = (err: unknown) => isAbsentStatus((err as { statusCode?: number }).statusCode);
 
 async function inParallel<T>(items: readonly T[], fn: (t: T) => Promise<void>): Promise<void> {
   let next = 0;

@@ -4,6 +4,7 @@
 // own TrustedMetadataStore: root (TUF spec 5.3, each next root signed by the one before), timestamp
 // (5.4), snapshot (5.5), targets then the claimed role (5.6). The chain starts at the root the
 // maintainer gives (`--root`, the same file installers trust) or else at the index's first root.
+import { isAbsentStatus } from '../../io/http-transport.js';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { TufpipError } from '../../metadata/errors.js';
@@ -29,9 +30,7 @@ function getter(source: { index?: string; from?: string }): { get: Get; where: s
       where: base,
       get: async (name) => {
         const r = await fetch(`${base}metadata/${encodeURIComponent(name)}`);
-        // Absent. An S3 bucket readable anonymously but not listable answers 403 for a missing
-        // key; tuf-js's Updater takes 403 like 404 as "no newer root" (TUF spec 5.3.3), and so do we.
-        if (r.status === 404 || r.status === 403) return undefined;
+        if (isAbsentStatus(r.status)) return undefined;
         if (!r.ok) throw new TufpipError('NOT_FOUND', `${base}metadata/${name}: HTTP ${r.status}`);
         return Buffer.from(await r.arrayBuffer());
       },
