@@ -150,13 +150,18 @@ for (const kind of BACKENDS) {
         error: /signed by 0\/2|signed by 1\/2|signed by/,
       },
     };
+    /** beta 1.0 released with the signatures of m1 and m2: the wheel, the bundle file and its parsed content. */
+    async function signedBundle(f: Awaited<ReturnType<typeof fixture>>): Promise<{ w: string; b: string; bundle: ReleaseBundle }> {
+      const w = await f.wheel('beta', '1.0');
+      const b = path.join(f.work, 'b.json');
+      await sign(f, w, b, ['m1', 'm2']);
+      return { w, b, bundle: JSON.parse(fs.readFileSync(b, 'utf8')) as ReleaseBundle };
+    }
+
     for (const [name, c] of Object.entries(tamper)) {
       it(`refuses ${name}`, async () => {
         const f = await fixture();
-        const w = await f.wheel('beta', '1.0');
-        const b = path.join(f.work, 'b.json');
-        await sign(f, w, b, ['m1', 'm2']);
-        const bundle = JSON.parse(fs.readFileSync(b, 'utf8')) as ReleaseBundle;
+        const { w, b, bundle } = await signedBundle(f);
         c.edit(bundle, f);
         fs.writeFileSync(b, JSON.stringify(bundle));
         await expectRefused(f, ['add', f.repo.dir, '--signed', b, w], c.error);
@@ -195,10 +200,7 @@ for (const kind of BACKENDS) {
     for (const [name, c] of Object.entries(resignedCases)) {
       it(`refuses ${name}`, async () => {
         const f = await fixture();
-        const w = await f.wheel('beta', '1.0');
-        const b = path.join(f.work, 'b.json');
-        await sign(f, w, b, ['m1', 'm2']);
-        const bundle = JSON.parse(fs.readFileSync(b, 'utf8')) as ReleaseBundle;
+        const { w, b, bundle } = await signedBundle(f);
         c.edit(bundle);
         // The maintainers themselves sign the bad content: the index must still refuse it.
         for (const env of Object.values(bundle.roles)) {

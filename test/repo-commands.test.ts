@@ -15,7 +15,7 @@ import { untilClock } from './helpers/wait.js';
 import { expectOk, makeRepo } from './helpers/repo.js';
 import { tmpDir } from './helpers/tmp.js';
 import { readPublished } from './helpers/tuf-client.js';
-import { writeSdist, writeWheel } from './helpers/wheels.js';
+import { writeDistFolder, writeSdist, writeWheel } from './helpers/wheels.js';
 import { bump } from '../repo-tools/commands/bump.js';
 import { initRepo } from '../repo-tools/commands/init.js';
 import { keyIdOf } from '../metadata/keys.js';
@@ -352,14 +352,7 @@ describe('repo: tufpip-repo commands', function () {
       const dir = path.join(tmpDir(), 'repo');
       const folder = path.join(tmpDir(), 'pypiserver');
       await initCli(dir);
-      const dists = [
-        await writeWheel(folder, { name: 'alpha', version: '1.0' }),
-        writeSdist(folder, 'alpha', '1.0'),
-        await writeWheel(path.join(folder, 'beta'), { name: 'beta', version: '2.0' }),
-        await writeWheel(path.join(folder, 'nested', 'deeper'), { name: 'gamma', version: '0.1' }),
-      ];
-      const others = [path.join(folder, 'README.md'), path.join(folder, 'beta', 'notes.txt'), path.join(folder, 'nested', 'index.html')];
-      for (const o of others) fs.writeFileSync(o, 'not a distribution\n');
+      const { dists, others } = await writeDistFolder(folder);
       const before = readPublished(dir).timestampVersion;
       const r = JSON.parse(expectOk(await tufpipRepo(['sync', dir, folder, '--json'])).stdout) as { files: { targetPath: string; status: string }[]; skipped: string[]; commit: { timestampVersion: number } };
       expect(r.files.map((f) => f.status)).to.deep.equal(['added', 'added', 'added', 'added']);

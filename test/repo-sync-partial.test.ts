@@ -13,7 +13,7 @@ import { expectOk } from './helpers/repo.js';
 import { BACKENDS, copyBackendRepo, makeBackendRepo, publishedTarget, publishedTargets, publishedTimestamp, startIndexReader, useBackends, type BackendRepo, type IndexReader } from './helpers/backends.js';
 import { TufClient } from './helpers/tuf-client.js';
 import { tmpDir } from './helpers/tmp.js';
-import { writeSdist, writeWheel } from './helpers/wheels.js';
+import { writeDistFolder, writeSdist, writeWheel } from './helpers/wheels.js';
 import { sha256 } from './helpers/hash.js';
 
 /** sha256 of the project's maintainer-signed metadata files, read through the backend. */
@@ -43,14 +43,7 @@ for (const kind of BACKENDS) {
 
     it('publishes every distribution under a folder in one transaction, skips other files; a TUF client gets every one', async () => {
       const folder = path.join(tmpDir('tufpip-sync-'), 'pypiserver');
-      const dists = [
-        await writeWheel(folder, { name: 'alpha', version: '1.0' }),
-        writeSdist(folder, 'alpha', '1.0'),
-        await writeWheel(path.join(folder, 'beta'), { name: 'beta', version: '2.0' }),
-        await writeWheel(path.join(folder, 'nested', 'deeper'), { name: 'gamma', version: '0.1' }),
-      ];
-      const others = [path.join(folder, 'README.md'), path.join(folder, 'beta', 'notes.txt'), path.join(folder, 'nested', 'index.html')];
-      for (const o of others) fs.writeFileSync(o, 'not a distribution\n');
+      const { dists, others } = await writeDistFolder(folder);
       const before = await version(repo);
       const r = JSON.parse(expectOk(await repo.run(['sync', repo.dir, folder, '--json'])).stdout) as { files: { status: string }[]; skipped: string[]; commit: { timestampVersion: number } };
       expect(r.files.map((f) => f.status)).to.deep.equal(['added', 'added', 'added', 'added']);

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 export { wheelBytes, wheelFilename, writeWheel, type WheelSpec } from '../../demo/demo-wheels.js';
+import { writeWheel } from '../../demo/demo-wheels.js';
 
 /** One ustar header block (POSIX.1-1988) for a regular file of `size` bytes; `name` under 100 bytes. */
 function ustarHeader(name: string, size: number): Buffer {
@@ -71,4 +72,20 @@ export function writeBuildableSdist(dir: string, spec: BuildableSdistSpec): stri
   const file = path.join(dir, `${base}.tar.gz`);
   fs.writeFileSync(file, tarGz(files));
   return file;
+}
+
+/**
+ * A folder as a pypiserver or a CI upload leaves it, for `sync`: four distributions at several
+ * depths (alpha 1.0 wheel and sdist, beta 2.0, gamma 0.1) and three other files that are not.
+ */
+export async function writeDistFolder(folder: string): Promise<{ dists: string[]; others: string[] }> {
+  const dists = [
+    await writeWheel(folder, { name: 'alpha', version: '1.0' }),
+    writeSdist(folder, 'alpha', '1.0'),
+    await writeWheel(path.join(folder, 'beta'), { name: 'beta', version: '2.0' }),
+    await writeWheel(path.join(folder, 'nested', 'deeper'), { name: 'gamma', version: '0.1' }),
+  ];
+  const others = [path.join(folder, 'README.md'), path.join(folder, 'beta', 'notes.txt'), path.join(folder, 'nested', 'index.html')];
+  for (const o of others) fs.writeFileSync(o, 'not a distribution\n');
+  return { dists, others };
 }
