@@ -74,11 +74,8 @@ async function openDestination(ctx: RepoContext, to: S3Location | undefined, hea
   throw new TufpipError('EXISTS', `${where}; refusing to overwrite it (remove it first); nothing was moved`);
 }
 
-/** An object of the source as a put source: the local file itself, or its bytes. */
+/** An object of the source, read through the seam (whatever the backend). */
 async function sourceOf(src: Storage, area: 'metadata' | 'targets', name: string): Promise<ObjectSource> {
-  if (src instanceof LocalDiskStorage) {
-    if (area === 'targets') return { file: src.where(area, name) };
-  }
   const bytes = await src.read(area, name);
   if (!bytes) throw new TufpipError('NOT_FOUND', `${src.where(area, name)} disappeared during the move; nothing was moved`);
   return { bytes };
